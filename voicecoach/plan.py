@@ -1,0 +1,110 @@
+"""The plan model: what a session is made of, as pure frozen data.
+
+A plan is loaded from YAML by :mod:`voicecoach.planfile`; this module only
+describes it. Counts may be ranges ("2-3 sets"): :meth:`Dose.at` picks the
+value for a level, the low end by default, because the sources advise
+starting small.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+LEVELS = ("low", "mid", "high")
+
+KINDS = ("hold", "reps", "timed")
+SIDES = ("none", "each", "alternating")
+FIRST_SIDES = ("right", "left")
+
+
+@dataclass(frozen=True)
+class Dose:
+    """A count or a duration that may be a range, e.g. ``2-3`` or ``30``."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def fixed(cls, value: float) -> Dose:
+        return cls(value, value)
+
+    def at(self, level: str = "low") -> float:
+        """The value for ``level``: low end, midpoint (rounded up) or high end."""
+        if level == "high":
+            return self.high
+        if level == "mid":
+            mid = (self.low + self.high) / 2
+            # Whole counts stay whole: 2-3 sets at "mid" is 3, 10-15 reps is 13.
+            return float(math.ceil(mid)) if self.low.is_integer() and self.high.is_integer() else mid
+        return self.low
+
+    def count(self, level: str = "low") -> int:
+        return int(self.at(level))
+
+    def __str__(self) -> str:
+        def fmt(v: float) -> str:
+            return str(int(v)) if v.is_integer() else f"{v:g}"
+
+        return fmt(self.low) if self.low == self.high else f"{fmt(self.low)}-{fmt(self.high)}"
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """Seconds per phase of one repetition."""
+
+    lift_s: float = 2.0
+    hold: Dose = Dose.fixed(0.0)  # pause at the top; may be a range (bridge: 2-5 s)
+    lower_s: float = 2.0
+
+    def rep_s(self, level: str = "low") -> float:
+        return self.lift_s + self.hold.at(level) + self.lower_s
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Rests and transitions, in seconds; plan defaults, overridable per exercise."""
+
+    rest_between_sets_s: float = 15.0
+    rest_after_s: float = 20.0  # rest after an exercise, before the next one
+    switch_sides_s: float = 8.0
+    get_ready_s: float = 5.0
+    countdown: int = 3
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    kind: str  # one of KINDS
+    setup: str
+    sets: Dose = Dose.fixed(1)
+    sides: str = "none"
+    first_side: str = "right"
+    hold_s: Dose | None = None  # kind "hold"
+    reps: Dose | None = None  # kind "reps": per side
+    tempo: Tempo = Tempo()
+    minutes: Dose | None = None  # kind "timed"
+    details: str | None = None  # longer instruction for first-time use
+    equipment: tuple[str, ...] = ()
+    timing: Timing = Timing()
+
+    def side_order(self) -> tuple[str, ...]:
+        other = "left" if self.first_side == "right" else "right"
+        return (self.first_side, other)
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    exercises: tuple[Exercise, ...]
+    description: str = ""
+    safety: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+    source: str = ""  # file path or built-in name, for messages
+    timing: Timing = field(default_factory=Timing)
+
+    def all_equipment(self) -> tuple[str, ...]:
+        seen = dict.fromkeys(self.equipment)
+        for ex in self.exercises:
+            seen.update(dict.fromkeys(ex.equipment))
+        return tuple(seen)

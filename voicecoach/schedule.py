@@ -1,0 +1,376 @@
+"""The scheduler: plan + options + speech lengths -> an exact cue timeline.
+
+Pure: no I/O, no audio imports. The speech-length function (text ->
+seconds) is injected, so tests use a fake one and the real program uses the
+true clip lengths.
+
+How timing works:
+
+* Exact phases (holds, rests, sets of repetitions, timed activities) last
+  exactly their configured time, from the cue that opens them to the cue
+  that closes them, whatever the voice says.
+* Flexible windows (session intro, each exercise's setup, switching sides,
+  the end) grow to fit their speech.
+* *Fixed* cues (start, stop, countdown numbers, setup and intro lines) never
+  move or drop; if two of them collide (a voice so slow that "three" takes
+  more than a second) scheduling fails with a :class:`ScheduleError`.
+* *Droppable* cues (callouts, repetitions, tempo words, rest previews) are
+  placed after the fixed ones, highest priority first, each at its anchor or
+  in the earliest free gap of its window, and dropped if there is none.
+* A countdown is as long as the phase allows: numbers that would talk over
+  the phase's opening cue are left out.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from voicecoach.errors import ScheduleError
+from voicecoach.plan import Exercise, Plan
+from voicecoach.timeline import Chapter, Cue, Phase, Timeline
+
+SpeechLength = Callable[[str], float]
+
+GAP_S = 0.25  # silence kept between consecutive spoken cues
+TAIL_S = 1.5  # silence after the last word
+MIN_REST_S = 3.0  # between sets: time to say "release" before the next start
+MIN_HOLD_S = 3.0
+_EPS = 1e-9
+
+# Droppable priorities: higher survives. Callouts drop first.
+P_REST = 40
+P_REP = 30
+P_TEMPO = 20
+P_CALLOUT = 10
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to turn a plan into a session."""
+
+    level: str = "low"  # "low", "mid" or "high": where in each range to sit
+    detailed: bool = False  # also speak each exercise's longer first-time instructions
+    first_exercise: int = 0  # 0-based: start the session at this exercise
+    adjust_s: tuple[tuple[int, float], ...] = ()  # (exercise index, seconds added to its holds/rests)
+
+
+def estimate_speech_s(text: str) -> float:
+    """A rough speech length (about 165 words a minute) for when no voice is at hand."""
+    return 0.2 + 0.066 * len(text)
+
+
+@dataclass
+class _Req:
+    text: str
+    kind: str
+    ctx: tuple[str | None, int | None, str | None]
+    start_s: float = 0.0
+    length_s: float = 0.0
+    earcon: str | None = None
+    priority: int = 0
+    latest_end_s: float | None = None  # set for floating cues: the window's end
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.length_s
+
+    def cue(self) -> Cue:
+        ex, st, side = self.ctx
+        return Cue(self.start_s, self.end_s, self.kind, self.text, ex, st, side, self.earcon)
+
+
+class _Builder:
+    def __init__(self, speech_len: SpeechLength) -> None:
+        self._len = speech_len
+        self.t = 0.0  # the cursor: where the next phase begins
+        self.busy_until = 0.0  # end of the latest fixed speech
+        self.fixed: list[_Req] = []
+        self.droppable: list[_Req] = []
+        self.phases: list[Phase] = []
+        self.chapters: list[tuple[float, str]] = []
+
+    def length(self, text: str) -> float:
+        n = float(self._len(text))
+        if not math.isfinite(n) or n < 0:
+            raise ScheduleError(f"speech length for {text!r} is not a valid duration: {n}")
+        return n
+
+    def fixed_at(self, t: float, kind: str, text: str, ctx, earcon: str | None = None) -> _Req:
+        req = _Req(text, kind, ctx, t, self.length(text), earcon)
+        self.fixed.append(req)
+        self.busy_until = max(self.busy_until, req.end_s)
+        return req
+
+    def say_next(self, kind: str, text: str, ctx, earcon: str | None = None) -> _Req:
+        """A fixed cue in a flexible window: after the cursor and any speech before it."""
+        start = max(self.t, self.busy_until + GAP_S if self.fixed else self.t)
+        req = self.fixed_at(start, kind, text, ctx, earcon)
+        self.t = req.end_s
+        return req
+
+    def maybe_at(self, t: float, kind: str, text: str, ctx, priority: int, earcon: str | None = None) -> None:
+        self.droppable.append(_Req(text, kind, ctx, t, self.length(text), earcon, priority))
+
+    def float_in(self, lo: float, hi: float, kind: str, text: str, ctx, priority: int) -> None:
+        self.droppable.append(_Req(text, kind, ctx, lo, self.length(text), None, priority, hi))
+
+    def countdown(self, end_t: float, n: int, ctx) -> None:
+        """Numbers on the whole seconds before ``end_t``, as many as fit after current speech."""
+        free_from = self.busy_until + GAP_S
+        for k in range(n, 0, -1):
+            if end_t - k >= free_from - _EPS:
+                self.fixed_at(end_t - k, "countdown", str(k), ctx, "tick")
+
+    def phase(self, kind: str, start: float, end: float, ex_index, ex, set_, sets, side) -> None:
+        self.phases.append(Phase(kind, start, end, ex_index, ex, set_, sets, side))
+
+    # -- resolution -----------------------------------------------------------
+    def resolve(self) -> list[Cue]:
+        fixed = sorted(self.fixed, key=lambda r: r.start_s)
+        for a, b in zip(fixed, fixed[1:]):
+            if b.start_s < a.end_s - _EPS:
+                raise ScheduleError(
+                    f"the voice is too slow to fit {a.text!r} ({a.length_s:.2f} s) before "
+                    f"{b.text!r} at {b.start_s:.2f} s",
+                    hint="use a faster speaking rate (--rate) or lengthen the hold, rest or tempo",
+                )
+        starts = [r.start_s for r in fixed]
+        ends = [r.end_s for r in fixed]
+        placed = list(fixed)
+        # Highest priority first; at equal priority, in time order.
+        for req in sorted(self.droppable, key=lambda r: (-r.priority, r.start_s)):
+            pos = self._fit(req, starts, ends)
+            if pos is None:
+                continue
+            req.start_s = pos
+            i = bisect.bisect(starts, pos)
+            starts.insert(i, pos)
+            ends.insert(i, req.end_s)
+            placed.append(req)
+        return [r.cue() for r in sorted(placed, key=lambda r: r.start_s)]
+
+    @staticmethod
+    def _fit(req: _Req, starts: list[float], ends: list[float]) -> float | None:
+        """Earliest start >= req.start_s where req fits with gaps (only the anchor if not floating)."""
+        pos = req.start_s
+        i = bisect.bisect_right(starts, pos)
+        # The interval that began before pos may still be sounding.
+        if i > 0 and ends[i - 1] + GAP_S > pos + _EPS:
+            if req.latest_end_s is None:
+                return None
+            pos = ends[i - 1] + GAP_S
+        while True:
+            if req.latest_end_s is not None and pos + req.length_s > req.latest_end_s + _EPS:
+                return None
+            if i >= len(starts) or pos + req.length_s + GAP_S <= starts[i] + _EPS:
+                return pos
+            if req.latest_end_s is None:
+                return None
+            pos = max(pos, ends[i] + GAP_S)
+            i += 1
+
+
+def _plural(n: float, word: str) -> str:
+    v = int(n) if float(n).is_integer() else n
+    return f"{v:g} {word}" if v == 1 else f"{v:g} {word}s"
+
+
+def _dose_text(ex: Exercise, level: str) -> str:
+    sets = ex.sets.count(level)
+    if ex.kind == "timed":
+        return f"{_plural(ex.minutes.at(level), 'minute')}, at an easy pace."
+    each = ""
+    if ex.sides == "each":
+        each = f", each side, {ex.first_side} first"
+    elif ex.sides == "alternating":
+        each = f", each side, switching every time, {ex.first_side} first"
+    if ex.kind == "hold":
+        what = f"hold {_plural(ex.hold_s.at(level), 'second')}"
+        return f"{_plural(sets, 'set')}, {what}{each}."
+    return f"{_plural(sets, 'set')} of {ex.reps.count(level)}{each}."
+
+
+def _ordinal_side(side: str | None) -> str:
+    return f"{side} side" if side else ""
+
+
+class _Session:
+    """Walks the plan in order, laying out phases and cues on a builder."""
+
+    def __init__(self, plan: Plan, options: Options, b: _Builder) -> None:
+        self.plan, self.o, self.b = plan, options, b
+        self.n = len(plan.exercises)
+
+    def adjust(self, index: int) -> float:
+        return sum(s for i, s in self.o.adjust_s if i == index)
+
+    def blocks(self, ex: Exercise) -> list[tuple[int, str | None]]:
+        """(set number, side) in the order they are done; alternating sides live inside a set."""
+        sets = range(1, ex.sets.count(self.o.level) + 1)
+        if ex.sides == "each":
+            return [(s, side) for side in ex.side_order() for s in sets]
+        return [(s, None) for s in sets]
+
+    def exercise(self, index: int) -> None:
+        b, ex, lvl = self.b, self.plan.exercises[index], self.o.level
+        name = ex.name
+        setup_start = max(b.t, b.busy_until)
+        b.chapters.append((setup_start, name))
+        b.t = setup_start
+        ctx = (name, None, None)
+        b.say_next("setup", f"Exercise {index + 1} of {self.n}: {name}. {_dose_text(ex, lvl)}", ctx)
+        b.say_next("setup", ex.setup, ctx)
+        if self.o.detailed and ex.details:
+            b.say_next("setup", ex.details, ctx)
+        timing = ex.timing
+        end = b.t + GAP_S + timing.get_ready_s
+        b.countdown(end, timing.countdown, ctx)
+        b.phase("setup", setup_start, end, index, name, None, None, None)
+        b.t = end
+        blocks = self.blocks(ex)
+        extra = self.adjust(index)
+        for i, (set_, side) in enumerate(blocks):
+            self.activity(index, ex, set_, side, extra)
+            if i + 1 == len(blocks):
+                break
+            nset, nside = blocks[i + 1]
+            if nside != side:
+                self.switch(index, ex, nset, nside)
+            else:
+                self.rest(index, max(MIN_REST_S, timing.rest_between_sets_s + extra), ex, nset, nside,
+                          f"Rest. Next, set {nset} of {ex.sets.count(lvl)}"
+                          + (f", {nside} side." if nside else "."), countdown=timing.countdown)
+
+    def activity(self, index: int, ex: Exercise, set_: int, side: str | None, extra: float) -> None:
+        b, lvl = self.b, self.o.level
+        t0 = b.t
+        ctx = (ex.name, set_, side)
+        sets = ex.sets.count(lvl)
+        if ex.kind == "reps":
+            rep_s = ex.tempo.rep_s(lvl)
+            hold = ex.tempo.hold.at(lvl)
+            reps = ex.reps.count(lvl)
+            order = [(r, s) for r in range(1, reps + 1) for s in ex.side_order()] if ex.sides == "alternating" \
+                else [(r, side) for r in range(1, reps + 1)]
+            for k, (r, s) in enumerate(order):
+                rt = t0 + k * rep_s
+                rctx = (ex.name, set_, s)
+                text = f"{s.capitalize()}, {r}." if ex.sides == "alternating" else f"{r}."
+                if k == 0:  # the first repetition starts the set: it never drops
+                    b.fixed_at(rt, "rep", text, rctx, "start")
+                else:
+                    b.maybe_at(rt, "rep", text, rctx, P_REP)
+                if hold >= 1:
+                    b.maybe_at(rt + ex.tempo.lift_s, "tempo", "Hold.", rctx, P_TEMPO)
+                b.maybe_at(rt + ex.tempo.lift_s + hold, "tempo", "And back.", rctx, P_TEMPO)
+            end = t0 + len(order) * rep_s
+            b.phase("reps", t0, end, index, ex.name, set_, sets, side)
+            b.t = end
+            b.fixed_at(end, "stop", "Stop. Relax.", ctx, "stop")
+            return
+        if ex.kind == "hold":
+            dur = max(MIN_HOLD_S, ex.hold_s.at(lvl) + extra)
+            b.fixed_at(t0, "start", "Hold.", ctx, "start")
+            if dur >= 40:
+                b.maybe_at(t0 + math.floor(dur / 2), "callout", "Halfway.", ctx, P_CALLOUT)
+            if dur >= 20:
+                b.maybe_at(t0 + dur - 10, "callout", "10 more seconds.", ctx, P_CALLOUT)
+            kind, stop_text = "hold", "And release."
+        else:
+            dur = max(30.0, ex.minutes.at(lvl) * 60 + extra)
+            b.fixed_at(t0, "start", "Begin.", ctx, "start")
+            for left in _timed_callouts(dur):
+                text = "30 seconds left." if left == 30 else f"{_plural(left / 60, 'minute')} left."
+                b.maybe_at(t0 + dur - left, "callout", text, ctx, P_CALLOUT)
+            kind, stop_text = "timed", "Time is up. Slow down and stop."
+        end = t0 + dur
+        b.countdown(end, ex.timing.countdown, ctx)
+        b.phase(kind, t0, end, index, ex.name, set_, sets, side)
+        b.t = end
+        b.fixed_at(end, "stop", stop_text, ctx, "stop")
+
+    def rest(self, index: int | None, dur: float, ex: Exercise | None, nset, nside, preview: str, countdown: int) -> None:
+        b = self.b
+        t0 = b.t
+        end = t0 + dur
+        name = ex.name if ex else None
+        ctx = (name, nset, nside)
+        if dur > 0:
+            b.float_in(t0, end - countdown, "rest", preview, ctx, P_REST)
+            b.countdown(end, countdown, ctx)
+            b.phase("rest", t0, end, index, name, nset, None, nside)
+        b.t = end
+
+    def switch(self, index: int, ex: Exercise, nset: int, nside: str) -> None:
+        b = self.b
+        t0 = b.t
+        ctx = (ex.name, nset, nside)
+        b.say_next("switch", f"Switch sides. Now your {nside} side.", ctx, "switch")
+        end = max(t0 + ex.timing.switch_sides_s, b.t + GAP_S + ex.timing.countdown)
+        b.countdown(end, ex.timing.countdown, ctx)
+        b.phase("switch", t0, end, index, ex.name, nset, None, nside)
+        b.t = end
+
+
+def _timed_callouts(dur: float) -> list[float]:
+    """Seconds-remaining marks for a timed activity: every 5 minutes, then 2, 1 and 0.5."""
+    marks = {m * 60.0 for m in range(5, int(dur // 60) + 1, 5)} | {120.0, 60.0, 30.0}
+    return sorted((m for m in marks if m <= dur - 20), reverse=True)
+
+
+def intro_text(plan: Plan, minutes: int, first: int) -> str:
+    n = len(plan.exercises)
+    parts = [f"{plan.title}.", f"{_plural(n, 'exercise')}, about {_plural(max(1, minutes), 'minute')}."]
+    if first:
+        parts.append(f"Starting at exercise {first + 1}: {plan.exercises[first].name}.")
+    eq = plan.all_equipment()
+    if eq:
+        parts.append(f"You will need {', '.join(eq)}.")
+    return " ".join(parts)
+
+
+def safety_text(plan: Plan) -> str:
+    return " ".join(plan.safety) if plan.safety else "Stop if your pain increases, and get advice from a professional."
+
+
+def build_timeline(plan: Plan, options: Options = Options(), speech_len: SpeechLength = estimate_speech_s) -> Timeline:
+    """Schedule ``plan`` into a :class:`Timeline` using ``speech_len`` for every phrase."""
+    if not 0 <= options.first_exercise < len(plan.exercises):
+        raise ScheduleError(f"there is no exercise {options.first_exercise + 1} in {plan.title!r}")
+    # The intro says how long the session is, which depends on the intro: lay the
+    # body out once to measure it, then for real. Deterministic either way.
+    body = _layout(plan, options, speech_len, intro="")
+    minutes = round(body.duration_s / 60)
+    return _layout(plan, options, speech_len, intro=intro_text(plan, minutes, options.first_exercise))
+
+
+def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) -> Timeline:
+    b = _Builder(speech_len)
+    s = _Session(plan, options, b)
+    ctx = (None, None, None)
+    if intro:
+        b.say_next("intro", intro, ctx, "start")
+        b.say_next("intro", safety_text(plan), ctx)
+        b.phase("intro", 0.0, b.t, None, None, None, None, None)
+    indices = range(options.first_exercise, len(plan.exercises))
+    for i in indices:
+        s.exercise(i)
+        if i + 1 < len(plan.exercises):
+            nxt = plan.exercises[i + 1]
+            ex = plan.exercises[i]
+            s.rest(i, max(0.0, ex.timing.rest_after_s + s.adjust(i)), ex, None, None,
+                   f"Well done. Rest. Next up: {nxt.name}.", countdown=0)
+    end_start = max(b.t, b.busy_until + GAP_S)
+    b.t = end_start
+    b.say_next("end", "That is the end of the session. Well done.", ctx, "end")
+    b.say_next("end", safety_text(plan), ctx)
+    duration = b.t + TAIL_S
+    b.phase("end", end_start, duration, None, None, None, None, None)
+    cues = b.resolve()
+    marks = ([(0.0, "Introduction")] if intro else []) + b.chapters + [(end_start, "Finish")]
+    chapters = tuple(Chapter(a, z, title) for (a, title), (z, _) in zip(marks, marks[1:] + [(duration, "")]))
+    return Timeline(plan.title, duration, tuple(cues), tuple(b.phases), chapters,
+                    meta={"level": options.level, "program": plan.source})
