@@ -25,6 +25,11 @@ class Dose:
     low: float
     high: float
 
+    def __post_init__(self) -> None:
+        # Always floats, so "2" and "2.0" are the same dose (and int has no is_integer before 3.12).
+        object.__setattr__(self, "low", float(self.low))
+        object.__setattr__(self, "high", float(self.high))
+
     @classmethod
     def fixed(cls, value: float) -> Dose:
         return cls(value, value)

@@ -24,7 +24,8 @@ MAX_TEXT_CHARS = 1000
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
-_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$")
+_SCALARS = (_STR, _INT, _FLOAT, "tag:yaml.org,2002:bool")
+_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class _Checker:
         return out
 
     def text(self, node: yaml.Node, what: str) -> str | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag != _STR or not node.value.strip():
+        # Any plain scalar reads as text: a title of "2024" or "Yes" is still a title.
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALARS or not node.value.strip():
             self.err(node, f"{what} must be non-empty text")
             return None
         value = " ".join(node.value.split())
@@ -293,6 +295,9 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         msg = f"not valid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.problem and exc.context_mark:
+            cm = exc.context_mark
+            msg += f" ({exc.context}, which began at line {cm.line + 1}, column {cm.column + 1})"
         raise PlanError(source, text, [Problem(line, col, msg, "check indentation, colons and quotes")]) from None
     except yaml.YAMLError as exc:  # e.g. a reader error for control characters
         raise PlanError(source, text, [Problem(1, 1, f"not valid YAML: {exc}")]) from None

@@ -1,0 +1,88 @@
+# Shared set-up for ./scripts/run and ./scripts/test (sourced, not run).
+# Idempotent and quiet when everything is already in place.
+# Usage: vc_setup [--dev]
+
+vc_log() { printf 'voicecoach setup: %s\n' "$*" >&2; }
+
+vc_root_cmd() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else vc_log "need root to run: $*  (install sudo or run as root)"; return 1
+    fi
+}
+
+vc_system_packages() {
+    # $@: Debian package names
+    case "$(uname -s)" in
+    Linux)
+        if ! command -v apt-get >/dev/null 2>&1; then
+            vc_log "not a Debian/Ubuntu system: install these with your package manager: $*"
+            return 0
+        fi
+        local missing=()
+        for p in "$@"; do
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        done
+        [ ${#missing[@]} -eq 0 ] && return 0
+        vc_log "installing system packages: ${missing[*]}"
+        vc_root_cmd env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || return 1
+        vc_root_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || { vc_log "apt-get install failed for: ${missing[*]}"; return 1; }
+        ;;
+    Darwin)
+        # Speech on macOS is the built-in NSSpeechSynthesizer; audio needs ffmpeg and PortAudio.
+        local need=()
+        command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+        [ -e /opt/homebrew/lib/libportaudio.dylib ] || [ -e /usr/local/lib/libportaudio.dylib ] || need+=(portaudio)
+        if [ ${#need[@]} -gt 0 ]; then
+            vc_log "on macOS, install with Homebrew first:  brew install ${need[*]}"
+            return 1
+        fi
+        ;;
+    *)
+        vc_log "unsupported system $(uname -s): install ffmpeg, PortAudio and a speech engine yourself"
+        ;;
+    esac
+}
+
+vc_python() {
+    local py
+    for py in python3 python; do
+        if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+            echo "$py"; return 0
+        fi
+    done
+    vc_log "Python 3.10 or newer is needed (Debian/Ubuntu: sudo apt-get install python3 python3-venv)"
+    return 1
+}
+
+vc_setup() {
+    local extras="" pkgs=(espeak-ng ffmpeg libportaudio2)
+    if [ "${1:-}" = "--dev" ]; then
+        extras="dev"
+        pkgs+=(pulseaudio pulseaudio-utils)
+    fi
+    vc_system_packages "${pkgs[@]}" || return 1
+    local root py
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    py="$(vc_python)" || return 1
+    if [ ! -x "$root/.venv/bin/python" ]; then
+        vc_log "creating a virtual environment in .venv"
+        "$py" -m venv "$root/.venv" || { vc_log "python venv failed (Debian/Ubuntu: sudo apt-get install python3-venv)"; return 1; }
+    fi
+    # Reinstall only when what is asked for changed.
+    # A dev install also serves ./scripts/run, so the two scripts never undo each other.
+    local hash stamp_dev stamp
+    hash="$(sha256sum <"$root/pyproject.toml" | cut -c1-16)"
+    stamp_dev="$root/.venv/.voicecoach-installed-dev"
+    stamp="$root/.venv/.voicecoach-installed${extras:+-$extras}"
+    if ! grep -qxF "$hash" "$stamp" 2>/dev/null && ! grep -qxF "$hash" "$stamp_dev" 2>/dev/null; then
+        vc_log "installing voicecoach${extras:+ with [$extras]} into .venv"
+        local spec="$root"
+        [ -n "$extras" ] && spec="$root[$extras]"
+        "$root/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" \
+            || { vc_log "pip install failed"; return 1; }
+        echo "$hash" >"$stamp"
+    fi
+    export PATH="$root/.venv/bin:$PATH"
+}
