@@ -285,7 +285,7 @@ class _Session:
             for left in _timed_callouts(dur):
                 text = "30 seconds left." if left == 30 else f"{_plural(left / 60, 'minute')} left."
                 b.maybe_at(t0 + dur - left, "callout", text, ctx, P_CALLOUT)
-            kind, stop_text = "timed", "Time is up. Slow down and stop."
+            kind, stop_text = "timed", "Time is up. Stop."
         end = t0 + dur
         b.countdown(end, ex.timing.countdown, ctx)
         b.phase(kind, t0, end, index, ex.name, set_, sets, side)

@@ -1,0 +1,236 @@
+"""The scheduler's rules, by example and as properties over random plans and voices."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from timeline_rules import assert_rules
+from voicecoach import programs
+from voicecoach.errors import ScheduleError
+from voicecoach.plan import Dose, Exercise, Plan, Tempo, Timing
+from voicecoach.schedule import Options, build_timeline, estimate_speech_s
+
+
+def fake_voice(base_s: float, per_char_s: float, jitter: float = 0.1):
+    """A deterministic fake speech-length function: longer texts take longer, with per-text jitter."""
+
+    def length(text: str) -> float:
+        h = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return (base_s + per_char_s * len(text)) * (1 - jitter + 2 * jitter * h)
+
+    return length
+
+
+def dose(draw, lo: float, hi: float, whole: bool = True) -> Dose:
+    a = draw(st.integers(int(lo), int(hi))) if whole else draw(st.floats(lo, hi, allow_nan=False))
+    b = draw(st.integers(int(a), int(hi))) if whole else draw(st.floats(a, hi, allow_nan=False))
+    return Dose(a, b)
+
+
+@st.composite
+def exercises(draw, realistic: bool):
+    kind = draw(st.sampled_from(["hold", "reps", "timed"]))
+    get_ready = draw(st.integers(2, 8))
+    timing = Timing(
+        rest_between_sets_s=draw(st.floats(3, 40)),
+        rest_after_s=draw(st.floats(0, 40)),
+        switch_sides_s=draw(st.floats(3, 15)),
+        get_ready_s=float(get_ready),
+        countdown=draw(st.integers(0, min(5, get_ready))),
+    )
+    sides = draw(st.sampled_from(["none", "each"] + (["alternating"] if kind == "reps" else [])))
+    min_move = 1.0 if realistic else 0.5
+    tempo = Tempo(draw(st.floats(min_move, 3)), dose(draw, 0, 4, whole=False), draw(st.floats(min_move, 3)))
+    return Exercise(
+        name=draw(st.text("abcdefgh ", min_size=1, max_size=12).map(lambda s: "Ex " + s.strip())),
+        kind=kind,
+        setup=draw(st.text("abc .", min_size=1, max_size=120)).strip() or "Sit.",
+        sets=dose(draw, 1, 3),
+        sides=sides if kind != "timed" else "none",
+        first_side=draw(st.sampled_from(["right", "left"])),
+        hold_s=dose(draw, 3, 90, whole=False) if kind == "hold" else None,
+        reps=dose(draw, 1 if not realistic else 3, 8) if kind == "reps" else None,
+        tempo=tempo,
+        minutes=dose(draw, 0.5, 2, whole=False) if kind == "timed" else None,
+        details=draw(st.none() | st.just("Take your time and breathe.")),
+        timing=timing,
+    )
+
+
+@st.composite
+def plans(draw, realistic: bool = False):
+    exs = draw(st.lists(exercises(realistic), min_size=1, max_size=4))
+    # Names are unique in practice; keep them so, for readable failures.
+    exs = [Exercise(**{**e.__dict__, "name": f"{e.name} {i}"}) for i, e in enumerate(exs)]
+    return Plan(title="Random", exercises=tuple(exs), safety=("Stop if pain increases.",))
+
+
+@st.composite
+def options(draw, plan: Plan):
+    n = len(plan.exercises)
+    adjust = draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from([-15.0, 15.0, 30.0])), max_size=2))
+    return Options(level=draw(st.sampled_from(["low", "mid", "high"])), detailed=draw(st.booleans()),
+                   first_exercise=draw(st.integers(0, n - 1)), adjust_s=tuple(adjust))
+
+
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPS
+@given(data=st.data(), base=st.floats(0.0, 1.0), per_char=st.floats(0.0, 0.3))
+def test_any_voice_gives_valid_timeline_or_clear_error(data, base, per_char):
+    """Whatever the speech lengths: either every rule holds, or a ScheduleError explains why."""
+    plan = data.draw(plans())
+    opts = data.draw(options(plan))
+    try:
+        tl = build_timeline(plan, opts, fake_voice(base, per_char))
+    except ScheduleError as exc:
+        assert "too slow" in exc.message
+        return
+    assert_rules(plan, opts, tl)
+
+
+@PROPS
+@given(data=st.data(), base=st.floats(0.05, 0.3), per_char=st.floats(0.03, 0.075))
+def test_realistic_voices_always_fit(data, base, per_char):
+    """Voices between about 120 and 300 words a minute never make scheduling fail."""
+    plan = data.draw(plans(realistic=True))
+    opts = data.draw(options(plan))
+    tl = build_timeline(plan, opts, fake_voice(base, per_char))
+    assert_rules(plan, opts, tl)
+
+
+@PROPS
+@given(data=st.data(), slow=st.floats(0.04, 0.08), fast=st.floats(0.02, 0.04))
+def test_speech_length_never_changes_exact_phases(data, slow, fast):
+    """A slower voice may lengthen setup windows, never a hold, rest or set."""
+    plan = data.draw(plans(realistic=True))
+    a = build_timeline(plan, Options(), fake_voice(0.1, slow))
+    b = build_timeline(plan, Options(), fake_voice(0.1, fast))
+    exact = ("hold", "reps", "timed", "rest")
+    da = [(p.kind, round(p.duration_s, 6)) for p in a.phases if p.kind in exact]
+    db = [(p.kind, round(p.duration_s, 6)) for p in b.phases if p.kind in exact]
+    assert da == db
+    assert a.duration_s >= b.duration_s - 1e-6
+
+
+@pytest.mark.parametrize("name", ["inner-knee", "medial-knee"])
+@pytest.mark.parametrize("level", ["low", "mid", "high"])
+def test_builtin_timelines_obey_rules(name, level):
+    plan = programs.load(name)
+    opts = Options(level=level)
+    tl = build_timeline(plan, opts)
+    assert_rules(plan, opts, tl)
+    # Deterministic: the same inputs give the same session, to the microsecond.
+    assert json.dumps(build_timeline(plan, opts).to_json()) == json.dumps(tl.to_json())
+
+
+def test_hold_is_exact_whatever_the_voice_says():
+    plan = Plan("T", (Exercise("Stretch", "hold", "Sit.", hold_s=Dose.fixed(30)),))
+    for voice in (fake_voice(0.1, 0.03), fake_voice(0.3, 0.07)):
+        tl = build_timeline(plan, Options(), voice)
+        start = next(c for c in tl.cues if c.kind == "start")
+        stop = next(c for c in tl.cues if c.kind == "stop")
+        assert stop.start_s - start.start_s == pytest.approx(30, abs=1e-9)
+        counts = [(c.text, c.start_s) for c in tl.cues if c.kind == "countdown" and c.start_s > start.start_s]
+        assert [t for t, _ in counts] == ["3", "2", "1"]
+        assert [s for _, s in counts] == pytest.approx([stop.start_s - 3, stop.start_s - 2, stop.start_s - 1])
+
+
+def test_slow_voice_drops_callouts_first():
+    # A 20 s hold: "10 more seconds" at 10 s fits a normal voice; a very slow one loses it, never the countdown.
+    plan = Plan("T", (Exercise("Stretch", "hold", "Sit.", hold_s=Dose.fixed(20)),))
+    normal = build_timeline(plan, Options(), fake_voice(0.1, 0.05, 0))
+    assert any(c.kind == "callout" for c in normal.cues)
+
+    def slow(text: str) -> float:
+        return 0.5 if len(text) <= 2 else 0.9 if len(text) <= 12 else 8.0
+
+    tl = build_timeline(plan, Options(), slow)
+    assert not any(c.kind == "callout" for c in tl.cues)
+    assert [c.text for c in tl.cues if c.kind == "countdown"][-3:] == ["3", "2", "1"]
+
+
+def test_setup_window_grows_to_fit_instruction():
+    plan = Plan("T", (Exercise("Stretch", "hold", "Sit. " * 40, hold_s=Dose.fixed(10)),))
+    tl = build_timeline(plan, Options(), estimate_speech_s)
+    setup = next(p for p in tl.phases if p.kind == "setup")
+    longest = max(c.end_s for c in tl.cues if c.kind == "setup")
+    assert setup.end_s >= longest + 5  # get-ready time after the words
+
+
+def test_too_slow_voice_is_a_clear_error():
+    plan = Plan("T", (Exercise("Stretch", "hold", "Sit.", hold_s=Dose.fixed(10)),))
+    with pytest.raises(ScheduleError) as info:
+        build_timeline(plan, Options(), lambda text: 1.5)  # every word, even "3", takes 1.5 s
+    assert "--rate" in info.value.render()
+
+
+def test_alternating_reps_name_the_side_each_time():
+    ex = Exercise("Leg raise", "reps", "Sit.", reps=Dose.fixed(3), sides="alternating", tempo=Tempo(2, Dose.fixed(1), 2))
+    tl = build_timeline(Plan("T", (ex,)), Options(), fake_voice(0.1, 0.05, 0))
+    assert [c.text for c in tl.cues if c.kind == "rep"] == ["Right, 1.", "Left, 1.", "Right, 2.", "Left, 2.", "Right, 3.", "Left, 3."]
+    assert [c.side for c in tl.cues if c.kind == "rep"] == ["right", "left"] * 3
+
+
+def test_each_side_does_all_sets_then_switches():
+    ex = Exercise("Stretch", "hold", "Sit.", hold_s=Dose.fixed(10), sets=Dose.fixed(2), sides="each", first_side="left")
+    tl = build_timeline(Plan("T", (ex,)), Options(), fake_voice(0.1, 0.05, 0))
+    holds = [(p.set, p.side) for p in tl.phases if p.kind == "hold"]
+    assert holds == [(1, "left"), (2, "left"), (1, "right"), (2, "right")]
+    assert [c.text for c in tl.cues if c.kind == "switch"] == ["Switch sides. Now your right side."]
+    assert any("set 2 of 2" in c.text for c in tl.cues if c.kind == "rest")
+
+
+def test_rest_previews_next_exercise():
+    a = Exercise("Alpha", "hold", "Sit.", hold_s=Dose.fixed(10))
+    b = Exercise("Beta", "reps", "Lie down.", reps=Dose.fixed(5))
+    tl = build_timeline(Plan("T", (a, b)), Options(), fake_voice(0.1, 0.05, 0))
+    assert any(c.kind == "rest" and "Next up: Beta" in c.text for c in tl.cues)
+
+
+def test_intro_states_length_and_equipment():
+    tl = build_timeline(programs.load("inner-knee"))
+    intro = tl.cues[0].text
+    assert intro.startswith("Inner knee pain. 9 exercises, about ")
+    minutes = int(intro.split("about ")[1].split()[0])
+    assert abs(minutes - tl.duration_s / 60) <= 1
+    assert "strap" in intro
+
+
+def test_start_at_a_later_exercise():
+    plan = programs.load("medial-knee")
+    tl = build_timeline(plan, Options(first_exercise=3))
+    assert "Starting at exercise 4: Dynamic knee bends." in tl.cues[0].text
+    assert [c.title for c in tl.chapters][1] == "Dynamic knee bends"
+    with pytest.raises(ScheduleError):
+        build_timeline(plan, Options(first_exercise=6))
+
+
+@pytest.mark.parametrize("tamper", ["move_stop", "overlap", "drop_countdown", "shift_countdown"])
+def test_rule_checks_catch_broken_timelines(tamper):
+    """The rule checker itself must fail on timelines that break the rules."""
+    from dataclasses import replace
+
+    plan = programs.load("medial-knee")
+    tl = build_timeline(plan)
+    cues = list(tl.cues)
+    if tamper == "move_stop":
+        i = next(i for i, c in enumerate(cues) if c.kind == "stop")
+        cues[i] = replace(cues[i], start_s=cues[i].start_s + 0.1, end_s=cues[i].end_s + 0.1)
+    elif tamper == "overlap":
+        i = next(i for i, c in enumerate(cues) if c.kind == "rest")
+        cues[i] = replace(cues[i], end_s=cues[i + 1].start_s + 0.5)
+    elif tamper == "drop_countdown":
+        i = next(i for i, c in enumerate(cues) if c.kind == "countdown" and c.text == "2")
+        del cues[i]
+    else:
+        i = next(i for i, c in enumerate(cues) if c.kind == "countdown")
+        cues[i] = replace(cues[i], start_s=cues[i].start_s - 0.05)
+    with pytest.raises(AssertionError):
+        assert_rules(plan, Options(), replace(tl, cues=tuple(cues)))
