@@ -55,6 +55,7 @@ class Options:
     detailed: bool = False  # also speak each exercise's longer first-time instructions
     first_exercise: int = 0  # 0-based: start the session at this exercise
     adjust_s: tuple[tuple[int, float], ...] = ()  # (exercise index, seconds added to its holds/rests)
+    intro: str | None = None  # replaces the session introduction; "" for none (skipping in a live session)
 
 
 def estimate_speech_s(text: str) -> float:
@@ -342,6 +343,8 @@ def build_timeline(plan: Plan, options: Options = Options(), speech_len: SpeechL
         raise ScheduleError(f"there is no exercise {options.first_exercise + 1} in {plan.title!r}")
     # The intro says how long the session is, which depends on the intro: lay the
     # body out once to measure it, then for real. Deterministic either way.
+    if options.intro is not None:
+        return _layout(plan, options, speech_len, intro=options.intro)
     body = _layout(plan, options, speech_len, intro="")
     minutes = round(body.duration_s / 60)
     return _layout(plan, options, speech_len, intro=intro_text(plan, minutes, options.first_exercise))
@@ -353,7 +356,8 @@ def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) 
     ctx = (None, None, None)
     if intro:
         b.say_next("intro", intro, ctx, "start")
-        b.say_next("intro", safety_text(plan), ctx)
+        if options.intro is None:
+            b.say_next("intro", safety_text(plan), ctx)
         b.phase("intro", 0.0, b.t, None, None, None, None, None)
     indices = range(options.first_exercise, len(plan.exercises))
     for i in indices:

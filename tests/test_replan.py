@@ -1,0 +1,79 @@
+"""Live-control edits of a timeline keep its rules: exact phases, no overlapping speech."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voicecoach import programs
+from voicecoach.replan import adjust_phase, cue_at, exercise_at, exercise_start, last_instruction, phase_at, resume_point
+from voicecoach.schedule import Options, build_timeline
+
+TL = build_timeline(programs.load("inner-knee"))
+
+
+def _no_overlap_after(tl, t):
+    cues = [c for c in tl.cues if c.end_s > t]
+    for a, b in zip(cues, cues[1:]):
+        assert b.start_s >= a.end_s - 1e-6, (a, b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(frac=st.floats(0, 1, exclude_max=True), delta=st.sampled_from([15.0, -15.0, 30.0, -45.0]))
+def test_adjust_keeps_rules(frac, delta):
+    t = frac * TL.duration_s
+    new, applied = adjust_phase(TL, t, delta)
+    phase = phase_at(TL, t)
+    if phase is None or phase.kind not in ("hold", "rest", "timed"):
+        assert new is TL and applied == 0
+        return
+    assert new.duration_s == pytest.approx(TL.duration_s + applied)
+    newp = phase_at(new, t)
+    assert newp.end_s == pytest.approx(phase.end_s + applied)
+    assert newp.end_s - t >= 5 - 1e-9
+    if delta > 0:
+        assert applied == delta
+    _no_overlap_after(new, t)
+    # The countdown still lands on the whole seconds before the new end.
+    counts = [c for c in new.cues if c.kind == "countdown" and phase.start_s <= c.start_s < newp.end_s and c.start_s >= t]
+    for c in counts:
+        assert c.start_s + int(c.text) == pytest.approx(newp.end_s)
+    # The stop (or the next start) moved with the end; what follows moved by the same amount.
+    later_old = [c.start_s for c in TL.cues if c.start_s >= phase.end_s - 1e-9]
+    later_new = [c.start_s for c in new.cues if c.start_s >= newp.end_s - 1e-9]
+    assert later_new == pytest.approx([x + applied for x in later_old])
+
+
+def test_adjust_hold_by_example():
+    hold = next(p for p in TL.phases if p.kind == "hold")
+    t = hold.start_s + 2
+    longer, d = adjust_phase(TL, t, 15)
+    assert d == 15 and phase_at(longer, t).duration_s == pytest.approx(45)
+    shorter, d = adjust_phase(TL, t, -15)
+    assert d == -15 and phase_at(shorter, t).duration_s == pytest.approx(15)
+    assert not any(c.text == "10 more seconds." and c.start_s < hold.start_s + 5 for c in shorter.cues)
+
+
+def test_positions():
+    setup = next(p for p in TL.phases if p.kind == "setup" and p.exercise_index == 2)
+    assert exercise_at(TL, setup.start_s + 1) == 2
+    assert exercise_at(TL, 0.5) is None
+    assert exercise_start(TL, 2) == setup.start_s
+    cue = TL.cues[5]
+    mid = (cue.start_s + cue.end_s) / 2
+    assert cue_at(TL, mid) == cue and resume_point(TL, mid) == cue.start_s
+    gap = cue.end_s + 0.01
+    if cue_at(TL, gap) is None:
+        assert resume_point(TL, gap) == gap
+
+
+def test_last_instruction_is_the_setup_text():
+    hold = next(p for p in TL.phases if p.kind == "hold")
+    cue = last_instruction(TL, hold.start_s + 5)
+    assert cue.kind == "setup" and cue.text.startswith("Lie on your back")
+
+
+def test_skip_timeline_has_no_intro():
+    tl = build_timeline(programs.load("inner-knee"), Options(first_exercise=4, intro=""))
+    assert tl.cues[0].kind == "setup" and tl.cues[0].text.startswith("Exercise 5 of 9")
