@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import io
+import os
+import pty
+
+import pytest
+
+from voicecoach import programs
+from voicecoach.keys import Keys, _split, action_for
+from voicecoach.schedule import build_timeline
+from voicecoach.status import Output, status_text
+
+
+@pytest.mark.parametrize(("key", "action"), [(" ", "pause"), ("n", "next"), ("N", "next"), ("\x1b[C", "next"),
+                                              ("\x1b[D", "back"), ("p", "back"), ("r", "repeat"), ("+", "more"),
+                                              ("-", "less"), ("q", "quit"), ("?", "help"), ("x", None)], ids=repr)
+def test_keymap(key, action):
+    assert action_for(key) == action
+
+
+def test_split_keeps_arrows_whole():
+    assert _split("n\x1b[Cq ") == ["n", "\x1b[C", "q", " "]
+
+
+def test_keys_from_a_real_pty():
+    import tty
+
+    master, slave = pty.openpty()
+    try:
+        tty.setcbreak(slave)  # as keyboard() does for the session
+        keys = Keys(slave)
+        assert keys.poll(0.01) == []
+        os.write(master, b" \x1b[D+")
+        assert keys.poll(1.0) == ["pause", "back", "more"]
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_status_text_in_a_hold():
+    tl = build_timeline(programs.load("inner-knee"))
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    text = status_text(tl, hold.start_s + 10.2, 9)
+    assert text == "Exercise 1 of 9: Inner thigh stretch, set 1 of 2, right side, hold, 20 s left"
+
+
+def test_plain_output_is_only_the_spoken_words():
+    tl = build_timeline(programs.load("medial-knee"))
+    buf = io.StringIO()
+    out = Output("plain", buf)
+    for c in tl.cues[:5]:
+        out.cue(c)
+    out.status("ignored in plain mode")
+    assert buf.getvalue().splitlines() == [c.text for c in tl.cues[:5]]
+    assert "\x1b" not in buf.getvalue()
+
+
+def test_status_mode_rewrites_one_line():
+    buf = io.StringIO()
+    out = Output("status", buf)
+    out.status("a")
+    out.status("a")
+    out.status("b")
+    out.message("Paused.")
+    out.close()
+    assert buf.getvalue() == "\r\x1b[2Ka\r\x1b[2Kb\r\x1b[2KPaused.\n"
+
+
+def test_quiet_prints_nothing():
+    buf = io.StringIO()
+    out = Output.auto(plain=False, quiet=True, stream=buf)
+    out.message("x")
+    out.status("y")
+    assert buf.getvalue() == ""

@@ -1,0 +1,81 @@
+"""What a live session shows: a status line on a terminal, or one plain line per spoken cue.
+
+Plain lines carry only the words being spoken, so a screen reader reads them
+cleanly; nothing relies on colour.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import TextIO
+
+from voicecoach.replan import phase_at
+from voicecoach.timeline import Cue, Timeline
+
+_WHAT = {"hold": "hold", "reps": "repetitions", "timed": "keep going", "rest": "rest",
+         "switch": "switch sides", "setup": "get ready", "intro": "introduction", "end": "finished"}
+
+
+def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
+    """E.g. ``Exercise 3 of 9: Side lunge stretch, set 1 of 2, right side, hold, 12 s left``."""
+    p = phase_at(timeline, t)
+    if p is None:
+        return ""
+    parts = []
+    if p.exercise_index is not None:
+        parts.append(f"Exercise {p.exercise_index + 1} of {total_exercises}: {p.exercise}")
+    if p.set is not None and p.sets:
+        parts.append(f"set {p.set} of {p.sets}")
+    if p.side:
+        parts.append(f"{p.side} side")
+    parts.append(_WHAT.get(p.kind, p.kind))
+    if p.kind in ("hold", "reps", "timed", "rest", "switch", "setup"):
+        left = max(0, math.ceil(p.end_s - t - 1e-9))
+        parts.append(f"{left // 60}:{left % 60:02d} left" if left >= 60 else f"{left} s left")
+    return ", ".join(parts)
+
+
+class Output:
+    """Where a live session writes. Modes: "status" (one line updated in place), "plain", "quiet"."""
+
+    def __init__(self, mode: str, stream: TextIO | None = None) -> None:
+        self.mode = mode
+        self.stream = stream or sys.stdout
+        self._line = ""
+
+    @classmethod
+    def auto(cls, plain: bool, quiet: bool, stream: TextIO | None = None) -> Output:
+        stream = stream or sys.stdout
+        if quiet:
+            return cls("quiet", stream)
+        return cls("plain" if plain or not stream.isatty() else "status", stream)
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
+
+    def cue(self, cue: Cue) -> None:
+        """A cue has just started sounding."""
+        if self.mode == "plain":
+            self._write(cue.text + "\n")
+
+    def status(self, text: str) -> None:
+        if self.mode == "status" and text != self._line:
+            # Carriage return and erase-line: the line is rewritten, not appended to.
+            self._write("\r\x1b[2K" + text)
+            self._line = text
+
+    def message(self, text: str) -> None:
+        """A message that is also spoken (paused, keys, resumed...)."""
+        if self.mode == "quiet":
+            return
+        if self.mode == "status" and self._line:
+            self._write("\r\x1b[2K")
+            self._line = ""
+        self._write(text + "\n")
+
+    def close(self) -> None:
+        if self.mode == "status" and self._line:
+            self._write("\n")
+            self._line = ""
