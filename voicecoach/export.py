@@ -1,0 +1,513 @@
+"""Export a session to an audio file (plus optional caption sidecars).
+
+Two streaming passes over the mixer, so memory stays flat however long the
+session is: pass 1 measures loudness and picks one static gain, pass 2
+pipes raw s16le PCM with that gain into ffmpeg's stdin.  Chapters and tags
+go to ffmpeg as an ffmetadata file (second input); where ffmpeg cannot
+write them right (Ogg and FLAC chapters, an ID3 comment frame, MP3
+chapters on an ffmpeg without CHAP support) mutagen fixes the file up
+before it is moved into place.
+
+The target is replaced atomically: ffmpeg writes ``.NAME.XXXX.part`` in
+the same directory, which is fsynced and then ``os.replace``d onto the
+target only if everything succeeded.  Any failure, including Ctrl-C,
+removes the part file and leaves an earlier file of the same name as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import secrets
+import stat
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from voicecoach import captions as _captions
+from voicecoach import loudness, mix
+from voicecoach.clip import MIX_RATE_HZ, Clip
+from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
+from voicecoach.timeline import Chapter, Timeline
+
+# Big blocks for export: fewer Python iterations and pipe writes
+# (there is no latency to care about here, unlike live playback).
+_EXPORT_BLOCK_FRAMES = 1 << 16
+# Share of the progress bar taken by the loudness pass (measured: ~2000x
+# real time, against ~150-300x for the lossy encodes that follow it).
+_MEASURE_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class Format:
+    """How ffmpeg writes one file type, and who writes its chapters."""
+
+    muxer: str
+    codec_args: tuple[str, ...]
+    chapters: str  # "ffmpeg", "id3" (ffmpeg, checked/fixed by mutagen), "vorbis" (mutagen), "none"
+
+
+#: Supported output file types, by lower-case extension.
+FORMATS: dict[str, Format] = {
+    # CBR rather than VBR: players seek to a chapter by byte offset, which
+    # is exact for CBR and only approximate through a VBR Xing TOC.
+    ".mp3": Format("mp3", ("-c:a", "libmp3lame", "-b:a", "96k", "-id3v2_version", "3"), "id3"),
+    # Chapters of Ogg and FLAC are vorbis comments written by mutagen:
+    # ffmpeg 5.1 writes none for Vorbis/FLAC and wrong times for Opus.
+    ".ogg": Format("ogg", ("-c:a", "libvorbis", "-q:a", "4"), "vorbis"),
+    # libopus cannot encode 44.1 kHz; 48 kHz is Opus's native rate.
+    ".opus": Format("opus", ("-c:a", "libopus", "-b:a", "64k", "-ar", "48000"), "vorbis"),
+    # faststart puts the index first so players can start before the end arrives.
+    ".m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), "ffmpeg"),
+    ".m4b": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), "ffmpeg"),
+    ".wav": Format("wav", ("-c:a", "pcm_s16le"), "none"),
+    ".flac": Format("flac", ("-c:a", "flac"), "vorbis"),
+}
+
+_INSTALL_HINT = (
+    "Install it with 'sudo apt-get install ffmpeg' (Debian/Ubuntu) "
+    "or 'brew install ffmpeg' (macOS)."
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export` wrote."""
+
+    path: Path
+    duration_s: float
+    sidecars: tuple[Path, ...]
+    gain_db: float                 # static gain applied to the whole mix
+    measured_lufs: float | None    # loudness before that gain (None: not measured)
+
+
+def find_ffmpeg() -> str:
+    """The ffmpeg executable, located the way pydub does (``which`` on PATH)."""
+    try:
+        with warnings.catch_warnings():
+            # pydub.utils imports audioop, deprecated on 3.11-3.12: not our user's concern.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pydub.utils import which
+    except ImportError:  # pydub is a dependency, but do not fail on its absence
+        from shutil import which
+    found = which("ffmpeg")
+    if not found:
+        raise MissingDependencyError("ffmpeg is needed to export audio but was not found.", hint=_INSTALL_HINT)
+    return found
+
+
+def format_for(path: str | os.PathLike[str]) -> Format:
+    """The :class:`Format` for ``path``'s extension, or a VoicecoachError."""
+    ext = Path(path).suffix.lower()
+    try:
+        return FORMATS[ext]
+    except KeyError:
+        what = f"'{ext}'" if ext else "no extension"
+        raise VoicecoachError(
+            f"Cannot export to {Path(path).name}: unsupported file type ({what}).",
+            hint="Supported: " + ", ".join(FORMATS),
+        ) from None
+
+
+def sidecar_path(path: str | os.PathLike[str], ext: str) -> Path:
+    """``session.vtt`` for ``session.mp3`` and ``ext="vtt"``."""
+    return Path(path).with_suffix("." + ext.lstrip("."))
+
+
+def export(
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    path: str | os.PathLike[str],
+    *,
+    earcons: bool = True,
+    loudness_lufs: float | None = -16.0,
+    tags: Mapping[str, str] | None = None,
+    progress: Callable[[float], None] | None = None,
+    captions: Sequence[str] = (),
+    transcript: bool = False,
+    peak_ceiling_dbfs: float = -1.0,
+) -> ExportResult:
+    """Render ``timeline`` with ``clips`` and encode it to ``path``.
+
+    The format comes from the extension (see :data:`FORMATS`).  ``tags``
+    (e.g. ``title``, ``album``, ``comment``, ``artist``) become the file's
+    metadata; ``title`` defaults to the timeline's title.  The timeline's
+    chapters become the file's chapters (not possible in WAV).
+
+    ``loudness_lufs`` sets the integrated loudness target (None: no
+    normalisation); the static gain never lets a sample exceed
+    ``peak_ceiling_dbfs``.  ``progress`` is called with a fraction in
+    [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
+    "srt", "lrc") written next to the audio with the same stem, and
+    ``transcript`` adds a ``.txt`` cue sheet.
+
+    Raises :class:`VoicecoachError` for an unsupported extension or caption
+    format, :class:`OutputError` if the file cannot be written (checked
+    before any work) or ffmpeg fails, and :class:`MissingDependencyError`
+    without ffmpeg.  On any failure no partial file is left and an existing
+    file at ``path`` is untouched.
+    """
+    path = Path(path)
+    fmt = format_for(path)
+    sidecar_texts = _sidecar_texts(timeline, path, captions, transcript)
+    _check_output_dir(path)
+    ffmpeg = find_ffmpeg()
+    report = _Progress(progress)
+    tag_map = {"title": timeline.title, **(tags or {})}
+    chapters = _clean_chapters(timeline)
+
+    measured: float | None = None
+    gain = 1.0
+    if loudness_lufs is not None:
+        meter = loudness.LoudnessMeter(MIX_RATE_HZ)
+        for frames in _frames_done(mix.blocks(timeline, clips, earcons=earcons,
+                                              block_frames=_EXPORT_BLOCK_FRAMES), meter.feed):
+            report.update(_MEASURE_SHARE * frames / max(1, mix.total_frames(timeline)))
+        m = meter.result()
+        measured = None if m.integrated_lufs == float("-inf") else m.integrated_lufs
+        gain = loudness.gain_from(m, loudness_lufs, peak_ceiling_dbfs)
+
+    start_share = _MEASURE_SHARE if loudness_lufs is not None else 0.0
+
+    def encode(part: Path) -> None:
+        _encode(ffmpeg, fmt, part, timeline, clips, earcons, gain, tag_map, chapters,
+                lambda f: report.update(start_share + (1 - start_share) * f))
+        _fix_metadata(fmt, part, tag_map, chapters)
+
+    _atomic_write(path, encode)
+    written = []
+    for side, text in sidecar_texts:
+        _atomic_write(side, lambda part, text=text: part.write_text(text, encoding="utf-8"))
+        written.append(side)
+    report.update(1.0, force=True)
+
+    return ExportResult(
+        path=path,
+        duration_s=mix.total_frames(timeline) / MIX_RATE_HZ,
+        sidecars=tuple(written),
+        gain_db=20.0 * math.log10(gain) if gain > 0 else float("-inf"),
+        measured_lufs=measured,
+    )
+
+
+# --- checks done before any work --------------------------------------------
+
+
+def _sidecar_texts(timeline: Timeline, path: Path, formats: Sequence[str],
+                   transcript: bool) -> list[tuple[Path, str]]:
+    out = []
+    for fmt in dict.fromkeys(f.lower().lstrip(".") for f in formats):
+        if fmt not in _captions.FORMATS:
+            raise VoicecoachError(
+                f"Unknown caption format '{fmt}'.", hint="Supported: " + ", ".join(_captions.FORMATS)
+            )
+        out.append((sidecar_path(path, fmt), _captions.render(fmt, timeline)))
+    if transcript:
+        out.append((sidecar_path(path, "txt"), _captions.to_transcript(timeline)))
+    for side, _ in out:
+        if side == path:
+            raise VoicecoachError(f"A sidecar would overwrite the audio file {path}.")
+    return out
+
+
+def _check_output_dir(path: Path) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OutputError(f"Cannot write {path}: it is a directory.")
+    if not directory.exists():
+        raise OutputError(
+            f"Cannot write {path}: the directory {directory} does not exist.",
+            hint="Create it first or choose another output path.",
+        )
+    if not directory.is_dir():
+        raise OutputError(f"Cannot write {path}: {directory} is not a directory.")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"Cannot write {path}: the directory {directory} is not writable.",
+            hint="Choose another output path or fix the directory's permissions.",
+        )
+
+
+# --- the encode --------------------------------------------------------------
+
+
+def _frames_done(blocks: Iterable[np.ndarray], sink: Callable[[np.ndarray], object]) -> Iterator[int]:
+    """Pass each block to ``sink`` and yield the frame count so far."""
+    done = 0
+    for block in blocks:
+        sink(block)
+        done += block.shape[0]
+        yield done
+
+
+def _encode(ffmpeg: str, fmt: Format, part: Path, timeline: Timeline, clips: Mapping[str, Clip],
+            earcons: bool, gain: float, tag_map: Mapping[str, str], chapters: list[Chapter],
+            progress: Callable[[float], None]) -> None:
+    total = max(1, mix.total_frames(timeline))
+    meta = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".ffmeta", delete=False)
+    err = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall ffmpeg
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        with meta:
+            meta.write(ffmetadata(tag_map, chapters))
+        cmd = ffmpeg_command(ffmpeg, fmt, meta.name, str(part))
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        assert proc.stdin is not None
+        try:
+            for done in _frames_done(
+                mix.blocks(timeline, clips, earcons=earcons, gain=gain, block_frames=_EXPORT_BLOCK_FRAMES),
+                lambda block: proc.stdin.write(mix.to_int16(block)),  # type: ignore[union-attr]
+            ):
+                progress(done / total)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg exited early; its exit status and stderr say why
+        rc = proc.wait()
+        if rc != 0:
+            _raise_ffmpeg_failed(part, rc, err)
+    except BaseException:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        if proc is not None and proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        err.close()
+        os.unlink(meta.name)
+
+
+def ffmpeg_command(ffmpeg: str, fmt: Format, meta_path: str, out_path: str) -> list[str]:
+    """The ffmpeg argv: raw PCM on stdin, ffmetadata as input 1."""
+    return [
+        ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        # With two inputs ffmpeg reads each in its own thread through an
+        # 8-packet queue; that small queue throttled a WAV export 50-fold.
+        "-f", "s16le", "-ar", str(MIX_RATE_HZ), "-ac", "1", "-thread_queue_size", "1024", "-i", "pipe:0",
+        "-f", "ffmetadata", "-i", meta_path,
+        "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+        *fmt.codec_args,
+        "-f", fmt.muxer, out_path,
+    ]
+
+
+def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
+    err.seek(0)
+    text = err.read().decode("utf-8", "replace").strip()
+    tail = "\n".join(text.splitlines()[-5:])
+    if "No space left on device" in text:
+        raise OutputError(f"Not enough disk space to write {part.parent}.", hint=tail or None)
+    how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
+    raise OutputError(f"ffmpeg failed to encode the session: it {how}.", hint=tail or None)
+
+
+# --- metadata ------------------------------------------------------------------
+
+
+def _clean_chapters(timeline: Timeline) -> list[Chapter]:
+    """Chapters sorted and clamped to the session (containers reject others)."""
+    out = []
+    for ch in sorted(timeline.chapters, key=lambda c: c.start_s):
+        start = min(max(0.0, ch.start_s), timeline.duration_s)
+        out.append(Chapter(start, min(max(start, ch.end_s), timeline.duration_s), ch.title))
+    return out
+
+
+def _ffmeta_escape(text: str) -> str:
+    # ffmetadata syntax: '=', ';', '#', '\' and newlines need a backslash.
+    for ch in "\\=;#\n":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def ffmetadata(tags: Mapping[str, str], chapters: Sequence[Chapter]) -> str:
+    """An ``;FFMETADATA1`` document with global tags and millisecond chapters."""
+    lines = [";FFMETADATA1"]
+    lines += [f"{_ffmeta_escape(str(k))}={_ffmeta_escape(str(v))}" for k, v in tags.items() if v is not None]
+    for ch in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(ch.start_s * 1000)}",
+                  f"END={round(ch.end_s * 1000)}", f"title={_ffmeta_escape(ch.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _fix_metadata(fmt: Format, part: Path, tags: Mapping[str, str], chapters: Sequence[Chapter]) -> None:
+    if fmt.chapters == "id3":
+        _fix_id3(part, tags, chapters)
+    elif fmt.chapters == "vorbis":
+        _write_vorbis_chapters(fmt, part, chapters)
+
+
+def _fix_id3(part: Path, tags: Mapping[str, str], chapters: Sequence[Chapter]) -> None:
+    from mutagen.id3 import CHAP, COMM, CTOC, ID3, TIT2, CTOCFlags
+
+    id3 = ID3(str(part))
+    changed = False
+    comment = tags.get("comment")
+    if comment:
+        # ffmpeg stores "comment" as TXXX:comment; players read COMM.
+        id3.delall("TXXX:comment")
+        id3.add(COMM(encoding=3, lang="eng", desc="", text=[comment]))
+        changed = True
+    want = [(round(c.start_s * 1000), round(c.end_s * 1000), c.title) for c in chapters]
+    have = sorted((f.start_time, f.end_time, str(f.sub_frames.get("TIT2", ""))) for f in id3.getall("CHAP"))
+    if have != want:
+        # An ffmpeg without ID3 chapter support (or one that got them wrong).
+        id3.delall("CHAP")
+        id3.delall("CTOC")
+        ids = [f"ch{i}" for i in range(len(chapters))]
+        if ids:
+            id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                         child_element_ids=ids, sub_frames=[]))
+        for eid, (start, end, title) in zip(ids, want):
+            id3.add(CHAP(element_id=eid, start_time=start, end_time=end,
+                         sub_frames=[TIT2(encoding=3, text=[title])]))
+        changed = True
+    if changed:
+        id3.save(str(part), v2_version=3)
+        _order_id3_chapters(part)
+
+
+def _order_id3_chapters(path: Path) -> None:
+    """Put the CHAP frames of an ID3v2.3 tag in time order, in place.
+
+    mutagen writes frames ordered by size, but ffmpeg (and so ffprobe, mpv,
+    and many players built on it) lists ID3 chapters in file order rather
+    than by CTOC or by time.  Swapping whole frames between the CHAP slots
+    keeps the tag's size, so nothing after it moves.
+    """
+    with open(path, "r+b") as f:
+        head = f.read(10)
+        # Only the plain layout mutagen writes: v2.3, no unsync, no extended header.
+        if len(head) < 10 or head[:3] != b"ID3" or head[3] != 3 or head[5] & 0xC0:
+            return
+        size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+        body = f.read(size)
+        frames: list[bytes] = []
+        pos = 0
+        while pos + 10 <= len(body) and body[pos] != 0:
+            end = pos + 10 + int.from_bytes(body[pos + 4:pos + 8], "big")
+            frames.append(body[pos:end])
+            pos = end
+        slots = [i for i, fr in enumerate(frames) if fr[:4] == b"CHAP"]
+
+        def start_ms(frame: bytes) -> int:
+            at = frame.index(b"\0", 10) + 1  # after the element ID
+            return int.from_bytes(frame[at:at + 4], "big")
+
+        ordered = sorted((frames[i] for i in slots), key=start_ms)
+        if ordered == [frames[i] for i in slots]:
+            return
+        for i, frame in zip(slots, ordered):
+            frames[i] = frame
+        f.seek(10)
+        f.write(b"".join(frames))
+
+
+def _write_vorbis_chapters(fmt: Format, part: Path, chapters: Sequence[Chapter]) -> None:
+    """Vorbis-comment chapters (CHAPTER000=HH:MM:SS.mmm, CHAPTER000NAME=title).
+
+    Written by us even where ffmpeg writes them (Opus): ffmpeg 5.1 rounds
+    the seconds to nearest, so a chapter at 24.5 s comes out as 25.500.
+    """
+    if fmt.muxer == "flac":
+        from mutagen.flac import FLAC as Opener
+    elif fmt.muxer == "opus":
+        from mutagen.oggopus import OggOpus as Opener
+    else:
+        from mutagen.oggvorbis import OggVorbis as Opener
+    f = Opener(str(part))
+    for key in [k for k in f.keys() if k.upper().startswith("CHAPTER")]:
+        del f[key]
+    for i, ch in enumerate(chapters):
+        f[f"CHAPTER{i:03d}"] = _captions.vtt_timestamp(ch.start_s)
+        f[f"CHAPTER{i:03d}NAME"] = ch.title
+    f.save()
+
+
+# --- atomic replace ---------------------------------------------------------------
+
+
+def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(part)`` on a fresh part file next to ``target``, then swap it in."""
+    part = _create_part(target)
+    try:
+        write(part)
+        fd = os.open(part, os.O_RDWR)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:  # keep the permissions of the file being replaced
+            os.chmod(part, stat.S_IMODE(os.stat(target).st_mode))
+        except FileNotFoundError:
+            pass
+        os.replace(part, target)
+    except BaseException as exc:
+        try:
+            os.unlink(part)
+        except FileNotFoundError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise _os_error(target, exc) from exc
+        raise
+    _fsync_dir(target.parent)
+
+
+def _create_part(target: Path) -> Path:
+    # os.open with 0o666 (not mkstemp's 0o600) so the file gets the user's
+    # umask like any other file they create.
+    while True:
+        part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return part
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _os_error(target, exc) from exc
+
+
+def _os_error(target: Path, exc: OSError) -> OutputError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"Not enough disk space to write {target}.")
+    return OutputError(f"Cannot write {target}: {exc.strerror or exc}.")
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform/filesystem.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _Progress:
+    """Calls the user's callback at most every 0.5 % (and always at the end)."""
+
+    def __init__(self, callback: Callable[[float], None] | None) -> None:
+        self._callback = callback
+        self._last = -1.0
+
+    def update(self, fraction: float, force: bool = False) -> None:
+        if self._callback is None:
+            return
+        fraction = min(1.0, max(0.0, fraction))
+        if force or fraction - self._last >= 0.005:
+            self._last = fraction
+            self._callback(fraction)

@@ -1,0 +1,155 @@
+"""Integrated loudness (ITU-R BS.1770-4), measured while streaming.
+
+Used by export to pick one static gain for the whole session: a static gain
+keeps every cue exactly where the timeline put it (a compressor or a
+look-ahead limiter would not move cues either, but would change how the
+voice sounds from one cue to the next).
+
+The meter needs only O(duration / 100 ms) memory: K-weighted energy is
+summed per 100 ms hop, and each 400 ms gating block (75 % overlap) is the
+mean of four consecutive hops.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from voicecoach.clip import MIX_RATE_HZ
+
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+
+
+def k_weighting_sos(rate_hz: int) -> np.ndarray:
+    """The BS.1770 K-weighting filter (shelf, then high-pass) as scipy SOS.
+
+    The standard gives coefficients for 48 kHz only; these are the analogue
+    prototypes (as derived for libebur128) mapped to ``rate_hz`` with the
+    bilinear transform, which reproduces the 48 kHz table exactly.
+    """
+    # Stage 1: high-frequency shelf (+4 dB above ~1.7 kHz, the head's effect).
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / rate_hz)
+    vh = 10.0 ** (gain_db / 20.0)
+    vb = vh ** 0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf_b = [(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
+    shelf_a = [1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
+    # Stage 2: the "RLB" high-pass at ~38 Hz.
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / rate_hz)
+    a0 = 1.0 + k / q + k * k
+    hp_b = [1.0, -2.0, 1.0]
+    hp_a = [1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
+    return np.array([shelf_b + shelf_a, hp_b + hp_a], dtype=np.float64)
+
+
+def _lufs(mean_square: float) -> float:
+    return -0.691 + 10.0 * math.log10(mean_square) if mean_square > 0 else -math.inf
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one pass over a signal found."""
+
+    integrated_lufs: float  # -inf when nothing passes the gates (silence)
+    sample_peak: float      # largest |sample|, linear
+    frames: int
+
+    @property
+    def peak_dbfs(self) -> float:
+        return 20.0 * math.log10(self.sample_peak) if self.sample_peak > 0 else -math.inf
+
+
+class LoudnessMeter:
+    """Feed mono float blocks of any size; read the integrated loudness.
+
+    The K-weighting filter state is carried across blocks (``sosfilt`` with
+    ``zi``), so the result does not depend on how the signal was split.
+    """
+
+    def __init__(self, rate_hz: int = MIX_RATE_HZ) -> None:
+        self._sos = k_weighting_sos(rate_hz)
+        self._zi = np.zeros((self._sos.shape[0], 2))
+        self._hop = int(round(0.1 * rate_hz))
+        self._hop_sum = 0.0
+        self._hop_fill = 0
+        self._last_hops: deque[float] = deque(maxlen=4)
+        self._blocks = array("d")  # mean square of each 400 ms gating block
+        self._peak = 0.0
+        self._frames = 0
+
+    def feed(self, block: np.ndarray) -> None:
+        x = np.asarray(block, dtype=np.float64)
+        if x.size == 0:
+            return
+        self._frames += x.size
+        self._peak = max(self._peak, float(np.max(np.abs(x))))
+        y, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
+        energy = y * y
+        i = 0
+        while i < energy.size:
+            take = min(self._hop - self._hop_fill, energy.size - i)
+            self._hop_sum += float(np.sum(energy[i:i + take]))
+            self._hop_fill += take
+            i += take
+            if self._hop_fill == self._hop:
+                self._last_hops.append(self._hop_sum)
+                self._hop_sum, self._hop_fill = 0.0, 0
+                # Only complete 400 ms blocks count (BS.1770 drops a partial tail).
+                if len(self._last_hops) == 4:
+                    self._blocks.append(sum(self._last_hops) / (4 * self._hop))
+
+    def integrated_lufs(self) -> float:
+        """Gated integrated loudness so far, in LUFS (-inf if all gated out)."""
+        z = np.frombuffer(self._blocks, dtype=np.float64)
+        if z.size == 0:
+            return -math.inf
+        # l_j > -70 LUFS  <=>  z_j > 10^((-70 + 0.691) / 10)
+        z = z[z > 10.0 ** ((ABSOLUTE_GATE_LUFS + 0.691) / 10.0)]
+        if z.size == 0:
+            return -math.inf
+        relative_gate = _lufs(float(np.mean(z))) + RELATIVE_GATE_LU
+        z = z[z > 10.0 ** ((relative_gate + 0.691) / 10.0)]
+        return _lufs(float(np.mean(z))) if z.size else -math.inf
+
+    def result(self) -> Measurement:
+        return Measurement(self.integrated_lufs(), self._peak, self._frames)
+
+
+def measure(blocks_iter: Iterable[np.ndarray], rate_hz: int = MIX_RATE_HZ) -> Measurement:
+    """Integrated loudness and sample peak of a stream of mono blocks."""
+    meter = LoudnessMeter(rate_hz)
+    for block in blocks_iter:
+        meter.feed(block)
+    return meter.result()
+
+
+def gain_for(
+    blocks_iter: Iterable[np.ndarray],
+    target_lufs: float = -16.0,
+    peak_ceiling_dbfs: float = -1.0,
+) -> float:
+    """A linear gain that brings the stream to ``target_lufs``, peak-limited.
+
+    The gain is lowered if needed so that no sample exceeds
+    ``peak_ceiling_dbfs`` (a static gain: the result may then stay below
+    the target, but nothing is clipped or compressed).  Silence (nothing
+    above the -70 LUFS gate) gets a gain of 1.
+    """
+    return gain_from(measure(blocks_iter), target_lufs, peak_ceiling_dbfs)
+
+
+def gain_from(m: Measurement, target_lufs: float = -16.0, peak_ceiling_dbfs: float = -1.0) -> float:
+    """:func:`gain_for` on a measurement already made."""
+    gain = 1.0 if math.isinf(m.integrated_lufs) else 10.0 ** ((target_lufs - m.integrated_lufs) / 20.0)
+    if m.sample_peak > 0:
+        gain = min(gain, 10.0 ** (peak_ceiling_dbfs / 20.0) / m.sample_peak)
+    return gain

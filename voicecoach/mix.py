@@ -1,0 +1,142 @@
+"""The streaming mixer: renders a timeline to float32 blocks, sample-exact.
+
+Each cue's clip starts at frame ``round(cue.start_s * MIX_RATE_HZ)`` and its
+earcon (if any) at the same frame.  Nothing ever holds the whole session:
+a two-hour session is 300+ million samples, so the mixer walks the events
+(clip or earcon placements) in start order with a moving index and keeps
+only the few that overlap the current block.  The work is therefore
+O(session frames + clip frames + events log events), independent of how
+many blocks there are times how many cues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from voicecoach.clip import MIX_RATE_HZ, Clip
+from voicecoach.earcons import earcon as _earcon
+from voicecoach.timeline import Timeline
+
+#: The block size of :func:`blocks` when the caller does not choose one
+#: (about 93 ms: small enough for live playback latency).
+DEFAULT_BLOCK_FRAMES = 4096
+
+
+class _Event(NamedTuple):
+    start: int    # first frame of the sound in session frames
+    order: int    # tie-breaker: cue index * 2 (+1 for the earcon)
+    is_earcon: bool
+    key: str      # the clip's text, or the earcon's name
+
+
+class _Active(NamedTuple):
+    start: int
+    end: int
+    samples: np.ndarray
+
+
+def total_frames(timeline: Timeline) -> int:
+    """Frames in the rendered session: ``round(duration_s * MIX_RATE_HZ)``."""
+    return max(0, int(round(timeline.duration_s * MIX_RATE_HZ)))
+
+
+def _events(timeline: Timeline, earcons: bool) -> list[_Event]:
+    events = []
+    for i, cue in enumerate(timeline.cues):
+        frame = int(round(cue.start_s * MIX_RATE_HZ))
+        if cue.text:
+            events.append(_Event(frame, 2 * i, False, cue.text))
+        if earcons and cue.earcon:
+            events.append(_Event(frame, 2 * i + 1, True, cue.earcon))
+    # Cues are documented as sorted, but sorting here costs little and makes
+    # the moving index correct for any input.
+    events.sort()
+    return events
+
+
+def _samples(clip: Clip, what: str) -> np.ndarray:
+    if clip.sample_rate_hz != MIX_RATE_HZ:
+        raise ValueError(
+            f"clip for {what} is at {clip.sample_rate_hz} Hz; the mixer needs {MIX_RATE_HZ} Hz"
+        )
+    samples = np.asarray(clip.samples, dtype=np.float32)
+    if samples.ndim != 1:
+        raise ValueError(f"clip for {what} must be mono (1-D), got shape {samples.shape}")
+    return samples
+
+
+def blocks(
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    *,
+    earcons: bool = True,
+    start_s: float = 0.0,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
+    gain: float = 1.0,
+) -> Iterator[np.ndarray]:
+    """Render ``timeline`` as consecutive float32 mono blocks at MIX_RATE_HZ.
+
+    ``clips[cue.text]`` is placed at frame ``round(cue.start_s * rate)`` and,
+    when ``earcons`` is true, ``earcon(cue.earcon)`` at the same frame.
+    Overlapping sounds add up; the sum is multiplied by ``gain`` and then
+    clipped to [-1, 1].  Sounds running past the end are cut off.
+
+    Blocks have ``block_frames`` frames (the last one may be shorter) and
+    together cover frames ``round(start_s * rate)`` to
+    ``round(timeline.duration_s * rate)``, so ``start_s`` starts playback in
+    the middle of a session with a clip that began earlier heard from its
+    middle.  Clips are looked up lazily, when they first overlap a block,
+    so a missing text raises ``KeyError`` at that point of the stream.
+    Each yielded array is new and owned by the caller.
+    """
+    if block_frames <= 0:
+        raise ValueError(f"block_frames must be positive, got {block_frames}")
+    end_frame = total_frames(timeline)
+    pos = min(max(0, int(round(start_s * MIX_RATE_HZ))), end_frame)
+    events = _events(timeline, earcons)
+    g = np.float32(gain)
+    next_event = 0
+    active: list[_Active] = []
+
+    while pos < end_frame:
+        block_end = min(pos + block_frames, end_frame)
+        # Admit every event that starts before this block ends.  When
+        # starting mid-session the first block also sweeps past the earlier
+        # events, keeping only those still sounding.
+        while next_event < len(events) and events[next_event].start < block_end:
+            ev = events[next_event]
+            next_event += 1
+            if ev.is_earcon:
+                samples = _samples(_earcon(ev.key), f"earcon {ev.key!r}")
+            else:
+                samples = _samples(clips[ev.key], f"cue {ev.key!r}")
+            end = ev.start + samples.shape[0]
+            if end > pos:
+                active.append(_Active(ev.start, end, samples))
+
+        out = np.zeros(block_end - pos, dtype=np.float32)
+        for a in active:
+            lo, hi = max(a.start, pos), min(a.end, block_end)
+            if lo < hi:
+                out[lo - pos:hi - pos] += a.samples[lo - a.start:hi - a.start]
+        # Keep list order (= event order) so summation order is deterministic.
+        active = [a for a in active if a.end > block_end]
+
+        if g != 1.0:
+            out *= g
+        np.clip(out, -1.0, 1.0, out=out)
+        yield out
+        pos = block_end
+
+
+def to_int16(block: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] as signed 16-bit little-endian PCM bytes.
+
+    Scaled by 32767 (not 32768) so +1.0 does not wrap around, rounded to
+    nearest rather than truncated so quiet signals are not biased.
+    """
+    scaled = np.clip(np.asarray(block, dtype=np.float32), -1.0, 1.0) * np.float32(32767.0)
+    return np.rint(scaled).astype("<i2").tobytes()
