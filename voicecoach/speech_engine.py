@@ -1,0 +1,247 @@
+"""The system voice through pyttsx3, fenced off from the faults of its 2.99 espeak driver.
+
+Faults confirmed by experiment and in ``pyttsx3/drivers/espeak.py`` (2.99,
+espeak-ng 1.51), and what we do about each:
+
+* ``save_to_file`` only stores the text and file name, so of several items
+  queued before ``runAndWait()`` only the last is rendered: ONE utterance per
+  ``runAndWait``.
+* The synthesis callback is process-wide (``espeak_SetSynthCallback``): a
+  second engine steals it, and a garbage-collected one resets it to NULL;
+  either way nothing is written again. One engine per process, created lazily,
+  used behind a lock, dropped only at exit (its ``__del__`` prints a traceback
+  during interpreter teardown).
+* espeak-ng runs in AUDIO_OUTPUT_RETRIEVAL mode, which is asynchronous: the
+  callback writes the WAV, then prints, on espeak-ng's own thread, and
+  ``runAndWait`` can return before the WAV exists (always on a process's first
+  call). We wait for "finished-utterance", then for a complete file, with a
+  timeout.
+* After its first call, ``runAndWait`` spins until the callback ends the loop;
+  if it never does (stolen callback, a WAV write error raised inside the
+  callback) it spins forever. Marking the proxy busy first makes the loop end
+  after one pass, whatever the callback does (we wait ourselves, above).
+* Parameters (rate, volume) are queued behind the synthesis thread, and the
+  ``stop()`` run by every end of loop calls ``espeak_Cancel`` when that thread
+  is busy, which restores the previous utterance's parameters: rate changes
+  were lost at random. We wait until espeak-ng is idle, and put rate and
+  volume in the text as embedded commands (``\x01175S``), per utterance.
+* ``getProperty("rate"/"volume")`` calls ``espeak_GetParameter`` without its
+  ``current`` argument (absent from the ctypes prototype): it returns the
+  current or the default value at random, so we never read it.
+* A bad voice is only reported to "error" listeners: we listen.
+* The callback prints "Audio saved to ..." on stdout, and errors inside it
+  become tracebacks on stderr: both are captured.
+* ``say()`` shells out to ``aplay``: never used.
+
+Nothing here imports pyttsx3 at module import.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import io
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from voicecoach.errors import MissingDependencyError, VoicecoachError
+from voicecoach.speech_audio import read_audio, wait_complete
+
+# espeak-ng's own default (the `espeak-ng` command's); pyttsx3 would say 200.
+ESPEAK_DEFAULT_RATE_WPM = 175
+WAV_TIMEOUT_S = 10.0
+ENGINE_LABELS = {"espeak": "espeak-ng", "sapi5": "SAPI5", "nsss": "macOS", "avspeech": "macOS"}
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """An installed voice: ``id`` is what ``--voice`` takes; ``engine`` the driver (e.g. "espeak")."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    engine: str
+
+
+class _System:
+    """The process's one pyttsx3 engine and what it told us at start."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.driver: str = getattr(engine, "driver_name", str(engine))
+        self.default_voice_id = str(engine.getProperty("voice") or "")
+        self.default_rate = (ESPEAK_DEFAULT_RATE_WPM if self.driver == "espeak"
+                             else int(engine.getProperty("rate")))
+
+
+_lock = threading.Lock()
+_system: _System | None = None
+
+
+def _missing(detail: str, *, python_package: bool = False) -> MissingDependencyError:
+    if python_package:
+        hint = "Reinstall voicecoach's Python dependencies: pip install pyttsx3."
+    elif sys.platform.startswith("linux"):
+        hint = ("Install espeak-ng: sudo apt-get install espeak-ng (Debian/Ubuntu), "
+                "sudo dnf install espeak-ng (Fedora).")
+    else:
+        hint = ("The system voice is built into macOS and Windows; reinstall the Python "
+                "package: pip install --force-reinstall pyttsx3.")
+    return MissingDependencyError(f"The system voice is not available ({detail}).", hint=hint)
+
+
+def _get() -> _System:
+    """The engine, created on first use. Caller holds ``_lock``."""
+    global _system
+    if _system is None:
+        try:
+            import pyttsx3
+        except ImportError as exc:
+            raise _missing(f"pyttsx3 cannot be imported: {exc}", python_package=True) from None
+        try:
+            with _quiet():
+                # pyttsx3.init() reuses a live engine for the same driver name:
+                # other code calling it shares ours instead of stealing the callback.
+                _system = _System(pyttsx3.init())
+        except Exception as exc:  # a missing libespeak-ng raises RuntimeError/OSError
+            raise _missing(str(exc) or type(exc).__name__) from None
+        atexit.register(_release)
+    return _system
+
+
+def _release() -> None:
+    """Drop the engine at exit, while modules are whole: pyttsx3's ``DriverProxy.__del__``
+    prints a traceback when it runs during interpreter teardown."""
+    global _system
+    if _lock.acquire(timeout=1.0):  # never hang an exit on a stuck synthesis
+        try:
+            _system = None
+        finally:
+            _lock.release()
+
+
+def info() -> tuple[str, str, int]:
+    """The system voice's driver ("espeak", "sapi5", "nsss"), default voice id and rate (wpm)."""
+    with _lock:
+        s = _get()
+        return s.driver, s.default_voice_id, s.default_rate
+
+
+def voices() -> list[VoiceInfo]:
+    """Every voice the system engine offers."""
+    with _lock:
+        s = _get()
+        with _quiet():
+            found = s.engine.getProperty("voices")
+    return [VoiceInfo(id=str(v.id), name=str(v.name or v.id),
+                      languages=tuple(_norm_lang(lang) for lang in (v.languages or ())),
+                      engine=s.driver) for v in found]
+
+
+def _norm_lang(lang: Any) -> str:
+    if isinstance(lang, bytes):
+        lang = lang.decode("utf-8", "replace")
+    return str(lang).strip().lower().replace("_", "-")
+
+
+def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
+    """Speak ``text`` into memory: (float32 mono samples, sample rate). Volume stays at 1."""
+    with _lock, tempfile.TemporaryDirectory(prefix="voicecoach-") as tmp:
+        s = _get()
+        engine, espeak = s.engine, s.driver == "espeak"
+        path = Path(tmp) / "phrase.wav"
+        timeout = WAV_TIMEOUT_S + 0.01 * len(text)
+        errors: list[object] = []
+        finished = threading.Event()
+        tokens = [engine.connect("error", lambda **kw: errors.append(kw.get("exception"))),
+                  engine.connect("finished-utterance", lambda **kw: finished.set())]
+        try:
+            with _quiet() as stderr:
+                if espeak:
+                    _wait_espeak_idle()
+                    # Queued behind a busy driver, everything (end-of-loop included) runs in
+                    # the loop's first pass, so runAndWait returns without waiting for a
+                    # callback that may never come.
+                    engine.proxy.setBusy(True)
+                    engine.setProperty("voice", voice_id)  # synchronous in espeak-ng
+                    # Rate and volume ride in the text as espeak embedded commands: set as
+                    # parameters they are queued, and a Cancel can undo them (see above).
+                    spoken = f"\x01{rate}S\x01100A{_clean(text)}"
+                else:
+                    engine.setProperty("voice", voice_id)
+                    engine.setProperty("rate", rate)
+                    engine.setProperty("volume", 1.0)
+                    spoken = _clean(text)
+                engine.save_to_file(spoken, str(path))  # ONE utterance per runAndWait
+                engine.runAndWait()
+                # espeak-ng speaks on its own thread and the callback prints after writing
+                # the file: wait for its "finished" inside _quiet, then for a whole file.
+                ok = (not espeak or finished.wait(timeout)) and wait_complete(path, timeout)
+        except Exception as exc:  # pyttsx3 raising is a voice failure, not our bug
+            raise VoicecoachError(f"The system voice failed on {text!r}: {exc}") from None
+        finally:
+            for token in tokens:
+                engine.disconnect(token)
+        if errors:
+            raise VoicecoachError(f"The system voice failed on {text!r}: {errors[0]}")
+        if not ok:
+            detail = stderr.getvalue().strip().splitlines()
+            raise VoicecoachError(f"The system voice produced no audio for {text!r}.",
+                                  hint=detail[-1] if detail else None)
+        return read_audio(path)
+
+
+def _clean(text: str) -> str:
+    """``text`` without control characters (ctrl-A would start an espeak embedded command)."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
+
+
+def _wait_espeak_idle(timeout_s: float = 2.0) -> None:
+    """Wait until espeak-ng's synthesis thread is idle (the previous callback has returned)."""
+    from pyttsx3.drivers import _espeak
+
+    deadline = time.monotonic() + timeout_s
+    while _espeak.IsPlaying() and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[io.StringIO]:
+    """Silence stdout at the Python and file-descriptor level; capture Python's stderr.
+
+    The driver prints from Python, and espeak-ng (C) may print too, so fd 1 is
+    pointed at /dev/null as well. That is process-wide: other threads' output
+    is lost for these few milliseconds.
+    """
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 (e.g. pythonw)
+        saved = None
+    err = io.StringIO()
+    try:
+        if saved is not None:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 1)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            yield err
+    finally:
+        if saved is not None:
+            _flush_c_stdout()  # C buffers must drain into /dev/null, not into our stdout later
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _flush_c_stdout() -> None:
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).fflush(None)
