@@ -9,7 +9,7 @@ import traceback
 import click
 
 from voicecoach import __version__, programs
-from voicecoach.errors import ExitStatus, VoicecoachError
+from voicecoach.errors import DeviceError, ExitStatus, VoicecoachError
 from voicecoach.plan import LEVELS
 from voicecoach.schedule import Options, build_timeline
 from voicecoach.sheet import format_duration, render_sheet
@@ -27,6 +27,12 @@ class _Group(click.Group):
         except VoicecoachError as exc:
             click.echo(f"voicecoach: error: {exc.render()}", err=True)
             ctx.exit(int(exc.exit_status))
+        except BrokenPipeError:
+            # Output piped into e.g. `head`, which closed early: not an error.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(int(ExitStatus.OK))
         except KeyboardInterrupt:
             click.echo("voicecoach: interrupted", err=True)
             ctx.exit(int(ExitStatus.INTERRUPTED))
@@ -77,20 +83,198 @@ def check(plan: str) -> None:
     click.echo(f"{plan}: OK, {p.title}, {len(p.exercises)} exercises")
 
 
+def voice_options(f):
+    """--voice, --rate, --volume, --language: shared by every command that speaks."""
+    f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
+    f = click.option("--volume", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+                     help="Speech volume, 0 to 1.")(f)
+    f = click.option("--rate", type=click.IntRange(80, 400), metavar="WPM",
+                     help="Speaking rate in words per minute (80-400).")(f)
+    f = click.option("--voice", metavar="VOICE", help="Voice id or name (see `voicecoach voices`).")(f)
+    return f
+
+
+def _settings(voice, rate, volume, language):
+    from voicecoach.speech import SpeechSettings
+
+    return SpeechSettings(voice=voice, rate=rate, volume=volume, language=language)
+
+
+def _synth_progress(label: str):
+    """A progress bar for synthesis on a terminal; nothing when piped."""
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if not sys.stderr.isatty() or total == 0:
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    return update
+
+
+def _prepare(plan: str, options: Options, settings, label: str = "Preparing voice"):
+    from voicecoach.session import prepare
+
+    return prepare(programs.load(plan), options, settings, progress=_synth_progress(label))
+
+
 @cli.command()
 @plan_argument
 @level_option
 @detailed_option
+@voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
-def show(plan: str, level: str, detailed: bool, as_json: bool) -> None:
-    """Print the cue sheet: when each cue is spoken, and the total length."""
-    p = programs.load(plan)
-    timeline = build_timeline(p, Options(level=level, detailed=detailed))
+@click.option("--estimate", is_flag=True, help="Estimate speech lengths instead of using the voice.")
+def show(plan: str, level: str, detailed: bool, voice, rate, volume, language, as_json: bool, estimate: bool) -> None:
+    """Print the cue sheet: when each cue is spoken, and the total length.
+
+    Times use the real lengths of the voice's clips (synthesized once, then
+    cached), so they match `play` and `export` exactly.
+    """
+    options = Options(level=level, detailed=detailed)
+    if estimate:
+        timeline = build_timeline(programs.load(plan), options)
+    else:
+        timeline = _prepare(plan, options, _settings(voice, rate, volume, language)).timeline
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(render_sheet(timeline), nl=False)
         click.echo(f"Total: {format_duration(timeline.duration_s)}")
+
+
+@cli.command("export")
+@plan_argument
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .mp3, .ogg, .opus, .m4a, .m4b, .wav or .flac.")
+@level_option
+@detailed_option
+@voice_options
+@click.option("--captions", type=click.Choice(["vtt", "srt", "lrc"]), multiple=True,
+              help="Also write captions next to the audio (repeatable).")
+@click.option("--transcript", is_flag=True, help="Also write a plain-text cue sheet (.txt).")
+@click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True, metavar="LUFS",
+              help="Integrated loudness target.")
+@click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
+def export_cmd(plan: str, output: str, level: str, detailed: bool, voice, rate, volume, language,
+               captions: tuple[str, ...], transcript: bool, loudness: float, no_earcons: bool) -> None:
+    """Export a whole session as an audio file, with chapters and captions."""
+    from voicecoach.export import export, format_for
+
+    format_for(output)  # an unknown extension fails before any synthesis
+    prepared = _prepare(plan, Options(level=level, detailed=detailed), _settings(voice, rate, volume, language))
+    tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
+            "comment": f"level {level}; voice {prepared.speaker.describe()}"}
+    with _fraction_bar("Exporting") as progress:
+        result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, loudness_lufs=loudness,
+                        tags=tags, progress=progress, captions=captions, transcript=transcript)
+    chapters = len(prepared.timeline.chapters)
+    click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
+    for side in result.sidecars:
+        click.echo(f"Wrote {side}")
+
+
+class _fraction_bar:
+    """A progress bar on a terminal (stderr) fed with fractions; silent when piped."""
+
+    def __init__(self, label: str) -> None:
+        self.bar = click.progressbar(length=1000, label=label, file=sys.stderr) if sys.stderr.isatty() else None
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.__enter__()
+        return lambda fraction: self.bar.update(int(fraction * 1000) - self.bar.pos)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@cli.command()
+@plan_argument
+@level_option
+@detailed_option
+@voice_options
+@click.option("--device", metavar="DEVICE", help="Output device number or name (see `voicecoach devices`).")
+@click.option("--resume", is_flag=True, help="Continue at the exercise where the last session of this plan stopped.")
+@click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
+@click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
+@click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
+def play(plan: str, level: str, detailed: bool, voice, rate, volume, language, device, resume: bool,
+         plain: bool, quiet: bool, no_earcons: bool) -> None:
+    """Coach a session live on the speakers, controlled with single keys.
+
+    Keys: space pause/resume, n or right arrow next exercise, p or left arrow
+    back to the start of this exercise, r repeat the instruction, + and - add
+    or take 15 s off the current hold or rest, q quit, ? the keys.
+    """
+    from voicecoach.coach import Coach
+    from voicecoach.devices import resolve_device
+    from voicecoach.keys import keyboard
+    from voicecoach.live import Player
+    from voicecoach.progress import ProgressStore, plan_key
+    from voicecoach.session import prepare
+    from voicecoach.status import Output
+
+    device_index = resolve_device(device)  # no device: a clear error before any work
+    plan_obj = programs.load(plan)
+    out = Output.auto(plain, quiet)
+    store, key = ProgressStore(), plan_key(plan)
+    options = Options(level=level, detailed=detailed)
+    if resume:
+        saved = store.load(key)
+        n = len(plan_obj.exercises)
+        if saved and saved.exercise_index < n and plan_obj.exercises[saved.exercise_index].name == saved.exercise:
+            i = saved.exercise_index
+            words = f"Resuming {plan_obj.title} at exercise {i + 1} of {n}: {saved.exercise}."
+            options = Options(level=level, detailed=detailed, first_exercise=i, intro=words)
+            out.message(words)
+        else:
+            out.message("No saved place for this plan: starting from the beginning.")
+    prepared = prepare(plan_obj, options, _settings(voice, rate, volume, language),
+                       progress=None if quiet else _synth_progress("Preparing voice"))
+    with keyboard() as keys:
+        if keys.enabled:
+            out.message("Press ? for the keys, q to quit.")
+        coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key,
+                      earcons=not no_earcons)
+        try:
+            coach.run()
+        except DeviceError as exc:
+            raise DeviceError(f"{exc.message} The session stopped.",
+                              hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+    if coach.underruns:
+        click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
+                   err=True)
+
+
+@cli.command()
+def devices() -> None:
+    """List sound output devices (* marks the default)."""
+    from voicecoach.devices import format_devices, list_output_devices
+
+    found = list_output_devices()
+    if not found:
+        raise DeviceError("no sound output device found",
+                          hint="export the session to a file instead: voicecoach export PLAN -o session.mp3")
+    click.echo(format_devices(found))
+
+
+@cli.command()
+def voices() -> None:
+    """List the installed voices."""
+    from voicecoach.speech import list_voices
+
+    for v in list_voices():
+        langs = ", ".join(v.languages)
+        click.echo(f"{v.id}: {v.name}" + (f" ({langs})" if langs else ""))
 
 
 def main() -> None:

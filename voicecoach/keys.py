@@ -37,6 +37,8 @@ def action_for(key: str) -> str | None:
 class Keys:
     """Polls the terminal for keys; inert when stdin is not a terminal."""
 
+    enabled = True
+
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
@@ -53,6 +55,8 @@ class Keys:
 
 class NoKeys:
     """Stands in when there is no terminal: keys are simply off."""
+
+    enabled = False
 
     def poll(self, timeout_s: float) -> list[str]:
         import time

@@ -329,7 +329,8 @@ def intro_text(plan: Plan, minutes: int, first: int) -> str:
         parts.append(f"Starting at exercise {first + 1}: {plan.exercises[first].name}.")
     eq = plan.all_equipment()
     if eq:
-        parts.append(f"You will need {', '.join(eq)}.")
+        listed = eq[0] if len(eq) == 1 else f"{', '.join(eq[:-1])} and {eq[-1]}"
+        parts.append(f"You will need {listed}.")
     return " ".join(parts)
 
 

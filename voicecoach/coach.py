@@ -1,0 +1,253 @@
+"""The live session controller: plays the block stream, follows keys, replans.
+
+The audio itself is the :class:`voicecoach.live.Player`'s job; this loop runs
+on the main thread beside it, polling keys and the playback clock. Every
+control stops the current stream, edits or rebuilds the timeline with the
+pure functions of :mod:`voicecoach.replan` and the scheduler, and plays a new
+stream from that point: first a short spoken confirmation, then the session.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Protocol
+
+import numpy as np
+
+from voicecoach import mix
+from voicecoach.keys import HELP, NoKeys
+from voicecoach.progress import ProgressStore, Saved
+from voicecoach.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
+from voicecoach.schedule import GAP_S, Options
+from voicecoach.session import Prepared
+from voicecoach.status import Output, status_text
+from voicecoach.timeline import Cue, Timeline
+
+STEP_S = 15.0
+POLL_S = 0.05
+
+
+class PlayerLike(Protocol):
+    position_s: float
+    underruns: int
+
+    def play(self, blocks: Iterator[np.ndarray], *, on_progress: Callable[[float], None] | None = None,
+             progress_interval_s: float = 0.1): ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class _Segment:
+    """What is playing: an optional spoken prefix, then ``timeline`` from ``start_s``."""
+
+    timeline: Timeline | None
+    start_s: float
+    prefix_s: float = 0.0
+
+    def position(self, played_s: float) -> float:
+        return self.start_s + max(0.0, played_s - self.prefix_s)
+
+
+def spoken(prepared: Prepared, texts: list[str], count_in: int = 0) -> Timeline:
+    """A small timeline that says ``texts`` one after another, then counts ``count_in`` down."""
+    cues, t = [], 0.0
+    for text in texts:
+        n = prepared.speaker.length_s(text)
+        cues.append(Cue(t, t + n, "intro", text))
+        t += n + GAP_S
+    for k in range(count_in, 0, -1):
+        t = float(math.ceil(t))  # count on whole seconds from here
+        n = prepared.speaker.length_s(str(k))
+        cues.append(Cue(t, t + n, "countdown", str(k), earcon="tick"))
+        t += 1.0
+    return Timeline("", t + (0.0 if count_in else 0.3), tuple(cues))
+
+
+class Coach:
+    """Runs one live session to its end, a quit, or a device fault."""
+
+    def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, keys=None,
+                 store: ProgressStore | None = None, plan_key: str = "", earcons: bool = True,
+                 on_event: Callable[[str, float], None] | None = None) -> None:
+        self.p = prepared
+        self.player = player
+        self.out = output
+        self.keys = keys or NoKeys()
+        self.store = store
+        self.plan_key = plan_key
+        self.earcons = earcons
+        self.on_event = on_event or (lambda name, t: None)
+        self.timeline = prepared.timeline
+        self.n = len(prepared.plan.exercises)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._segment = _Segment(None, 0.0)
+        self._printed = 0  # cues of self.timeline already shown
+        self._saved: tuple | None = None
+        self.underruns = 0
+        self.paused = False
+        self._paused_at = 0.0
+        self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
+
+    # -- streams ------------------------------------------------------------
+    def _blocks(self, prefix: Timeline | None, start_s: float) -> Iterator[np.ndarray]:
+        parts = []
+        if prefix is not None:
+            parts.append(mix.blocks(prefix, self.p.clips_for(prefix), earcons=self.earcons))
+        if not self.paused:
+            parts.append(mix.blocks(self.timeline, self.p.clips, earcons=self.earcons, start_s=start_s))
+        return itertools.chain(*parts)
+
+    def _play(self, prefix: Timeline | None, start_s: float) -> None:
+        self._stop()
+        self._segment = _Segment(None if self.paused else self.timeline, start_s, prefix.duration_s if prefix else 0.0)
+        self._printed = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
+        blocks = self._blocks(prefix, start_s)
+
+        self._played_s = 0.0
+
+        def on_progress(position_s: float) -> None:
+            self._played_s = position_s
+
+        def run() -> None:
+            try:
+                self.player.play(blocks, on_progress=on_progress, progress_interval_s=POLL_S)
+            except BaseException as exc:  # handed to the main thread, which reports it
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="voicecoach-play", daemon=True)
+        self._thread.start()
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            # stop() acts only on a play() already entered: repeat until the thread ends.
+            while self._thread.is_alive():
+                self.player.stop()
+                self._thread.join(0.05)
+            self.underruns += self.player.underruns
+            self._thread = None
+
+    def position(self) -> float:
+        return self._segment.position(self._played_s)
+
+    # -- the loop -------------------------------------------------------------
+    def run(self) -> bool:
+        """Play to the end; True if the session finished, False if the user quit."""
+        self._play(None, 0.0)
+        try:
+            while True:
+                if self._error is not None:
+                    raise self._error
+                for action in self.keys.poll(POLL_S):
+                    if action == "quit":
+                        self._quit()
+                        return False
+                    self._control(action)
+                if self._thread is not None and not self._thread.is_alive() and self._error is None:
+                    if self.paused:
+                        self._stop()  # the "paused" words are done; wait for keys
+                        continue
+                    if self._segment.timeline is not None:
+                        self._show(self.timeline.duration_s + 1)
+                        self._stop()
+                        self._finish()
+                        return True
+                if not self.paused and self._thread is not None:
+                    self._show(self.position())
+        except KeyboardInterrupt:
+            self._quit()
+            return False
+        finally:
+            self._stop()
+            self.out.close()
+
+    def _show(self, t: float) -> None:
+        cues = self.timeline.cues
+        while self._printed < len(cues) and cues[self._printed].start_s <= t:
+            self.out.cue(cues[self._printed])
+            self._printed += 1
+        self.out.status(status_text(self.timeline, t, self.n))
+        self._save(t)
+
+    def _save(self, t: float) -> None:
+        ph = phase_at(self.timeline, t)
+        if self.store is None or ph is None or ph.exercise_index is None:
+            return
+        key = (ph.exercise_index, ph.set, ph.side)
+        if key != self._saved:
+            self._saved = key
+            self.store.save(self.plan_key, Saved(ph.exercise_index, ph.exercise or "", ph.set, ph.side))
+
+    def _finish(self) -> None:
+        if self.store is not None:
+            self.store.clear(self.plan_key)
+        self.out.message("Session complete.")
+
+    def _quit(self) -> None:
+        self._stop()
+        self.out.message("Stopped. Your place is saved: continue with --resume.")
+        self.paused = True
+        self._play(spoken(self.p, ["Stopping. Your place is saved."]), 0.0)
+        self._thread.join()
+        self._stop()
+
+    # -- controls -------------------------------------------------------------
+    def _say(self, text: str, *, printed: str | None = None) -> Timeline:
+        self.out.message(printed or text)
+        return spoken(self.p, [text])
+
+    def _control(self, action: str) -> None:
+        self.on_event(action, self.position())
+        if self.paused:
+            if action == "pause":
+                self.paused = False
+        self._paused_at = 0.0
+        self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
+                self.out.message("Resuming.")
+                self._play(spoken(self.p, ["Resuming."], count_in=3), resume_point(self.timeline, self._paused_at))
+            elif action == "help":
+                self._play(self._say(HELP), 0.0)
+            return
+        t = self.position()
+        if action == "pause":
+            self._stop()
+            self._paused_at = t
+            self.paused = True
+            self._play(self._say("Paused.", printed="Paused. Press space to resume."), 0.0)
+        elif action in ("next", "back"):
+            current = exercise_at(self.timeline, t)
+            target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
+                else (current if current is not None else self._first_after(t))
+            self._jump(target, "Next exercise." if action == "next" else "Back to the start of this exercise.")
+        elif action in ("more", "less"):
+            self.timeline, applied = adjust_phase(self.timeline, t, STEP_S if action == "more" else -STEP_S)
+            words = (f"{round(abs(applied))} seconds more." if applied > 0 else f"{round(abs(applied))} seconds less.") \
+                if applied else "Nothing to change here."
+            self._play(self._say(words), resume_point(self.timeline, t))
+        elif action == "repeat":
+            cue = last_instruction(self.timeline, t)
+            text = cue.text if cue else "Nothing to repeat yet."
+            self._play(self._say(text), resume_point(self.timeline, t))
+        elif action == "help":
+            self._play(self._say(HELP), resume_point(self.timeline, t))
+
+    def _first_after(self, t: float) -> int:
+        """The first exercise starting after ``t`` (from the intro), or the end."""
+        for ph in self.timeline.phases:
+            if ph.exercise_index is not None and ph.start_s >= t:
+                return ph.exercise_index
+        return self.n
+
+    def _jump(self, target: int, words: str) -> None:
+        if target >= self.n:
+            words = "That was the last exercise."
+            end = next(ph for ph in self.timeline.phases if ph.kind == "end")
+            self._play(self._say(words), end.start_s)
+            return
+        self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
+        self.timeline = self.p.timeline
+        self._saved = None
+        self._play(self._say(words), 0.0)

@@ -1,0 +1,137 @@
+"""Sound output devices, as PortAudio (through python-sounddevice) sees them.
+
+``sounddevice`` is imported lazily, inside functions: importing it loads the
+PortAudio shared library, and commands that never touch a sound card (export,
+show...) must work on a machine without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from .errors import DeviceError, MissingDependencyError, VoicecoachError
+
+NO_DEVICE_HINT = "export the session to a file instead: voicecoach export PLAN -o session.mp3"
+
+
+@dataclass(frozen=True)
+class Device:
+    """One PortAudio output device."""
+
+    index: int  # PortAudio's device number (what ``--device 3`` means)
+    name: str
+    channels: int  # maximum output channels
+    default: bool  # PortAudio's default output device
+
+
+def import_sounddevice() -> ModuleType:
+    """Import and return ``sounddevice``, mapping a missing PortAudio to a user error.
+
+    Raises:
+        MissingDependencyError: PortAudio (or the sounddevice package) is not installed.
+    """
+    try:
+        import sounddevice
+    except OSError as exc:  # sounddevice raises OSError("PortAudio library not found")
+        raise MissingDependencyError(
+            f"cannot play sound live: {exc}",
+            hint=(
+                "install PortAudio: sudo apt-get install libportaudio2 (Debian/Ubuntu), "
+                "brew install portaudio (macOS); or export the session to a file: "
+                "voicecoach export PLAN -o session.mp3"
+            ),
+        ) from exc
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "cannot play sound live: the Python package sounddevice is not installed",
+            hint="reinstall voicecoach (pip install voicecoach), which depends on it",
+        ) from exc
+    return sounddevice
+
+
+def list_output_devices() -> list[Device]:
+    """All devices PortAudio can play to, in PortAudio's order (may be empty)."""
+    sd = import_sounddevice()
+    try:
+        default_out = _default_output_index(sd)
+        return [
+            Device(index=int(info["index"]), name=str(info["name"]),
+                   channels=int(info["max_output_channels"]), default=int(info["index"]) == default_out)
+            for info in sd.query_devices()
+            if int(info["max_output_channels"]) > 0
+        ]
+    except sd.PortAudioError as exc:
+        raise DeviceError(f"cannot list sound devices: {exc}") from exc
+
+
+def resolve_device(spec: str | None) -> int | None:
+    """Turn a user's ``--device`` value into a PortAudio device index.
+
+    ``spec`` is a device number (``"3"``) or a case-insensitive part of a
+    device name (``"pulse"``); an exact name wins over partial matches.
+    ``None`` means PortAudio's default output device and returns ``None``.
+
+    Raises:
+        DeviceError: there is no output device at all.
+        VoicecoachError: ``spec`` matches no output device, or several.
+    """
+    devices = list_output_devices()
+    if not devices:
+        raise DeviceError("no sound output device found", hint=NO_DEVICE_HINT)
+    if spec is None:
+        if not any(d.default for d in devices):
+            # PortAudio has devices but no default (e.g. ALSA without a "default" PCM).
+            raise DeviceError(
+                "no default sound output device",
+                hint="choose one with --device:\n" + format_devices(devices),
+            )
+        return None
+    text = spec.strip()
+    if text.isdigit():
+        for device in devices:
+            if device.index == int(text):
+                return device.index
+        raise VoicecoachError(f"no output device number {text}", hint="output devices:\n" + format_devices(devices))
+    wanted = text.casefold()
+    exact = [d for d in devices if d.name.casefold() == wanted]
+    matches = exact or [d for d in devices if wanted in d.name.casefold()]
+    if len(matches) == 1:
+        return matches[0].index
+    if not matches:
+        raise VoicecoachError(f"no output device matches {spec!r}", hint="output devices:\n" + format_devices(devices))
+    raise VoicecoachError(
+        f"{spec!r} matches several output devices: use a number",
+        hint="matching devices:\n" + format_devices(matches),
+    )
+
+
+def format_devices(devices: list[Device]) -> str:
+    """One line per device, ``*`` marking the default, for messages and ``devices`` listings."""
+    if not devices:
+        return "  (none)"
+    return "\n".join(
+        f"{'*' if d.default else ' '} {d.index:>3}  {d.name}  ({d.channels} ch)" for d in devices
+    )
+
+
+def rescan() -> None:
+    """Make PortAudio enumerate devices again (it does so only when initialised).
+
+    Needed after a sound server starts or a device is plugged in while the
+    process runs. Only call it while no stream is open: it re-initialises
+    PortAudio, which invalidates open streams.
+    """
+    sd = import_sounddevice()
+    # sounddevice has no public API for this; _terminate/_initialize are the
+    # documented-by-maintainer way (Pa_Terminate + Pa_Initialize).
+    sd._terminate()
+    sd._initialize()
+
+
+def _default_output_index(sd: ModuleType) -> int:
+    """PortAudio's default output device, or -1 when it has none."""
+    try:
+        return int(sd.query_devices(kind="output")["index"])
+    except (sd.PortAudioError, KeyError, TypeError, ValueError):
+        return -1

@@ -1,0 +1,372 @@
+"""Live playback: a stream of float32 mono blocks to a sound device.
+
+The design follows python-sounddevice's ``examples/play_long_file.py``::
+
+    blocks (any sizes) --producer thread--> fixed blocks of ``blocksize`` frames
+        --> bounded queue (filled ahead before the stream starts)
+        --> PortAudio callback: copies one prepared block into ``outdata``
+
+The callback runs on PortAudio's real-time thread, so it does nothing that
+can take long: no synthesis, no I/O, no allocation beyond what sounddevice
+itself does, and only ``Queue.get_nowait`` (whose internal mutex is held by
+the producer for a single O(1) append at most, never while it waits). The
+frames it hands to the device are counted there: that count is the playback
+clock (:attr:`Player.position_s`).
+
+``sounddevice`` is imported lazily (see :mod:`voicecoach.devices`).
+
+A controller that replans mid-session calls :meth:`Player.stop` (from any
+thread), waits for :meth:`Player.play` to return, and calls ``play`` again
+with a new block iterator and ``start_s`` set to the new position.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .clip import MIX_RATE_HZ
+from .devices import NO_DEVICE_HINT, import_sounddevice, resolve_device
+from .errors import DeviceError
+
+#: Blocks queued ahead of the callback (20 x 1024 frames is about 0.46 s):
+#: the producer (a mixer, maybe a speech engine) may stall that long.
+PREFILL_BLOCKS = 20
+
+_DEVICE_HINT = (
+    "check that the speakers or headphones are connected and the sound server is running, "
+    "choose another device with --device, or " + NO_DEVICE_HINT
+)
+_PA_INVALID_CHANNEL_COUNT = -9998  # PortAudio's paInvalidChannelCount
+_END = None  # queued after the last block: the source is exhausted
+
+
+@dataclass(frozen=True)
+class PlayResult:
+    """How one :meth:`Player.play` call went."""
+
+    frames_played: int  # frames handed to the device (silence while paused or starved excluded)
+    underruns: int  # callbacks that found no block ready although the source was not finished
+    stopped_early: bool  # ended by stop() or Ctrl-C rather than the end of the blocks
+    latency_s: float  # the stream's output latency: what is heard lags position_s by this
+    xruns: int = 0  # output underflows PortAudio itself reported (callback ran late)
+
+
+class _Run:
+    """The state of one ``play()`` call, shared by the callback and the producer.
+
+    A fresh object per call, so a producer thread still stuck in a slow
+    ``next()`` of an old iterator can never feed the next call's queue.
+    """
+
+    def __init__(self, player: Player) -> None:
+        self.player = player
+        self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=player.prefill_blocks)
+        self.primed = threading.Event()  # enough queued to start (or the source is done)
+        self.finished = threading.Event()  # PortAudio's finished_callback
+        self.stop_requested = False
+        self.source_done = False
+        self.ended = False  # the callback reached the end of the blocks
+        # Silent callbacks after the end before CallbackStop: PortAudio's ALSA
+        # backend does not drain the device buffer on CallbackStop, which cut
+        # the last ~26 ms off on PulseAudio. Set by play() from the stream latency.
+        self.drain_blocks = 0
+        self.error: BaseException | None = None  # raised by the block iterator
+        self.frames = 0
+        self.callbacks = 0
+        self.underruns = 0
+        self.xruns = 0
+        # Bound by play() once sounddevice is imported, so the callback needs no module look-ups.
+        self.callback_stop: type[Exception] = Exception
+        self.callback_abort: type[Exception] = Exception
+
+    # -- the real-time side -------------------------------------------------
+    def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        """PortAudio's callback: copy one prepared block, or silence."""
+        self.callbacks += 1
+        if status.output_underflow:
+            self.xruns += 1
+        if self.stop_requested:
+            outdata.fill(0)
+            raise self.callback_abort  # discard what is buffered: stop means now
+        if self.ended:  # draining: the last real frames are still in the device buffer
+            outdata.fill(0)
+            self.drain_blocks -= 1
+            if self.drain_blocks <= 0:
+                raise self.callback_stop
+            return
+        if self.player._paused:
+            # Nothing consumed, clock not advanced: resume continues seamlessly.
+            outdata.fill(0)
+            return
+        try:
+            block = self.queue.get_nowait()
+        except queue.Empty:
+            outdata.fill(0)
+            if not self.source_done:
+                self.underruns += 1
+            return
+        if block is _END:
+            outdata.fill(0)
+            self.ended = True
+            if self.drain_blocks <= 0:
+                raise self.callback_stop
+            return
+        n = block.shape[0]
+        if n == frames:
+            outdata[:] = block  # (n, 1) broadcasts to a stereo fallback stream too
+        else:  # the last, short block
+            outdata[:n] = block
+            outdata[n:] = 0
+        self.frames += n
+
+    # -- the producer thread ------------------------------------------------
+    def produce(self, blocks: Iterable[np.ndarray]) -> None:
+        """Re-chunk ``blocks`` into the queue until done, stopped or failed."""
+        try:
+            for block in rechunk(blocks, self.player.blocksize):
+                if not self._put(block):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to play(), which re-raises it
+            self.error = exc
+        finally:
+            self.source_done = True
+            self.primed.set()
+            close = getattr(blocks, "close", None)
+            if close is not None:  # a generator: run its finally blocks now, in its own thread
+                try:
+                    close()
+                except Exception:
+                    pass
+
+    def _put(self, item: np.ndarray | None) -> bool:
+        while not self.stop_requested:
+            try:
+                self.queue.put(item, timeout=0.05)  # short timeout: notice stop() soon
+            except queue.Full:
+                self.primed.set()
+                continue
+            if self.queue.full():
+                self.primed.set()
+            return True
+        return False
+
+
+class Player:
+    """Plays streams of float32 mono blocks at 44100 Hz on a sound device.
+
+    Args:
+        device: PortAudio device number, part of a device name, or ``None``
+            for the default output device.
+        blocksize: frames per PortAudio callback (1024 is 23 ms at 44100 Hz);
+            the position and pause have this granularity.
+        latency: PortAudio's suggested latency: ``"low"``, ``"high"`` or seconds.
+        prefill_blocks: blocks queued ahead of playback.
+        stall_timeout_s: a device that calls back no more for this long is
+            taken as gone (:class:`DeviceError`).
+
+    One ``play()`` at a time; ``pause``, ``resume``, ``stop`` and the
+    properties may be used from any thread.
+    """
+
+    def __init__(self, device: int | str | None = None, blocksize: int = 1024,
+                 latency: str | float = "low", *, prefill_blocks: int = PREFILL_BLOCKS,
+                 stall_timeout_s: float = 5.0) -> None:
+        if blocksize <= 0 or prefill_blocks <= 0:
+            raise ValueError("blocksize and prefill_blocks must be positive")
+        self.device = device
+        self.blocksize = blocksize
+        self.latency = latency
+        self.prefill_blocks = prefill_blocks
+        self.stall_timeout_s = stall_timeout_s
+        self.samplerate = MIX_RATE_HZ
+        self._paused = False  # read by the callback; a bool store is atomic under the GIL
+        self._run: _Run | None = None
+        self._start_s = 0.0
+        self._lock = threading.Lock()  # guards only "is a play() running"; never taken by the callback
+
+    # -- controls (any thread) ----------------------------------------------
+    def pause(self) -> None:
+        """Output silence from the next callback on, holding the position; stays until resume()."""
+        self._paused = True
+
+    def resume(self) -> None:
+        """Continue exactly where pause() left off."""
+        self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def stop(self) -> None:
+        """End the current ``play()`` early (it returns ``stopped_early=True``).
+
+        It acts on a play() already entered; when no play is running it does
+        nothing. To stop a play() that another thread is only about to
+        enter, call stop() until that thread ends.
+        """
+        run = self._run
+        if run is not None:
+            run.stop_requested = True
+
+    @property
+    def position_s(self) -> float:
+        """``start_s`` of the current (or last) play plus the frames handed to the device, in seconds.
+
+        What the listener hears lags this by about the stream latency.
+        """
+        run = self._run
+        return self._start_s + (run.frames / self.samplerate if run is not None else 0.0)
+
+    @property
+    def underruns(self) -> int:
+        """Underruns of the current (or last) play."""
+        run = self._run
+        return run.underruns if run is not None else 0
+
+    # -- playing --------------------------------------------------------------
+    def play(self, blocks: Iterable[np.ndarray], *, start_s: float = 0.0,
+             on_progress: Callable[[float], None] | None = None,
+             progress_interval_s: float = 0.1) -> PlayResult:
+        """Play ``blocks`` to the end, or until :meth:`stop`; blocks the calling thread.
+
+        ``blocks`` yields 1-D float32 arrays (or ``(n, 1)``) of any length at
+        44100 Hz. ``start_s`` is where this stream starts on the caller's
+        timeline: :attr:`position_s` counts from it. ``on_progress`` is called
+        with :attr:`position_s` about every ``progress_interval_s`` from this
+        thread (never from the audio thread).
+
+        Ctrl-C (KeyboardInterrupt) stops and closes the stream, then propagates.
+        An exception raised by ``blocks`` stops playback and propagates too.
+
+        Raises:
+            DeviceError: no output device, it cannot be opened, or it failed
+                or disappeared during playback.
+            MissingDependencyError: PortAudio is not installed.
+        """
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("Player.play() is already running")
+        try:
+            return self._play(blocks, start_s, on_progress, progress_interval_s)
+        finally:
+            self._lock.release()
+
+    def _play(self, blocks: Iterable[np.ndarray], start_s: float,
+              on_progress: Callable[[float], None] | None, interval: float) -> PlayResult:
+        # Registered before any slow step, so a stop() from another thread is not lost.
+        run = _Run(self)
+        self._start_s = start_s
+        self._run = run
+        sd = import_sounddevice()
+        run.callback_stop, run.callback_abort = sd.CallbackStop, sd.CallbackAbort
+        device = resolve_device(None if self.device is None else str(self.device))
+        producer = threading.Thread(target=run.produce, args=(blocks,), name="voicecoach-producer", daemon=True)
+        producer.start()
+        stream = None
+        try:
+            while not run.primed.wait(interval):  # a timeout, so Ctrl-C and stop() get through
+                if run.stop_requested:
+                    break
+            if run.error is not None:
+                raise run.error
+            if run.stop_requested:
+                return PlayResult(0, 0, True, 0.0)
+            stream = self._open(sd, device, run)
+            # Enough silence after the end to push the last frames through the
+            # device buffer (its latency), plus two blocks of margin.
+            run.drain_blocks = math.ceil(float(stream.latency) * self.samplerate / self.blocksize) + 2
+            try:
+                stream.start()
+            except sd.PortAudioError as exc:
+                raise DeviceError(f"cannot start the sound device: {exc}", hint=_DEVICE_HINT) from exc
+            latency = float(stream.latency)
+            self._wait(run, stream, on_progress, interval)
+            if run.error is not None:
+                raise run.error
+            if not run.ended and not run.stop_requested:
+                raise DeviceError("the sound device stopped during playback (unplugged, or the sound server stopped?)",
+                                  hint=_DEVICE_HINT)
+            return PlayResult(run.frames, run.underruns, not run.ended, latency, run.xruns)
+        except BaseException:
+            run.stop_requested = True  # Ctrl-C or an error: the producer must stop too
+            raise
+        finally:
+            if stream is not None:
+                stream.close(ignore_errors=True)  # aborts if still active
+            run.stop_requested = run.stop_requested or not run.ended
+            # The producer may sit in a slow next() of the caller's iterator: don't hang on it.
+            producer.join(timeout=1.0)
+
+    def _open(self, sd: ModuleType, device: int | None, run: _Run) -> Any:
+        """Open a mono stream, or a stereo one on devices without mono (e.g. some hw: devices)."""
+        for channels in (1, 2):
+            try:
+                return sd.OutputStream(
+                    samplerate=self.samplerate, blocksize=self.blocksize, device=device,
+                    channels=channels, dtype="float32", latency=self.latency,
+                    callback=run.callback, finished_callback=run.finished.set,
+                )
+            except sd.PortAudioError as exc:
+                code = exc.args[1] if len(exc.args) > 1 else None
+                if channels == 1 and code == _PA_INVALID_CHANNEL_COUNT:
+                    continue
+                raise DeviceError(f"cannot open the sound device: {exc.args[0] if exc.args else exc}",
+                                  hint=_DEVICE_HINT) from exc
+            except ValueError as exc:  # sounddevice's own checks (bad device, rate...)
+                raise DeviceError(f"cannot open the sound device: {exc}", hint=_DEVICE_HINT) from exc
+        raise AssertionError("unreachable")
+
+    def _wait(self, run: _Run, stream: Any, on_progress: Callable[[float], None] | None,
+              interval: float) -> None:
+        """Wait for the stream to finish, reporting progress and watching for a dead device."""
+        seen, last_change = run.callbacks, time.monotonic()
+        while not run.finished.wait(interval):
+            if on_progress is not None:
+                on_progress(self.position_s)
+            if run.stop_requested or run.error is not None:
+                return
+            if run.callbacks != seen:
+                seen, last_change = run.callbacks, time.monotonic()
+            elif time.monotonic() - last_change > self.stall_timeout_s:
+                # E.g. a sound server that died: some backends block forever instead of failing.
+                raise DeviceError(
+                    f"the sound device stopped responding for {self.stall_timeout_s:g} s", hint=_DEVICE_HINT)
+        if on_progress is not None:
+            on_progress(self.position_s)
+
+
+def rechunk(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """Re-cut blocks of any lengths into ``(size, 1)`` float32 blocks; the last may be shorter.
+
+    Each yielded array is new (the queue holds several at once); shaped
+    ``(n, 1)`` so the callback's copy into ``outdata`` is a plain assignment.
+    """
+    buf = np.empty((size, 1), dtype=np.float32)
+    fill = 0
+    for block in blocks:
+        samples = np.asarray(block, dtype=np.float32)
+        if samples.ndim == 2 and samples.shape[1] == 1:
+            samples = samples[:, 0]
+        if samples.ndim != 1:
+            raise ValueError(f"blocks must be mono (1-D), got shape {samples.shape}")
+        pos, total = 0, samples.shape[0]
+        while pos < total:
+            n = min(size - fill, total - pos)
+            buf[fill:fill + n, 0] = samples[pos:pos + n]
+            fill += n
+            pos += n
+            if fill == size:
+                yield buf
+                buf = np.empty((size, 1), dtype=np.float32)
+                fill = 0
+    if fill:
+        yield buf[:fill]
