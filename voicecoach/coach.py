@@ -29,6 +29,11 @@ from voicecoach.timeline import Cue, Timeline
 STEP_S = 15.0
 POLL_S = 0.05
 
+# Everything a control may say, synthesized with the session so controls answer at once.
+CONTROL_PHRASES = ("Paused.", "Resuming.", "3", "2", "1", "Next exercise.", "Back to the start of this exercise.",
+                   "15 seconds more.", "15 seconds less.", "Nothing to change here.", "Nothing to repeat yet.",
+                   "Stopping. Your place is saved.", "That was the last exercise.", HELP)
+
 
 class PlayerLike(Protocol):
     position_s: float
@@ -204,8 +209,6 @@ class Coach:
         if self.paused:
             if action == "pause":
                 self.paused = False
-        self._paused_at = 0.0
-        self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
                 self.out.message("Resuming.")
                 self._play(spoken(self.p, ["Resuming."], count_in=3), resume_point(self.timeline, self._paused_at))
             elif action == "help":
@@ -224,8 +227,8 @@ class Coach:
             self._jump(target, "Next exercise." if action == "next" else "Back to the start of this exercise.")
         elif action in ("more", "less"):
             self.timeline, applied = adjust_phase(self.timeline, t, STEP_S if action == "more" else -STEP_S)
-            words = (f"{round(abs(applied))} seconds more." if applied > 0 else f"{round(abs(applied))} seconds less.") \
-                if applied else "Nothing to change here."
+            words = (f"{abs(applied):.0f} seconds {'more' if applied > 0 else 'less'}." if applied
+                     else "Nothing to change here.")
             self._play(self._say(words), resume_point(self.timeline, t))
         elif action == "repeat":
             cue = last_instruction(self.timeline, t)

@@ -7,7 +7,7 @@ sample on what is said when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from voicecoach.clip import Clip
 from voicecoach.plan import Plan
@@ -38,16 +38,18 @@ class Prepared:
 
 
 def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress: Progress | None = None,
-            speaker: Speaker | None = None) -> Prepared:
+            speaker: Speaker | None = None, extra_texts: Sequence[str] = ()) -> Prepared:
     """Synthesize (or fetch from the cache) every phrase, then schedule with the true lengths.
 
     Phrases are first gathered from a timeline scheduled with estimated lengths,
     so they can be synthesized in one batch with progress; any phrase the real
     schedule needs beyond those (a cue the estimate had dropped) is made on demand.
+    ``extra_texts`` (a live session's spoken confirmations) join the batch, so
+    no control has to wait for synthesis.
     """
     speaker = speaker or Speaker(settings)
     estimated = build_timeline(plan, options, estimate_speech_s)
-    speaker.clips(estimated.texts(), progress=progress)
+    speaker.clips([*estimated.texts(), *extra_texts], progress=progress)
     timeline = build_timeline(plan, options, speaker.length_s)
     clips = {t: speaker.clip(t) for t in timeline.texts()}
     return Prepared(plan, options, timeline, clips, speaker)

@@ -1,0 +1,145 @@
+"""`voicecoach play` for real: espeak-ng, PortAudio, PulseAudio's null sink, recorded with parec.
+
+No mocks: the program runs as a user would start it (in a pseudo-terminal,
+so single keys work), the sink's monitor is recorded, cue onsets are found in
+the recording and compared with the timeline that `show --json` prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pulse import RATE, PulseServer, find_onsets
+
+pytestmark = pytest.mark.audio
+
+TOLERANCE_S = 0.020
+
+PLAN = """\
+title: Test
+safety: Stop if it hurts.
+defaults: {countdown: 3, get_ready: 3}
+exercises:
+  - name: Stretch
+    setup: Sit down.
+    hold: 8
+"""
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory, pulse: PulseServer):
+    """A plan, an environment with its own clip cache and data dir, and the timeline `show` prints."""
+    d = tmp_path_factory.mktemp("play")
+    plan = d / "tiny.yaml"
+    plan.write_text(PLAN)
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(d / "cache"), VOICECOACH_DATA_DIR=str(d / "data"))
+    out = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
+                         capture_output=True, text=True, env=env, check=True)
+    return plan, env, json.loads(out.stdout)
+
+
+class _Run:
+    """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
+
+    def __init__(self, plan: Path, env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain"],
+                                     stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        os.close(slave)
+        self.lines: list[str] = []
+        self.seen = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self.seen:
+                self.lines.append(line.rstrip("\n"))
+                self.seen.notify_all()
+
+    def wait_for(self, text: str, timeout_s: float = 30) -> None:
+        with self.seen:
+            assert self.seen.wait_for(lambda: text in self.lines, timeout_s), self.lines
+
+    def key(self, k: bytes) -> None:
+        os.write(self.master, k)
+
+    def finish(self) -> tuple[int, str]:
+        rc = self.proc.wait(timeout=60)
+        os.close(self.master)
+        return rc, self.proc.stderr.read()
+
+
+def _nearest(onsets: np.ndarray, t: float) -> float:
+    return float(onsets[np.argmin(np.abs(onsets - t))])
+
+
+def _align(expected: list[float], onsets: np.ndarray) -> tuple[float, np.ndarray]:
+    """Constant offset (start-up + output latency) and each cue's error after removing it."""
+    first = float(onsets[0]) - expected[0]
+    raw = np.array([_nearest(onsets, e + first) - e for e in expected])
+    offset = float(np.median(raw))
+    return offset, raw - offset
+
+
+def test_cue_onsets_follow_the_timeline(session, pulse: PulseServer, record_property):
+    plan, env, timeline = session
+    rec = pulse.start_recording()
+    run = _Run(plan, env)
+    rc, err = run.finish()
+    samples = rec.stop()
+    assert rc == 0, err
+    assert "Traceback" not in err
+    spoken = [c["text"] for c in timeline["cues"]]
+    assert [line for line in run.lines if line in spoken] == spoken  # plain mode: one line per cue, in order
+    onsets = np.array(find_onsets(samples, RATE))
+    expected = [c["start_s"] for c in timeline["cues"]]
+    offset, errors = _align(expected, onsets)
+    p95 = float(np.percentile(np.abs(errors), 95))
+    record_property("p95_onset_error_ms", round(p95 * 1000, 2))
+    assert np.all(np.abs(errors) <= TOLERANCE_S), list(zip(spoken, np.round(errors * 1000, 1)))
+    # The recording holds the whole session, and nothing after it.
+    assert len(samples) / RATE >= offset + timeline["duration_s"] - 0.1
+
+
+def test_pause_shifts_the_rest_of_the_session(session, pulse: PulseServer):
+    plan, env, timeline = session
+    cues = timeline["cues"]
+    hold = next(c for c in cues if c["kind"] == "start")
+    rec = pulse.start_recording()
+    run = _Run(plan, env)
+    run.wait_for("Hold.")
+    time.sleep(1.0)
+    run.key(b" ")
+    run.wait_for("Paused. Press space to resume.")
+    time.sleep(2.0)
+    run.key(b" ")
+    rc, err = run.finish()
+    samples = rec.stop()
+    assert rc == 0, err
+    assert "Resuming." in run.lines
+    onsets = np.array(find_onsets(samples, RATE))
+    before = [c["start_s"] for c in cues if c["start_s"] <= hold["start_s"]]
+    after = [c["start_s"] for c in cues if c["start_s"] > hold["start_s"] + 2]
+    offset, errors = _align(before, onsets)
+    assert np.all(np.abs(errors) <= TOLERANCE_S)
+    # Every later cue moved by one and the same shift: the pause plus the spoken count-in.
+    best = None
+    for d in onsets:
+        shift = float(d) - (after[0] + offset)
+        errs = np.array([_nearest(onsets, e + offset + shift) - (e + offset + shift) for e in after])
+        score = int(np.sum(np.abs(errs) <= TOLERANCE_S))
+        if best is None or score > best[0]:
+            best = (score, shift, errs)
+    score, shift, errs = best
+    assert score == len(after), np.round(errs * 1000, 1)
+    assert shift >= 2.0 + 3.0  # at least the 2 s pause and the 3-second count-in
