@@ -76,7 +76,7 @@ class Coach:
 
     def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, keys=None,
                  store: ProgressStore | None = None, plan_key: str = "", earcons: bool = True,
-                 on_event: Callable[[str, float], None] | None = None) -> None:
+                 gain: float = 1.0, on_event: Callable[[str, float], None] | None = None) -> None:
         self.p = prepared
         self.player = player
         self.out = output
@@ -84,6 +84,7 @@ class Coach:
         self.store = store
         self.plan_key = plan_key
         self.earcons = earcons
+        self.gain = gain  # the session's loudness gain: live sounds as the exported file does
         self.on_event = on_event or (lambda name, t: None)
         self.timeline = prepared.timeline
         self.n = len(prepared.plan.exercises)
@@ -101,9 +102,10 @@ class Coach:
     def _blocks(self, prefix: Timeline | None, start_s: float) -> Iterator[np.ndarray]:
         parts = []
         if prefix is not None:
-            parts.append(mix.blocks(prefix, self.p.clips_for(prefix), earcons=self.earcons))
+            parts.append(mix.blocks(prefix, self.p.clips_for(prefix), earcons=self.earcons, gain=self.gain))
         if not self.paused:
-            parts.append(mix.blocks(self.timeline, self.p.clips, earcons=self.earcons, start_s=start_s))
+            parts.append(mix.blocks(self.timeline, self.p.clips, earcons=self.earcons, start_s=start_s,
+                                    gain=self.gain))
         return itertools.chain(*parts)
 
     def _play(self, prefix: Timeline | None, start_s: float) -> None:

@@ -133,6 +133,7 @@ def export(
     captions: Sequence[str] = (),
     transcript: bool = False,
     peak_ceiling_dbfs: float = -1.0,
+    gain: float | None = None,
 ) -> ExportResult:
     """Render ``timeline`` with ``clips`` and encode it to ``path``.
 
@@ -146,7 +147,9 @@ def export(
     ``peak_ceiling_dbfs``.  ``progress`` is called with a fraction in
     [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
     "srt", "lrc") written next to the audio with the same stem, and
-    ``transcript`` adds a ``.txt`` cue sheet.
+    ``transcript`` adds a ``.txt`` cue sheet. ``gain``, when given, is used
+    as is instead of measuring (the live player applies the same gain, so a
+    session sounds the same live and exported).
 
     Raises :class:`VoicecoachError` for an unsupported extension or caption
     format, :class:`OutputError` if the file cannot be written (checked
@@ -164,7 +167,10 @@ def export(
     chapters = _clean_chapters(timeline)
 
     measured: float | None = None
-    gain = 1.0
+    if gain is not None:
+        loudness_lufs = None  # already levelled by the caller
+    else:
+        gain = 1.0
     if loudness_lufs is not None:
         meter = loudness.LoudnessMeter(MIX_RATE_HZ)
         for frames in _frames_done(mix.blocks(timeline, clips, earcons=earcons,

@@ -6,7 +6,12 @@ sample on what is said when.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Sequence
 
 from voicecoach.clip import Clip
@@ -53,3 +58,35 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     timeline = build_timeline(plan, options, speaker.length_s)
     clips = {t: speaker.clip(t) for t in timeline.texts()}
     return Prepared(plan, options, timeline, clips, speaker)
+
+
+LEVEL_VERSION = 1
+
+
+def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> float:
+    """The static gain that brings this session to ``target_lufs``, shared by play and export.
+
+    Measuring means mixing the whole session once (about 2000x real time), so
+    the result is kept beside the clip cache, keyed by the timeline: a warm
+    session starts without measuring. Live controls keep the first gain, so
+    the level never jumps.
+    """
+    from voicecoach import loudness, mix
+
+    doc = json.dumps([LEVEL_VERSION, prepared.timeline.to_json(), earcons, target_lufs], sort_keys=True)
+    path = Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
+    try:
+        return float(path.read_text())
+    except (OSError, ValueError):
+        pass
+    gain = loudness.gain_for(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536),
+                             target_lufs)
+    try:  # a cache that cannot be written only costs time next run
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(repr(gain))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return gain

@@ -1,0 +1,69 @@
+"""Prepared sessions: real voice lengths, one loudness gain, live identical to the file."""
+
+from __future__ import annotations
+
+import wave
+
+import numpy as np
+import pytest
+
+from timeline_rules import assert_rules
+from voicecoach import mix
+from voicecoach.coach import Coach
+from voicecoach.export import export
+from voicecoach.planfile import parse_plan
+from voicecoach.schedule import Options
+from voicecoach.session import prepare, session_gain
+from voicecoach.speech import SpeechSettings
+from voicecoach.status import Output
+
+pytestmark = pytest.mark.audio
+
+PLAN = parse_plan("""\
+title: Short
+safety: Stop if it hurts.
+defaults: {countdown: 2, get_ready: 2}
+exercises:
+  - {name: Stretch, setup: Sit., hold: 6}
+  - {name: Lift, setup: Lie down., reps: 2, tempo: {lift: 1, lower: 1}}
+""")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    import os
+
+    os.environ["VOICECOACH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    try:
+        yield prepare(PLAN, Options(), SpeechSettings(engine="system"))
+    finally:
+        del os.environ["VOICECOACH_CACHE_DIR"]
+
+
+def test_timeline_uses_real_clip_lengths(prepared):
+    for cue in prepared.timeline.cues:
+        assert cue.end_s - cue.start_s == pytest.approx(prepared.clips[cue.text].duration_s, abs=1e-6)
+    assert_rules(PLAN, Options(), prepared.timeline)
+
+
+def test_gain_is_measured_once_then_cached(prepared):
+    g = session_gain(prepared)
+    assert 0.1 < g < 20
+    levels = list(prepared.speaker.cache.directory.glob("*.level"))
+    assert len(levels) == 1
+    levels[0].write_text("0.5")  # what a later run reads back, without measuring
+    assert session_gain(prepared) == 0.5
+    levels[0].unlink()
+
+
+def test_live_stream_is_sample_for_sample_the_exported_file(prepared, tmp_path):
+    gain = session_gain(prepared)
+    out = tmp_path / "s.wav"
+    export(prepared.timeline, prepared.clips, out, gain=gain)
+    with wave.open(str(out)) as w:
+        file_pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    coach = Coach(prepared, player=None, output=Output("quiet"), gain=gain)
+    live_pcm = np.frombuffer(b"".join(mix.to_int16(b) for b in coach._blocks(None, 0.0)), dtype="<i2")
+    assert len(file_pcm) == len(live_pcm) == mix.total_frames(prepared.timeline)
+    assert np.array_equal(file_pcm, live_pcm)
+    assert np.abs(file_pcm).max() > 1000  # not silence
