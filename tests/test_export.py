@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach import captions, export, loudness, mix
+from voicecoach import captions, export, loudness, metadata, mix
 from voicecoach.clip import MIX_RATE_HZ, Clip
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
 from voicecoach.timeline import Chapter, Cue, Timeline
@@ -173,7 +173,7 @@ def test_mp3_chapters_written_by_mutagen_when_ffmpeg_wrote_none(tmp_path):
     part = tmp_path / "s.mp3"
     export.export(Timeline(tl.title, tl.duration_s, tl.cues), clips, part, tags=TAGS)
     assert ffprobe(part)["chapters"] == []
-    export._fix_id3(part, TAGS, list(tl.chapters))
+    metadata.fix_id3(part, TAGS, list(tl.chapters))
     chapters = ffprobe(part)["chapters"]
     # Titles differ in length, so mutagen's size-ordered frames had to be put back in time order.
     assert [c["tags"]["title"] for c in chapters] == [c.title for c in tl.chapters]
