@@ -71,14 +71,14 @@ def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float
     session starts without measuring. Live controls keep the first gain, so
     the level never jumps.
     """
-    from voicecoach import loudness, mix
-
     doc = json.dumps([LEVEL_VERSION, prepared.timeline.to_json(), earcons, target_lufs], sort_keys=True)
     path = Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
     try:
         return float(path.read_text())
     except (OSError, ValueError):
         pass
+    from voicecoach import loudness, mix  # scipy: only when measuring (its import alone takes ~0.5 s)
+
     gain = loudness.gain_for(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536),
                              target_lufs)
     try:  # a cache that cannot be written only costs time next run
