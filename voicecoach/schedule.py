@@ -375,7 +375,9 @@ def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) 
     duration = b.t + TAIL_S
     b.phase("end", end_start, duration, None, None, None, None, None)
     cues = b.resolve()
-    marks = ([(0.0, "Introduction")] if intro else []) + b.chapters + [(end_start, "Finish")]
+    # An introduction too short to skip to (a silent voice) gets no chapter of its own.
+    has_intro = bool(intro) and b.chapters[0][0] > 0
+    marks = ([(0.0, "Introduction")] if has_intro else []) + b.chapters + [(end_start, "Finish")]
     chapters = tuple(Chapter(a, z, title) for (a, title), (z, _) in zip(marks, marks[1:] + [(duration, "")]))
     return Timeline(plan.title, duration, tuple(cues), tuple(b.phases), chapters,
                     meta={"level": options.level, "program": plan.source})
