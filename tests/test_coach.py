@@ -86,7 +86,7 @@ class ScriptedKeys:
 def run(script=(), tmp_path=None):
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
-    prepared = Prepared(PLAN, Options(), tl, {t: speaker.clip(t) for t in tl.texts()}, speaker)
+    prepared = Prepared(PLAN, Options(), tl, speaker)
     buf = io.StringIO()
     ref: list = []
     store = ProgressStore(tmp_path / "progress.json") if tmp_path else None

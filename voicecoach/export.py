@@ -32,7 +32,7 @@ from typing import IO
 import numpy as np
 
 from voicecoach import captions as _captions
-from voicecoach import loudness, mix
+from voicecoach import mix
 from voicecoach.clip import MIX_RATE_HZ, Clip
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
 from voicecoach.metadata import clean_chapters, ffmetadata, fix_metadata
@@ -173,6 +173,8 @@ def export(
     else:
         gain = 1.0
     if loudness_lufs is not None:
+        from voicecoach import loudness  # scipy: loaded only when there is something to measure
+
         meter = loudness.LoudnessMeter(MIX_RATE_HZ)
         for frames in _frames_done(mix.blocks(timeline, clips, earcons=earcons,
                                               block_frames=_EXPORT_BLOCK_FRAMES), meter.feed):

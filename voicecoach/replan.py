@@ -13,6 +13,7 @@ from voicecoach.schedule import GAP_S
 from voicecoach.timeline import Cue, Phase, Timeline
 
 ADJUSTABLE = ("hold", "rest", "timed")
+DROPPABLE = ("callout", "tempo", "rep", "rest")  # kinds the scheduler may drop
 END_WINDOW_S = 10.0  # cues this close to a phase's end are tied to the end (countdown, "10 more seconds")
 _EPS = 1e-9
 
@@ -81,20 +82,23 @@ def adjust_phase(timeline: Timeline, t: float, delta_s: float, min_left_s: float
     phase = phase_at(timeline, t)
     if phase is None or phase.kind not in ADJUSTABLE:
         return timeline, 0.0
+    pivot = max(t, phase.end_s - END_WINDOW_S)
+    tail = [c for c in timeline.cues if c.start_s >= pivot - _EPS]
+    # Nothing moved may talk over the cue sounding now, and cues that never drop
+    # (countdown, stop, the next start) must still be said: they bound the shortening.
+    sounding = cue_at(timeline, t)
+    busy = max(t, sounding.end_s if sounding is not None else t)
     delta = max(delta_s, t + min_left_s - phase.end_s)
+    fixed = [c.start_s for c in tail if c.kind not in DROPPABLE]
+    if fixed:
+        delta = max(delta, busy + GAP_S - min(fixed))
     new_end = phase.end_s + delta
     if abs(delta) < _EPS:
         return timeline, 0.0
-    pivot = max(t, phase.end_s - END_WINDOW_S)
-    moved: list[Cue] = []
-    kept: list[Cue] = []
-    for c in timeline.cues:
-        if c.start_s >= pivot - _EPS:
-            moved.append(replace(c, start_s=c.start_s + delta, end_s=c.end_s + delta))
-        else:
-            kept.append(c)
-    # A cue pulled back before ``t`` would never be heard (the session is already past it).
-    moved = [c for c in moved if c.start_s >= t - _EPS]
+    moved = [replace(c, start_s=c.start_s + delta, end_s=c.end_s + delta) for c in tail]
+    # A droppable cue pulled back over what is being said now is dropped.
+    moved = [c for c in moved if c.kind not in DROPPABLE or c.start_s >= busy + GAP_S - _EPS]
+    kept = [c for c in timeline.cues if c.start_s < pivot - _EPS]
     if moved and delta < 0:
         # Earlier cues the moved ones would now talk over are dropped (they are
         # inside the shortened phase: callouts, a rest preview).

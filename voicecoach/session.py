@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from voicecoach.clip import Clip
 from voicecoach.plan import Plan
@@ -23,23 +23,47 @@ from voicecoach.timeline import Timeline
 Progress = Callable[[int, int], None]
 
 
+class SpeakerClips(Mapping[str, Clip]):
+    """A session's clips, read through the speaker when the mixer reaches them.
+
+    The mixer asks for each clip once, when it starts to sound, so memory
+    holds the few clips sounding now (and the speaker's small LRU), never the
+    whole session's audio.
+    """
+
+    def __init__(self, speaker: Speaker, texts: Sequence[str]) -> None:
+        self.speaker = speaker
+        self.texts = tuple(dict.fromkeys(texts))
+
+    def __getitem__(self, text: str) -> Clip:
+        return self.speaker.clip(text)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
 @dataclass(frozen=True)
 class Prepared:
     plan: Plan
     options: Options
     timeline: Timeline
-    clips: dict[str, Clip]
     speaker: Speaker
 
-    def clips_for(self, timeline: Timeline) -> dict[str, Clip]:
-        """Clips for another timeline's phrases (spoken confirmations), from the cache."""
-        return {t: self.clips.get(t) or self.speaker.clip(t) for t in timeline.texts()}
+    @property
+    def clips(self) -> SpeakerClips:
+        """The clips of this timeline's phrases, loaded when used."""
+        return self.clips_for(self.timeline)
+
+    def clips_for(self, timeline: Timeline) -> SpeakerClips:
+        """Clips for any timeline in this voice (spoken confirmations too), from the cache."""
+        return SpeakerClips(self.speaker, timeline.texts())
 
     def replan(self, options: Options) -> Prepared:
-        """The same plan and voice with new options (live controls): clips come from the cache."""
-        timeline = build_timeline(self.plan, options, self.speaker.length_s)
-        clips = {**self.clips, **{t: self.speaker.clip(t) for t in timeline.texts() if t not in self.clips}}
-        return Prepared(self.plan, options, timeline, clips, self.speaker)
+        """The same plan and voice with new options (live controls): lengths come from the cache."""
+        return Prepared(self.plan, options, build_timeline(self.plan, options, self.speaker.length_s), self.speaker)
 
 
 def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress: Progress | None = None,
@@ -54,10 +78,8 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     """
     speaker = speaker or Speaker(settings)
     estimated = build_timeline(plan, options, estimate_speech_s)
-    speaker.clips([*estimated.texts(), *extra_texts], progress=progress)
-    timeline = build_timeline(plan, options, speaker.length_s)
-    clips = {t: speaker.clip(t) for t in timeline.texts()}
-    return Prepared(plan, options, timeline, clips, speaker)
+    speaker.prefetch([*estimated.texts(), *extra_texts], progress=progress)
+    return Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
 
 
 LEVEL_VERSION = 1

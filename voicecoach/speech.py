@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -99,6 +100,8 @@ class _Voice:
     workers: int = 1
 
 
+MEMORY_CLIPS = 64  # clips kept in memory (a clip is ~0.5 MB at most); the rest reload from the disk cache
+
 # Bump when piper clips change for the same model and settings (e.g. speech_piper.GAIN).
 PIPER_CLIP_VERSION = 1
 
@@ -118,7 +121,11 @@ class Speaker:
         self.settings = settings
         self.cache = ClipCache(Path(cache_dir) if cache_dir is not None else default_clip_dir())
         self.synthesized = 0
-        self._clips: dict[str, Clip] = {}
+        # Lengths of every phrase seen; the clips themselves only in a small LRU, so a
+        # two-hour session holds no more audio in memory than a short one.
+        self._lengths: dict[str, float] = {}
+        self._clips: OrderedDict[str, Clip] = OrderedDict()
+        self._memory_lock = threading.Lock()
         self._voice: _Voice | None = None
         self._count_lock = threading.Lock()
 
@@ -140,9 +147,11 @@ class Speaker:
 
     def clip(self, text: str) -> Clip:
         """The clip for ``text``: from memory, else the disk cache, else synthesized."""
-        found = self._clips.get(text)
-        if found is not None:
-            return found
+        with self._memory_lock:
+            found = self._clips.get(text)
+            if found is not None:
+                self._clips.move_to_end(text)
+                return found
         if not text.strip():  # nothing to say (and pyttsx3 asserts on empty text)
             return self._keep(text, np.zeros(0, np.int16))
         voice = self._resolved()
@@ -160,8 +169,26 @@ class Speaker:
         # Fresh and cached clips both come from int16, so they are identical.
         samples = (pcm.astype(np.float32) / 32767.0).astype(np.float32)
         samples.flags.writeable = False  # shared between callers: nobody may change it in place
-        clip = self._clips[text] = Clip(samples, MIX_RATE_HZ)
+        clip = Clip(samples, MIX_RATE_HZ)
+        with self._memory_lock:
+            self._lengths[text] = clip.duration_s
+            self._clips[text] = clip
+            while len(self._clips) > MEMORY_CLIPS:
+                self._clips.popitem(last=False)
         return clip
+
+    def prefetch(self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None) -> None:
+        """Make sure every phrase is in the disk cache and its length known, holding none of them."""
+        distinct = list(dict.fromkeys(texts))
+        todo = [t for t in distinct if t not in self._lengths and t.strip()]
+        workers = self._resolved().workers if len(todo) > 1 else 1
+        if workers > 1:
+            self._clips_at_once(distinct, min(workers, len(todo)), progress)
+            return
+        for done, text in enumerate(distinct, 1):
+            self.clip(text)
+            if progress is not None:
+                progress(done, len(distinct))
 
     def clips(self, texts: Iterable[str], progress: Callable[[int, int], None] | None = None) -> dict[str, Clip]:
         """Clips for the distinct ``texts`` (in first-seen order); ``progress(done, total)`` after each.
@@ -170,19 +197,11 @@ class Speaker:
         still called from this thread, ``done`` counting up by one).
         """
         distinct = list(dict.fromkeys(texts))
-        todo = [t for t in distinct if t not in self._clips and t.strip()]
-        workers = self._resolved().workers if len(todo) > 1 else 1
-        if workers > 1:
-            return self._clips_at_once(distinct, min(workers, len(todo)), progress)
-        out: dict[str, Clip] = {}
-        for done, text in enumerate(distinct, 1):
-            out[text] = self.clip(text)
-            if progress is not None:
-                progress(done, len(distinct))
-        return out
+        self.prefetch(distinct, progress)
+        return {text: self.clip(text) for text in distinct}
 
     def _clips_at_once(self, distinct: list[str], workers: int,
-                       progress: Callable[[int, int], None] | None) -> dict[str, Clip]:
+                       progress: Callable[[int, int], None] | None) -> None:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         with ThreadPoolExecutor(workers, thread_name_prefix="voicecoach-speech") as pool:
@@ -196,11 +215,11 @@ class Speaker:
                 for future in futures:
                     future.cancel()
                 raise
-        return {text: self._clips[text] for text in distinct}
 
     def length_s(self, text: str) -> float:
         """How long ``text`` really takes to say, in seconds (its clip's duration)."""
-        return self.clip(text).duration_s
+        known = self._lengths.get(text)
+        return known if known is not None else self.clip(text).duration_s
 
     def describe(self) -> str:
         """The voice in words, e.g. "espeak-ng voice English (America), 175 wpm" or
