@@ -143,23 +143,11 @@ def child_export(spec: dict) -> dict:
     r: dict = {"rss_start_mb": _rss_now_mb()}
     import numpy  # noqa: F401
     r["rss_numpy_mb"] = _rss_now_mb()
-    import scipy.signal  # noqa: F401  (voicecoach.loudness imports it at module import)
-    r["rss_scipy_mb"] = _rss_now_mb()
-    from voicecoach import loudness
     from voicecoach.export import export
-    from voicecoach.session import prepare
+    from voicecoach.session import prepare, session_gain
     from voicecoach.speech import SpeechSettings
     plan, options = make_plan(spec["plan"])
     r["rss_imports_mb"] = _rss_now_mb()
-
-    marks: dict[str, float] = {}
-    original_gain_from = loudness.gain_from
-
-    def gain_from(*args, **kwargs):  # called by export() right after its loudness pass
-        marks.setdefault("measured", time.perf_counter())
-        return original_gain_from(*args, **kwargs)
-
-    loudness.gain_from = gain_from
     profiler = None
     if spec.get("profile"):
         import cProfile
@@ -174,7 +162,12 @@ def child_export(spec: dict) -> dict:
     t1 = time.perf_counter()
     r["rss_prepared_mb"] = _rss_now_mb()
     r["maxrss_prepared_mb"] = _maxrss_mb()
-    result = export(prepared.timeline, prepared.clips, spec["out"])
+    # As `voicecoach export` does: the session's level (measured once, then cached
+    # beside the clips; scipy is imported only to measure), then the encode.
+    gain = session_gain(prepared)
+    t_level = time.perf_counter()
+    r["scipy_loaded"] = "scipy" in sys.modules
+    result = export(prepared.timeline, prepared.clips, spec["out"], gain=gain)
     t2 = time.perf_counter()
     ffmpeg_peak = children.stop() if children else None
     if profiler:
@@ -182,7 +175,7 @@ def child_export(spec: dict) -> dict:
         profiler.dump_stats(spec["profile"])
     r.update(
         prepare_s=t1 - t0, export_s=t2 - t1, total_s=t2 - t0, cpu_s=_cpu_s() - cpu0,
-        measure_s=marks.get("measured", t1) - t1, encode_s=t2 - marks.get("measured", t1),
+        measure_s=t_level - t1, encode_s=t2 - t_level,
         synthesized=prepared.speaker.synthesized, phrases=len(prepared.clips),
         clips_mb=sum(c.samples.nbytes for c in prepared.clips.values()) / 2**20,
         duration_s=result.duration_s, gain_db=result.gain_db, voice=prepared.speaker.describe(),

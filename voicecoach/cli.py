@@ -298,8 +298,19 @@ def voices() -> None:
         click.echo(f"[{engine}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))
 
 
+def _terminate(signum, frame) -> None:
+    # A polite kill (SIGTERM, a closed terminal's SIGHUP) unwinds like Ctrl-C, so an
+    # export removes its temporary file and a live session saves its place.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, _terminate)
     cli(prog_name="voicecoach")
 
 
