@@ -242,7 +242,8 @@ def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
             i = saved.exercise_index
             words = f"Resuming {plan_obj.title} at exercise {i + 1} of {n}: {saved.exercise}."
             options = Options(level=level, detailed=detailed, first_exercise=i, intro=words)
-            out.message(words)
+            if out.mode == "status":  # plain output prints it as the first spoken cue
+                out.message(words)
         else:
             out.message("No saved place for this plan: starting from the beginning.")
     prepared = prepare(plan_obj, options, _settings(engine, voice, rate, volume, language),
