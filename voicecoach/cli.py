@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import click
 
@@ -104,28 +106,23 @@ def _settings(engine, voice, rate, volume, language):
     return SpeechSettings(engine=engine, voice=voice, rate=rate, volume=volume, language=language)
 
 
-def _synth_progress(label: str):
-    """A progress bar for synthesis on a terminal; nothing when piped."""
-    state: dict = {}
-
-    def update(done: int, total: int) -> None:
-        if not sys.stderr.isatty() or total == 0:
-            return
-        bar = state.get("bar")
-        if bar is None:
-            bar = state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    return update
+@contextmanager
+def _progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[float], None]]:
+    """A progress bar on stderr fed with fractions 0..1; silent when stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda fraction: None
+        return
+    with click.progressbar(length=1000, label=label, file=sys.stderr) as bar:
+        yield lambda fraction: bar.update(int(fraction * 1000) - bar.pos)
 
 
-def _prepare(plan: str, options: Options, settings, label: str = "Preparing voice"):
+def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra_texts=()):
+    """Synthesize (or fetch) every phrase with a progress bar, then schedule with real lengths."""
     from voicecoach.session import prepare
 
-    return prepare(programs.load(plan), options, settings, progress=_synth_progress(label))
+    with _progress_bar("Preparing voice", enabled=not quiet) as update:
+        return prepare(plan_obj, options, settings, extra_texts=extra_texts,
+                       progress=lambda done, total: update(done / total if total else 1.0))
 
 
 @cli.command()
@@ -146,7 +143,7 @@ def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
     if estimate:
         timeline = build_timeline(programs.load(plan), options)
     else:
-        timeline = _prepare(plan, options, _settings(engine, voice, rate, volume, language)).timeline
+        timeline = _prepare(programs.load(plan), options, _settings(engine, voice, rate, volume, language)).timeline
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -174,34 +171,18 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
     from voicecoach.session import session_gain
 
     format_for(output)  # an unknown extension fails before any synthesis
-    prepared = _prepare(plan, Options(level=level, detailed=detailed), _settings(engine, voice, rate, volume, language))
+    prepared = _prepare(programs.load(plan), Options(level=level, detailed=detailed),
+                        _settings(engine, voice, rate, volume, language))
     tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
             "comment": f"level {level}; voice {prepared.speaker.describe()}"}
     gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
-    with _fraction_bar("Exporting") as progress:
+    with _progress_bar("Exporting") as progress:
         result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
                         tags=tags, progress=progress, captions=captions, transcript=transcript)
     chapters = len(prepared.timeline.chapters)
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
     for side in result.sidecars:
         click.echo(f"Wrote {side}")
-
-
-class _fraction_bar:
-    """A progress bar on a terminal (stderr) fed with fractions; silent when piped."""
-
-    def __init__(self, label: str) -> None:
-        self.bar = click.progressbar(length=1000, label=label, file=sys.stderr) if sys.stderr.isatty() else None
-
-    def __enter__(self):
-        if self.bar is None:
-            return None
-        self.bar.__enter__()
-        return lambda fraction: self.bar.update(int(fraction * 1000) - self.bar.pos)
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
 
 
 @cli.command()
@@ -227,7 +208,7 @@ def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
     from voicecoach.keys import keyboard
     from voicecoach.live import Player
     from voicecoach.progress import ProgressStore, plan_key
-    from voicecoach.session import prepare, session_gain
+    from voicecoach.session import session_gain
     from voicecoach.status import Output
 
     device_index = resolve_device(device)  # no device: a clear error before any work
@@ -246,8 +227,8 @@ def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
                 out.message(words)
         else:
             out.message("No saved place for this plan: starting from the beginning.")
-    prepared = prepare(plan_obj, options, _settings(engine, voice, rate, volume, language),
-                       progress=None if quiet else _synth_progress("Preparing voice"), extra_texts=CONTROL_PHRASES)
+    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
+                        extra_texts=CONTROL_PHRASES)
     with keyboard() as keys:
         if keys.enabled:
             out.message("Press ? for the keys, q to quit.")

@@ -74,12 +74,19 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     so they can be synthesized in one batch with progress; any phrase the real
     schedule needs beyond those (a cue the estimate had dropped) is made on demand.
     ``extra_texts`` (a live session's spoken confirmations) join the batch, so
-    no control has to wait for synthesis.
+    no control has to wait for synthesis. When anything had to be synthesized,
+    the session's loudness level is measured and cached too.
     """
     speaker = speaker or Speaker(settings)
     estimated = build_timeline(plan, options, estimate_speech_s)
+    made = speaker.synthesized
     speaker.prefetch([*estimated.texts(), *extra_texts], progress=progress)
-    return Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
+    prepared = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
+    if speaker.synthesized > made:
+        # New phrases mean a session not heard before: measure its level now, while
+        # synthesis dominates anyway, so the next play starts at once (default level).
+        session_gain(prepared)
+    return prepared
 
 
 LEVEL_VERSION = 1
