@@ -110,7 +110,7 @@ def test_help_never_touches_audio_libraries():
     import sys
 
     code = ("import sys; from voicecoach.cli import cli; "
-            "heavy = [m for m in ('sounddevice', 'pyttsx3', 'pydub', 'scipy') if m in sys.modules]; "
+            "heavy = [m for m in ('sounddevice', 'pyttsx3', 'pydub', 'scipy', 'onnxruntime', 'piper') if m in sys.modules]; "
             "print(heavy); sys.exit(1 if heavy else 0)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
     out = subprocess.run([sys.executable, "-m", "voicecoach", "--help"], capture_output=True, text=True)
