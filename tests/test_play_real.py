@@ -143,3 +143,24 @@ def test_pause_shifts_the_rest_of_the_session(session, pulse: PulseServer):
     score, shift, errs = best
     assert score == len(after), np.round(errs * 1000, 1)
     assert shift >= 2.0 + 3.0  # at least the 2 s pause and the 3-second count-in
+
+
+def test_device_lost_mid_session_saves_the_place(session, tmp_path):
+    """The sound server dies during a hold: a clear message, exit code 5, progress saved, no traceback."""
+    plan, env, _ = session
+    doomed = PulseServer()
+    doomed.start()
+    try:
+        env = dict(env, **doomed.client_env(), VOICECOACH_DATA_DIR=str(tmp_path))
+        run = _Run(plan, env)
+        run.wait_for("Hold.")
+        doomed.proc.kill()
+        rc, err = run.finish()
+    finally:
+        doomed.stop()
+    assert rc == 5, err
+    assert "The session stopped." in err and "--resume" in err
+    assert "Traceback" not in err
+    saved = json.loads((tmp_path / "progress.json").read_text())
+    (entry,) = saved.values()
+    assert (entry["exercise_index"], entry["exercise"]) == (0, "Stretch")
