@@ -9,7 +9,7 @@ starting small.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LEVELS = ("low", "mid", "high")
 
@@ -106,7 +106,6 @@ class Plan:
     safety: tuple[str, ...] = ()
     equipment: tuple[str, ...] = ()
     source: str = ""  # file path or built-in name, for messages
-    timing: Timing = field(default_factory=Timing)
 
     def all_equipment(self) -> tuple[str, ...]:
         seen = dict.fromkeys(self.equipment)

@@ -284,7 +284,7 @@ class _Checker:
         if self.problems or title is None:
             return None
         return Plan(title=title, exercises=tuple(exercises), description=description, safety=safety,
-                    equipment=equipment, source=source, timing=dflt["timing"])
+                    equipment=equipment, source=source)
 
 
 def parse_plan(text: str, source: str = "<plan>") -> Plan:

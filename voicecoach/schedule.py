@@ -194,10 +194,6 @@ def _dose_text(ex: Exercise, level: str) -> str:
     return f"{_plural(sets, 'set')} of {ex.reps.count(level)}{each}."
 
 
-def _ordinal_side(side: str | None) -> str:
-    return f"{side} side" if side else ""
-
-
 class _Session:
     """Walks the plan in order, laying out phases and cues on a builder."""
 
