@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from voicecoach.clip import MIX_RATE_HZ, Clip
-from voicecoach.coach import Coach
+from voicecoach.coach import KEYS_HINT, Coach, spoken
 from voicecoach.planfile import parse_plan
 from voicecoach.progress import ProgressStore
 from voicecoach.schedule import Options, build_timeline, estimate_speech_s
@@ -101,10 +101,12 @@ def run(script=(), tmp_path=None):
 def test_plays_every_cue_and_clears_progress(tmp_path):
     finished, lines, tl, store, player = run(tmp_path=tmp_path)
     assert finished
-    assert lines[:-1] == [c.text for c in tl.cues]
+    assert lines[0] == "Press ? for the keys, q to quit."  # also spoken, before the session
+    assert lines[1:-1] == [c.text for c in tl.cues]
     assert lines[-1] == "Session complete."
     assert store.load("two") is None
-    assert abs(player.played_s - tl.duration_s) < 0.1
+    hint = spoken(Prepared(PLAN, Options(), tl, FakeSpeaker()), [KEYS_HINT]).duration_s
+    assert abs(player.played_s - (tl.duration_s + hint)) < 0.1
 
 
 def test_next_skips_to_the_next_exercise(tmp_path):

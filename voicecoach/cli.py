@@ -230,8 +230,6 @@ def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
                         extra_texts=CONTROL_PHRASES)
     with keyboard() as keys:
-        if keys.enabled:
-            out.message("Press ? for the keys, q to quit.")
         coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key,
                       earcons=not no_earcons, gain=session_gain(prepared, earcons=not no_earcons))
         try:

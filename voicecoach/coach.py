@@ -30,7 +30,8 @@ STEP_S = 15.0
 POLL_S = 0.05
 
 # Everything a control may say, synthesized with the session so controls answer at once.
-CONTROL_PHRASES = ("Paused.", "Resuming.", "3", "2", "1", "Next exercise.", "Back to the start of this exercise.",
+KEYS_HINT = "Press question mark for the keys, or Q to quit."
+CONTROL_PHRASES = (KEYS_HINT, "Paused. Press space to resume.", "Resuming.", "3", "2", "1", "Next exercise.", "Back to the start of this exercise.",
                    "15 seconds more.", "15 seconds less.", "Nothing to change here.", "Nothing to repeat yet.",
                    "Stopping. Your place is saved.", "That was the last exercise.", HELP)
 
@@ -142,8 +143,12 @@ class Coach:
 
     # -- the loop -------------------------------------------------------------
     def run(self) -> bool:
-        """Play to the end; True if the session finished, False if the user quit."""
-        self._play(None, 0.0)
+        """Play to the end; True if the session finished, False if the user quit.
+
+        With keys on, the session starts by saying how to get help, as it prints it.
+        """
+        self._play(self._say(KEYS_HINT, printed="Press ? for the keys, q to quit.") if self.keys.enabled
+                   else None, 0.0)
         try:
             while True:
                 if self._error is not None:
@@ -221,7 +226,7 @@ class Coach:
             self._stop()
             self._paused_at = t
             self.paused = True
-            self._play(self._say("Paused.", printed="Paused. Press space to resume."), 0.0)
+            self._play(self._say("Paused. Press space to resume."), 0.0)
         elif action in ("next", "back"):
             current = exercise_at(self.timeline, t)
             target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
