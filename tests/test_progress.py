@@ -29,3 +29,17 @@ def test_plan_key(tmp_path):
     f.write_text("x")
     assert plan_key("inner-knee") == "inner-knee"
     assert plan_key(str(f)) == str(f.resolve())
+
+
+def test_resume_only_where_the_saved_place_still_fits(tmp_path):
+    from voicecoach import programs
+
+    plan = programs.load("medial-knee")
+    store = ProgressStore(tmp_path / "progress.json")
+    assert store.resume("medial-knee", plan) is None
+    store.save("medial-knee", Saved(3, "Dynamic knee bends", 1, None))
+    assert store.resume("medial-knee", plan) == (3, "Resuming Medial knee pain at exercise 4 of 6: Dynamic knee bends.")
+    store.save("medial-knee", Saved(3, "Renamed since", 1, None))  # the plan file changed
+    assert store.resume("medial-knee", plan) is None
+    store.save("medial-knee", Saved(9, "Dynamic knee bends"))
+    assert store.resume("medial-knee", plan) is None

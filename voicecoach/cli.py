@@ -6,6 +6,7 @@ import json
 import sys
 import traceback
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Callable, Iterator
 
 import click
@@ -215,22 +216,16 @@ def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
     plan_obj = programs.load(plan)
     out = Output.auto(plain, quiet)
     store, key = ProgressStore(), plan_key(plan)
-    options = Options(level=level, detailed=detailed)
-    if resume:
-        saved = store.load(key)
-        n = len(plan_obj.exercises)
-        if saved and saved.exercise_index < n and plan_obj.exercises[saved.exercise_index].name == saved.exercise:
-            i = saved.exercise_index
-            words = f"Resuming {plan_obj.title} at exercise {i + 1} of {n}: {saved.exercise}."
-            options = Options(level=level, detailed=detailed, first_exercise=i, intro=words)
-            if out.mode == "status":  # plain output prints it as the first spoken cue
-                out.message(words)
-        else:
-            out.message("No saved place for this plan: starting from the beginning.")
+    options, notes = Options(level=level, detailed=detailed), []
+    found = store.resume(key, plan_obj) if resume else None
+    if found:
+        options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
+    elif resume:
+        notes.append("No saved place for this plan: starting from the beginning.")
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
-                        extra_texts=CONTROL_PHRASES)
+                        extra_texts=(*CONTROL_PHRASES, *notes))
     with keyboard() as keys:
-        coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key,
+        coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key, notes=notes,
                       earcons=not no_earcons, gain=session_gain(prepared, earcons=not no_earcons))
         try:
             coach.run()

@@ -13,7 +13,7 @@ import itertools
 import math
 import threading
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ POLL_S = 0.05
 
 # Everything a control may say, synthesized with the session so controls answer at once.
 KEYS_HINT = "Press question mark for the keys, or Q to quit."
+PRINTED = {KEYS_HINT: "Press ? for the keys, q to quit."}  # how a spoken phrase reads on screen
 CONTROL_PHRASES = (KEYS_HINT, "Paused. Press space to resume.", "Resuming.", "3", "2", "1", "Next exercise.", "Back to the start of this exercise.",
                    "15 seconds more.", "15 seconds less.", "Nothing to change here.", "Nothing to repeat yet.",
                    "Stopping. Your place is saved.", "That was the last exercise.", HELP)
@@ -76,7 +77,8 @@ class Coach:
     """Runs one live session to its end, a quit, or a device fault."""
 
     def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, keys=None,
-                 store: ProgressStore | None = None, plan_key: str = "", earcons: bool = True,
+                 store: ProgressStore | None = None, plan_key: str = "", notes: Sequence[str] = (),
+                 earcons: bool = True,
                  gain: float = 1.0, on_event: Callable[[str, float], None] | None = None) -> None:
         self.p = prepared
         self.player = player
@@ -84,6 +86,7 @@ class Coach:
         self.keys = keys or NoKeys()
         self.store = store
         self.plan_key = plan_key
+        self.notes = tuple(notes)  # said (and printed) before the session starts
         self.earcons = earcons
         self.gain = gain  # the session's loudness gain: live sounds as the exported file does
         self.on_event = on_event or (lambda name, t: None)
@@ -145,10 +148,12 @@ class Coach:
     def run(self) -> bool:
         """Play to the end; True if the session finished, False if the user quit.
 
-        With keys on, the session starts by saying how to get help, as it prints it.
+        It starts with the notes and, with keys on, how to hear them: said as printed.
         """
-        self._play(self._say(KEYS_HINT, printed="Press ? for the keys, q to quit.") if self.keys.enabled
-                   else None, 0.0)
+        said = [*self.notes, *([KEYS_HINT] if self.keys.enabled else [])]
+        for text in said:
+            self.out.message(PRINTED.get(text, text))
+        self._play(spoken(self.p, said) if said else None, 0.0)
         try:
             while True:
                 if self._error is not None:

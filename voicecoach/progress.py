@@ -70,6 +70,16 @@ class ProgressStore:
         data[key] = asdict(Saved(**{**asdict(saved), "saved_at": time.time()}))
         self._write(data)
 
+    def resume(self, key: str, plan) -> tuple[int, str] | None:
+        """Where to resume ``plan``: (exercise index, what to say), if a saved place still fits it."""
+        saved = self.load(key)
+        n = len(plan.exercises)
+        if saved is None or not 0 <= saved.exercise_index < n \
+                or plan.exercises[saved.exercise_index].name != saved.exercise:
+            return None  # nothing saved, or the plan file changed since
+        i = saved.exercise_index
+        return i, f"Resuming {plan.title} at exercise {i + 1} of {n}: {saved.exercise}."
+
     def clear(self, key: str) -> None:
         data = self._read()
         if data.pop(key, None) is not None:
