@@ -38,14 +38,37 @@ exercises:
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory, pulse: PulseServer):
-    """A plan, an environment with its own clip cache and data dir, and the timeline `show` prints."""
+    """A plan, an environment with its own clip cache and data dir, and the timeline `show` prints.
+
+    Each cue gets ``onset_s``: where the onset detector fires on an ideal render
+    of the same session (same cached clips and gain). A soft first consonant
+    crosses the detector's threshold some milliseconds after the clip starts;
+    measuring it on the ideal render keeps that out of the timing error.
+    """
     d = tmp_path_factory.mktemp("play")
     plan = d / "tiny.yaml"
     plan.write_text(PLAN)
     env = dict(os.environ, VOICECOACH_CACHE_DIR=str(d / "cache"), VOICECOACH_DATA_DIR=str(d / "data"))
     out = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
                          capture_output=True, text=True, env=env, check=True)
-    return plan, env, json.loads(out.stdout)
+    timeline = json.loads(out.stdout)
+    ideal = np.array(find_onsets(_ideal_render(plan, d / "cache"), RATE))
+    for cue in timeline["cues"]:
+        near = ideal[(ideal >= cue["start_s"] - 0.002) & (ideal <= cue["start_s"] + 0.1)]
+        cue["onset_s"] = float(near[0]) if near.size else cue["start_s"]
+    return plan, env, timeline
+
+
+def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
+    """The session as `play` mixes it, rendered offline from the same clip cache."""
+    from voicecoach import mix, programs
+    from voicecoach.schedule import Options
+    from voicecoach.session import prepare, session_gain
+    from voicecoach.speech import Speaker, SpeechSettings
+
+    settings = SpeechSettings(engine=None)  # the CLI's default: the same voice play uses
+    prepared = prepare(programs.load(str(plan)), Options(), settings, speaker=Speaker(settings, cache_dir=cache))
+    return np.concatenate(list(mix.blocks(prepared.timeline, prepared.clips, gain=session_gain(prepared))))
 
 
 class _Run:
@@ -110,7 +133,7 @@ def test_cue_onsets_follow_the_timeline(session, pulse: PulseServer, record_prop
     spoken = [c["text"] for c in timeline["cues"]]
     assert [line for line in run.lines if line in spoken] == spoken  # plain mode: one line per cue, in order
     onsets = np.array(find_onsets(samples, RATE))
-    expected = [c["start_s"] for c in timeline["cues"]]
+    expected = [c["onset_s"] for c in timeline["cues"]]
     offset, errors = _align(expected, onsets)
     p95 = float(np.percentile(np.abs(errors), 95))
     record_property("p95_onset_error_ms", round(p95 * 1000, 2))
@@ -136,8 +159,8 @@ def test_pause_shifts_the_rest_of_the_session(session, pulse: PulseServer):
     assert rc == 0, err
     assert "Resuming." in run.lines
     onsets = np.array(find_onsets(samples, RATE))
-    before = [c["start_s"] for c in cues if c["start_s"] <= hold["start_s"]]
-    after = [c["start_s"] for c in cues if c["start_s"] > hold["start_s"] + 2]
+    before = [c["onset_s"] for c in cues if c["start_s"] <= hold["start_s"]]
+    after = [c["onset_s"] for c in cues if c["start_s"] > hold["start_s"] + 2]
     offset, errors = _align(before, onsets)
     assert np.all(np.abs(errors) <= TOLERANCE_S)
     # Every later cue moved by one and the same shift: the pause plus the spoken count-in.
