@@ -79,7 +79,7 @@ class Coach:
     def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, keys=None,
                  store: ProgressStore | None = None, plan_key: str = "", notes: Sequence[str] = (),
                  earcons: bool = True,
-                 gain: float = 1.0, on_event: Callable[[str, float], None] | None = None) -> None:
+                 gain: float = 1.0) -> None:
         self.p = prepared
         self.player = player
         self.out = output
@@ -89,7 +89,6 @@ class Coach:
         self.notes = tuple(notes)  # said (and printed) before the session starts
         self.earcons = earcons
         self.gain = gain  # the session's loudness gain: live sounds as the exported file does
-        self.on_event = on_event or (lambda name, t: None)
         self.timeline = prepared.timeline
         self.n = len(prepared.plan.exercises)
         self._thread: threading.Thread | None = None
@@ -217,7 +216,6 @@ class Coach:
         return spoken(self.p, [text])
 
     def _control(self, action: str) -> None:
-        self.on_event(action, self.position())
         if self.paused:
             if action == "pause":
                 self.paused = False

@@ -375,5 +375,4 @@ def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) 
     has_intro = bool(intro) and b.chapters[0][0] > 0
     marks = ([(0.0, "Introduction")] if has_intro else []) + b.chapters + [(end_start, "Finish")]
     chapters = tuple(Chapter(a, z, title) for (a, title), (z, _) in zip(marks, marks[1:] + [(duration, "")]))
-    return Timeline(plan.title, duration, tuple(cues), tuple(b.phases), chapters,
-                    meta={"level": options.level, "program": plan.source})
+    return Timeline(plan.title, duration, tuple(cues), tuple(b.phases), chapters)

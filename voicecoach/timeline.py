@@ -8,7 +8,7 @@ a :class:`Chapter` is a navigable section (one per exercise).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Cue kinds used in ``show --json`` and captions.
@@ -96,7 +96,6 @@ class Timeline:
     cues: tuple[Cue, ...]
     phases: tuple[Phase, ...] = ()
     chapters: tuple[Chapter, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_json(self) -> dict[str, Any]:
         """The ``show --json`` document (its shape is a public contract)."""
