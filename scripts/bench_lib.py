@@ -29,8 +29,8 @@ RATE = 44100
 
 def make_plan(spec: dict):
     """A Plan and Options from ``{"builtin": name, "level": l}`` or ``{"minutes": n}``."""
+    from voicecoach.core.schedule import Options
     from voicecoach.programs import load_builtin
-    from voicecoach.schedule import Options
 
     if "builtin" in spec:
         return load_builtin(spec["builtin"]), Options(level=spec.get("level", "low"))
@@ -43,9 +43,9 @@ def synth_plan(minutes: float):
     Exercises are taken in order from inner-knee then medial-knee, round and
     round, until the scheduled session is as close as it gets to ``minutes``.
     """
-    from voicecoach.plan import Plan
+    from voicecoach.core.plan import Plan
+    from voicecoach.core.schedule import Options, build_timeline
     from voicecoach.programs import load_builtin
-    from voicecoach.schedule import Options, build_timeline
 
     a, b = load_builtin("inner-knee"), load_builtin("medial-knee")
     pool = a.exercises + b.exercises
@@ -143,9 +143,9 @@ def child_export(spec: dict) -> dict:
     r: dict = {"rss_start_mb": _rss_now_mb()}
     import numpy  # noqa: F401
     r["rss_numpy_mb"] = _rss_now_mb()
-    from voicecoach.export import export
-    from voicecoach.session import prepare, session_gain
-    from voicecoach.speech import SpeechSettings
+    from voicecoach.export.encode import export
+    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.speech.speaker import SpeechSettings
     plan, options = make_plan(spec["plan"])
     r["rss_imports_mb"] = _rss_now_mb()
     profiler = None
@@ -195,10 +195,11 @@ def child_live(spec: dict) -> dict:
     """
     from time import perf_counter, process_time
 
-    from voicecoach import devices, mix
-    from voicecoach.live import Player
-    from voicecoach.session import prepare
-    from voicecoach.speech import SpeechSettings
+    from voicecoach.live import devices
+    from voicecoach.live.player import Player
+    from voicecoach.render import mix
+    from voicecoach.render.session import prepare
+    from voicecoach.speech.speaker import SpeechSettings
 
     plan, options = make_plan(spec["plan"])
     first_mode = spec["mode"] == "first"
@@ -225,7 +226,7 @@ def child_live(spec: dict) -> dict:
     gain = 1.0
     had_loudness = "voicecoach.loudness" in sys.modules
     if spec.get("gain"):  # the session's loudness gain, as the live coach is to apply it
-        from voicecoach.session import session_gain
+        from voicecoach.render.session import session_gain
         gain = session_gain(prepared)
     t_gain = perf_counter()
     watcher = None

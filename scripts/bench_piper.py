@@ -77,9 +77,11 @@ def log(msg: str) -> None:
 def child_synth(engine: str, cache_dir: str, out: str) -> None:
     """Load the engine, then synthesize every phrase of the program (as `prepare` does)."""
     t_start = time.perf_counter()
-    from voicecoach import programs, speech_engine, speech_piper
-    from voicecoach.schedule import Options, build_timeline, estimate_speech_s
-    from voicecoach.speech import Speaker, SpeechSettings
+    from voicecoach import programs
+    from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
+    from voicecoach.speech import piper as speech_piper
+    from voicecoach.speech import system as speech_engine
+    from voicecoach.speech.speaker import Speaker, SpeechSettings
 
     plan, options = programs.load(PROGRAM), Options()
     speaker = Speaker(SpeechSettings(engine=engine), cache_dir=Path(cache_dir))
@@ -285,7 +287,7 @@ def main(argv: list[str]) -> int:
             write_doc(body)
             log(f"wrote the piper section of {DOC.relative_to(ROOT)}")
         return 0
-    from voicecoach import speech_piper
+    from voicecoach.speech import piper as speech_piper
 
     if not speech_piper.available():
         print("bench_piper: the piper neural voice is not installed: VOICECOACH_NEURAL=1 ./scripts/run, "

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from pulse import PulseError, PulseServer, missing_tools  # tests/pulse.py
 
 
@@ -30,8 +29,8 @@ def pulse() -> Iterator[PulseServer]:
     if missing:
         unavailable(f"PulseAudio not installed ({', '.join(missing)} not found): "
                     "sudo apt-get install pulseaudio pulseaudio-utils, or run ./scripts/test")
-    from voicecoach import devices
     from voicecoach.errors import MissingDependencyError
+    from voicecoach.live import devices
 
     try:
         devices.import_sounddevice()

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from voicecoach import captions
-from voicecoach.timeline import Chapter, Cue, Timeline
+from voicecoach.core.timeline import Chapter, Cue, Timeline
+from voicecoach.export import captions
 
 TL = Timeline(
     "Morning mobility",

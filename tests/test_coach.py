@@ -11,13 +11,14 @@ import time
 
 import numpy as np
 
-from voicecoach.clip import MIX_RATE_HZ, Clip
-from voicecoach.coach import KEYS_HINT, Coach, spoken
-from voicecoach.planfile import parse_plan
-from voicecoach.progress import ProgressStore
-from voicecoach.schedule import Options, build_timeline, estimate_speech_s
-from voicecoach.session import Prepared
-from voicecoach.status import Output
+from voicecoach.core.phrases import KEYS_HINT
+from voicecoach.core.planfile import parse_plan
+from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
+from voicecoach.live.coach import Coach, spoken
+from voicecoach.live.status import Output
+from voicecoach.render.session import Prepared
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip
+from voicecoach.store.progress import ProgressStore
 
 SPEED = 200.0  # fake playback runs this many times faster than real time
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.clip import MIX_RATE_HZ
-from voicecoach.earcons import NAMES, PEAK_DBFS, earcon, wav_bytes
+from voicecoach.render.earcons import NAMES, PEAK_DBFS, earcon, wav_bytes
+from voicecoach.speech.clip import MIX_RATE_HZ
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach import captions, export, loudness, metadata, mix
-from voicecoach.clip import MIX_RATE_HZ, Clip
+from voicecoach.core.timeline import Chapter, Cue, Timeline
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
-from voicecoach.timeline import Chapter, Cue, Timeline
+from voicecoach.export import captions, metadata
+from voicecoach.export import encode as export
+from voicecoach.render import loudness, mix
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
 # Real ffmpeg/ffprobe throughout (deselect with -m "not audio").
 pytestmark = pytest.mark.audio
@@ -75,7 +77,7 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
-        w.writeframes(mix.to_int16(samples))
+        w.writeframes(pcm16_bytes(samples))
 
 
 def test_meter_matches_ffmpeg_ebur128(tmp_path):
@@ -201,7 +203,7 @@ def test_no_normalisation(tmp_path):
     assert result.gain_db == 0.0 and result.measured_lufs is None
     with wave.open(str(result.path)) as w:
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
-    want = np.frombuffer(b"".join(mix.to_int16(b) for b in mix.blocks(tl, clips)), "<i2")
+    want = np.frombuffer(b"".join(pcm16_bytes(b) for b in mix.blocks(tl, clips)), "<i2")
     np.testing.assert_array_equal(pcm, want)  # WAV is the mix, sample for sample
 
 

@@ -7,9 +7,9 @@ import pty
 import pytest
 
 from voicecoach import programs
-from voicecoach.keys import Keys, _split, action_for
-from voicecoach.schedule import build_timeline
-from voicecoach.status import Output, status_text
+from voicecoach.control.keys import Keys, _split, action_for
+from voicecoach.core.schedule import build_timeline
+from voicecoach.live.status import Output, status_text
 
 
 @pytest.mark.parametrize(("key", "action"), [(" ", "pause"), ("n", "next"), ("N", "next"), ("\x1b[C", "next"),

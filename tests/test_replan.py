@@ -7,8 +7,16 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from voicecoach import programs
-from voicecoach.replan import adjust_phase, cue_at, exercise_at, exercise_start, last_instruction, phase_at, resume_point
-from voicecoach.schedule import Options, build_timeline
+from voicecoach.core.replan import (
+    adjust_phase,
+    cue_at,
+    exercise_at,
+    exercise_start,
+    last_instruction,
+    phase_at,
+    resume_point,
+)
+from voicecoach.core.schedule import Options, build_timeline
 
 TL = build_timeline(programs.load("inner-knee"))
 

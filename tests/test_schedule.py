@@ -8,12 +8,12 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from timeline_rules import assert_rules
+
 from voicecoach import programs
+from voicecoach.core.plan import Dose, Exercise, Plan, Tempo, Timing
+from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
 from voicecoach.errors import ScheduleError
-from voicecoach.plan import Dose, Exercise, Plan, Tempo, Timing
-from voicecoach.schedule import Options, build_timeline, estimate_speech_s
 
 
 def fake_voice(base_s: float, per_char_s: float, jitter: float = 0.1):

@@ -6,16 +6,17 @@ import wave
 
 import numpy as np
 import pytest
-
 from timeline_rules import assert_rules
-from voicecoach import mix
-from voicecoach.coach import Coach
-from voicecoach.export import export
-from voicecoach.planfile import parse_plan
-from voicecoach.schedule import Options
-from voicecoach.session import prepare, session_gain
-from voicecoach.speech import SpeechSettings
-from voicecoach.status import Output
+
+from voicecoach.core.planfile import parse_plan
+from voicecoach.core.schedule import Options
+from voicecoach.export.encode import export
+from voicecoach.live.coach import Coach
+from voicecoach.live.status import Output
+from voicecoach.render import mix
+from voicecoach.render.session import prepare, session_gain
+from voicecoach.speech.clip import pcm16_bytes
+from voicecoach.speech.speaker import SpeechSettings
 
 pytestmark = pytest.mark.audio
 
@@ -63,7 +64,7 @@ def test_live_stream_is_sample_for_sample_the_exported_file(prepared, tmp_path):
     with wave.open(str(out)) as w:
         file_pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     coach = Coach(prepared, player=None, output=Output("quiet"), gain=gain)
-    live_pcm = np.frombuffer(b"".join(mix.to_int16(b) for b in coach._blocks(None, 0.0)), dtype="<i2")
+    live_pcm = np.frombuffer(b"".join(pcm16_bytes(b) for b in coach._blocks(None, 0.0)), dtype="<i2")
     assert len(file_pcm) == len(live_pcm) == mix.total_frames(prepared.timeline)
     assert np.array_equal(file_pcm, live_pcm)
     assert np.abs(file_pcm).max() > 1000  # not silence

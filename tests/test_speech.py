@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.clip import MIX_RATE_HZ
 from voicecoach.errors import MissingDependencyError, VoicecoachError
-from voicecoach.speech import Speaker, SpeechSettings, VoiceInfo, list_voices
+from voicecoach.speech.clip import MIX_RATE_HZ
+from voicecoach.speech.speaker import Speaker, SpeechSettings, VoiceInfo, list_voices
 
 pytestmark = pytest.mark.audio
 
@@ -164,7 +164,7 @@ def test_import_is_cheap() -> None:
 def test_missing_dependency_is_a_clear_error(tmp_path: Path, blocked: str, hint: str) -> None:
     out = run_python(
         f"import sys; sys.modules[{blocked!r}] = None\n"  # makes importing it fail
-        "from voicecoach.speech import Speaker\n"
+        "from voicecoach.speech.speaker import Speaker\n"
         "from voicecoach.errors import MissingDependencyError\n"
         f"try: Speaker(cache_dir={str(tmp_path)!r}).clip('Hello')\n"
         "except MissingDependencyError as e: print(int(e.exit_status), e.render())\n")
@@ -179,7 +179,7 @@ def test_reads_what_other_system_voices_write(tmp_path: Path, fmt: str, codec: s
     import shutil
     import wave
 
-    from voicecoach.speech_audio import read_audio
+    from voicecoach.speech.wavfile import read_audio
 
     if not shutil.which("ffmpeg"):
         pytest.skip("ffmpeg not installed")

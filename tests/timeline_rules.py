@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from voicecoach.plan import Plan
-from voicecoach.schedule import MIN_HOLD_S, MIN_REST_S, Options
-from voicecoach.timeline import Timeline
+from voicecoach.core.plan import Plan
+from voicecoach.core.schedule import MIN_HOLD_S, MIN_REST_S, Options
+from voicecoach.core.timeline import Timeline
 
 EPS = 1e-6
 

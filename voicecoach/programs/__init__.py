@@ -1,12 +1,15 @@
-"""Built-in programs, and resolving a PLAN argument (built-in name or file)."""
+"""Built-in programs, and resolving a PLAN argument (built-in name or plan file)."""
 
 from __future__ import annotations
 
+import os
+import stat
 from importlib import resources
 from pathlib import Path
 
-from voicecoach.plan import Plan
-from voicecoach.planfile import load_plan_file, parse_plan
+from voicecoach.core.plan import Plan
+from voicecoach.core.planfile import MAX_FILE_BYTES, parse_plan, parse_plan_bytes
+from voicecoach.errors import VoicecoachError
 
 DEFAULT_PROGRAM = "inner-knee"
 
@@ -27,3 +30,35 @@ def load(spec: str) -> Plan:
     if spec in builtin_names() and not path.is_file():
         return load_builtin(spec)
     return load_plan_file(path)
+
+
+def load_plan_file(path: Path) -> Plan:
+    """Read and parse a plan file, with clear errors for unreadable files.
+
+    Only regular files are read: a FIFO or a device would block or never end.
+    """
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer must not hang before the check below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise VoicecoachError(f"{path} is a directory, not a plan file") from None
+    except FileNotFoundError:
+        raise VoicecoachError(f"no plan file or built-in program named '{path}'",
+                              hint="see the built-in programs with: voicecoach programs") from None
+    except OSError as exc:
+        raise VoicecoachError(f"cannot read {path}: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise VoicecoachError(f"{path} is a directory, not a plan file")
+    if not stat.S_ISREG(st.st_mode):
+        raise VoicecoachError(f"{path} is not a regular file (a pipe or a device?); give the path of a plan file")
+    with os.fdopen(fd, "rb") as f:
+        if st.st_size > MAX_FILE_BYTES:
+            raise VoicecoachError(f"{path}: the file is too large for a plan ({st.st_size} bytes)")
+        try:
+            data = f.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise VoicecoachError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_plan_bytes(data, str(path))

@@ -16,9 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from voicecoach.clip import MIX_RATE_HZ, Clip
-from voicecoach.earcons import earcon as _earcon
-from voicecoach.timeline import Timeline
+from voicecoach.core.timeline import Timeline
+from voicecoach.render.earcons import earcon as _earcon
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 
 #: The block size of :func:`blocks` when the caller does not choose one
 #: (about 93 ms: small enough for live playback latency).
@@ -130,13 +130,3 @@ def blocks(
         np.clip(out, -1.0, 1.0, out=out)
         yield out
         pos = block_end
-
-
-def to_int16(block: np.ndarray) -> bytes:
-    """Float samples in [-1, 1] as signed 16-bit little-endian PCM bytes.
-
-    Scaled by 32767 (not 32768) so +1.0 does not wrap around, rounded to
-    nearest rather than truncated so quiet signals are not biased.
-    """
-    scaled = np.clip(np.asarray(block, dtype=np.float32), -1.0, 1.0) * np.float32(32767.0)
-    return np.rint(scaled).astype("<i2").tobytes()

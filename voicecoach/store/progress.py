@@ -9,6 +9,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from voicecoach.core import phrases
+
 
 @dataclass(frozen=True)
 class Saved:
@@ -78,7 +80,7 @@ class ProgressStore:
                 or plan.exercises[saved.exercise_index].name != saved.exercise:
             return None  # nothing saved, or the plan file changed since
         i = saved.exercise_index
-        return i, f"Resuming {plan.title} at exercise {i + 1} of {n}: {saved.exercise}."
+        return i, phrases.resume_intro(plan, i, saved.exercise)
 
     def clear(self, key: str) -> None:
         data = self._read()

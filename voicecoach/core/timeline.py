@@ -42,6 +42,9 @@ class Cue:
     set: int | None = None
     side: str | None = None
     earcon: str | None = None  # "start", "stop", "tick", "switch", "end" or None
+    # Set by the scheduler: the cue may be dropped or moved when time is short
+    # (callouts, tempo words, most repetition counts, rest previews); live edits obey it.
+    droppable: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -10,8 +10,8 @@ import math
 import sys
 from typing import TextIO
 
-from voicecoach.replan import phase_at
-from voicecoach.timeline import Cue, Timeline
+from voicecoach.core.replan import phase_at
+from voicecoach.core.timeline import Cue, Timeline
 
 _WHAT = {"hold": "hold", "reps": "repetitions", "timed": "keep going", "rest": "rest",
          "switch": "switch sides", "setup": "get ready", "intro": "introduction", "end": "finished"}

@@ -31,12 +31,12 @@ from typing import IO
 
 import numpy as np
 
-from voicecoach import captions as _captions
-from voicecoach import mix
-from voicecoach.clip import MIX_RATE_HZ, Clip
+from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
-from voicecoach.metadata import clean_chapters, ffmetadata, fix_metadata
-from voicecoach.timeline import Chapter, Timeline
+from voicecoach.export import captions as _captions
+from voicecoach.export.metadata import clean_chapters, ffmetadata, fix_metadata
+from voicecoach.render import mix
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
 # Big blocks for export: fewer Python iterations and pipe writes
 # (there is no latency to care about here, unlike live playback).
@@ -173,7 +173,7 @@ def export(
     else:
         gain = 1.0
     if loudness_lufs is not None:
-        from voicecoach import loudness  # scipy: loaded only when there is something to measure
+        from voicecoach.render import loudness  # scipy: loaded only when there is something to measure
 
         meter = loudness.LoudnessMeter(MIX_RATE_HZ)
         for frames in _frames_done(mix.blocks(timeline, clips, earcons=earcons,
@@ -272,7 +272,7 @@ def _encode(ffmpeg: str, fmt: Format, part: Path, timeline: Timeline, clips: Map
         try:
             for done in _frames_done(
                 mix.blocks(timeline, clips, earcons=earcons, gain=gain, block_frames=_EXPORT_BLOCK_FRAMES),
-                lambda block: proc.stdin.write(mix.to_int16(block)),  # type: ignore[union-attr]
+                lambda block: proc.stdin.write(pcm16_bytes(block)),  # type: ignore[union-attr]
             ):
                 progress(done / total)
             proc.stdin.close()

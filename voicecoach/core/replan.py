@@ -9,11 +9,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import replace
 
-from voicecoach.schedule import GAP_S
-from voicecoach.timeline import Cue, Phase, Timeline
+from voicecoach.core.schedule import GAP_S
+from voicecoach.core.timeline import Cue, Phase, Timeline
 
 ADJUSTABLE = ("hold", "rest", "timed")
-DROPPABLE = ("callout", "tempo", "rep", "rest")  # kinds the scheduler may drop
 END_WINDOW_S = 10.0  # cues this close to a phase's end are tied to the end (countdown, "10 more seconds")
 _EPS = 1e-9
 
@@ -89,7 +88,7 @@ def adjust_phase(timeline: Timeline, t: float, delta_s: float, min_left_s: float
     sounding = cue_at(timeline, t)
     busy = max(t, sounding.end_s if sounding is not None else t)
     delta = max(delta_s, t + min_left_s - phase.end_s)
-    fixed = [c.start_s for c in tail if c.kind not in DROPPABLE]
+    fixed = [c.start_s for c in tail if not c.droppable]
     if fixed:
         delta = max(delta, busy + GAP_S - min(fixed))
     new_end = phase.end_s + delta
@@ -97,7 +96,7 @@ def adjust_phase(timeline: Timeline, t: float, delta_s: float, min_left_s: float
         return timeline, 0.0
     moved = [replace(c, start_s=c.start_s + delta, end_s=c.end_s + delta) for c in tail]
     # A droppable cue pulled back over what is being said now is dropped.
-    moved = [c for c in moved if c.kind not in DROPPABLE or c.start_s >= busy + GAP_S - _EPS]
+    moved = [c for c in moved if not c.droppable or c.start_s >= busy + GAP_S - _EPS]
     kept = [c for c in timeline.cues if c.start_s < pivot - _EPS]
     if moved and delta < 0:
         # Earlier cues the moved ones would now talk over are dropped (they are

@@ -47,14 +47,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from voicecoach.errors import MissingDependencyError, VoicecoachError
-from voicecoach.speech_audio import read_audio, wait_complete
+from voicecoach.speech.wavfile import read_audio, wait_complete
 
 # espeak-ng's own default (the `espeak-ng` command's); pyttsx3 would say 200.
 ESPEAK_DEFAULT_RATE_WPM = 175

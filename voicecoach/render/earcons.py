@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import io
 import wave
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
-from voicecoach.clip import MIX_RATE_HZ, Clip
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
 #: Every earcon name a :class:`~voicecoach.timeline.Cue` may carry.
 NAMES = ("start", "stop", "tick", "switch", "end")
@@ -98,7 +98,7 @@ def _synthesise(name: str) -> np.ndarray:
     raise ValueError(f"unknown earcon {name!r}; expected one of: {', '.join(NAMES)}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def earcon(name: str) -> Clip:
     """The earcon ``name`` (one of :data:`NAMES`) as a mono clip at MIX_RATE_HZ.
 
@@ -114,12 +114,10 @@ def earcon(name: str) -> Clip:
 
 def wav_bytes(name: str) -> bytes:
     """The earcon as a 16-bit mono 44100 Hz WAV file (what make-earcons writes)."""
-    from voicecoach.mix import to_int16  # late import: mix imports this module
-
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(_RATE)
-        w.writeframes(to_int16(earcon(name).samples))
+        w.writeframes(pcm16_bytes(earcon(name).samples))
     return buf.getvalue()

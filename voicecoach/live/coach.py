@@ -12,29 +12,26 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
-from voicecoach import mix
-from voicecoach.keys import HELP, NoKeys
-from voicecoach.progress import ProgressStore, Saved
-from voicecoach.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
-from voicecoach.schedule import GAP_S, Options
-from voicecoach.session import Prepared
-from voicecoach.status import Output, status_text
-from voicecoach.timeline import Cue, Timeline
+from voicecoach.control.keys import NoKeys
+from voicecoach.core import phrases
+from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
+from voicecoach.core.schedule import GAP_S
+from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.live.status import Output, status_text
+from voicecoach.render import mix
+from voicecoach.render.session import Prepared
+from voicecoach.store.progress import ProgressStore, Saved
 
-STEP_S = 15.0
 POLL_S = 0.05
 
 # Everything a control may say, synthesized with the session so controls answer at once.
-KEYS_HINT = "Press question mark for the keys, or Q to quit."
-PRINTED = {KEYS_HINT: "Press ? for the keys, q to quit."}  # how a spoken phrase reads on screen
-CONTROL_PHRASES = (KEYS_HINT, "Paused. Press space to resume.", "Resuming.", "3", "2", "1", "Next exercise.", "Back to the start of this exercise.",
-                   "15 seconds more.", "15 seconds less.", "Nothing to change here.", "Nothing to repeat yet.",
-                   "Stopping. Your place is saved.", "That was the last exercise.", HELP)
+CONTROL_PHRASES = phrases.control_phrases()
 
 
 class PlayerLike(Protocol):
@@ -149,9 +146,9 @@ class Coach:
 
         It starts with the notes and, with keys on, how to hear them: said as printed.
         """
-        said = [*self.notes, *([KEYS_HINT] if self.keys.enabled else [])]
+        said = [*self.notes, *([phrases.KEYS_HINT] if self.keys.enabled else [])]
         for text in said:
-            self.out.message(PRINTED.get(text, text))
+            self.out.message(phrases.PRINTED.get(text, text))
         self._play(spoken(self.p, said) if said else None, 0.0)
         try:
             while True:
@@ -200,13 +197,13 @@ class Coach:
     def _finish(self) -> None:
         if self.store is not None:
             self.store.clear(self.plan_key)
-        self.out.message("Session complete.")
+        self.out.message(phrases.SESSION_COMPLETE_PRINTED)
 
     def _quit(self) -> None:
         self._stop()
-        self.out.message("Stopped. Your place is saved: continue with --resume.")
+        self.out.message(phrases.STOPPED_PRINTED)
         self.paused = True
-        self._play(spoken(self.p, ["Stopping. Your place is saved."]), 0.0)
+        self._play(spoken(self.p, [phrases.STOPPING]), 0.0)
         self._thread.join()
         self._stop()
 
@@ -219,33 +216,33 @@ class Coach:
         if self.paused:
             if action == "pause":
                 self.paused = False
-                self.out.message("Resuming.")
-                self._play(spoken(self.p, ["Resuming."], count_in=3), resume_point(self.timeline, self._paused_at))
+                self.out.message(phrases.RESUMING)
+                self._play(spoken(self.p, [phrases.RESUMING], count_in=len(phrases.COUNT_IN)), resume_point(self.timeline, self._paused_at))
             elif action == "help":
-                self._play(self._say(HELP), 0.0)
+                self._play(self._say(phrases.KEYS_HELP), 0.0)
             return
         t = self.position()
         if action == "pause":
             self._stop()
             self._paused_at = t
             self.paused = True
-            self._play(self._say("Paused. Press space to resume."), 0.0)
+            self._play(self._say(phrases.PAUSED), 0.0)
         elif action in ("next", "back"):
             current = exercise_at(self.timeline, t)
             target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
                 else (current if current is not None else self._first_after(t))
-            self._jump(target, "Next exercise." if action == "next" else "Back to the start of this exercise.")
+            self._jump(target, phrases.NEXT if action == "next" else phrases.BACK)
         elif action in ("more", "less"):
-            self.timeline, applied = adjust_phase(self.timeline, t, STEP_S if action == "more" else -STEP_S)
-            words = (f"{abs(applied):.0f} seconds {'more' if applied > 0 else 'less'}." if applied
-                     else "Nothing to change here.")
+            step = phrases.STEP_S if action == "more" else -phrases.STEP_S
+            self.timeline, applied = adjust_phase(self.timeline, t, step)
+            words = phrases.adjusted(applied)
             self._play(self._say(words), resume_point(self.timeline, t))
         elif action == "repeat":
             cue = last_instruction(self.timeline, t)
-            text = cue.text if cue else "Nothing to repeat yet."
+            text = cue.text if cue else phrases.NOTHING_TO_REPEAT
             self._play(self._say(text), resume_point(self.timeline, t))
         elif action == "help":
-            self._play(self._say(HELP), resume_point(self.timeline, t))
+            self._play(self._say(phrases.KEYS_HELP), resume_point(self.timeline, t))
 
     def _first_after(self, t: float) -> int:
         """The first exercise starting after ``t`` (from the intro), or the end."""
@@ -256,7 +253,7 @@ class Coach:
 
     def _jump(self, target: int, words: str) -> None:
         if target >= self.n:
-            words = "That was the last exercise."
+            words = phrases.LAST_EXERCISE
             end = next(ph for ph in self.timeline.phases if ph.kind == "end")
             self._play(self._say(words), end.start_s)
             return

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from voicecoach.captions import vtt_timestamp
-from voicecoach.timeline import Chapter, Timeline
+from voicecoach.core.timeline import Chapter, Timeline
+from voicecoach.export.captions import vtt_timestamp
+
 
 def clean_chapters(timeline: Timeline) -> list[Chapter]:
     """Chapters sorted and clamped to the session (containers reject others)."""
@@ -124,7 +125,7 @@ def write_vorbis_chapters(muxer: str, part: Path, chapters: Sequence[Chapter]) -
     else:
         from mutagen.oggvorbis import OggVorbis as Opener
     f = Opener(str(part))
-    for key in [k for k in f.keys() if k.upper().startswith("CHAPTER")]:
+    for key in [k for k in f if k.upper().startswith("CHAPTER")]:
         del f[key]
     for i, ch in enumerate(chapters):
         f[f"CHAPTER{i:03d}"] = vtt_timestamp(ch.start_s)

@@ -10,15 +10,15 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
 
-from voicecoach.clip import Clip
-from voicecoach.plan import Plan
-from voicecoach.schedule import Options, build_timeline, estimate_speech_s
-from voicecoach.speech import Speaker, SpeechSettings
-from voicecoach.timeline import Timeline
+from voicecoach.core.plan import Plan
+from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
+from voicecoach.core.timeline import Timeline
+from voicecoach.speech.clip import Clip
+from voicecoach.speech.speaker import Speaker, SpeechSettings
 
 Progress = Callable[[int, int], None]
 
@@ -106,7 +106,10 @@ def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float
         return float(path.read_text())
     except (OSError, ValueError):
         pass
-    from voicecoach import loudness, mix  # scipy: only when measuring (its import alone takes ~0.5 s)
+    from voicecoach.render import (
+        loudness,
+        mix,  # scipy: only when measuring (its import alone takes ~0.5 s)
+    )
 
     gain = loudness.gain_for(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536),
                              target_lufs)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
+
 import yaml
 
+from voicecoach.core.plan import FIRST_SIDES, SIDES, Dose, Exercise, Plan, Tempo, Timing
 from voicecoach.errors import ExitStatus, VoicecoachError
-from voicecoach.plan import FIRST_SIDES, SIDES, Dose, Exercise, Plan, Tempo, Timing
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXERCISES = 100
@@ -308,25 +308,12 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
     return plan
 
 
-def load_plan_file(path: Path) -> Plan:
-    """Read and parse a plan file, with clear errors for unreadable files."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise VoicecoachError(f"{path}: the file is too large for a plan ({size} bytes)")
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise VoicecoachError(f"{path} is a directory, not a plan file") from None
-    except FileNotFoundError:
-        raise VoicecoachError(f"no plan file or built-in program named '{path}'",
-                              hint="see the built-in programs with: voicecoach programs") from None
-    except OSError as exc:
-        raise VoicecoachError(f"cannot read {path}: {exc.strerror}") from None
+def parse_plan_bytes(data: bytes, source: str) -> Plan:
+    """Parse a plan file's bytes: UTF-8 (a BOM is allowed), with a located error otherwise."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise PlanError(str(path), "", [Problem(line, col, "the file is not UTF-8 text", "save the plan as UTF-8")]) from None
-    return parse_plan(text, str(path))
-
+        raise PlanError(source, "", [Problem(line, col, "the file is not UTF-8 text", "save the plan as UTF-8")]) from None
+    return parse_plan(text, source)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voicecoach.timeline import Cue, Timeline
+from voicecoach.core.timeline import Cue, Timeline
 
 #: Caption formats by the file extension of their sidecar.
 FORMATS = ("vtt", "srt", "lrc")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 # key -> action
 KEYMAP = {
@@ -24,9 +24,6 @@ KEYMAP = {
     "?": "help", "h": "help",
 }
 
-HELP = ("Keys: space, pause or resume. N or right arrow, next exercise. "
-        "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
-        "Plus or minus, 15 seconds more or less. Q, quit. Question mark, these keys.")
 
 
 def action_for(key: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from .errors import DeviceError, MissingDependencyError, VoicecoachError
+from voicecoach.errors import DeviceError, MissingDependencyError, VoicecoachError
 
 NO_DEVICE_HINT = "export the session to a file instead: voicecoach export PLAN -o session.mp3"
 

@@ -14,17 +14,18 @@ import difflib
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
-from voicecoach import speech_engine, speech_piper
-from voicecoach.clip import MIX_RATE_HZ, Clip
 from voicecoach.errors import VoicecoachError
-from voicecoach.speech_cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, default_clip_dir
-from voicecoach.speech_engine import VoiceInfo
+from voicecoach.speech import piper as speech_piper
+from voicecoach.speech import system as speech_engine
+from voicecoach.speech.cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, default_clip_dir
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip, to_int16
+from voicecoach.speech.system import VoiceInfo
 
 __all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices",
            "resolve_engine"]
@@ -163,7 +164,7 @@ class Speaker:
         pcm = self.cache.load(key, MIX_RATE_HZ)
         if pcm is None:
             samples, rate_hz = voice.synthesize(text)
-            pcm = _to_int16(_process(samples, rate_hz, self.settings.volume))
+            pcm = to_int16(_process(samples, rate_hz, self.settings.volume))
             with self._count_lock:
                 self.synthesized += 1
             self.cache.store(key, pcm, MIX_RATE_HZ)
@@ -307,7 +308,3 @@ def _process(samples: np.ndarray, rate_hz: int, volume: float) -> np.ndarray:
         samples = resample_poly(samples.astype(np.float64), MIX_RATE_HZ // g, rate_hz // g)
     # Volume is applied here, not by the engine: the trim above then does not depend on it.
     return (np.asarray(samples, np.float64) * volume).astype(np.float32)
-
-
-def _to_int16(samples: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)

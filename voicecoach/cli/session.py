@@ -1,0 +1,134 @@
+"""The session commands: show the cue sheet, export a file, play live."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import click
+
+from voicecoach import programs
+from voicecoach.cli.app import cli
+from voicecoach.cli.common import (
+    _prepare,
+    _progress_bar,
+    _settings,
+    detailed_option,
+    level_option,
+    plan_argument,
+    voice_options,
+)
+from voicecoach.core.schedule import Options, build_timeline
+from voicecoach.core.sheet import format_duration, render_sheet
+from voicecoach.errors import DeviceError
+
+
+@cli.command()
+@plan_argument
+@level_option
+@detailed_option
+@voice_options
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+@click.option("--estimate", is_flag=True, help="Estimate speech lengths instead of using the voice.")
+def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, as_json: bool,
+         estimate: bool) -> None:
+    """Print the cue sheet: when each cue is spoken, and the total length.
+
+    Times use the real lengths of the voice's clips (synthesized once, then
+    cached), so they match `play` and `export` exactly.
+    """
+    options = Options(level=level, detailed=detailed)
+    if estimate:
+        timeline = build_timeline(programs.load(plan), options)
+    else:
+        timeline = _prepare(programs.load(plan), options, _settings(engine, voice, rate, volume, language)).timeline
+    if as_json:
+        click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_sheet(timeline), nl=False)
+        click.echo(f"Total: {format_duration(timeline.duration_s)}")
+
+
+@cli.command("export")
+@plan_argument
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Output file: .mp3, .ogg, .opus, .m4a, .m4b, .wav or .flac.")
+@level_option
+@detailed_option
+@voice_options
+@click.option("--captions", type=click.Choice(["vtt", "srt", "lrc"]), multiple=True,
+              help="Also write captions next to the audio (repeatable).")
+@click.option("--transcript", is_flag=True, help="Also write a plain-text cue sheet (.txt).")
+@click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True, metavar="LUFS",
+              help="Integrated loudness target.")
+@click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
+def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice, rate, volume, language,
+               captions: tuple[str, ...], transcript: bool, loudness: float, no_earcons: bool) -> None:
+    """Export a whole session as an audio file, with chapters and captions."""
+    from voicecoach.export.encode import export, format_for
+    from voicecoach.render.session import session_gain
+
+    format_for(output)  # an unknown extension fails before any synthesis
+    prepared = _prepare(programs.load(plan), Options(level=level, detailed=detailed),
+                        _settings(engine, voice, rate, volume, language))
+    tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
+            "comment": f"level {level}; voice {prepared.speaker.describe()}"}
+    gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
+    with _progress_bar("Exporting") as progress:
+        result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
+                        tags=tags, progress=progress, captions=captions, transcript=transcript)
+    chapters = len(prepared.timeline.chapters)
+    click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
+    for side in result.sidecars:
+        click.echo(f"Wrote {side}")
+
+
+@cli.command()
+@plan_argument
+@level_option
+@detailed_option
+@voice_options
+@click.option("--device", metavar="DEVICE", help="Output device number or name (see `voicecoach devices`).")
+@click.option("--resume", is_flag=True, help="Continue at the exercise where the last session of this plan stopped.")
+@click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
+@click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
+@click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
+def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device, resume: bool,
+         plain: bool, quiet: bool, no_earcons: bool) -> None:
+    """Coach a session live on the speakers, controlled with single keys.
+
+    Keys: space pause/resume, n or right arrow next exercise, p or left arrow
+    back to the start of this exercise, r repeat the instruction, + and - add
+    or take 15 s off the current hold or rest, q quit, ? the keys.
+    """
+    from voicecoach.control.keys import keyboard
+    from voicecoach.live.coach import CONTROL_PHRASES, Coach
+    from voicecoach.live.devices import resolve_device
+    from voicecoach.live.player import Player
+    from voicecoach.live.status import Output
+    from voicecoach.render.session import session_gain
+    from voicecoach.store.progress import ProgressStore, plan_key
+
+    device_index = resolve_device(device)  # no device: a clear error before any work
+    plan_obj = programs.load(plan)
+    out = Output.auto(plain, quiet)
+    store, key = ProgressStore(), plan_key(plan)
+    options, notes = Options(level=level, detailed=detailed), []
+    found = store.resume(key, plan_obj) if resume else None
+    if found:
+        options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
+    elif resume:
+        notes.append("No saved place for this plan: starting from the beginning.")
+    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
+                        extra_texts=(*CONTROL_PHRASES, *notes))
+    with keyboard() as keys:
+        coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key, notes=notes,
+                      earcons=not no_earcons, gain=session_gain(prepared, earcons=not no_earcons))
+        try:
+            coach.run()
+        except DeviceError as exc:
+            raise DeviceError(f"{exc.message} The session stopped.",
+                              hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+    if coach.underruns:
+        click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
+                   err=True)

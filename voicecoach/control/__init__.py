@@ -1,0 +1,1 @@
+"""Control inputs that become commands: terminal keys (media buttons and voice next)."""

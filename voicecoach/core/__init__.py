@@ -1,0 +1,1 @@
+"""The pure core: plan model, plan files, the scheduler, timelines and their live edits. No I/O."""

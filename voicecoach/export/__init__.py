@@ -1,0 +1,1 @@
+"""The file sink: a session encoded through ffmpeg with chapters, tags and captions."""

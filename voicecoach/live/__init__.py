@@ -1,0 +1,1 @@
+"""The sound-card sink and the live session: player, devices, controller, status output."""

@@ -1,0 +1,1 @@
+"""Rendering: a timeline and its clips -> PCM blocks (mixer, earcons, loudness, session prep)."""

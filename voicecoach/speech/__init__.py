@@ -1,0 +1,1 @@
+"""Speech: phrases -> clips through a voice engine (system or piper) and a disk cache."""
