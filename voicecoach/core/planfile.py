@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TypedDict
 
 import yaml
 
@@ -86,6 +88,28 @@ DEFAULT_KEYS = (*TIMING_KEYS, "countdown", "tempo", "sides", "first_side")
 TEMPO_KEYS = ("lift", "hold", "lower")
 
 
+class _Defaults(TypedDict):
+    """The plan's ``defaults``, as each exercise inherits them."""
+
+    timing: Timing
+    tempo: Tempo
+    sides: str
+    first_side: str
+
+
+def _with_seconds(timing: Timing, attr: str, value: float) -> Timing:
+    """``timing`` with the seconds field ``attr`` (a TIMING_KEYS attribute) set to ``value``."""
+    if attr == "rest_between_sets_s":
+        return replace(timing, rest_between_sets_s=value)
+    if attr == "rest_after_s":
+        return replace(timing, rest_after_s=value)
+    if attr == "switch_sides_s":
+        return replace(timing, switch_sides_s=value)
+    if attr == "get_ready_s":
+        return replace(timing, get_ready_s=value)
+    raise ValueError(f"not a seconds field of Timing: {attr!r}")
+
+
 class _Checker:
     """Walks the node tree, converting values and recording problems."""
 
@@ -97,7 +121,7 @@ class _Checker:
         self.problems.append(Problem(m.line + 1, m.column + 1, message, hint))
 
     # -- shapes -------------------------------------------------------------
-    def mapping(self, node: yaml.Node, what: str, allowed: tuple[str, ...] | dict) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.Node, what: str, allowed: tuple[str, ...] | Mapping[str, object]) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """Keys to (key node, value node); reports unknown and duplicate keys."""
         if not isinstance(node, yaml.MappingNode):
             self.err(node, f"{what} must be a mapping of keys to values", f"valid keys: {', '.join(allowed)}")
@@ -169,9 +193,10 @@ class _Checker:
 
     def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str | None:
         if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in choices:
-            return node.value
-        value = node.value if isinstance(node, yaml.ScalarNode) else "a non-text value"
-        self.err(node, f"{what} must be one of {', '.join(choices)}, not '{value}'")
+            value: str = node.value
+            return value
+        shown = node.value if isinstance(node, yaml.ScalarNode) else "a non-text value"
+        self.err(node, f"{what} must be one of {', '.join(choices)}, not '{shown}'")
         return None
 
     # -- sections -----------------------------------------------------------
@@ -190,7 +215,7 @@ class _Checker:
         out = base
         for key, (attr, lo, hi) in TIMING_KEYS.items():
             if key in keys and (v := self.number(keys[key][1], key, lo, hi, " seconds")) is not None:
-                out = replace(out, **{attr: v})
+                out = _with_seconds(out, attr, v)
         if "rest_after" in keys and (v := self.number(keys["rest_after"][1], "rest_after", 0, 600, " seconds")) is not None:
             out = replace(out, rest_after_s=v)
         if "countdown" in keys and (v := self.number(keys["countdown"][1], "countdown", 0, 10)) is not None:
@@ -200,7 +225,7 @@ class _Checker:
                 self.err(keys["countdown"][1], "countdown must be a whole number of seconds from 0 to 10")
         return out
 
-    def exercise(self, node: yaml.Node, index: int, dflt: dict) -> Exercise | None:
+    def exercise(self, node: yaml.Node, index: int, dflt: _Defaults) -> Exercise | None:
         label = f"exercise {index}"
         if isinstance(node, yaml.MappingNode):
             named = [v.value for k, v in node.value if getattr(k, "value", None) == "name" and isinstance(v, yaml.ScalarNode)]
@@ -235,7 +260,7 @@ class _Checker:
             self.err(keys["sides"][1], f"{label} holds a position; 'alternating' is for repetitions", "use sides: each")
         if timing.countdown > timing.get_ready_s:
             self.err(node, f"{label}: countdown ({timing.countdown}) is longer than get_ready ({timing.get_ready_s:g} s)")
-        if name is None or setup is None or len(kinds) != 1 or None in (sets, sides, first):
+        if name is None or setup is None or len(kinds) != 1 or sets is None or sides is None or first is None:
             return None
         kind = {"hold": "hold", "reps": "reps", "minutes": "timed"}[kinds[0]]
         if (kind, hold, reps, minutes) in (("hold", None, None, None), ("reps", None, None, None), ("timed", None, None, None)):
@@ -257,7 +282,7 @@ class _Checker:
         description = (self.text(keys["description"][1], "description") or "") if "description" in keys else ""
         safety = self.texts(keys["safety"][1], "safety") if "safety" in keys else ()
         equipment = self.texts(keys["equipment"][1], "equipment") if "equipment" in keys else ()
-        dflt = {"timing": Timing(), "tempo": Tempo(), "sides": "none", "first_side": "right"}
+        dflt: _Defaults = {"timing": Timing(), "tempo": Tempo(), "sides": "none", "first_side": "right"}
         if "defaults" in keys:
             dkeys = self.mapping(keys["defaults"][1], "defaults", DEFAULT_KEYS)
             dflt["timing"] = self.timing(dkeys, Timing())

@@ -34,6 +34,8 @@ from voicecoach.core.timeline import Chapter, Cue, Phase, Timeline
 from voicecoach.errors import ScheduleError
 
 SpeechLength = Callable[[str], float]
+# What a cue is about: (exercise name, set number, side), each None where it does not apply.
+Ctx = tuple[str | None, int | None, str | None]
 
 GAP_S = 0.25  # silence kept between consecutive spoken cues
 TAIL_S = 1.5  # silence after the last word
@@ -68,7 +70,7 @@ def estimate_speech_s(text: str) -> float:
 class _Req:
     text: str
     kind: str
-    ctx: tuple[str | None, int | None, str | None]
+    ctx: Ctx
     start_s: float = 0.0
     length_s: float = 0.0
     earcon: str | None = None
@@ -101,33 +103,34 @@ class _Builder:
             raise ScheduleError(f"speech length for {text!r} is not a valid duration: {n}")
         return n
 
-    def fixed_at(self, t: float, kind: str, text: str, ctx, earcon: str | None = None) -> _Req:
+    def fixed_at(self, t: float, kind: str, text: str, ctx: Ctx, earcon: str | None = None) -> _Req:
         req = _Req(text, kind, ctx, t, self.length(text), earcon)
         self.fixed.append(req)
         self.busy_until = max(self.busy_until, req.end_s)
         return req
 
-    def say_next(self, kind: str, text: str, ctx, earcon: str | None = None) -> _Req:
+    def say_next(self, kind: str, text: str, ctx: Ctx, earcon: str | None = None) -> _Req:
         """A fixed cue in a flexible window: after the cursor and any speech before it."""
         start = max(self.t, self.busy_until + GAP_S if self.fixed else self.t)
         req = self.fixed_at(start, kind, text, ctx, earcon)
         self.t = req.end_s
         return req
 
-    def maybe_at(self, t: float, kind: str, text: str, ctx, priority: int, earcon: str | None = None) -> None:
+    def maybe_at(self, t: float, kind: str, text: str, ctx: Ctx, priority: int, earcon: str | None = None) -> None:
         self.droppable.append(_Req(text, kind, ctx, t, self.length(text), earcon, priority))
 
-    def float_in(self, lo: float, hi: float, kind: str, text: str, ctx, priority: int) -> None:
+    def float_in(self, lo: float, hi: float, kind: str, text: str, ctx: Ctx, priority: int) -> None:
         self.droppable.append(_Req(text, kind, ctx, lo, self.length(text), None, priority, hi))
 
-    def countdown(self, end_t: float, n: int, ctx) -> None:
+    def countdown(self, end_t: float, n: int, ctx: Ctx) -> None:
         """Numbers on the whole seconds before ``end_t``, as many as fit after current speech."""
         free_from = self.busy_until + GAP_S
         for k in range(n, 0, -1):
             if end_t - k >= free_from - _EPS:
                 self.fixed_at(end_t - k, "countdown", str(k), ctx, "tick")
 
-    def phase(self, kind: str, start: float, end: float, ex_index, ex, set_, sets, side) -> None:
+    def phase(self, kind: str, start: float, end: float, ex_index: int | None, ex: str | None,
+              set_: int | None, sets: int | None, side: str | None) -> None:
         self.phases.append(Phase(kind, start, end, ex_index, ex, set_, sets, side))
 
     # -- resolution -----------------------------------------------------------
@@ -217,6 +220,8 @@ class _Session:
                 break
             nset, nside = blocks[i + 1]
             if nside != side:
+                # Sides differ only between blocks of a "sides: each" exercise, where every block has one.
+                assert nside is not None
                 self.switch(index, ex, nset, nside)
             else:
                 self.rest(index, max(MIN_REST_S, timing.rest_between_sets_s + extra), ex, nset, nside,
@@ -228,6 +233,7 @@ class _Session:
         ctx = (ex.name, set_, side)
         sets = ex.sets.count(lvl)
         if ex.kind == "reps":
+            assert ex.reps is not None  # the plan file gives every "reps" exercise its reps
             rep_s = ex.tempo.rep_s(lvl)
             hold = ex.tempo.hold.at(lvl)
             reps = ex.reps.count(lvl)
@@ -250,6 +256,7 @@ class _Session:
             b.fixed_at(end, "stop", phrases.STOP_RELAX, ctx, "stop")
             return
         if ex.kind == "hold":
+            assert ex.hold_s is not None  # the plan file gives every "hold" exercise its hold
             dur = max(MIN_HOLD_S, ex.hold_s.at(lvl) + extra)
             b.fixed_at(t0, "start", phrases.HOLD, ctx, "start")
             if dur >= 40:
@@ -258,6 +265,7 @@ class _Session:
                 b.maybe_at(t0 + dur - 10, "callout", phrases.TEN_MORE, ctx, P_CALLOUT)
             kind, stop_text = "hold", phrases.RELEASE
         else:
+            assert ex.minutes is not None  # the plan file gives every "timed" exercise its minutes
             dur = max(30.0, ex.minutes.at(lvl) * 60 + extra)
             b.fixed_at(t0, "start", phrases.BEGIN, ctx, "start")
             for left in _timed_callouts(dur):
@@ -270,7 +278,8 @@ class _Session:
         b.t = end
         b.fixed_at(end, "stop", stop_text, ctx, "stop")
 
-    def rest(self, index: int | None, dur: float, ex: Exercise | None, nset, nside, preview: str, countdown: int) -> None:
+    def rest(self, index: int | None, dur: float, ex: Exercise | None, nset: int | None, nside: str | None,
+             preview: str, countdown: int) -> None:
         b = self.b
         t0 = b.t
         end = t0 + dur

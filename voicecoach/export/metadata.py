@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.export.captions import vtt_timestamp
+
+if TYPE_CHECKING:  # mutagen is imported where it is used, like every other audio library here
+    from mutagen.flac import FLAC
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
 
 
 def clean_chapters(timeline: Timeline) -> list[Chapter]:
@@ -118,13 +124,20 @@ def write_vorbis_chapters(muxer: str, part: Path, chapters: Sequence[Chapter]) -
     Written by us even where ffmpeg writes them (Opus): ffmpeg 5.1 rounds
     the seconds to nearest, so a chapter at 24.5 s comes out as 25.500.
     """
+    opener: type[FLAC] | type[OggOpus] | type[OggVorbis]
     if muxer == "flac":
-        from mutagen.flac import FLAC as Opener
+        from mutagen.flac import FLAC
+
+        opener = FLAC
     elif muxer == "opus":
-        from mutagen.oggopus import OggOpus as Opener
+        from mutagen.oggopus import OggOpus
+
+        opener = OggOpus
     else:
-        from mutagen.oggvorbis import OggVorbis as Opener
-    f = Opener(str(part))
+        from mutagen.oggvorbis import OggVorbis
+
+        opener = OggVorbis
+    f = opener(str(part))
     for key in [k for k in f if k.upper().startswith("CHAPTER")]:
         del f[key]
     for i, ch in enumerate(chapters):
