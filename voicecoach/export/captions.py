@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from voicecoach.core.sheet import render_transcript
 from voicecoach.core.timeline import Cue, Timeline
 
 #: Caption formats by the file extension of their sidecar.
@@ -104,35 +105,8 @@ def to_lrc(timeline: Timeline) -> str:
 
 
 def to_transcript(timeline: Timeline) -> str:
-    """A plain-text cue sheet: title, duration, then each chapter's cues.
-
-    Meant for reading or printing: every line is ``H:MM:SS.s  [kind]  text``,
-    grouped under ``H:MM:SS  chapter title`` headings.
-    """
-    def clock(seconds: float, decimals: bool) -> str:
-        tenths = max(0, int(round(seconds * 10)))
-        h, rest = divmod(tenths, 36000)
-        m, rest = divmod(rest, 600)
-        s, t = divmod(rest, 10)
-        return f"{h}:{m:02d}:{s:02d}.{t}" if decimals else f"{h}:{m:02d}:{s:02d}"
-
-    cues = _spoken(timeline)
-    out = [timeline.title, f"Duration: {clock(timeline.duration_s, False)}", ""]
-    # Chapter headings go before the first cue at or after their start.
-    chapters = sorted(timeline.chapters, key=lambda c: c.start_s)
-    ci = 0
-    width = max((len(c.kind) for c in cues), default=0) + 2
-    for cue in cues:
-        while ci < len(chapters) and chapters[ci].start_s <= cue.start_s + 1e-9:
-            if out[-1] != "":
-                out.append("")
-            out.append(f"{clock(chapters[ci].start_s, False)}  {chapters[ci].title}")
-            ci += 1
-        text = " ".join(_lines(cue.text))
-        out.append(f"  {clock(cue.start_s, True)}  {('[' + cue.kind + ']').ljust(width)}  {text}")
-    for chapter in chapters[ci:]:  # chapters with no cue of their own
-        out.append(f"{clock(chapter.start_s, False)}  {chapter.title}")
-    return "\n".join(out).rstrip("\n") + "\n"
+    """A plain-text cue sheet (see :func:`voicecoach.core.sheet.render_transcript`)."""
+    return render_transcript(timeline)
 
 
 _WRITERS: dict[str, Callable[[Timeline], str]] = {"vtt": to_vtt, "srt": to_srt, "lrc": to_lrc}

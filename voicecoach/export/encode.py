@@ -8,7 +8,7 @@ write them right (Ogg and FLAC chapters, an ID3 comment frame, MP3
 chapters on an ffmpeg without CHAP support) mutagen fixes the file up
 before it is moved into place.
 
-The target is replaced atomically: ffmpeg writes ``.NAME.XXXX.part`` in
+The target is replaced atomically: ffmpeg writes ``.NAME.<pid>.XXXX.part`` in
 the same directory, which is fsynced and then ``os.replace``d onto the
 target only if everything succeeded.  Any failure, including Ctrl-C,
 removes the part file and leaves an earlier file of the same name as it was.
@@ -16,11 +16,8 @@ removes the part file and leaves an earlier file of the same name as it was.
 
 from __future__ import annotations
 
-import errno
 import math
 import os
-import secrets
-import stat
 import subprocess
 import tempfile
 import warnings
@@ -31,6 +28,7 @@ from typing import IO
 
 import numpy as np
 
+from voicecoach import atomic
 from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
 from voicecoach.export import captions as _captions
@@ -161,7 +159,10 @@ def export(
     path = Path(path)
     fmt = format_for(path)
     sidecar_texts = _sidecar_texts(timeline, path, captions, transcript)
-    _check_output_dir(path)
+    for target in (path, *(side for side, _ in sidecar_texts)):
+        _check_output_dir(target)  # every output, before any work: a sidecar failing later would be too late
+    for target in (path, *(side for side, _ in sidecar_texts)):
+        atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
     ffmpeg = find_ffmpeg()
     report = _Progress(progress)
     tag_map = {"title": timeline.title, **(tags or {})}
@@ -325,62 +326,19 @@ def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
 
 def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(part)`` on a fresh part file next to ``target``, then swap it in."""
-    part = _create_part(target)
     try:
-        write(part)
-        fd = os.open(part, os.O_RDWR)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        try:  # keep the permissions of the file being replaced
-            os.chmod(part, stat.S_IMODE(os.stat(target).st_mode))
-        except FileNotFoundError:
-            pass
-        os.replace(part, target)
-    except BaseException as exc:
-        try:
-            os.unlink(part)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-            raise _os_error(target, exc) from exc
-        raise
-    _fsync_dir(target.parent)
-
-
-def _create_part(target: Path) -> Path:
-    # os.open with 0o666 (not mkstemp's 0o600) so the file gets the user's
-    # umask like any other file they create.
-    while True:
-        part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-        try:
-            os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return part
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise _os_error(target, exc) from exc
+        with atomic.atomic_path(target) as part:
+            write(part)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise _os_error(target, exc) from exc
 
 
 def _os_error(target: Path, exc: OSError) -> OutputError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if atomic.is_disk_full(exc):
         return OutputError(f"Not enough disk space to write {target}.")
     return OutputError(f"Cannot write {target}: {exc.strerror or exc}.")
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform/filesystem.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class _Progress:

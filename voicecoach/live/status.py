@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 
 from voicecoach.core.replan import phase_at
+from voicecoach.core.sheet import clock
 from voicecoach.core.timeline import Cue, Timeline
 
 _WHAT = {"hold": "hold", "reps": "repetitions", "timed": "keep going", "rest": "rest",
@@ -32,7 +33,7 @@ def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
     parts.append(_WHAT.get(p.kind, p.kind))
     if p.kind in ("hold", "reps", "timed", "rest", "switch", "setup"):
         left = max(0, math.ceil(p.end_s - t - 1e-9))
-        parts.append(f"{left // 60}:{left % 60:02d} left" if left >= 60 else f"{left} s left")
+        parts.append(f"{clock(left, tenths=False)} left" if left >= 60 else f"{left} s left")
     return ", ".join(parts)
 
 

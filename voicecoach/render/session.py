@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from voicecoach.atomic import write_atomic
 from voicecoach.core.plan import Plan
 from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
 from voicecoach.core.timeline import Timeline
@@ -90,6 +90,7 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
 
 
 LEVEL_VERSION = 1
+GAIN_RANGE = (0.01, 20.0)  # -40 dB to +26 dB: any level cached outside it is damaged
 
 
 def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> float:
@@ -103,7 +104,10 @@ def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float
     doc = json.dumps([LEVEL_VERSION, prepared.timeline.to_json(), earcons, target_lufs], sort_keys=True)
     path = Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
     try:
-        return float(path.read_text())
+        cached = float(path.read_text())
+        # A damaged entry ("nan", 0, 100) must not make a silent or deafening session.
+        if math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1]:
+            return cached
     except (OSError, ValueError):
         pass
     from voicecoach.render import (
@@ -114,11 +118,7 @@ def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float
     gain = loudness.gain_for(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536),
                              target_lufs)
     try:  # a cache that cannot be written only costs time next run
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write(repr(gain))
-        os.replace(tmp, path)
+        write_atomic(path, repr(gain))
     except OSError:
         pass
     return gain

@@ -9,16 +9,16 @@ then ``os.replace``, so readers never see half a file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from voicecoach.atomic import write_atomic
 
 # Bump when anything changes the audio we store (processing, format).
 CACHE_FORMAT_VERSION = 1
@@ -74,17 +74,9 @@ class ClipCache:
         """Write ``pcm`` (int16) atomically; on failure log a warning once and carry on."""
         payload = np.ascontiguousarray(pcm, "<i2").tobytes()
         header = _HEADER.pack(_MAGIC, rate, len(payload) // 2, hashlib.sha256(payload).digest())
-        tmp = None
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key[:16]}-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(header + payload)
-            os.replace(tmp, self.path(key))
+            write_atomic(self.path(key), header + payload)
         except OSError as exc:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
             if not self._warned:
                 self._warned = True
                 _log.warning("cannot write the speech cache in %s: %s", self.directory, exc)

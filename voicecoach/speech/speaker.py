@@ -3,14 +3,13 @@
 Two engines: "system" (pyttsx3: espeak-ng, SAPI5 or macOS) and "piper" (the
 neural voice of the optional ``neural`` extra). Importing this module is cheap:
 pyttsx3, espeak-ng, piper, onnxruntime and scipy are loaded on the first phrase
-that is not in the cache (see :mod:`voicecoach.speech_engine` and
-:mod:`voicecoach.speech_piper` for the engines and :mod:`voicecoach.speech_cache`
+that is not in the cache (see :mod:`voicecoach.speech.engine` for the engine interface,
+:mod:`voicecoach.speech.system` and :mod:`voicecoach.speech.piper` for the engines and :mod:`voicecoach.speech.cache`
 for the cache).
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import threading
 from collections import OrderedDict
@@ -21,16 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.errors import VoicecoachError
-from voicecoach.speech import piper as speech_piper
-from voicecoach.speech import system as speech_engine
 from voicecoach.speech.cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, default_clip_dir
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, to_int16
-from voicecoach.speech.system import VoiceInfo
+from voicecoach.speech.engine import ENGINE_NAMES, ResolvedVoice, VoiceInfo, engines
 
 __all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices",
            "resolve_engine"]
 
-ENGINES = ("system", "piper")
+ENGINES = ENGINE_NAMES
 RATE_RANGE_WPM = (80, 400)
 SILENCE_DBFS = -50.0  # quieter than this at either end is trimmed...
 KEEP_S = 0.010  # ...keeping this much before the first and after the last sound
@@ -71,40 +68,27 @@ def _check(settings: SpeechSettings) -> None:
 def resolve_engine(settings: SpeechSettings) -> str:
     """The engine that will speak: ``settings.engine``, or the auto choice when it is None.
 
-    Asking for piper without the neural extra is a :class:`MissingDependencyError`.
+    Asking for an engine that is not installed is a :class:`MissingDependencyError`.
     """
     _check(settings)
-    if settings.engine is None:
-        return "piper" if speech_piper.serves(settings.voice, settings.language) else "system"
-    if settings.engine == "piper" and not speech_piper.available():
-        raise speech_piper.missing_error()
-    return settings.engine
+    registry = engines()
+    if settings.engine is None:  # the first engine, in order of preference, that takes these settings
+        return next(name for name, e in registry.items() if e.serves(settings.voice, settings.language))
+    engine = registry[settings.engine]
+    if not engine.available():
+        raise engine.missing_error()
+    return engine.name
 
 
 def list_voices(engine: str | None = "system") -> list[VoiceInfo]:
-    """The installed voices of ``engine``; None: the system voices, then piper's when installed."""
+    """The installed voices of ``engine``; None: every available engine's, the system voices first."""
+    registry = engines()
     if engine is None:
-        return speech_engine.voices() + speech_piper.voices()
-    if resolve_engine(SpeechSettings(engine=engine)) == "piper":
-        return speech_piper.voices()
-    return speech_engine.voices()
-
-
-@dataclass(frozen=True)
-class _Voice:
-    """A resolved voice: its cache-key parts (before the text), its description, its synthesis,
-    and how many phrases it can synthesize at once."""
-
-    key: tuple
-    label: str
-    synthesize: Callable[[str], tuple[np.ndarray, int]]
-    workers: int = 1
+        return [v for name in ENGINES for v in registry[name].voices() if registry[name].available()]
+    return registry[resolve_engine(SpeechSettings(engine=engine))].voices()
 
 
 MEMORY_CLIPS = 16  # clips kept in memory (~0.5 MB each); the rest reload from the disk cache (~0.6 ms)
-
-# Bump when piper clips change for the same model and settings (e.g. speech_piper.GAIN).
-PIPER_CLIP_VERSION = 1
 
 
 class Speaker:
@@ -127,23 +111,13 @@ class Speaker:
         self._lengths: dict[str, float] = {}
         self._clips: OrderedDict[str, Clip] = OrderedDict()
         self._memory_lock = threading.Lock()
-        self._voice: _Voice | None = None
+        self._voice: ResolvedVoice | None = None
         self._count_lock = threading.Lock()
 
-    def _resolved(self) -> _Voice:
+    def _resolved(self) -> ResolvedVoice:
         if self._voice is None:
             s = self.settings
-            if self.engine == "piper":
-                self._voice = _piper_voice(s)
-            else:
-                driver, default_id, default_rate = speech_engine.info()
-                voice = _pick_voice(speech_engine.voices(), s.voice, s.language, default_id, driver)
-                rate = s.rate or default_rate
-                label = speech_engine.ENGINE_LABELS.get(driver, driver)
-                # The key is the one voicecoach has always used: existing caches stay valid.
-                self._voice = _Voice(key=(driver, voice.id, rate, float(s.volume), s.language),
-                                     label=f"{label} voice {voice.name}, {rate} wpm",
-                                     synthesize=lambda text: speech_engine.synthesize(text, voice.id, rate))
+            self._voice = engines()[self.engine].resolve(s.voice, s.language, s.rate, s.volume)
         return self._voice
 
     def clip(self, text: str, *, remember: bool = True) -> Clip:
@@ -234,63 +208,6 @@ class Speaker:
         if self.settings.volume != 1.0:
             text += f", volume {round(self.settings.volume * 100)}%"
         return text
-
-
-def _piper_voice(s: SpeechSettings) -> _Voice:
-    voice = speech_piper.find_voice(s.voice, s.language)
-    rate = s.rate or speech_piper.DEFAULT_RATE_WPM
-    return _Voice(key=(speech_piper.ENGINE, PIPER_CLIP_VERSION, speech_piper.fingerprint(voice), rate,
-                       float(s.volume)),
-                  label=f"piper voice {voice.name}, {rate} wpm",
-                  synthesize=lambda text: speech_piper.synthesize(voice, text, rate),
-                  workers=speech_piper.WORKERS)
-
-
-def _pick_voice(voices: list[VoiceInfo], wanted: str | None, language: str | None,
-                default_id: str, driver: str) -> VoiceInfo:
-    """The voice for ``wanted`` (id, name or part of one), else for ``language``, else the default."""
-    lang = language.strip().lower().replace("_", "-") if language else None
-    speaks = [v for v in voices if lang and any(x == lang or x.startswith(lang + "-") for x in v.languages)]
-    if lang and not speaks and wanted is None:
-        raise VoicecoachError(f"No installed voice speaks {language!r}.",
-                              hint="Run `voicecoach voices` to see the installed voices and their languages.")
-    if wanted is None:
-        if lang:  # exact tag first, then the most general variant ("en" -> en-gb before en-gb-scotland)
-            return min(speaks, key=lambda v: (lang not in v.languages, min(len(x) for x in v.languages)))
-        for v in voices:
-            if v.id == default_id:
-                return v
-        return VoiceInfo(default_id, default_id or "default", (), driver)
-
-    w = wanted.strip().casefold()
-
-    def rank(v: VoiceInfo) -> int | None:
-        vid, name = v.id.casefold(), v.name.casefold()
-        if w in (vid, name):
-            return 0
-        if w == vid.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or w in v.languages:
-            return 1
-        if name.startswith(w):
-            return 2
-        if w in vid or w in name:
-            return 3
-        return None
-
-    pool = speaks or voices  # a --language narrows a --voice match when it can
-    ranked = [(r, len(v.name), i) for i, v in enumerate(pool) if (r := rank(v)) is not None]
-    if ranked:
-        return pool[min(ranked)[2]]
-    raise VoicecoachError(f"Unknown voice {wanted!r}.", hint=_voice_hint(voices, wanted))
-
-
-def _voice_hint(voices: list[VoiceInfo], wanted: str) -> str:
-    """A few voices to try: close names first, then English ones."""
-    by_name = {v.name: v for v in voices}
-    close = [by_name[n] for n in difflib.get_close_matches(wanted, list(by_name), n=5, cutoff=0.6)]
-    english = [v for v in voices if any(x.startswith("en") for x in v.languages)]
-    picks = list(dict.fromkeys(close + english + voices))[:5]
-    listed = ", ".join(f"{v.name} ({v.id})" for v in picks)
-    return f"Some available voices: {listed}.\nRun `voicecoach voices` to list them all."
 
 
 def _process(samples: np.ndarray, rate_hz: int, volume: float) -> np.ndarray:

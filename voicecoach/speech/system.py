@@ -41,6 +41,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import difflib
 import io
 import os
 import sys
@@ -48,29 +49,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from voicecoach.errors import MissingDependencyError, VoicecoachError
+from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language
+from voicecoach.speech.engine import speaks as voice_speaks
 from voicecoach.speech.wavfile import read_audio, wait_complete
 
 # espeak-ng's own default (the `espeak-ng` command's); pyttsx3 would say 200.
 ESPEAK_DEFAULT_RATE_WPM = 175
 WAV_TIMEOUT_S = 10.0
 ENGINE_LABELS = {"espeak": "espeak-ng", "sapi5": "SAPI5", "nsss": "macOS", "avspeech": "macOS"}
-
-
-@dataclass(frozen=True)
-class VoiceInfo:
-    """An installed voice: ``id`` is what ``--voice`` takes; ``engine`` the driver (e.g. "espeak")."""
-
-    id: str
-    name: str
-    languages: tuple[str, ...]
-    engine: str
 
 
 class _System:
@@ -149,9 +141,9 @@ def voices() -> list[VoiceInfo]:
 
 
 def _norm_lang(lang: Any) -> str:
-    if isinstance(lang, bytes):
+    if isinstance(lang, bytes):  # espeak-ng's languages come as bytes
         lang = lang.decode("utf-8", "replace")
-    return str(lang).strip().lower().replace("_", "-")
+    return normalize_language(lang)
 
 
 def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
@@ -176,12 +168,12 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
                     engine.setProperty("voice", voice_id)  # synchronous in espeak-ng
                     # Rate and volume ride in the text as espeak embedded commands: set as
                     # parameters they are queued, and a Cancel can undo them (see above).
-                    spoken = f"\x01{rate}S\x01100A{_clean(text)}"
+                    spoken = f"\x01{rate}S\x01100A{clean_text(text)}"  # no ctrl-A from the text: it starts a command
                 else:
                     engine.setProperty("voice", voice_id)
                     engine.setProperty("rate", rate)
                     engine.setProperty("volume", 1.0)
-                    spoken = _clean(text)
+                    spoken = clean_text(text)
                 engine.save_to_file(spoken, str(path))  # ONE utterance per runAndWait
                 engine.runAndWait()
                 # espeak-ng speaks on its own thread and the callback prints after writing
@@ -199,11 +191,6 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
             raise VoicecoachError(f"The system voice produced no audio for {text!r}.",
                                   hint=detail[-1] if detail else None)
         return read_audio(path)
-
-
-def _clean(text: str) -> str:
-    """``text`` without control characters (ctrl-A would start an espeak embedded command)."""
-    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
 
 
 def _wait_espeak_idle(timeout_s: float = 2.0) -> None:
@@ -246,3 +233,86 @@ def _quiet() -> Iterator[io.StringIO]:
 def _flush_c_stdout() -> None:
     with contextlib.suppress(Exception):
         ctypes.CDLL(None).fflush(None)
+
+
+# -- the engine object the Speaker uses ------------------------------------------
+
+
+class SystemEngine:
+    """The system voice as an :class:`~voicecoach.speech.engine.Engine`."""
+
+    name = "system"
+
+    def available(self) -> bool:
+        return True  # whether it really runs is found on first use, with a clear error
+
+    def missing_error(self) -> MissingDependencyError:
+        return _missing("not found")
+
+    def voices(self) -> list[VoiceInfo]:
+        return voices()
+
+    def serves(self, voice: str | None, language: str | None) -> bool:
+        return True  # the fallback: it takes any --voice and --language (or says why not)
+
+    def resolve(self, voice: str | None, language: str | None, rate: int | None,
+                volume: float) -> ResolvedVoice:
+        driver, default_id, default_rate = info()
+        found = _pick_voice(voices(), voice, language, default_id, driver)
+        wpm = rate or default_rate
+        label = ENGINE_LABELS.get(driver, driver)
+        voice_id = found.id
+        # The key is the one voicecoach has always used: existing caches stay valid.
+        return ResolvedVoice(key=(driver, voice_id, wpm, float(volume), language),
+                             label=f"{label} voice {found.name}, {wpm} wpm",
+                             synthesize=lambda text: synthesize(text, voice_id, wpm))
+
+
+SYSTEM = SystemEngine()
+
+
+def _pick_voice(voices: list[VoiceInfo], wanted: str | None, language: str | None,
+                default_id: str, driver: str) -> VoiceInfo:
+    """The voice for ``wanted`` (id, name or part of one), else for ``language``, else the default."""
+    lang = normalize_language(language) if language else None
+    speaks = [v for v in voices if lang and voice_speaks(v.languages, lang)]
+    if lang and not speaks and wanted is None:
+        raise VoicecoachError(f"No installed voice speaks {language!r}.",
+                              hint="Run `voicecoach voices` to see the installed voices and their languages.")
+    if wanted is None:
+        if lang:  # exact tag first, then the most general variant ("en" -> en-gb before en-gb-scotland)
+            return min(speaks, key=lambda v: (lang not in v.languages, min(len(x) for x in v.languages)))
+        for v in voices:
+            if v.id == default_id:
+                return v
+        return VoiceInfo(default_id, default_id or "default", (), driver)
+
+    w = wanted.strip().casefold()
+
+    def rank(v: VoiceInfo) -> int | None:
+        vid, name = v.id.casefold(), v.name.casefold()
+        if w in (vid, name):
+            return 0
+        if w == vid.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or w in v.languages:
+            return 1
+        if name.startswith(w):
+            return 2
+        if w in vid or w in name:
+            return 3
+        return None
+
+    pool = speaks or voices  # a --language narrows a --voice match when it can
+    ranked = [(r, len(v.name), i) for i, v in enumerate(pool) if (r := rank(v)) is not None]
+    if ranked:
+        return pool[min(ranked)[2]]
+    raise VoicecoachError(f"Unknown voice {wanted!r}.", hint=_voice_hint(voices, wanted))
+
+
+def _voice_hint(voices: list[VoiceInfo], wanted: str) -> str:
+    """A few voices to try: close names first, then English ones."""
+    by_name = {v.name: v for v in voices}
+    close = [by_name[n] for n in difflib.get_close_matches(wanted, list(by_name), n=5, cutoff=0.6)]
+    english = [v for v in voices if any(x.startswith("en") for x in v.languages)]
+    picks = list(dict.fromkeys(close + english + voices))[:5]
+    listed = ", ".join(f"{v.name} ({v.id})" for v in picks)
+    return f"Some available voices: {listed}.\nRun `voicecoach voices` to list them all."

@@ -1,0 +1,151 @@
+"""Atomic file writes: a part file beside the target, renamed over it only when complete.
+
+One helper for every file voicecoach writes (exports, clips, the session
+level, saved progress), so readers never see half a file and a failure or
+Ctrl-C never leaves one behind. Part files are named
+``.NAME.<pid>.<random>.part``: the process id lets a later run recognise the
+leftovers of a process that was killed outright (SIGKILL cannot be caught)
+and remove them, and only those (:func:`remove_stale_parts`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+# Room for ".", ".<pid>.<8 hex>.part" within a 255-byte file name.
+_MAX_STEM_BYTES = 200
+
+
+def _stem(name: str) -> str:
+    # A very long target name would overflow NAME_MAX once the suffix is added:
+    # such names get a short hash instead (still unique to the target).
+    if len(name.encode("utf-8", "surrogateescape")) <= _MAX_STEM_BYTES:
+        return name
+    return "long-" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def _part_pattern(target: Path) -> re.Pattern[str]:
+    return re.compile(r"\." + re.escape(_stem(target.name)) + r"\.(\d+)\.[0-9a-f]{8}\.part\Z")
+
+
+def create_part(target: Path) -> Path:
+    """A new, empty part file beside ``target`` (raises OSError).
+
+    Created with mode 0o666 (less the umask), not mkstemp's 0o600, so the
+    finished file has the permissions of any other file the user creates.
+    """
+    while True:
+        part = target.with_name(f".{_stem(target.name)}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        try:
+            os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return part
+        except FileExistsError:
+            continue
+
+
+def commit_part(part: Path, target: Path, *, durable: bool = True) -> None:
+    """Move a finished part file over ``target`` (keeping ``target``'s permissions)."""
+    if durable:
+        fd = os.open(part, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(part, stat.S_IMODE(os.stat(target).st_mode))
+    os.replace(part, target)
+    if durable:
+        fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a part file path to write; on success it replaces ``target``.
+
+    Any exception (an error, Ctrl-C) removes the part file and leaves an
+    earlier ``target`` untouched. ``durable`` fsyncs the file and the
+    directory, so the rename survives a power cut.
+    """
+    part = create_part(target)
+    try:
+        yield part
+        commit_part(part, target, durable=durable)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise
+
+
+def write_atomic(target: Path, data: bytes | str, *, durable: bool = False, make_dirs: bool = True) -> None:
+    """Write ``data`` to ``target`` atomically (raises OSError; nothing is left behind)."""
+    if make_dirs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_path(target, durable=durable) as part, open(part, "wb") as f:
+        f.write(payload)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable; silently impossible on some platforms."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    except OSError:
+        return True  # cannot tell: keep the file
+    return True
+
+
+def remove_stale_parts(target: Path) -> list[Path]:
+    """Remove part files of ``target`` left by processes that no longer exist.
+
+    Only files named exactly as :func:`create_part` names them for this
+    target are considered, and only when their process is gone; errors are
+    ignored (a leftover costs disk space, never correctness).
+    """
+    removed = []
+    pattern = _part_pattern(target)
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
+
+
+def is_disk_full(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -1,0 +1,89 @@
+"""The speech engine interface: what the Speaker needs from an engine, and the helpers engines share.
+
+An engine (``system``: pyttsx3/espeak-ng, SAPI5, macOS; ``piper``: the neural
+voice) is a small object registered in :data:`ENGINES`. The Speaker never
+compares engine names: it asks the registry. A new engine goes in its own
+module with an object satisfying :class:`Engine`, added to :func:`engines`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from voicecoach.errors import MissingDependencyError
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """An installed voice: ``id`` is what ``--voice`` takes; ``engine`` the driver (e.g. "espeak")."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    engine: str
+
+
+@dataclass(frozen=True)
+class ResolvedVoice:
+    """A voice ready to speak: its cache-key parts (before the text), its description,
+    its synthesis (float32 samples, their rate) and how many phrases it can make at once."""
+
+    key: tuple[object, ...]
+    label: str
+    synthesize: Callable[[str], tuple[np.ndarray, int]]
+    workers: int = 1
+
+
+class Engine(Protocol):
+    """What the Speaker needs from a speech engine."""
+
+    name: str
+
+    def available(self) -> bool:
+        """Whether it can run here (checked without importing anything heavy)."""
+        ...
+
+    def missing_error(self) -> MissingDependencyError:
+        """The error (with what to install) when it is asked for but not available."""
+        ...
+
+    def voices(self) -> list[VoiceInfo]: ...
+
+    def serves(self, voice: str | None, language: str | None) -> bool:
+        """Whether the automatic choice may pick it for ``--voice``/``--language``."""
+        ...
+
+    def resolve(self, voice: str | None, language: str | None, rate: int | None,
+                volume: float) -> ResolvedVoice: ...
+
+
+def normalize_language(tag: object) -> str:
+    """``en_US`` -> ``en-us``: one spelling for comparing language tags."""
+    return str(tag).strip().lower().replace("_", "-")
+
+
+def speaks(languages: tuple[str, ...], language: str) -> bool:
+    """Whether a voice with these (normalized) tags speaks ``language`` or a variant of it."""
+    lang = normalize_language(language)
+    return any(x == lang or x.startswith(lang + "-") for x in languages)
+
+
+def clean_text(text: str) -> str:
+    """Control characters become spaces: no engine should ever see them."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
+
+
+def engines() -> dict[str, Engine]:
+    """The engines by name, in the order the automatic choice prefers them."""
+    from voicecoach.speech.piper import PIPER
+    from voicecoach.speech.system import SYSTEM
+
+    return {PIPER.name: PIPER, SYSTEM.name: SYSTEM}
+
+
+ENGINE_NAMES = ("system", "piper")  # what --engine takes
