@@ -128,7 +128,7 @@ def remove_stale_parts(target: Path) -> list[Path]:
     target are considered, and only when their process is gone; errors are
     ignored (a leftover costs disk space, never correctness).
     """
-    removed = []
+    removed: list[Path] = []
     pattern = _part_pattern(target)
     try:
         entries = list(os.scandir(target.parent))

@@ -59,8 +59,8 @@ def voices() -> None:
             problems.append(exc)
     if not found and problems:
         raise problems[0]
-    for exc in problems:  # the other engine's voices still work
-        click.echo(f"voicecoach: {exc.render()}", err=True)
-    for engine, v in found:
+    for problem in problems:  # the other engine's voices still work
+        click.echo(f"voicecoach: {problem.render()}", err=True)
+    for name, v in found:
         langs = ", ".join(v.languages)
-        click.echo(f"[{engine}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))
+        click.echo(f"[{name}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import tempfile
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,15 +88,8 @@ class ExportResult:
 
 
 def find_ffmpeg() -> str:
-    """The ffmpeg executable, located the way pydub does (``which`` on PATH)."""
-    try:
-        with warnings.catch_warnings():
-            # pydub.utils imports audioop, deprecated on 3.11-3.12: not our user's concern.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from pydub.utils import which
-    except ImportError:  # pydub is a dependency, but do not fail on its absence
-        from shutil import which
-    found = which("ffmpeg")
+    """The ffmpeg executable on PATH."""
+    found = shutil.which("ffmpeg")
     if not found:
         raise MissingDependencyError("ffmpeg is needed to export audio but was not found.", hint=_INSTALL_HINT)
     return found
@@ -194,7 +187,10 @@ def export(
     _atomic_write(path, encode)
     written = []
     for side, text in sidecar_texts:
-        _atomic_write(side, lambda part, text=text: part.write_text(text, encoding="utf-8"))
+        def write_text(part: Path, text: str = text) -> None:
+            part.write_text(text, encoding="utf-8")
+
+        _atomic_write(side, write_text)
         written.append(side)
     report.update(1.0, force=True)
 

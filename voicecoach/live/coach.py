@@ -35,8 +35,10 @@ CONTROL_PHRASES = phrases.control_phrases()
 
 
 class PlayerLike(Protocol):
-    position_s: float
-    underruns: int
+    @property
+    def position_s(self) -> float: ...
+    @property
+    def underruns(self) -> int: ...
 
     def play(self, blocks: Iterator[np.ndarray], *, on_progress: Callable[[float], None] | None = None,
              progress_interval_s: float = 0.1): ...
@@ -204,6 +206,7 @@ class Coach:
         self.out.message(phrases.STOPPED_PRINTED)
         self.paused = True
         self._play(spoken(self.p, [phrases.STOPPING]), 0.0)
+        assert self._thread is not None
         self._thread.join()
         self._stop()
 

@@ -268,7 +268,7 @@ class Player:
         self._run = run
         sd = import_sounddevice()
         run.callback_stop, run.callback_abort = sd.CallbackStop, sd.CallbackAbort
-        device = resolve_device(None if self.device is None else str(self.device))
+        device = self.device if isinstance(self.device, int) else resolve_device(self.device)
         producer = threading.Thread(target=run.produce, args=(blocks,), name="voicecoach-producer", daemon=True)
         producer.start()
         stream = None

@@ -216,7 +216,7 @@ def _recorded_hashes(voice: PiperVoiceFile) -> list[str] | None:
         files = metadata.distribution(BUNDLED_PACKAGE).files or []
     except metadata.PackageNotFoundError:
         return None
-    want = {voice.model.name: None, voice.config.name: None}
+    want: dict[str, str | None] = {voice.model.name: None, voice.config.name: None}
     for f in files:
         if f.name in want and f.hash is not None and f.hash.mode == "sha256":
             try:
