@@ -1,12 +1,63 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures.
+
+No test writes into the user's real cache, data or config: every test runs
+with ``VOICECOACH_CACHE_DIR``, ``VOICECOACH_DATA_DIR`` and
+``VOICECOACH_CONFIG`` pointing into a temporary folder (and subprocesses
+inherit them). Tests marked ``audio`` share one clip cache for the whole run
+(``clip_cache``), so each phrase is synthesized once per run, not per test;
+other tests get an empty cache of their own.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from pulse import PulseError, PulseServer, missing_tools  # tests/pulse.py
+from helpers.pulse import PulseError, PulseServer, missing_tools
+
+CACHE, DATA, CONFIG = "VOICECOACH_CACHE_DIR", "VOICECOACH_DATA_DIR", "VOICECOACH_CONFIG"
+
+
+@pytest.fixture(scope="session")
+def _shared_clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("clip-cache")
+
+
+@pytest.fixture(scope="session")
+def clip_cache(_shared_clip_cache: Path) -> Path:
+    """The clip cache of audio tests: one for the whole run, warm after first use.
+
+    A module whose tests need a cache of their own overrides this fixture.
+    """
+    return _shared_clip_cache
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory, _shared_clip_cache: Path) -> Iterator[None]:
+    """Private folders for module- and session-scoped fixtures too (they set up before per-test fixtures)."""
+    d = tmp_path_factory.mktemp("session-dirs")
+    mp = pytest.MonkeyPatch()
+    mp.setenv(CACHE, str(_shared_clip_cache))
+    mp.setenv(DATA, str(d / "data"))
+    mp.setenv(CONFIG, str(d / "absent-config"))  # never created: no config file
+    try:
+        yield
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """This test's own data folder and config path; its own cache too, unless it is an audio test."""
+    if request.node.get_closest_marker("audio") is not None:
+        cache = request.getfixturevalue("clip_cache")
+    else:
+        cache = tmp_path / "vc-cache"
+    monkeypatch.setenv(CACHE, str(cache))
+    monkeypatch.setenv(DATA, str(tmp_path / "vc-data"))
+    monkeypatch.setenv(CONFIG, str(tmp_path / "vc-absent-config"))  # never created: no config file
 
 
 @pytest.fixture(scope="session")

@@ -9,18 +9,15 @@ from __future__ import annotations
 import io
 import time
 
-import numpy as np
+from helpers.fakes import FakePlayer, FakeSpeaker
 
 from voicecoach.core.phrases import KEYS_HINT
 from voicecoach.core.planfile import parse_plan
-from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
+from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach, spoken
 from voicecoach.live.status import Output
 from voicecoach.render.session import Prepared
-from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 from voicecoach.store.progress import ProgressStore
-
-SPEED = 200.0  # fake playback runs this many times faster than real time
 
 PLAN = parse_plan("""\
 title: Two
@@ -30,41 +27,6 @@ exercises:
   - {name: Alpha, setup: Sit., hold: 20, sets: 2, rest_between_sets: 5}
   - {name: Beta, setup: Lie down., reps: 3}
 """)
-
-
-class FakeSpeaker:
-    """Lengths from the estimate; clips of silence that long."""
-
-    def length_s(self, text: str) -> float:
-        return estimate_speech_s(text)
-
-    def clip(self, text: str) -> Clip:
-        return Clip(np.zeros(int(round(self.length_s(text) * MIX_RATE_HZ)), dtype=np.float32))
-
-
-class FakePlayer:
-    """Consumes blocks SPEED times faster than real time, reporting the position like Player."""
-
-    def __init__(self) -> None:
-        self.underruns = 0
-        self._stop = False
-        self.played_s = 0.0
-
-    def play(self, blocks, *, on_progress=None, progress_interval_s=0.1):
-        self._stop = False
-        pos = 0.0
-        for block in blocks:
-            if self._stop:
-                break
-            dur = len(block) / MIX_RATE_HZ
-            time.sleep(dur / SPEED)
-            pos += dur
-            self.played_s += dur
-            if on_progress:
-                on_progress(pos)
-
-    def stop(self) -> None:
-        self._stop = True
 
 
 class ScriptedKeys:

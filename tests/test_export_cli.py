@@ -42,9 +42,9 @@ def _vtt_cues(text: str) -> list[tuple[float, float, str]]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def env(tmp_path_factory, clip_cache):
     d = tmp_path_factory.mktemp("export")
-    return dict(os.environ, VOICECOACH_CACHE_DIR=str(d / "cache"), VOICECOACH_DATA_DIR=str(d / "data"))
+    return dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(d / "data"))
 
 
 @pytest.fixture(scope="module")

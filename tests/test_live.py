@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from pulse import RATE, PulseServer, find_onsets
+from helpers.pulse import RATE, PulseServer, find_onsets
 
 from voicecoach.errors import DeviceError, MissingDependencyError, VoicecoachError
 from voicecoach.live import devices

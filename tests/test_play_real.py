@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pulse import RATE, PulseServer, find_onsets
+from helpers.pulse import RATE, PulseServer, find_onsets
 
 pytestmark = pytest.mark.audio
 
@@ -36,8 +36,8 @@ exercises:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory, pulse: PulseServer):
-    """A plan, an environment with its own clip cache and data dir, and the timeline `show` prints.
+def session(tmp_path_factory, clip_cache, pulse: PulseServer):
+    """A plan, an environment with the run's clip cache and its own data dir, and the timeline `show` prints.
 
     Each cue gets ``onset_s``: where the onset detector fires on an ideal render
     of the same session (same cached clips and gain). A soft first consonant
@@ -47,11 +47,11 @@ def session(tmp_path_factory, pulse: PulseServer):
     d = tmp_path_factory.mktemp("play")
     plan = d / "tiny.yaml"
     plan.write_text(PLAN)
-    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(d / "cache"), VOICECOACH_DATA_DIR=str(d / "data"))
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(d / "data"))
     out = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
                          capture_output=True, text=True, env=env, check=True)
     timeline = json.loads(out.stdout)
-    ideal = np.array(find_onsets(_ideal_render(plan, d / "cache"), RATE))
+    ideal = np.array(find_onsets(_ideal_render(plan, clip_cache), RATE))
     for cue in timeline["cues"]:
         near = ideal[(ideal >= cue["start_s"] - 0.002) & (ideal <= cue["start_s"] + 0.1)]
         cue["onset_s"] = float(near[0]) if near.size else cue["start_s"]

@@ -6,9 +6,9 @@ import hashlib
 import json
 
 import pytest
+from helpers.timeline_rules import assert_rules
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from timeline_rules import assert_rules
 
 from voicecoach import programs
 from voicecoach.core.plan import Dose, Exercise, Plan, Tempo, Timing
@@ -120,8 +120,8 @@ def test_speech_length_never_changes_exact_phases(data, slow, fast):
     assert a.duration_s >= b.duration_s - 1e-6
 
 
-@pytest.mark.parametrize("name", ["inner-knee", "medial-knee"])
-@pytest.mark.parametrize("level", ["low", "mid", "high"])
+@pytest.mark.parametrize("name", ["inner-knee", "medial-knee"], ids=str)
+@pytest.mark.parametrize("level", ["low", "mid", "high"], ids=str)
 def test_builtin_timelines_obey_rules(name, level):
     plan = programs.load(name)
     opts = Options(level=level)
@@ -213,7 +213,7 @@ def test_start_at_a_later_exercise():
         build_timeline(plan, Options(first_exercise=6))
 
 
-@pytest.mark.parametrize("tamper", ["move_stop", "overlap", "drop_countdown", "shift_countdown"])
+@pytest.mark.parametrize("tamper", ["move_stop", "overlap", "drop_countdown", "shift_countdown"], ids=str)
 def test_rule_checks_catch_broken_timelines(tamper):
     """The rule checker itself must fail on timelines that break the rules."""
     from dataclasses import replace

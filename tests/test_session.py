@@ -6,7 +6,7 @@ import wave
 
 import numpy as np
 import pytest
-from timeline_rules import assert_rules
+from helpers.timeline_rules import assert_rules
 
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options
@@ -32,13 +32,10 @@ exercises:
 
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    import os
-
-    os.environ["VOICECOACH_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    try:
+    # A cache of its own, not the shared one: the gain test counts the .level files in it.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOICECOACH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         yield prepare(PLAN, Options(), SpeechSettings(engine="system"))
-    finally:
-        del os.environ["VOICECOACH_CACHE_DIR"]
 
 
 def test_timeline_uses_real_clip_lengths(prepared):

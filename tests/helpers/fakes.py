@@ -1,0 +1,75 @@
+"""Stand-ins for the speech engine, the sound device and clip stores: fast, silent, deterministic."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from voicecoach.core.schedule import estimate_speech_s
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip
+
+SPEED = 200.0  # FakePlayer runs this many times faster than real time
+
+
+class FakeSpeaker:
+    """Lengths from the estimate; clips of silence that long."""
+
+    def length_s(self, text: str) -> float:
+        return estimate_speech_s(text)
+
+    def clip(self, text: str) -> Clip:
+        return Clip(np.zeros(int(round(self.length_s(text) * MIX_RATE_HZ)), dtype=np.float32))
+
+
+class FakePlayer:
+    """Consumes blocks ``speed`` times faster than real time, reporting the position like Player."""
+
+    def __init__(self, speed: float = SPEED) -> None:
+        self.speed = speed
+        self.underruns = 0
+        self._stop = False
+        self.played_s = 0.0
+
+    def play(self, blocks: Iterable[np.ndarray], *, on_progress: Callable[[float], Any] | None = None,
+             progress_interval_s: float = 0.1) -> None:
+        self._stop = False
+        pos = 0.0
+        for block in blocks:
+            if self._stop:
+                break
+            dur = len(block) / MIX_RATE_HZ
+            time.sleep(dur / self.speed)
+            pos += dur
+            self.played_s += dur
+            if on_progress:
+                on_progress(pos)
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+def tone(freq: float, seconds: float, amp: float = 0.3, fade_s: float = 0.0) -> Clip:
+    """A sine at the mix rate; with ``fade_s``, linear fades in and out that long."""
+    t = np.arange(int(round(seconds * MIX_RATE_HZ))) / MIX_RATE_HZ
+    wave = amp * np.sin(2 * np.pi * freq * t)
+    if fade_s:
+        wave = wave * np.minimum(1.0, np.minimum(t, t[::-1]) / fade_s)
+    return Clip(wave.astype(np.float32))
+
+
+class CountingClips(dict):
+    """A real clip mapping that counts lookups (and, with ``fail_after``, stops finding clips after that many)."""
+
+    def __init__(self, *args: Any, fail_after: int | None = None) -> None:
+        super().__init__(*args)
+        self.lookups = 0
+        self.fail_after = fail_after
+
+    def __getitem__(self, key: str) -> Clip:
+        self.lookups += 1
+        if self.fail_after is not None and self.lookups > self.fail_after:
+            raise KeyError(key)
+        return super().__getitem__(key)
