@@ -69,7 +69,7 @@ def test_lrc_exact():
     (captions.vtt_timestamp, 59.9996, "00:01:00.000"),  # rounding carries into minutes
     (captions.lrc_timestamp, 59.996, "[01:00.00]"),
     (captions.srt_timestamp, 36000.001, "10:00:00,001"),
-])
+], ids=["vtt", "srt", "lrc", "vtt-carry", "lrc-carry", "srt-10h"])
 def test_timestamps(fn, sec, want):
     assert fn(sec) == want
 

@@ -17,7 +17,7 @@ from voicecoach.speech.clip import MIX_RATE_HZ
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES, ids=str)
 def test_length_level_and_rate(name):
     clip = earcon(name)
     assert clip.sample_rate_hz == MIX_RATE_HZ
@@ -27,7 +27,7 @@ def test_length_level_and_rate(name):
     assert abs(peak_db - PEAK_DBFS) < 0.05
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES, ids=str)
 def test_soft_attack_and_release(name):
     s = np.abs(earcon(name).samples)
     peak = s.max()
@@ -77,7 +77,7 @@ def test_switch_is_two_blips():
     assert int(np.sum(loud[1:] & ~loud[:-1])) + int(loud[0]) == 2
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES, ids=str)
 def test_committed_wav_matches_generator(name):
     path = ROOT / "audio" / f"{name}.wav"
     assert path.read_bytes() == wav_bytes(name), "run scripts/make-earcons and commit audio/"

@@ -65,7 +65,7 @@ def test_second_run_synthesizes_nothing(tmp_path: Path) -> None:
     assert again.length_s("Hold") == first["Hold"].duration_s
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty"], ids=str)
 def test_damaged_cache_entry_is_remade(tmp_path: Path, damage: str) -> None:
     original = Speaker(cache_dir=tmp_path).clip("Keep your back straight")
     path = the_clip_file(tmp_path)
@@ -123,7 +123,8 @@ def test_unknown_voice_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("settings", [SpeechSettings(rate=40), SpeechSettings(rate=1000),
                                       SpeechSettings(volume=1.5), SpeechSettings(volume=-0.1),
-                                      SpeechSettings(engine="nope")])
+                                      SpeechSettings(engine="nope")],
+                         ids=["rate-40", "rate-1000", "volume-1.5", "volume-negative", "engine-nope"])
 def test_bad_settings_are_clear_errors(settings: SpeechSettings) -> None:
     with pytest.raises(VoicecoachError):
         Speaker(settings)
@@ -160,7 +161,7 @@ def test_import_is_cheap() -> None:
 @pytest.mark.parametrize(("blocked", "hint"), [
     ("pyttsx3", "pip install pyttsx3"),
     ("pyttsx3.drivers._espeak", "sudo apt-get install espeak-ng"),  # what a missing libespeak-ng breaks
-])
+], ids=["no-pyttsx3", "no-libespeak"])
 def test_missing_dependency_is_a_clear_error(tmp_path: Path, blocked: str, hint: str) -> None:
     out = run_python(
         f"import sys; sys.modules[{blocked!r}] = None\n"  # makes importing it fail
@@ -173,7 +174,8 @@ def test_missing_dependency_is_a_clear_error(tmp_path: Path, blocked: str, hint:
 
 
 @pytest.mark.parametrize(("fmt", "codec"), [("aiff", "pcm_s16be"), ("aiff", "pcm_s16le"),
-                                            ("aiff", "pcm_s24be"), ("wav", "pcm_u8")])
+                                            ("aiff", "pcm_s24be"), ("wav", "pcm_u8")],
+                         ids=lambda v: v)
 def test_reads_what_other_system_voices_write(tmp_path: Path, fmt: str, codec: str) -> None:
     # macOS writes AIFF, SAPI5 may write other PCM widths: made here by ffmpeg.
     import shutil
