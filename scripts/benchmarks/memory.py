@@ -1,0 +1,76 @@
+"""Export memory: peak RSS of warm exports of sessions of growing length."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from benchmarks.common import Noise, log, noise_text, run_child, warm_cache, warm_misses
+
+T_RSS_MB = 150.0
+T_RSS_FLAT_MB = 5.0
+MEMORY_MINUTES = (15, 45, 120)
+
+
+def bench_memory(args, work: Path) -> dict:
+    if shutil.which("ffmpeg") is None:
+        return {"skipped": "ffmpeg not found (sudo apt-get install ffmpeg)"}
+    noise = Noise()
+    cache = work / "memory-warm-cache"
+    rows = []
+    for minutes in args.memory_minutes:
+        spec = {"minutes": minutes}
+        log(f"memory: warming the clip cache for a {minutes}-minute session")
+        session = warm_cache(cache, spec)
+        session.pop("prepared")
+        log(f"memory: {minutes}-minute warm export in a fresh process")
+        out = work / "mem.mp3"
+        r = run_child("export", {"plan": spec, "out": str(out), "watch_children": True},
+                      env={"VOICECOACH_CACHE_DIR": str(cache)})
+        out.unlink(missing_ok=True)
+        rows.append({"minutes": minutes, "session": session, **r})
+    peaks = [r["maxrss_mb"] for r in rows]
+    res = {"rows": rows, "spread_mb": max(peaks) - min(peaks), "max_mb": max(peaks)}
+    # The size target is compared in MB (10^6 bytes), the stricter reading.
+    res["met"] = {"under": res["max_mb"] * 2**20 / 1e6 < T_RSS_MB, "flat": res["spread_mb"] <= T_RSS_FLAT_MB}
+    res["noise"] = noise.done()
+    return res
+
+
+def md_memory(res: dict, command: str, when: str) -> str:
+    if "skipped" in res:
+        return f"Skipped: {res['skipped']}.\n"
+    lines = [
+        f"Command: `{command}` ({when}). {noise_text(res['noise'])}.",
+        "",
+        "One fresh process per size: warm clip cache, `session.prepare` then `export.export` to MP3. "
+        "Sessions are synthetic (the built-in exercises cycled to the target length, `--level low`). "
+        "Peak RSS is `ru_maxrss` of that process (`resource.getrusage`, cross-checked with `VmHWM`); "
+        "the steps are its RSS (`/proc/self/statm`) after each import and after `prepare`. "
+        "All in MiB. ffmpeg runs in its own process, shown apart (its `VmHWM`, polled). "
+        "The child is started through a forking `sh`: a process spawned straight from the "
+        "benchmark would inherit the benchmark's own high-water RSS in its `ru_maxrss`.",
+        "",
+        "| session | exercises | distinct phrases | clip samples (read lazily, not held) | RSS: +numpy / +voicecoach "
+        "| RSS after prepare | scipy loaded | **peak RSS** | ffmpeg peak RSS | prepare + export |",
+        "| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for r in res["rows"]:
+        s = r["session"]
+        ff = "n/a" if r.get("ffmpeg_vmhwm_mb") is None else f"{r['ffmpeg_vmhwm_mb']:.0f} MiB"
+        lines.append(
+            f"| {r['minutes']} min target, {r['duration_s'] / 60:.1f} min real | {s['exercises']} | {r['phrases']} | "
+            f"{r['clips_mb']:.1f} MiB | {r['rss_numpy_mb']:.0f} / {r['rss_imports_mb']:.0f} MiB | "
+            f"{r['rss_prepared_mb']:.0f} MiB | {'yes' if r.get('scipy_loaded') else 'no'} | **{r['maxrss_mb']:.1f} MiB** (VmHWM {r['vmhwm_mb']:.1f}) | {ff} | "
+            f"{r['total_s']:.1f} s |")
+    m = res["met"]
+    lines += [
+        "",
+        "| target | result | met |",
+        "| --- | --- | --- |",
+        f"| peak RSS < {T_RSS_MB:.0f} MB | {res['max_mb']:.1f} MiB = {res['max_mb'] * 1.048576:.1f} MB (largest) | {'yes' if m['under'] else '**no**'} |",
+        f"| flat from {res['rows'][0]['minutes']} to {res['rows'][-1]['minutes']} min (within {T_RSS_FLAT_MB:.0f} MB) "
+        f"| spread {res['spread_mb']:.1f} MiB | {'yes' if m['flat'] else '**no**'} |",
+        warm_misses(res["rows"]),
+    ]
+    return "\n".join(lines) + "\n"
