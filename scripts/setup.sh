@@ -62,7 +62,7 @@ vc_setup() {
     local extras=() pkgs=(espeak-ng ffmpeg libportaudio2) arg
     for arg in "$@"; do
         case "$arg" in
-        --dev) extras+=(dev); pkgs+=(pulseaudio pulseaudio-utils) ;;
+        --dev) extras+=(dev); pkgs+=(pulseaudio pulseaudio-utils dbus-daemon playerctl) ;;
         --neural) extras+=(neural) ;;
         *) vc_log "vc_setup: unknown option $arg"; return 1 ;;
         esac

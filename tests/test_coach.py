@@ -1,4 +1,4 @@
-"""The live controller with a fake player and scripted keys: fast, no sound card.
+"""The live controller with a fake player and scripted inputs: fast, no sound card.
 
 The real stack (PortAudio, PulseAudio) is covered by test_play_real.py; here
 the control logic: what is said and shown, replanning, progress.
@@ -11,6 +11,7 @@ import time
 
 from helpers.fakes import FakePlayer, FakeSpeaker
 
+from voicecoach.control.commands import Command, PlayerState
 from voicecoach.core.phrases import KEYS_HINT
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
@@ -29,24 +30,36 @@ exercises:
 """)
 
 
-class ScriptedKeys:
-    """Presses each key once the session clock (as the coach sees it) passes its time."""
+class ScriptedInputs:
+    """Sends each command once the session clock (as the coach sees it) passes its time,
+    and records what the coach shows (as a media player's widget would)."""
 
-    enabled = True
-
-    def __init__(self, coach_ref: list, script: list[tuple[float, str]]) -> None:
+    def __init__(self, coach_ref: list, script: list[tuple], sources: set[str] | None = None) -> None:
         self.coach_ref = coach_ref
-        self.script = list(script)
+        self.script = [s if len(s) == 3 else (*s, "keys") for s in script]
+        self.sources = {"keys"} if sources is None else sources
+        self.states: list[PlayerState] = []
+        self.seeks: list[int] = []
 
-    def poll(self, timeout_s: float) -> list[str]:
+    def names(self) -> set[str]:
+        return self.sources
+
+    def wait(self, timeout_s: float) -> list[Command]:
         time.sleep(timeout_s / 10)
         coach = self.coach_ref[0]
         if self.script and (coach.paused or coach.position() >= self.script[0][0]):
-            return [self.script.pop(0)[1]]
+            _, action, source = self.script.pop(0)
+            return [Command(action, source)]
         return []
 
+    def show(self, state: PlayerState) -> None:
+        self.states.append(state)
 
-def run(script=(), tmp_path=None):
+    def seeked(self, position_us: int) -> None:
+        self.seeks.append(position_us)
+
+
+def run(script=(), tmp_path=None, sources=None, inputs_out=None):
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
     prepared = Prepared(PLAN, Options(), tl, speaker)
@@ -54,8 +67,10 @@ def run(script=(), tmp_path=None):
     ref: list = []
     store = ProgressStore(tmp_path / "progress.json") if tmp_path else None
     player = FakePlayer()
-    coach = Coach(prepared, player, Output("plain", buf), keys=ScriptedKeys(ref, list(script)),
-                  store=store, plan_key="two")
+    inputs = ScriptedInputs(ref, list(script), sources)
+    if inputs_out is not None:
+        inputs_out.append(inputs)
+    coach = Coach(prepared, player, Output("plain", buf), inputs=inputs, store=store, plan_key="two")
     ref.append(coach)
     finished = coach.run()
     return finished, buf.getvalue().splitlines(), tl, store, player
@@ -104,7 +119,7 @@ def test_quit_saves_the_place(tmp_path):
 def test_pause_and_resume(tmp_path):
     tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
     hold = next(p for p in tl.phases if p.kind == "hold")
-    finished, lines, *_ = run([(hold.start_s + 1, "pause"), (0, "pause")], tmp_path)
+    finished, lines, *_ = run([(hold.start_s + 1, "toggle"), (0, "toggle")], tmp_path)
     assert finished
     i = lines.index("Paused. Press space to resume.")
     assert lines[i + 1] == "Resuming."
@@ -118,3 +133,63 @@ def test_back_restarts_the_exercise(tmp_path):
     finished, lines, *_ = run([(second.start_s + 1, "back")], tmp_path)
     i = lines.index("Back to the start of this exercise.")
     assert lines[i + 1].startswith("Exercise 1 of 2: Alpha.")
+
+
+def test_headset_pause_is_idempotent_and_says_how_to_resume(tmp_path):
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    script = [(hold.start_s + 1, "pause", "headset"), (0, "pause", "headset"), (0, "resume", "headset")]
+    finished, lines, *_ = run(script, tmp_path, sources={"headset"})
+    assert finished
+    assert lines.count("Paused (headset). Press play to resume.") == 1  # the second PAUSE changed nothing
+    assert lines[lines.index("Paused (headset). Press play to resume.") + 1] == "Resuming (headset)."
+    assert "Press ? for the keys, q to quit." not in lines  # no keys: no keys hint
+    assert [l for l in lines if l in {c.text for c in tl.cues}] == [c.text for c in tl.cues]
+
+
+def test_resume_while_playing_does_nothing(tmp_path):
+    finished, lines, *_ = run([(1.0, "resume", "headset")], tmp_path, sources={"headset"})
+    assert finished and not any("Resuming" in line for line in lines)
+
+
+def test_stop_from_the_headset_quits_and_saves_the_place(tmp_path):
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    beta = next(p for p in tl.phases if p.exercise == "Beta" and p.kind == "reps")
+    finished, lines, _, store, _ = run([(beta.start_s + 1, "quit", "headset")], tmp_path, sources={"headset"})
+    assert not finished
+    assert lines[-1] == "Stopped (headset). Your place is saved: continue with --resume."
+    assert store.load("two").exercise == "Beta"
+
+
+def test_shows_status_and_the_current_exercise_to_media_players(tmp_path):
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    box: list = []
+    run([(hold.start_s + 1, "toggle", "headset"), (0, "toggle", "headset"), (hold.start_s + 3, "next", "headset")],
+        tmp_path, sources={"headset"}, inputs_out=box)
+    states = box[0].states
+    titles = [s.title for s in states]
+    assert states[0].status == "Playing" and states[0].album == "Two"
+    assert "Exercise 1 of 2: Alpha, set 1 of 2" in titles
+    assert any(s.status == "Paused" and s.title == "Exercise 1 of 2: Alpha, set 1 of 2" for s in states)
+    assert "Exercise 2 of 2: Beta, set 1 of 1" in titles
+    assert states[-1].status == "Stopped"
+    assert {s.track_id for s in states} >= {"0", "1"}
+    assert box[0].seeks == [0]  # the jump to Beta
+
+
+def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
+    (tmp_path / "data").write_text("a file where the data directory should be")
+    store = ProgressStore(tmp_path / "data" / "progress.json")
+    speaker = FakeSpeaker()
+    tl = build_timeline(PLAN, Options(), speaker.length_s)
+    buf = io.StringIO()
+    ref: list = []
+    coach = Coach(Prepared(PLAN, Options(), tl, speaker), FakePlayer(), Output("plain", buf),
+                  inputs=ScriptedInputs(ref, []), store=store, plan_key="two")
+    ref.append(coach)
+    assert coach.run()
+    lines = buf.getvalue().splitlines()
+    notes = [line for line in lines if line.startswith("Your place cannot be saved")]
+    assert notes == [f"Your place cannot be saved this time; the session goes on. (File exists: {tmp_path / 'data'})"]
+    assert lines[-1] == "Session complete."

@@ -12,15 +12,23 @@ from voicecoach.core.schedule import build_timeline
 from voicecoach.live.status import Output, status_text
 
 
-@pytest.mark.parametrize(("key", "action"), [(" ", "pause"), ("n", "next"), ("N", "next"), ("\x1b[C", "next"),
+@pytest.mark.parametrize(("key", "action"), [(" ", "toggle"), ("n", "next"), ("N", "next"), ("\x1b[C", "next"),
                                               ("\x1b[D", "back"), ("p", "back"), ("r", "repeat"), ("+", "more"),
-                                              ("-", "less"), ("q", "quit"), ("?", "help"), ("x", None)], ids=repr)
+                                              ("-", "less"), ("q", "quit"), ("?", "help"), ("x", None),
+                                              ("\x1b[12;2~", None), ("\x1bOQ", None)], ids=repr)
 def test_keymap(key, action):
     assert action_for(key) == action
 
 
 def test_split_keeps_arrows_whole():
     assert _split("n\x1b[Cq ") == ["n", "\x1b[C", "q", " "]
+
+
+def test_unknown_escape_sequences_are_not_letters():
+    # Shift+F2 is ESC [ 1 ; 2 Q: read as keys it would have been "q" (quit) among others.
+    assert _split("\x1b[1;2Q") == ["\x1b[1;2Q"]
+    assert _split("\x1b[12;2~n") == ["\x1b[12;2~", "n"]
+    assert [action_for(k) for k in _split("\x1b[1;2Q\x1bOQ")] == [None, None]
 
 
 def test_keys_from_a_real_pty():
@@ -32,7 +40,9 @@ def test_keys_from_a_real_pty():
         keys = Keys(slave)
         assert keys.poll(0.01) == []
         os.write(master, b" \x1b[D+")
-        assert keys.poll(1.0) == ["pause", "back", "more"]
+        assert keys.poll(1.0) == ["toggle", "back", "more"]
+        os.write(master, b"q")
+        assert [(c.action, c.source) for c in keys.read()] == [("quit", "keys")]
     finally:
         os.close(master)
         os.close(slave)

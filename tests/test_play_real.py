@@ -74,9 +74,10 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
 class _Run:
     """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
 
-    def __init__(self, plan: Path, env: dict[str, str]) -> None:
+    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain"],
+        root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, "play", str(plan), "--plain"],
                                      stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         os.close(slave)
         self.lines: list[str] = []

@@ -93,14 +93,21 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
 @click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
 @click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
 @click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
-def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device, resume: bool,
-         plain: bool, quiet: bool, no_earcons: bool) -> None:
-    """Coach a session live on the speakers, controlled with single keys.
+@click.option("--no-mpris", is_flag=True,
+              help="Do not appear as a media player (headset buttons, media keys, playerctl) on Linux.")
+@click.pass_context
+def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device,
+         resume: bool, plain: bool, quiet: bool, no_earcons: bool, no_mpris: bool) -> None:
+    """Coach a session live on the speakers, controlled with single keys,
+    headset buttons and media keys.
 
     Keys: space pause/resume, n or right arrow next exercise, p or left arrow
     back to the start of this exercise, r repeat the instruction, + and - add
-    or take 15 s off the current hold or rest, q quit, ? the keys.
+    or take 15 s off the current hold or rest, q quit, ? the keys. On Linux
+    the session is also a media player: play/pause, next, previous and stop
+    from a headset, the media keys or playerctl.
     """
+    from voicecoach.control.inputs import Inputs
     from voicecoach.control.keys import keyboard
     from voicecoach.live.coach import CONTROL_PHRASES, Coach
     from voicecoach.live.devices import resolve_device
@@ -121,14 +128,44 @@ def play(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
         notes.append("No saved place for this plan: starting from the beginning.")
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
                         extra_texts=(*CONTROL_PHRASES, *notes))
+    debug = bool(ctx.find_root().params.get("debug"))
+    gain = session_gain(prepared, earcons=not no_earcons)
     with keyboard() as keys:
-        coach = Coach(prepared, Player(device_index), out, keys=keys, store=store, plan_key=key, notes=notes,
-                      earcons=not no_earcons, gain=session_gain(prepared, earcons=not no_earcons))
+        inputs = Inputs([keys] if keys is not None else [], note=out.message)
+        if not no_mpris:
+            _add_media_player(inputs, debug)
+        coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
+                      earcons=not no_earcons, gain=gain)
         try:
             coach.run()
         except DeviceError as exc:
             raise DeviceError(f"{exc.message} The session stopped.",
                               hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+        finally:
+            inputs.close()  # gives up the media player name: media keys go back to other players
     if coach.underruns:
         click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
                    err=True)
+
+
+def _add_media_player(inputs, debug: bool) -> None:
+    """Appear as an MPRIS2 media player while the session runs (Linux, with a session bus).
+
+    Without a bus (SSH, a server, CI) it is silently off; --debug says why.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        from voicecoach.control import mpris
+    except ImportError as exc:  # jeepney missing: a broken install, not the user's session
+        if debug:
+            click.echo(f"voicecoach: media buttons are off: {exc}", err=True)
+        return
+    source = mpris.MprisSource.connect(identity="voicecoach")
+    if source is None:
+        if debug:
+            click.echo(f"voicecoach: media buttons are off: {mpris.last_error}", err=True)
+        return
+    inputs.add(source)

@@ -99,7 +99,14 @@ NO_SAVED_PLACE = "No saved place for this plan: starting from the beginning."
 # -- live controls (used by the live controller) ---------------------------------
 STEP_S = 15  # what + and - add or take off
 KEYS_HINT = "Press question mark for the keys, or Q to quit."
+# How to resume depends on the input that paused: each says what works for it.
 PAUSED = "Paused. Press space to resume."
+PAUSED_BY = {
+    "keys": PAUSED,
+    "headset": "Paused. Press play to resume.",
+    "voice": "Paused. Say the wake word, then resume.",
+}
+PAUSED_ANY = "Paused."
 RESUMING = "Resuming."
 COUNT_IN = ("3", "2", "1")
 NEXT = "Next exercise."
@@ -114,6 +121,24 @@ LAST_EXERCISE = "That was the last exercise."
 KEYS_HELP = ("Keys: space, pause or resume. N or right arrow, next exercise. "
              "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
              "Plus or minus, 15 seconds more or less. Q, quit. Question mark, these keys.")
+
+HEADSET_HELP = ("Media buttons: play or pause, to pause and resume. Next, the next exercise. "
+                "Previous, back to the start of this exercise. Stop, to stop and keep your place.")
+VOICE_HELP = ("Say the wake word, then: pause, resume, next, back, repeat, more time, less time, "
+              "stop, or help.")
+HELP_BY = {"keys": KEYS_HELP, "headset": HEADSET_HELP, "voice": VOICE_HELP}
+CANNOT_SAVE_PLACE = "Your place cannot be saved this time; the session goes on."
+
+
+def paused(source: str) -> str:
+    """What pausing says: how to resume with the input that paused."""
+    return PAUSED_BY.get(source, PAUSED_ANY)
+
+
+def help_for(source: str) -> str:
+    """What help says: the controls of the input that asked."""
+    return HELP_BY.get(source, KEYS_HELP)
+
 
 # How a spoken phrase reads on screen, where that differs.
 PRINTED = {KEYS_HINT: "Press ? for the keys, q to quit."}
@@ -139,5 +164,5 @@ def adjusted(applied_s: float) -> str:
 
 def control_phrases() -> tuple[str, ...]:
     """Every phrase a live control can say outside the session's own cues."""
-    return (KEYS_HINT, PAUSED, RESUMING, *COUNT_IN, NEXT, BACK, MORE, LESS, LESS_PARTLY, NOTHING_TO_CHANGE,
-            NOTHING_TO_REPEAT, STOPPING, LAST_EXERCISE, KEYS_HELP)
+    return (KEYS_HINT, *PAUSED_BY.values(), PAUSED_ANY, RESUMING, *COUNT_IN, NEXT, BACK, MORE, LESS, LESS_PARTLY,
+            NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE)

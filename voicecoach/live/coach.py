@@ -1,10 +1,15 @@
-"""The live session controller: plays the block stream, follows keys, replans.
+"""The live session controller: plays the block stream, obeys commands from every input, replans.
 
-The audio itself is the :class:`voicecoach.live.Player`'s job; this loop runs
-on the main thread beside it, polling keys and the playback clock. Every
-control stops the current stream, edits or rebuilds the timeline with the
-pure functions of :mod:`voicecoach.replan` and the scheduler, and plays a new
+The audio itself is the :class:`voicecoach.live.player.Player`'s job; this loop
+runs on the main thread beside it, waiting on all control inputs at once
+(:class:`voicecoach.control.inputs.Inputs`: keys, media buttons, voice) and
+following the playback clock. It does not care where a command came from,
+except to say so in the printed line ("Paused (headset)."). Every control
+stops the current stream, edits or rebuilds the timeline with the pure
+functions of :mod:`voicecoach.core.replan` and the scheduler, and plays a new
 stream from that point: first a short spoken confirmation, then the session.
+Inputs that show state (the MPRIS player) are told the status and the current
+exercise whenever they change.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
-from voicecoach.control.keys import NoKeys
+from voicecoach.control.commands import Command, PlayerState
+from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
 from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
 from voicecoach.core.schedule import GAP_S
@@ -32,6 +38,15 @@ POLL_S = 0.05
 
 # Everything a control may say, synthesized with the session so controls answer at once.
 CONTROL_PHRASES = phrases.control_phrases()
+
+
+class InputsLike(Protocol):
+    """What the controller needs of its inputs (:class:`voicecoach.control.inputs.Inputs`)."""
+
+    def names(self) -> set[str]: ...
+    def wait(self, timeout_s: float) -> list[Command]: ...
+    def show(self, state: PlayerState) -> None: ...
+    def seeked(self, position_us: int) -> None: ...
 
 
 class PlayerLike(Protocol):
@@ -75,14 +90,14 @@ def spoken(prepared: Prepared, texts: list[str], count_in: int = 0) -> Timeline:
 class Coach:
     """Runs one live session to its end, a quit, or a device fault."""
 
-    def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, keys=None,
+    def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, inputs: InputsLike | None = None,
                  store: ProgressStore | None = None, plan_key: str = "", notes: Sequence[str] = (),
                  earcons: bool = True,
                  gain: float = 1.0) -> None:
         self.p = prepared
         self.player = player
         self.out = output
-        self.keys = keys or NoKeys()
+        self.inputs: InputsLike = inputs if inputs is not None else Inputs()
         self.store = store
         self.plan_key = plan_key
         self.notes = tuple(notes)  # said (and printed) before the session starts
@@ -99,6 +114,7 @@ class Coach:
         self.paused = False
         self._paused_at = 0.0
         self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
+        self._shown: tuple[str, str, str] | None = None  # the state last shown to the inputs
 
     # -- streams ------------------------------------------------------------
     def _blocks(self, prefix: Timeline | None, start_s: float) -> Iterator[np.ndarray]:
@@ -148,7 +164,7 @@ class Coach:
 
         It starts with the notes and, with keys on, how to hear them: said as printed.
         """
-        said = [*self.notes, *([phrases.KEYS_HINT] if self.keys.enabled else [])]
+        said = [*self.notes, *([phrases.KEYS_HINT] if "keys" in self.inputs.names() else [])]
         for text in said:
             self.out.message(phrases.PRINTED.get(text, text))
         self._play(spoken(self.p, said) if said else None, 0.0)
@@ -156,14 +172,14 @@ class Coach:
             while True:
                 if self._error is not None:
                     raise self._error
-                for action in self.keys.poll(POLL_S):
-                    if action == "quit":
-                        self._quit()
+                for command in self.inputs.wait(POLL_S):
+                    if command.action == "quit":
+                        self._quit(command.source)
                         return False
-                    self._control(action)
+                    self._control(command)
                 if self._thread is not None and not self._thread.is_alive() and self._error is None:
                     if self.paused:
-                        self._stop()  # the "paused" words are done; wait for keys
+                        self._stop()  # the "paused" words are done; wait for a command
                         continue
                     if self._segment.timeline is not None:
                         self._show(self.timeline.duration_s + 1)
@@ -172,11 +188,13 @@ class Coach:
                         return True
                 if not self.paused and self._thread is not None:
                     self._show(self.position())
+                self._publish()
         except KeyboardInterrupt:
-            self._quit()
+            self._quit("keys")
             return False
         finally:
             self._stop()
+            self._publish("Stopped")
             self.out.close()
 
     def _show(self, t: float) -> None:
@@ -194,58 +212,116 @@ class Coach:
         key = (ph.exercise_index, ph.set, ph.side)
         if key != self._saved:
             self._saved = key
-            self.store.save(self.plan_key, Saved(ph.exercise_index, ph.exercise or "", ph.set, ph.side))
+            try:
+                self.store.save(self.plan_key, Saved(ph.exercise_index, ph.exercise or "", ph.set, ph.side))
+            except OSError as exc:
+                # Saving the place must never end a session: say so once and go on without it.
+                self.store = None
+                where = f": {exc.filename}" if exc.filename else ""
+                self.out.message(f"{phrases.CANNOT_SAVE_PLACE} ({exc.strerror or exc}{where})")
+                if not self.paused and self._thread is not None and self._thread.is_alive():
+                    self._play(spoken(self.p, [phrases.CANNOT_SAVE_PLACE]), resume_point(self.timeline, t))
 
     def _finish(self) -> None:
         if self.store is not None:
-            self.store.clear(self.plan_key)
+            try:
+                self.store.clear(self.plan_key)
+            except OSError:
+                pass
         self.out.message(phrases.SESSION_COMPLETE_PRINTED)
 
-    def _quit(self) -> None:
+    def _quit(self, source: str) -> None:
+        """Every way out (q, Ctrl-C, SIGTERM, SIGHUP, stop from any input): the place is kept, said once."""
         self._stop()
-        self.out.message(phrases.STOPPED_PRINTED)
+        self.out.message(phrases.STOPPED_PRINTED, source=source)
         self.paused = True
-        self._play(spoken(self.p, [phrases.STOPPING]), 0.0)
-        assert self._thread is not None
-        self._thread.join()
+        try:
+            self._play(spoken(self.p, [phrases.STOPPING]), 0.0)
+            assert self._thread is not None
+            self._thread.join()
+        except KeyboardInterrupt:
+            pass  # a second Ctrl-C: stop talking, the place is saved already
         self._stop()
+
+    # -- what inputs that show state see ---------------------------------------
+    def track_position_us(self) -> int:
+        """Microseconds into the current exercise (the MPRIS "track")."""
+        t = self._paused_at if self.paused else self.position()
+        chapter = next((c for c in reversed(self.timeline.chapters) if c.start_s <= t + 1e-9), None)
+        return max(0, round((t - chapter.start_s) * 1e6)) if chapter else 0
+
+    def _publish(self, status: str | None = None) -> None:
+        t = self._paused_at if self.paused else self.position()
+        status = status or ("Paused" if self.paused else "Playing")
+        chapter = next((c for c in reversed(self.timeline.chapters) if c.start_s <= t + 1e-9), None)
+        ph = phase_at(self.timeline, t)
+        title = chapter.title if chapter else self.p.plan.title
+        if ph is not None and ph.exercise_index is not None:
+            title = track_title(ph.exercise_index, self.n, ph.exercise or "", ph.set, ph.sets, ph.side)
+        track = f"{ph.exercise_index}" if ph is not None and ph.exercise_index is not None \
+            else (chapter.title.lower() if chapter else "session")
+        key = (status, title, track)
+        if key == self._shown:
+            return
+        self._shown = key
+        length_s = (chapter.end_s - chapter.start_s) if chapter else self.timeline.duration_s
+        self.inputs.show(PlayerState(status=status, title=title, album=self.p.plan.title, track_id=track,
+                                     length_us=round(length_s * 1e6), position_us=self.track_position_us()))
 
     # -- controls -------------------------------------------------------------
-    def _say(self, text: str, *, printed: str | None = None) -> Timeline:
-        self.out.message(printed or text)
+    def _say(self, text: str, source: str, *, printed: str | None = None) -> Timeline:
+        self.out.message(printed or text, source=source)
         return spoken(self.p, [text])
 
-    def _control(self, action: str) -> None:
+    def _resume(self, source: str) -> None:
+        self.paused = False
+        self.out.message(phrases.RESUMING, source=source)
+        self._play(spoken(self.p, [phrases.RESUMING], count_in=len(phrases.COUNT_IN)),
+                   resume_point(self.timeline, self._paused_at))
+
+    def _control(self, command: Command) -> None:
+        action, source = command.action, command.source
         if self.paused:
-            if action == "pause":
-                self.paused = False
-                self.out.message(phrases.RESUMING)
-                self._play(spoken(self.p, [phrases.RESUMING], count_in=len(phrases.COUNT_IN)), resume_point(self.timeline, self._paused_at))
+            if action in ("toggle", "resume"):
+                self._resume(source)
             elif action == "help":
-                self._play(self._say(phrases.KEYS_HELP), 0.0)
-            return
+                self._play(self._say(phrases.help_for(source), source), 0.0)
+            elif action in ("next", "back", "repeat", "more", "less"):
+                # Obeyed from the paused place, and the session goes on: a headset's
+                # Next while paused means "on to the next one", not "stay paused".
+                self.paused = False
+                self._segment = _Segment(self.timeline, self._paused_at)
+                self._played_s = 0.0
+                self._control_playing(action, source, self._paused_at)
+            return  # "pause" while paused: already done (headsets repeat it)
         t = self.position()
-        if action == "pause":
+        if action in ("toggle", "pause"):
             self._stop()
             self._paused_at = t
             self.paused = True
-            self._play(self._say(phrases.PAUSED), 0.0)
-        elif action in ("next", "back"):
+            self._play(self._say(phrases.paused(source), source), 0.0)
+            return
+        if action == "resume":
+            return  # already playing
+        self._control_playing(action, source, t)
+
+    def _control_playing(self, action: str, source: str, t: float) -> None:
+        if action in ("next", "back"):
             current = exercise_at(self.timeline, t)
             target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
                 else (current if current is not None else self._first_after(t))
-            self._jump(target, phrases.NEXT if action == "next" else phrases.BACK)
+            self._jump(target, phrases.NEXT if action == "next" else phrases.BACK, source)
         elif action in ("more", "less"):
             step = phrases.STEP_S if action == "more" else -phrases.STEP_S
             self.timeline, applied = adjust_phase(self.timeline, t, step)
-            words = phrases.adjusted(applied)
-            self._play(self._say(words), resume_point(self.timeline, t))
+            self._play(self._say(phrases.adjusted(applied), source), resume_point(self.timeline, t))
+            self.inputs.seeked(self.track_position_us())
         elif action == "repeat":
             cue = last_instruction(self.timeline, t)
             text = cue.text if cue else phrases.NOTHING_TO_REPEAT
-            self._play(self._say(text), resume_point(self.timeline, t))
+            self._play(self._say(text, source), resume_point(self.timeline, t))
         elif action == "help":
-            self._play(self._say(phrases.KEYS_HELP), resume_point(self.timeline, t))
+            self._play(self._say(phrases.help_for(source), source), resume_point(self.timeline, t))
 
     def _first_after(self, t: float) -> int:
         """The first exercise starting after ``t`` (from the intro), or the end."""
@@ -254,13 +330,24 @@ class Coach:
                 return ph.exercise_index
         return self.n
 
-    def _jump(self, target: int, words: str) -> None:
+    def _jump(self, target: int, words: str, source: str) -> None:
         if target >= self.n:
             words = phrases.LAST_EXERCISE
             end = next(ph for ph in self.timeline.phases if ph.kind == "end")
-            self._play(self._say(words), end.start_s)
+            self._play(self._say(words, source), end.start_s)
             return
         self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
         self.timeline = self.p.timeline
         self._saved = None
-        self._play(self._say(words), 0.0)
+        self._play(self._say(words, source), 0.0)
+        self.inputs.seeked(0)
+
+
+def track_title(index: int, total: int, name: str, set_: int | None, sets: int | None, side: str | None) -> str:
+    """An exercise as a media player's "track": ``Exercise 3 of 9: Bridge, set 1 of 2, right side``."""
+    parts = [f"Exercise {index + 1} of {total}: {name}"]
+    if set_ is not None and sets:
+        parts.append(f"set {set_} of {sets}")
+    if side:
+        parts.append(f"{side} side")
+    return ", ".join(parts)

@@ -67,10 +67,16 @@ class Output:
             self._write("\r\x1b[2K" + text)
             self._line = text
 
-    def message(self, text: str) -> None:
-        """A message that is also spoken (paused, keys, resumed...)."""
+    def message(self, text: str, source: str = "keys") -> None:
+        """A message that is also spoken (paused, keys, resumed...).
+
+        A control from another input than the keyboard says where it came
+        from: "Paused (headset). Press play to resume."
+        """
         if self.mode == "quiet":
             return
+        if source != "keys":
+            text = with_source(text, source)
         if self.mode == "status" and self._line:
             self._write("\r\x1b[2K")
             self._line = ""
@@ -80,3 +86,9 @@ class Output:
         if self.mode == "status" and self._line:
             self._write("\n")
             self._line = ""
+
+
+def with_source(text: str, source: str) -> str:
+    """``Paused. Press play...`` -> ``Paused (headset). Press play...``: the source after the first words."""
+    head, dot, rest = text.partition(".")
+    return f"{head} ({source}){dot}{rest}" if dot else f"{text} ({source})"

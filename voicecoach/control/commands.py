@@ -1,0 +1,61 @@
+"""Commands: what every control input (keys, media buttons, voice) turns into, and the sources' interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+# The actions the live controller understands. "toggle" pauses or resumes;
+# "pause" and "resume" are idempotent (headsets send separate PLAY and PAUSE,
+# and may have drifted from our state).
+ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One thing the user asked for, and which input it came from."""
+
+    action: str  # one of ACTIONS
+    source: str = "keys"  # who sent it: "keys", "headset", "voice", ...
+
+
+@dataclass(frozen=True)
+class PlayerState:
+    """What the session is doing, for inputs that show it (a media player's widget).
+
+    Each exercise is a "track"; ``title`` names it with its set and side.
+    """
+
+    status: str  # "Playing", "Paused" or "Stopped"
+    title: str
+    album: str
+    track_id: str
+    length_us: int
+    position_us: int  # within the track, when the state was made
+
+
+class SourceError(Exception):
+    """A control source stopped working (bus gone, device unplugged); the session goes on without it."""
+
+
+class Source(Protocol):
+    """An input: a file descriptor to wait on and the commands read from it."""
+
+    name: str
+
+    def fileno(self) -> int: ...
+
+    def read(self) -> list[Command]:
+        """Called when :meth:`fileno` is readable; must never block. Raises SourceError."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Display(Protocol):
+    """A source that also shows the session's state (MPRIS: status, metadata, position)."""
+
+    def show(self, state: PlayerState) -> None: ...
+
+    def seeked(self, position_us: int) -> None: ...
