@@ -38,8 +38,9 @@ def test_programs_lists_builtins_with_length(run):
     assert "medial-knee: Medial knee pain, 6 exercises, about" in result.output
 
 
-# The real voice's lengths (audio) or the estimate: the same shapes either way.
-VOICES = [pytest.param((), id="voice", marks=pytest.mark.audio), pytest.param(("--estimate",), id="estimate")]
+# The real voice's lengths (audio; slow while the clip cache is cold) or the estimate: the same shapes either way.
+VOICES = [pytest.param((), id="voice", marks=[pytest.mark.audio, pytest.mark.slow]),
+          pytest.param(("--estimate",), id="estimate")]
 
 
 @pytest.mark.parametrize("voice", VOICES)

@@ -56,6 +56,7 @@ def exported(tmp_path_factory, env):
     return timeline, out, result
 
 
+@pytest.mark.slow  # the first to use `exported`: a whole session exported
 def test_mp3_matches_the_timeline(exported):
     timeline, out, result = exported
     assert result.stdout.startswith(f"Wrote {out} (")
@@ -74,6 +75,7 @@ def test_mp3_matches_the_timeline(exported):
     assert "level low" in tags["comment"]
 
 
+@pytest.mark.slow  # uses `exported`
 def test_vtt_captions_match_the_spoken_cues(exported):
     timeline, out, _ = exported
     cues = _vtt_cues(out.with_suffix(".vtt").read_text(encoding="utf-8"))
@@ -83,6 +85,7 @@ def test_vtt_captions_match_the_spoken_cues(exported):
         assert a == pytest.approx(wa, abs=0.0015) and z == pytest.approx(wz, abs=0.0015)
 
 
+@pytest.mark.slow
 def test_second_export_synthesizes_nothing(exported, env, tmp_path):
     cache = Path(env["VOICECOACH_CACHE_DIR"])
     before = sorted(p.name for p in cache.iterdir())
@@ -103,6 +106,7 @@ def test_missing_directory_is_a_clear_error(env, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # uses `exported`
 def test_killed_export_leaves_no_file_and_keeps_the_old_one(exported, env, tmp_path):
     target = tmp_path / "session.flac"
     target.write_bytes(b"an earlier export")

@@ -231,6 +231,7 @@ def test_lists_and_resolves_pulse_devices(pulse: PulseServer) -> None:
 
 
 @pytest.mark.audio
+@pytest.mark.slow
 def test_onsets_land_on_time(pulse: PulseServer, record_property) -> None:
     rec = pulse.start_recording()
     time.sleep(0.2)  # silence before the first onset
@@ -256,6 +257,7 @@ def test_onsets_land_on_time(pulse: PulseServer, record_property) -> None:
 
 
 @pytest.mark.audio
+@pytest.mark.slow
 def test_pause_shifts_later_onsets_by_the_pause(pulse: PulseServer) -> None:
     player = Player()
     pause_at_s, pause_for_s = 1.5, 2.0

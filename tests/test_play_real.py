@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from helpers.pulse import RATE, PulseServer, find_onsets
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.slow]  # each test plays a session in real time
 
 TOLERANCE_S = 0.020
 
