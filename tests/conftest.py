@@ -1,6 +1,7 @@
 """Shared pytest fixtures.
 
-No test writes into the user's real cache, data or config: every test runs
+No test writes into the user's real cache, data or config, or appears on the
+user's session bus (``DBUS_SESSION_BUS_ADDRESS`` is removed): every test runs
 with ``VOICECOACH_CACHE_DIR``, ``VOICECOACH_DATA_DIR`` and
 ``VOICECOACH_CONFIG`` pointing into a temporary folder (and subprocesses
 inherit them). Tests marked ``audio`` share one clip cache for the whole run
@@ -42,6 +43,9 @@ def _private_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory, _sha
     mp.setenv(CACHE, str(_shared_clip_cache))
     mp.setenv(DATA, str(d / "data"))
     mp.setenv(CONFIG, str(d / "absent-config"))  # never created: no config file
+    # A developer's own session bus is never touched: tests that need one start their own
+    # (tests/helpers/dbus.py); without this, a test session would take the desktop's media keys.
+    mp.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     try:
         yield
     finally:

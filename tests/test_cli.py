@@ -83,7 +83,7 @@ def test_check_ok(run, tmp_path):
     plan.write_text("title: Mine\nexercises:\n  - name: Bridge\n    setup: Lie down.\n    reps: 10\n")
     result = run("check", str(plan))
     assert result.exit_code == 0
-    assert result.output == f"{plan}: OK, Mine, 1 exercises\n"
+    assert result.output == f"{plan}: OK, Mine, 1 exercise\n"
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in BAD.glob("*.yaml")), ids=lambda n: n[:-5])

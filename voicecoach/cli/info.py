@@ -6,6 +6,7 @@ import click
 
 from voicecoach import programs
 from voicecoach.cli.app import cli
+from voicecoach.core.phrases import plural
 from voicecoach.core.schedule import build_timeline
 from voicecoach.errors import DeviceError
 
@@ -26,7 +27,7 @@ def programs_cmd() -> None:
 def check(plan: str) -> None:
     """Check a plan file and report every problem in it."""
     p = programs.load(plan)
-    click.echo(f"{plan}: OK, {p.title}, {len(p.exercises)} exercises")
+    click.echo(f"{plan}: OK, {p.title}, {plural(len(p.exercises), 'exercise')}")
 
 
 @cli.command()
