@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from voicecoach.cli import cli
+from voicecoach.core.timeline import CUE_KINDS
 from voicecoach.errors import ExitStatus
 
 BAD = Path(__file__).parent / "bad_plans"
@@ -23,6 +24,13 @@ def run():
 
     return invoke
 
+
+# The kinds `show --json` may print: a public contract, and what timeline.CUE_KINDS documents.
+JSON_KINDS = {"intro", "setup", "start", "stop", "countdown", "rep", "tempo", "switch", "rest", "callout", "end"}
+
+
+def test_documented_cue_kinds_are_the_json_kinds():
+    assert set(CUE_KINDS) == JSON_KINDS
 
 def test_help_lists_commands(run):
     result = run("--help")
@@ -52,7 +60,7 @@ def test_show_json_shape(run, voice):
     assert doc["title"] == "Inner knee pain" and isinstance(doc["duration_s"], float)
     for cue in doc["cues"]:
         assert set(cue) == {"start_s", "end_s", "kind", "text", "exercise", "set", "side"}
-        assert cue["kind"] in {"intro", "setup", "start", "stop", "countdown", "rep", "tempo", "switch", "rest", "callout", "end"}
+        assert cue["kind"] in JSON_KINDS
     for ch in doc["chapters"]:
         assert set(ch) == {"start_s", "end_s", "title"}
     titles = [c["title"] for c in doc["chapters"]]

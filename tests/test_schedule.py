@@ -235,3 +235,13 @@ def test_rule_checks_catch_broken_timelines(tamper):
         cues[i] = replace(cues[i], start_s=cues[i].start_s - 0.05)
     with pytest.raises(AssertionError):
         assert_rules(plan, Options(), replace(tl, cues=tuple(cues)))
+
+
+@pytest.mark.parametrize("name", programs.builtin_names(), ids=str)
+def test_phase_and_cue_kinds_are_the_documented_ones(name):
+    from voicecoach.core.timeline import CUE_KINDS, PHASE_KINDS
+
+    tl = build_timeline(programs.load_builtin(name), Options(level="high"))
+    assert {p.kind for p in tl.phases} <= set(PHASE_KINDS)
+    assert "switch" in {p.kind for p in tl.phases}  # both programs have exercises on each side
+    assert {c.kind for c in tl.cues} <= set(CUE_KINDS)

@@ -18,6 +18,7 @@ from voicecoach.cli.common import (
     plan_argument,
     voice_options,
 )
+from voicecoach.core import phrases
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
 from voicecoach.errors import DeviceError
@@ -125,7 +126,7 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     if found:
         options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
     elif resume:
-        notes.append("No saved place for this plan: starting from the beginning.")
+        notes.append(phrases.NO_SAVED_PLACE)
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
                         extra_texts=(*CONTROL_PHRASES, *notes))
     debug = bool(ctx.find_root().params.get("debug"))

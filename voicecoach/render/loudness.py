@@ -64,10 +64,6 @@ class Measurement:
     sample_peak: float      # largest |sample|, linear
     frames: int
 
-    @property
-    def peak_dbfs(self) -> float:
-        return 20.0 * math.log10(self.sample_peak) if self.sample_peak > 0 else -math.inf
-
 
 class LoudnessMeter:
     """Feed mono float blocks of any size; read the integrated loudness.
