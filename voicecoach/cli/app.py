@@ -55,11 +55,6 @@ def cli(debug: bool) -> None:
 
 
 
-def _register() -> None:
-    # The commands live in modules by topic; importing them adds them to ``cli``.
-    from voicecoach.cli import info, session  # noqa: F401
-
-
 def _terminate(signum: int, frame: object) -> None:
     # A polite kill (SIGTERM, a closed terminal's SIGHUP) unwinds like Ctrl-C, so an
     # export removes its temporary file and a live session saves its place.
@@ -73,7 +68,6 @@ def main() -> None:
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             signal.signal(sig, _terminate)
-    _register()
     cli(prog_name="voicecoach")
 
 

@@ -1,9 +1,9 @@
 """The speech engine interface: what the Speaker needs from an engine, and the helpers engines share.
 
 An engine (``system``: pyttsx3/espeak-ng, SAPI5, macOS; ``piper``: the neural
-voice) is a small object registered in :data:`ENGINES`. The Speaker never
-compares engine names: it asks the registry. A new engine goes in its own
-module with an object satisfying :class:`Engine`, added to :func:`engines`.
+voice) is a small object satisfying :class:`Engine`, listed by
+:func:`voicecoach.speech.engines.engines`. The Speaker never compares engine
+names: it asks that registry. A new engine goes in its own module, added there.
 """
 
 from __future__ import annotations
@@ -76,14 +76,6 @@ def speaks(languages: tuple[str, ...], language: str) -> bool:
 def clean_text(text: str) -> str:
     """Control characters become spaces: no engine should ever see them."""
     return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
-
-
-def engines() -> dict[str, Engine]:
-    """The engines by name, in the order the automatic choice prefers them."""
-    from voicecoach.speech.piper import PIPER
-    from voicecoach.speech.system import SYSTEM
-
-    return {PIPER.name: PIPER, SYSTEM.name: SYSTEM}
 
 
 ENGINE_NAMES = ("system", "piper")  # what --engine takes
