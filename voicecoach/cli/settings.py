@@ -73,8 +73,10 @@ def config_set(key: str, value: str) -> None:
         checked = config.from_command_line(key, value)
     except ValueError as exc:
         raise SettingError(str(exc)) from None
-    path = set_value(key, checked)
+    path, left = set_value(key, checked)
     click.echo(f"{key}: {config.format_value(checked)} (written to {path})")
+    if left is not None:
+        raise left  # the file's other problems, which still stop show, export and play
 
 
 @config_cmd.command("unset")
@@ -84,15 +86,17 @@ def config_unset(key: str) -> None:
     from voicecoach.store.config import config_path, unset_value
 
     path = config_path()[0]
-    if not unset_value(key, path):
-        click.echo(f"{key} is not set in {path}")
-        return
+    found, left = unset_value(key, path)
     setting = config.SETTINGS.get(key)
-    if setting is None:  # an unknown key, removed to mend the file
+    if not found:
+        click.echo(f"{key} is not set in {path}")
+    elif setting is None:  # an unknown key, removed to mend the file
         click.echo(f"{key}: removed from {path}")
-        return
-    shown = setting.unset if setting.default is None else config.format_value(setting.default)
-    click.echo(f"{key}: {shown} (default; removed from {path})")
+    else:
+        shown = setting.unset if setting.default is None else config.format_value(setting.default)
+        click.echo(f"{key}: {shown} (default; removed from {path})")
+    if left is not None:
+        raise left  # the file's other problems, which still stop show, export and play
 
 
 @cli.group("cache", invoke_without_command=True)

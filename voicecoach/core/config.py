@@ -92,7 +92,8 @@ def toml_literal(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return json.dumps(value, ensure_ascii=False)  # JSON's escapes are all valid in a TOML basic string
+    # JSON's escapes are all valid in a TOML basic string; DEL is the one control character JSON leaves as is.
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _shown(value: object) -> str:
@@ -127,7 +128,8 @@ def check(key: str, value: object) -> tuple[Value | None, str | None, str | None
     if s.kind == "device" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value), None, None
     if not isinstance(value, str):
-        return None, f"{key} must be text, not {_shown(value)}", f"{key}: {s.valid}"
+        shape = "a number or a name" if s.kind == "device" else "text"
+        return None, f"{key} must be {shape}, not {_shown(value)}", f"{key}: {s.valid}"
     if s.kind == "choice":
         if value in s.choices:
             return value, None, None
@@ -179,7 +181,7 @@ def locate(text: str, key: str) -> tuple[int, int, int]:
     Not found: (1, 1, 1).
     """
     in_table = False
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # TOML's lines: str.splitlines() also splits at U+2028
         m = _TABLE_LINE.match(line)
         if m:
             in_table = True
@@ -202,10 +204,16 @@ def _syntax_problem(text: str, message: str) -> Problem:
     if m:
         line, column, what = int(m.group(2)), int(m.group(3)), m.group(1)
     elif (m := _AT_END.match(message)) is not None:
-        lines = text.splitlines() or [""]
+        lines = text.rstrip("\n").split("\n")
         line, column, what = len(lines), len(lines[-1]) + 1, m.group(1)
     else:
         line, column, what = 1, 1, message
+    lines = text.split("\n")
+    if what.startswith("Cannot overwrite a value") and 0 < line <= len(lines):
+        m = _KEY_LINE.match(lines[line - 1])  # tomllib points past the value; the key is what matters
+        if m:
+            key = next(g for g in m.groups()[1:4] if g is not None)
+            return Problem(line, len(m.group(1)) + 1, f"duplicate key '{key}'", "each key may appear once")
     what = what[:1].lower() + what[1:]
     return Problem(line, column, f"not valid TOML: {what}", SYNTAX_HINT)
 
@@ -256,7 +264,7 @@ def parse_config_bytes(data: bytes, source: str) -> dict[str, Value]:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ConfigError(source, "", [Problem(line, col, "the file is not UTF-8 text",
-                                               "save the settings file as UTF-8")]) from None
+                                               "save the config file as UTF-8")]) from None
     return parse_config(text, source)
 
 
@@ -265,10 +273,39 @@ def parse_config_bytes(data: bytes, source: str) -> dict[str, Value]:
 _VALUE_AND_COMMENT = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s#]+)([ \t]*#.*)?$")
 
 
+class EditError(ValueError):
+    """The line-based edit would not have the intended effect (an unusual layout, e.g. a multi-line string)."""
+
+
+def _verify(old: str, new: str, key: str, value: Value | None) -> str:
+    """``new``, once sure that it differs from ``old`` exactly by ``key`` (set to ``value``, or removed)."""
+    try:
+        before = _toml_loads(old)
+    except ValueError:
+        return new  # a file TOML cannot read: nothing to compare with (it is checked again when written)
+    wanted = {k: v for k, v in before.items() if k != key}
+    if value is not None:
+        wanted[key] = value
+    try:
+        ok = _toml_loads(new) == wanted
+    except ValueError:
+        ok = False
+    if not ok:
+        raise EditError(f"cannot change {key} with a simple edit of this file's layout")
+    return new
+
+
 def set_in_text(text: str, key: str, value: Value) -> str:
     """``text`` with ``key = value``: the key's line rewritten (keeping a comment after the value),
-    or a new line added before any table, else at the end. Comments and other keys stay as they are."""
-    lines = text.splitlines(keepends=True)
+    or a new line added before any table, else at the end. Comments and other keys stay as they are.
+
+    Raises :class:`EditError` when the result would change anything else (checked by parsing both).
+    """
+    return _verify(text, _set(text, key, value), key, value)
+
+
+def _set(text: str, key: str, value: Value) -> str:
+    lines = _split(text)
     assignment = f"{key} = {toml_literal(value)}"
     found = _find_line(lines, key)
     if found is not None:
@@ -288,13 +325,22 @@ def set_in_text(text: str, key: str, value: Value) -> str:
 
 
 def unset_in_text(text: str, key: str) -> tuple[str, bool]:
-    """``text`` without the top-level line that sets ``key``, and whether there was one."""
-    lines = text.splitlines(keepends=True)
+    """``text`` without the top-level line that sets ``key``, and whether there was one.
+
+    Raises :class:`EditError` when that would change anything else.
+    """
+    lines = _split(text)
     found = _find_line(lines, key)
     if found is None:
         return text, False
     del lines[found]
-    return "".join(lines), True
+    return _verify(text, "".join(lines), key, None), True
+
+
+def _split(text: str) -> list[str]:
+    """TOML's lines, each with its line ending (str.splitlines() would also split at U+2028)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def _find_line(lines: list[str], key: str) -> int | None:

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.atomic import write_atomic
-from voicecoach.core.config import SETTINGS, Value, parse_config, parse_config_bytes, set_in_text, unset_in_text
+from voicecoach.core.config import (
+    SETTINGS,
+    ConfigError,
+    EditError,
+    Value,
+    parse_config,
+    parse_config_bytes,
+    set_in_text,
+    unset_in_text,
+)
 from voicecoach.errors import VoicecoachError
 
 ENV_VAR = "VOICECOACH_CONFIG"
@@ -101,32 +110,67 @@ def _text(path: Path) -> str:
         raise
 
 
-def _write(path: Path, text: str) -> None:
+def _problems(text: str, source: str) -> ConfigError | None:
+    try:
+        parse_config(text, source)
+    except ConfigError as exc:
+        return exc
+    return None
+
+
+def _write(path: Path, old: str, new: str) -> ConfigError | None:
+    """Write ``new`` over the file, unless the edit itself broke something; returns the problems left.
+
+    A file with several problems can be mended one key at a time, so problems
+    it had before may remain; a problem the edit would add (it never should)
+    means nothing is written.
+    """
+    after = _problems(new, str(path))
+    if after is not None:
+        before = _problems(old, str(path))
+        known = {p.message for p in before.problems} if before is not None else set()
+        if any(p.message not in known for p in after.problems):
+            raise after
     # Through a symbolic link (a dotfiles folder) the file it points to is replaced, not the link.
     target = path.resolve() if path.is_symlink() else path
-    parse_config(text, str(path))  # never write a file that would not load
     try:
-        write_atomic(target, text, durable=True)
+        write_atomic(target, new, durable=True)
     except OSError as exc:
         raise VoicecoachError(f"cannot write the config file {path}: {exc.strerror or exc}") from None
+    return after
 
 
-def set_value(key: str, value: Value, path: Path | None = None) -> Path:
+def _cannot_edit(path: Path, key: str) -> VoicecoachError:
+    return VoicecoachError(f"cannot change {key} in {path} safely: the file is laid out in a way "
+                           "a one-line edit does not handle", hint="change it in a text editor")
+
+
+def set_value(key: str, value: Value, path: Path | None = None) -> tuple[Path, ConfigError | None]:
     """Set ``key`` (an already checked value) in the config file, keeping its comments and other keys.
 
-    The file is created if needed. When the file would still have problems
-    (another key is wrong), nothing is written and the problems are raised.
+    The file is created if needed. Returns its path and the problems the file
+    still has elsewhere (None: it loads cleanly).
     """
     path = path or config_path()[0]
-    _write(path, set_in_text(_text(path), key, value))
-    return path
+    old = _text(path)
+    try:
+        new = set_in_text(old, key, value)
+    except EditError:
+        raise _cannot_edit(path, key) from None
+    return path, _write(path, old, new)
 
 
-def unset_value(key: str, path: Path | None = None) -> bool:
-    """Remove ``key`` from the config file (any key, so an unknown one can be removed); False if absent."""
+def unset_value(key: str, path: Path | None = None) -> tuple[bool, ConfigError | None]:
+    """Remove ``key`` from the config file (any key, so an unknown one can be removed).
+
+    Returns whether it was there, and the problems the file still has.
+    """
     path = path or config_path()[0]
-    text = _text(path)
-    new, found = unset_in_text(text, key)
-    if found:
-        _write(path, new)
-    return found
+    old = _text(path)
+    try:
+        new, found = unset_in_text(old, key)
+    except EditError:
+        raise _cannot_edit(path, key) from None
+    if not found:
+        return False, _problems(old, str(path))
+    return True, _write(path, old, new)
