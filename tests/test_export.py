@@ -296,3 +296,22 @@ def test_replaced_file_keeps_its_permissions(tmp_path):
     export.export(tl, clips, target)
     assert (target.stat().st_mode & 0o777) == 0o640
     assert target.read_bytes()[:4] == b"RIFF"
+
+
+def test_export_removes_stale_part_files_of_killed_exports_only(tmp_path):
+    """A SIGKILLed export leaves its part file; the next export of that target removes it, if its process is gone."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        stale = tmp_path / f".s.mp3.{dead.pid}.abcdef12.part"
+        running = tmp_path / f".s.mp3.{alive.pid}.abcdef12.part"  # another export of s.mp3, still at work
+        other = tmp_path / f".other.mp3.{dead.pid}.abcdef12.part"  # another target's: not this export's business
+        for part in (stale, running, other):
+            part.write_bytes(b"half an export")
+        tl, clips = session(5.0)
+        export.export(tl, clips, tmp_path / "s.mp3")
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, other.name, "s.mp3"])
+    finally:
+        alive.kill()
+        alive.wait()

@@ -17,7 +17,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Room for ".", ".<pid>.<8 hex>.part" within a 255-byte file name.
@@ -137,6 +137,33 @@ def remove_stale_parts(target: Path) -> list[Path]:
     for entry in entries:
         m = pattern.match(entry.name)
         if m is None or _alive(int(m.group(1))):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
+
+
+_ANY_PART = re.compile(r"\.(.+)\.(\d+)\.[0-9a-f]{8}\.part\Z")
+
+
+def remove_stale_parts_in(directory: Path, owns: Callable[[str], bool]) -> list[Path]:
+    """Remove the part files in ``directory`` of targets ``owns(target name)`` accepts, left by dead processes.
+
+    For a folder of many targets (the clip cache); errors are ignored, as in
+    :func:`remove_stale_parts`.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = _ANY_PART.match(entry.name)
+        if m is None or not owns(m.group(1)) or _alive(int(m.group(2))):
             continue
         try:
             if entry.is_file(follow_symlinks=False):

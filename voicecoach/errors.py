@@ -8,6 +8,7 @@ code in one place; anything else is a bug and gets a traceback only with
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 
 class ExitStatus(enum.IntEnum):
@@ -15,6 +16,7 @@ class ExitStatus(enum.IntEnum):
     ERROR = 1
     USAGE = 2  # click's own code for bad command-line usage
     INVALID_PLAN = 3
+    INVALID_CONFIG = 3  # the same code: a file the user wrote has problems
     MISSING_DEPENDENCY = 4
     NO_DEVICE = 5
     OUTPUT = 6
@@ -58,3 +60,44 @@ class DeviceError(VoicecoachError):
 
 class ScheduleError(VoicecoachError):
     """Cues that must never move or drop cannot fit (e.g. a very slow voice)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a file the user wrote, at a 1-based line and column."""
+
+    line: int
+    column: int
+    message: str
+    hint: str | None = None
+
+
+class FileProblems(VoicecoachError):
+    """One or more problems in a file the user wrote (a plan, the config), each with its location.
+
+    Rendered as ``file:line:column: message``, the line itself with a caret
+    under the column, then the hint (what is valid), for every problem.
+    """
+
+    exit_status = ExitStatus.INVALID_PLAN
+
+    def __init__(self, source: str, text: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.text = text
+        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = self.text.splitlines()
+        out: list[str] = []
+        for p in self.problems:
+            out.append(f"{self.source}:{p.line}:{p.column}: {p.message}")
+            if 0 < p.line <= len(lines):
+                src = lines[p.line - 1].expandtabs(1)
+                out.append(f"    {src}")
+                out.append("    " + " " * (p.column - 1) + "^")
+            if p.hint:
+                out.append(f"    {p.hint}")
+        n = len(self.problems)
+        out.append(f"{n} problem{'s' if n != 1 else ''} in {self.source}")
+        return "\n".join(out)

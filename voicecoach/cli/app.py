@@ -46,11 +46,16 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="voicecoach")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
-def cli(debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Hands-free voice coaching for home exercise sessions.
 
     PLAN is a built-in program (see `voicecoach programs`) or a YAML plan file.
+    Defaults for the long options come from the config file (`voicecoach config`).
     """
+    from voicecoach.cli.common import apply_config
+
+    apply_config(ctx)  # before the command's options are parsed: they take their defaults from it
 
 
 

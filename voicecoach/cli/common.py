@@ -1,4 +1,5 @@
-"""What several commands share: the PLAN argument, level and voice options, progress, preparing a session."""
+"""What several commands share: the PLAN argument, level and voice options, the config file's defaults,
+progress, preparing a session (and trimming the clip cache after it)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,71 @@ from typing import Any
 import click
 
 from voicecoach import programs
+from voicecoach.core import config
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.schedule import Options
 
+# The options each command takes from the config file, by parameter name. Click ignores a
+# default for an option a command lacks, so play's coming voice control (listen, mic,
+# wake_word) takes its settings from the file as soon as those options exist.
+VOICE_KEYS = ("engine", "voice", "rate", "volume", "language")
+CONFIGURED = {
+    "show": ("level", *VOICE_KEYS),
+    "export": ("level", *VOICE_KEYS, "loudness", "earcons"),
+    "play": ("level", *VOICE_KEYS, "device", "earcons", "mpris", "listen", "mic", "wake_word"),
+}
+_CONFIG_META = "voicecoach.config"
+MB = 1_000_000  # cache_limit_mb counts decimal megabytes, as `voicecoach cache` shows them
+
+
+def apply_config(ctx: click.Context) -> None:
+    """Make the config file's values the defaults of show's, export's and play's options.
+
+    Called by the root command before the command's own options are parsed:
+    it fills click's ``default_map``, so a value given on the command line
+    always wins, the file's values are converted and checked like typed ones,
+    and ``--help`` shows the defaults in effect. Other commands do not read
+    the file, so they work whatever it holds (``config`` reports its problems).
+    """
+    if ctx.invoked_subcommand not in CONFIGURED:
+        return
+    from voicecoach.store.config import load
+
+    found = load()
+    ctx.meta[_CONFIG_META] = found
+    ctx.default_map = {command: {key: found.values[key] for key in keys if key in found.values}
+                       for command, keys in CONFIGURED.items()}
+
+
+def current_config():
+    """The config in effect for this command (read once per run)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and _CONFIG_META in ctx.meta:
+        return ctx.meta[_CONFIG_META]
+    from voicecoach.store.config import load
+
+    found = load()
+    if ctx is not None:
+        ctx.meta[_CONFIG_META] = found
+    return found
+
+
 plan_argument = click.argument("plan", metavar="PLAN", default=programs.DEFAULT_PROGRAM)
 level_option = click.option(
-    "--level", type=click.Choice(LEVELS), default="low", show_default=True,
+    "--level", type=click.Choice(LEVELS), default=config.default("level"), show_default=True,
     help="Where to sit in each range (2-3 sets, 10-15 reps): start low and build up.")
+earcons_option = click.option(
+    "--earcons/--no-earcons", default=config.default("earcons"), show_default=True,
+    help="The short sounds for start, stop, countdown ticks, switching sides and the end; "
+         "--no-earcons: speech only.")
 detailed_option = click.option("--detailed", is_flag=True, help="Also speak the longer first-time instructions.")
 
 
 def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--engine, --voice, --rate, --volume, --language: shared by every command that speaks."""
     f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
-    f = click.option("--volume", type=click.FloatRange(0, 1), default=1.0, show_default=True,
-                     help="Speech volume, 0 to 1.")(f)
+    f = click.option("--volume", type=click.FloatRange(0, 1), default=config.default("volume"),
+                     show_default=True, help="Speech volume, 0 to 1.")(f)
     f = click.option("--rate", type=click.IntRange(80, 400), metavar="WPM",
                      help="Speaking rate in words per minute (80-400).")(f)
     f = click.option("--voice", metavar="VOICE",
@@ -56,7 +107,16 @@ def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra
     from voicecoach.render.session import prepare
 
     with _progress_bar("Preparing voice", enabled=not quiet) as update:
-        return prepare(plan_obj, options, settings, extra_texts=extra_texts,
-                       progress=lambda done, total: update(done / total if total else 1.0))
+        prepared = prepare(plan_obj, options, settings, extra_texts=extra_texts,
+                           progress=lambda done, total: update(done / total if total else 1.0))
+    _trim_cache(prepared, extra_texts)
+    return prepared
+
+
+def _trim_cache(prepared, extra_texts=()) -> None:
+    """Keep the clip cache within its limit, now that this session's clips are in it (and protected)."""
+    speaker = prepared.speaker
+    protect = speaker.cache_keys([*prepared.timeline.texts(), *extra_texts])
+    speaker.cache.trim(int(current_config().get("cache_limit_mb")) * MB, protect)
 
 

@@ -14,11 +14,12 @@ from voicecoach.cli.common import (
     _progress_bar,
     _settings,
     detailed_option,
+    earcons_option,
     level_option,
     plan_argument,
     voice_options,
 )
-from voicecoach.core import phrases
+from voicecoach.core import config, phrases
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
 from voicecoach.errors import DeviceError
@@ -60,11 +61,11 @@ def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
 @click.option("--captions", type=click.Choice(["vtt", "srt", "lrc"]), multiple=True,
               help="Also write captions next to the audio (repeatable).")
 @click.option("--transcript", is_flag=True, help="Also write a plain-text cue sheet (.txt).")
-@click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True, metavar="LUFS",
-              help="Integrated loudness target.")
-@click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
+@click.option("--loudness", type=click.FloatRange(-40, -5), default=config.default("loudness"), show_default=True,
+              metavar="LUFS", help="Integrated loudness target.")
+@earcons_option
 def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice, rate, volume, language,
-               captions: tuple[str, ...], transcript: bool, loudness: float, no_earcons: bool) -> None:
+               captions: tuple[str, ...], transcript: bool, loudness: float, earcons: bool) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
     from voicecoach.render.session import session_gain
@@ -74,9 +75,9 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
                         _settings(engine, voice, rate, volume, language))
     tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
             "comment": f"level {level}; voice {prepared.speaker.describe()}"}
-    gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
+    gain = session_gain(prepared, earcons=earcons, target_lufs=loudness)  # the level play uses too
     with _progress_bar("Exporting") as progress:
-        result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
+        result = export(prepared.timeline, prepared.clips, output, earcons=earcons, gain=gain,
                         tags=tags, progress=progress, captions=captions, transcript=transcript)
     chapters = len(prepared.timeline.chapters)
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
@@ -93,12 +94,12 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
 @click.option("--resume", is_flag=True, help="Continue at the exercise where the last session of this plan stopped.")
 @click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
 @click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
-@click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
-@click.option("--no-mpris", is_flag=True,
-              help="Do not appear as a media player (headset buttons, media keys, playerctl) on Linux.")
+@earcons_option
+@click.option("--mpris/--no-mpris", default=config.default("mpris"), show_default=True,
+              help="Appear as a media player (headset buttons, media keys, playerctl) on Linux.")
 @click.pass_context
 def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device,
-         resume: bool, plain: bool, quiet: bool, no_earcons: bool, no_mpris: bool) -> None:
+         resume: bool, plain: bool, quiet: bool, earcons: bool, mpris: bool) -> None:
     """Coach a session live on the speakers, controlled with single keys,
     headset buttons and media keys.
 
@@ -130,13 +131,13 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
                         extra_texts=(*CONTROL_PHRASES, *notes))
     debug = bool(ctx.find_root().params.get("debug"))
-    gain = session_gain(prepared, earcons=not no_earcons)
+    gain = session_gain(prepared, earcons=earcons)
     with keyboard() as keys:
         inputs = Inputs([keys] if keys is not None else [], note=out.message)
-        if not no_mpris:
+        if mpris:
             _add_media_player(inputs, debug)
         coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
-                      earcons=not no_earcons, gain=gain)
+                      earcons=earcons, gain=gain)
         try:
             coach.run()
         except DeviceError as exc:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypedDict
 
 import yaml
 
 from voicecoach.core.plan import FIRST_SIDES, SIDES, Dose, Exercise, Plan, Tempo, Timing
-from voicecoach.errors import ExitStatus, VoicecoachError
+from voicecoach.errors import ExitStatus, FileProblems, Problem
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXERCISES = 100
@@ -30,39 +30,10 @@ _SCALARS = (_STR, _INT, _FLOAT, "tag:yaml.org,2002:bool")
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$")
 
 
-@dataclass(frozen=True)
-class Problem:
-    line: int  # 1-based
-    column: int  # 1-based
-    message: str
-    hint: str | None = None
-
-
-class PlanError(VoicecoachError):
+class PlanError(FileProblems):
     """One or more problems in a plan file, each with its location."""
 
     exit_status = ExitStatus.INVALID_PLAN
-
-    def __init__(self, source: str, text: str, problems: list[Problem]) -> None:
-        self.source = source
-        self.text = text
-        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        lines = self.text.splitlines()
-        out: list[str] = []
-        for p in self.problems:
-            out.append(f"{self.source}:{p.line}:{p.column}: {p.message}")
-            if 0 < p.line <= len(lines):
-                src = lines[p.line - 1].expandtabs(1)
-                out.append(f"    {src}")
-                out.append("    " + " " * (p.column - 1) + "^")
-            if p.hint:
-                out.append(f"    {p.hint}")
-        n = len(self.problems)
-        out.append(f"{n} problem{'s' if n != 1 else ''} in {self.source}")
-        return "\n".join(out)
 
 
 # (key, description) for every key; the description doubles as the "valid" hint.

@@ -107,6 +107,7 @@ def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float
         cached = float(path.read_text())
         # A damaged entry ("nan", 0, 100) must not make a silent or deafening session.
         if math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1]:
+            prepared.speaker.cache.touch(path)  # recently used: the cache's trim keeps it longer
             return cached
     except (OSError, ValueError):
         pass

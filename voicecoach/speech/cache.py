@@ -5,6 +5,16 @@ the frame count and the sha256 of the payload, then 16-bit little-endian
 PCM. Truncated or corrupt files fail the length or checksum test and count
 as misses (the caller re-makes them). Writes go to a temporary file first,
 then ``os.replace``, so readers never see half a file.
+
+The cache has a size limit, kept by :meth:`ClipCache.trim` after a session
+is prepared (not on every write): least recently used entries go first,
+never one the running session needs. "Used" is the file's modification
+time, set again when a clip is loaded (once per clip per run), because
+access times are unreliable (``relatime``, ``noatime``). The session
+levels (``<sha256>.level``, written by :mod:`voicecoach.render.session`)
+live here too and follow the same rules. Only these two kinds of file, and
+their stale part files, are ever removed: anything else in the folder is
+left alone.
 """
 
 from __future__ import annotations
@@ -13,12 +23,15 @@ import hashlib
 import json
 import logging
 import os
+import re
 import struct
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voicecoach.atomic import write_atomic
+from voicecoach.atomic import remove_stale_parts_in, write_atomic
 
 # Bump when anything changes the audio we store (processing, format).
 CACHE_FORMAT_VERSION = 1
@@ -27,6 +40,8 @@ ENV_VAR = "VOICECOACH_CACHE_DIR"
 _MAGIC = b"VCCLIP\x00\x01"
 _HEADER = struct.Struct("<8sIQ32s")  # magic, rate, frames, sha256(payload)
 _log = logging.getLogger(__name__)
+# The cache's own files: a sha256 key and a known suffix. Nothing else is ever removed.
+_OWN = re.compile(r"([0-9a-f]{64})\.(clip|level)\Z")
 
 
 def default_clip_dir() -> Path:
@@ -45,12 +60,32 @@ def cache_key(*parts: object) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One file of the cache: a clip or a session level."""
+
+    path: Path
+    key: str
+    size: int  # bytes
+    used: float  # modification time: when it was last written or loaded
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What is in the cache (or what was removed from it)."""
+
+    clips: int
+    files: int  # clips and session levels
+    size: int  # bytes
+
+
 class ClipCache:
     """int16 mono clips by key in one directory. Disk trouble never fails a session."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._warned = False
+        self._touched: set[str] = set()  # paths whose time of use is already fresh in this run
 
     def path(self, key: str) -> Path:
         return self.directory / f"{key}.clip"
@@ -68,7 +103,19 @@ class ClipCache:
         if (magic != _MAGIC or stored_rate != rate or len(payload) != 2 * frames
                 or hashlib.sha256(payload).digest() != digest):
             return None
+        self.touch(self.path(key))
         return np.frombuffer(payload, "<i2")
+
+    def touch(self, path: Path) -> None:
+        """Mark the cache file ``path`` as just used (once per run: a second time changes nothing)."""
+        name = str(path)
+        if name in self._touched:
+            return
+        self._touched.add(name)
+        try:
+            os.utime(path)
+        except OSError:
+            pass  # a read-only cache still works; it only trims less well
 
     def store(self, key: str, pcm: np.ndarray, rate: int) -> None:
         """Write ``pcm`` (int16) atomically; on failure log a warning once and carry on."""
@@ -76,7 +123,80 @@ class ClipCache:
         header = _HEADER.pack(_MAGIC, rate, len(payload) // 2, hashlib.sha256(payload).digest())
         try:
             write_atomic(self.path(key), header + payload)
+            self._touched.add(str(self.path(key)))  # just written: fresh already
         except OSError as exc:
             if not self._warned:
                 self._warned = True
                 _log.warning("cannot write the speech cache in %s: %s", self.directory, exc)
+
+    # -- size ------------------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """The cache's own files (clips and session levels); an unreadable folder has none."""
+        found: list[Entry] = []
+        try:
+            listing = list(os.scandir(self.directory))
+        except OSError:
+            return found
+        for item in listing:
+            m = _OWN.match(item.name)
+            if m is None:
+                continue
+            try:
+                if not item.is_file(follow_symlinks=False):
+                    continue
+                st = item.stat(follow_symlinks=False)
+            except OSError:
+                continue  # removed meanwhile
+            found.append(Entry(Path(item.path), m.group(1), st.st_size, st.st_mtime))
+        return found
+
+    def usage(self) -> Usage:
+        """How many clips, and how many bytes the cache's own files take."""
+        return _usage(self.entries())
+
+    def trim(self, limit_bytes: int, protect: Collection[str] = ()) -> Usage:
+        """Remove least recently used entries until the cache fits ``limit_bytes``; returns what went.
+
+        Entries whose key is in ``protect`` (the running session's clips) are
+        never removed, even if the cache stays over the limit. Part files of
+        writers that were killed are removed too.
+        """
+        remove_stale_parts_in(self.directory, _owns)
+        entries = self.entries()
+        total = sum(e.size for e in entries)
+        gone: list[Entry] = []
+        for entry in sorted(entries, key=lambda e: e.used):
+            if total <= limit_bytes:
+                break
+            if entry.key in protect:
+                continue
+            if _remove(entry.path):
+                gone.append(entry)
+                total -= entry.size
+        return _usage(gone)
+
+    def clear(self) -> Usage:
+        """Remove every clip and session level, and stale part files; nothing else in the folder."""
+        remove_stale_parts_in(self.directory, _owns)
+        return _usage([e for e in self.entries() if _remove(e.path)])
+
+
+def _owns(name: str) -> bool:
+    return _OWN.match(name) is not None
+
+
+def _remove(path: Path) -> bool:
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False  # another run removed it first
+    except OSError as exc:
+        _log.warning("cannot remove %s from the speech cache: %s", path, exc)
+        return False
+
+
+def _usage(entries: list[Entry]) -> Usage:
+    return Usage(clips=sum(e.path.suffix == ".clip" for e in entries), files=len(entries),
+                 size=sum(e.size for e in entries))

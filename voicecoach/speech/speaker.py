@@ -197,6 +197,14 @@ class Speaker:
                     future.cancel()
                 raise
 
+    def cache_keys(self, texts: Iterable[str] = ()) -> set[str]:
+        """The clip-cache keys of ``texts`` and of every phrase this Speaker has met:
+        what the running session needs kept when the cache is trimmed."""
+        voice = self._resolved()
+        with self._memory_lock:  # synthesis may still be adding phrases in the background
+            seen = list(self._lengths)
+        return {cache_key(*voice.key, text) for text in {*texts, *seen} if text.strip()}
+
     def length_s(self, text: str) -> float:
         """How long ``text`` really takes to say, in seconds (its clip's duration)."""
         known = self._lengths.get(text)
