@@ -271,3 +271,23 @@ def test_a_journal_locked_mid_session_is_said_once_and_the_session_goes_on(tmp_p
     notes = [line for line in lines if "journal" in line]
     assert notes == [f"{phrases.JOURNAL_OFF['busy']} ({path})"]
     assert rows(path, "SELECT pain_before FROM sessions") == [{"pain_before": 2}]  # earlier entries kept
+
+
+def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path, monkeypatch):
+    from voicecoach.cli.session import _open_journal_for_play
+
+    (tmp_path / "journal.sqlite3").write_bytes(b"not a database at all, but the user's file")
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path))
+    journal, notes = _open_journal_for_play()
+    assert journal is None
+    spoken = phrases.JOURNAL_OFF["damaged"]
+    assert notes == [(spoken, f"{spoken} ({tmp_path / 'journal.sqlite3'}: not a journal file)")]
+    speaker = FakeSpeaker()
+    tl = build_timeline(PLAN, Options(), speaker.length_s)
+    buf, ref = io.StringIO(), []
+    coach = Coach(Prepared(PLAN, Options(), tl, speaker), FakePlayer(), Output("plain", buf),
+                  inputs=ScriptedInputs(ref, []), notes=notes)
+    ref.append(coach)
+    assert coach.run()
+    assert buf.getvalue().splitlines()[:2] == [notes[0][1], "Press ? for the keys, q to quit."]
+    assert (tmp_path / "journal.sqlite3").read_bytes() == b"not a database at all, but the user's file"

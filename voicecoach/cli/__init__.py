@@ -2,10 +2,11 @@
 
 ``app`` holds the root group and the error mapping; the commands live in
 modules by topic (``session``: show, export, play; ``info``: programs, check,
-voices, devices) and are added to the group when this package is imported.
+voices, devices; ``journal``: the training journal) and are added to the group
+when this package is imported.
 """
 
-from voicecoach.cli import info, session  # noqa: F401  (registers the commands)
+from voicecoach.cli import info, journal, session  # noqa: F401  (registers the commands)
 from voicecoach.cli.app import cli, main
 
 __all__ = ["cli", "main"]

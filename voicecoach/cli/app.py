@@ -57,7 +57,7 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     # The commands live in modules by topic; importing them adds them to ``cli``.
-    from voicecoach.cli import info, session  # noqa: F401
+    from voicecoach.cli import info, journal, session  # noqa: F401
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -132,16 +132,15 @@ class CheckIn:
                 pain = yield Ask(PAIN_BEFORE)
                 if pain is not None:
                     self._answers(pain_before=int(pain))
-        doses = self.dose_plans.get(settled) or self.dose_plans.get(None)
-        if doses is None:
-            return Outcome(say=tuple(say))
-        if self.journal is not None:
-            self._call(lambda j: record_doses(j, self.key, doses, self.session_id))
         for a in self.advice:
             self._event("advice", a.rule)
+        advice = tuple(a.message for a in self.advice)
+        doses = self.dose_plans.get(settled) or self.dose_plans.get(None)
+        if doses is None:  # --level low|mid|high: the doses are the level's
+            return Outcome(say=(*say, *advice))
+        self._call(lambda j: record_doses(j, self.key, doses, self.session_id))
         self._set_doses(doses.option_doses())
-        return Outcome(say=(*say, *doses.changes(), *(a.message for a in self.advice)),
-                       doses=doses.option_doses())
+        return Outcome(say=(*say, *doses.changes(), *advice), doses=doses.option_doses())
 
     def after(self, can_ask: bool) -> Script:
         """After the last exercise: pain now."""

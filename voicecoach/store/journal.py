@@ -369,16 +369,10 @@ class Journal:
             args.append(plan_key)
         return [{**r, "dose": _loads(r["dose"])} for r in self._rows(sql + " ORDER BY id", args)]
 
-    def recent(self, n: int = 10) -> list[dict[str, Any]]:
-        """The last ``n`` sessions, newest first, as dicts of the sessions columns."""
-        with self._lock:
-            try:
-                cur = self._conn.execute(
-                    "SELECT * FROM sessions ORDER BY started_at DESC, id DESC LIMIT ?", (n,))
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-            except sqlite3.Error as exc:
-                raise _why(exc, self.path) from exc
+    def recent(self, n: int = 10, since: date | None = None) -> list[dict[str, Any]]:
+        """The last ``n`` sessions (since a day), newest first, as dicts of the sessions columns."""
+        return self._rows("SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+                          (since.isoformat() if since else "", n))
 
     def history_for(self, plan_key: str, exercise: str, limit: int = 30) -> list[dict[str, Any]]:
         """The last ``limit`` sessions in which ``exercise`` was done (not skipped), oldest first.
