@@ -1,7 +1,7 @@
 # Shared set-up for ./scripts/run and ./scripts/test (sourced, not run).
 # Idempotent and quiet when everything is already in place.
 # Usage: vc_setup [--dev] [--neural]
-#   --dev     test tools and the sound server the tests use
+#   --dev     test tools, the sound server the tests use, and matplotlib (journal --chart)
 #   --neural  the Piper neural voice (also when VOICECOACH_NEURAL=1)
 
 vc_log() { printf 'voicecoach setup: %s\n' "$*" >&2; }
@@ -62,7 +62,7 @@ vc_setup() {
     local extras=() pkgs=(espeak-ng ffmpeg libportaudio2) arg
     for arg in "$@"; do
         case "$arg" in
-        --dev) extras+=(dev); pkgs+=(pulseaudio pulseaudio-utils dbus-daemon playerctl) ;;
+        --dev) extras+=(dev chart); pkgs+=(pulseaudio pulseaudio-utils dbus-daemon playerctl) ;;
         --neural) extras+=(neural) ;;
         *) vc_log "vc_setup: unknown option $arg"; return 1 ;;
         esac
@@ -86,7 +86,7 @@ vc_setup() {
     hash="$(sha256sum <"$root/pyproject.toml" | cut -c1-16)"
     stamp="$root/.venv/.voicecoach-installed"
     if [ -r "$stamp" ]; then read -r have_hash have_extras <"$stamp" || true; fi
-    for e in dev neural; do
+    for e in dev neural chart; do
         case " ${extras[*]-} ${have_extras//,/ } " in
         *" $e "*) want="${want:+$want,}$e" ;;
         esac

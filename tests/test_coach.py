@@ -18,6 +18,7 @@ from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach, spoken
 from voicecoach.live.status import Output
 from voicecoach.render.session import Prepared
+from voicecoach.store.journal import Journal
 from voicecoach.store.progress import ProgressStore
 
 PLAN = parse_plan("""\
@@ -32,12 +33,20 @@ exercises:
 
 class ScriptedInputs:
     """Sends each command once the session clock (as the coach sees it) passes its time,
-    and records what the coach shows (as a media player's widget would)."""
+    and records what the coach shows (as a media player's widget would).
 
-    def __init__(self, coach_ref: list, script: list[tuple], sources: set[str] | None = None) -> None:
+    Check-ins: while the coach waits on a question, the next of ``answers[question key]``
+    is given ("4", "yes", or "skip" for the skip key); a key without answers left means
+    no answer (the question times out). ``asked`` lists the questions, in order.
+    """
+
+    def __init__(self, coach_ref: list, script: list[tuple], sources: set[str] | None = None,
+                 answers: dict[str, list[str]] | None = None) -> None:
         self.coach_ref = coach_ref
         self.script = [s if len(s) == 3 else (*s, "keys") for s in script]
         self.sources = {"keys"} if sources is None else sources
+        self.answers = {k: list(v) for k, v in (answers or {}).items()}
+        self.asked: list[str] = []
         self.states: list[PlayerState] = []
         self.seeks: list[int] = []
 
@@ -47,6 +56,14 @@ class ScriptedInputs:
     def wait(self, timeout_s: float) -> list[Command]:
         time.sleep(timeout_s / 10)
         coach = self.coach_ref[0]
+        question = getattr(coach, "asking", None)
+        if question is not None:
+            if not self.asked or self.asked[-1] is not question:
+                self.asked.append(question)
+            if coach._deadline is None or not self.answers.get(question.key):
+                return []  # still being asked, or no answer this time
+            value = self.answers[question.key].pop(0)
+            return [Command("skip", "keys") if value == "skip" else Command("answer", "keys", value)]
         if self.script and (coach.paused or coach.position() >= self.script[0][0]):
             _, action, source = self.script.pop(0)
             return [Command(action, source)]
@@ -65,7 +82,7 @@ def run(script=(), tmp_path=None, sources=None, inputs_out=None):
     prepared = Prepared(PLAN, Options(), tl, speaker)
     buf = io.StringIO()
     ref: list = []
-    store = ProgressStore(tmp_path / "progress.json") if tmp_path else None
+    store = ProgressStore(Journal.open(tmp_path / "journal.sqlite3")) if tmp_path else None
     player = FakePlayer()
     inputs = ScriptedInputs(ref, list(script), sources)
     if inputs_out is not None:
@@ -179,17 +196,26 @@ def test_shows_status_and_the_current_exercise_to_media_players(tmp_path):
 
 
 def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
-    (tmp_path / "data").write_text("a file where the data directory should be")
-    store = ProgressStore(tmp_path / "data" / "progress.json")
-    speaker = FakeSpeaker()
-    tl = build_timeline(PLAN, Options(), speaker.length_s)
-    buf = io.StringIO()
-    ref: list = []
-    coach = Coach(Prepared(PLAN, Options(), tl, speaker), FakePlayer(), Output("plain", buf),
-                  inputs=ScriptedInputs(ref, []), store=store, plan_key="two")
-    ref.append(coach)
-    assert coach.run()
+    """The journal is locked by another program mid-session: said once, and the session goes on."""
+    import sqlite3
+
+    path = tmp_path / "journal.sqlite3"
+    store = ProgressStore(Journal.open(path))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        speaker = FakeSpeaker()
+        tl = build_timeline(PLAN, Options(), speaker.length_s)
+        buf = io.StringIO()
+        ref: list = []
+        coach = Coach(Prepared(PLAN, Options(), tl, speaker), FakePlayer(), Output("plain", buf),
+                      inputs=ScriptedInputs(ref, []), store=store, plan_key="two")
+        ref.append(coach)
+        assert coach.run()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
     lines = buf.getvalue().splitlines()
-    notes = [line for line in lines if line.startswith("Your place cannot be saved")]
-    assert notes == [f"Your place cannot be saved this time; the session goes on. (File exists: {tmp_path / 'data'})"]
+    notes = [line for line in lines if "journal" in line]
+    assert notes == [f"Your training journal is in use by another program, so this session won't be recorded. ({path})"]
     assert lines[-1] == "Session complete."

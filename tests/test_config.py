@@ -107,7 +107,7 @@ DEFAULTS_SHOWN = [
     "rate: the voice's own pace (default)",
     "volume: 1 (default)",
     "language: any (default)",
-    "level: low (default)",
+    "level: auto (default)",
     "loudness: -16 (default)",
     "earcons: true (default)",
     "device: the system's default output (default)",
@@ -163,7 +163,7 @@ def test_config_set_creates_then_rewrites_keeping_comments(run, conf):
     ("rate", "fast", "voicecoach: error: rate must be a number, not 'fast'\n"
                      "rate must be a whole number of words per minute from 80 to 400\n"),
     ("volume", "2", "voicecoach: error: volume 2 is out of range\nvolume must be a number from 0 to 1\n"),
-    ("level", "hgh", "voicecoach: error: level must be one of low, mid, high, not 'hgh'; did you mean 'high'?\n"),
+    ("level", "hgh", "voicecoach: error: level must be one of auto, low, mid, high, not 'hgh'; did you mean 'high'?\n"),
     ("mpris", "maybe", "voicecoach: error: mpris must be true or false, not 'maybe'\n"
                        "mpris: true or false (appear as a media player on Linux)\n"),
 ], ids=["unknown-key", "not-a-number", "out-of-range", "bad-choice", "not-a-bool"])
@@ -209,7 +209,7 @@ def test_config_unset(run, conf):
     conf.parent.mkdir()
     conf.write_text('level = "high"\n# keep me\nrate = 150\n')
     assert run("config", "unset", "rate").output == f"rate: the voice's own pace (default; removed from {conf})\n"
-    assert run("config", "unset", "level").output == f"level: low (default; removed from {conf})\n"
+    assert run("config", "unset", "level").output == f"level: auto (default; removed from {conf})\n"
     assert run("config", "unset", "level").output == f"level is not set in {conf}\n"
     assert conf.read_text() == "# keep me\n"
 

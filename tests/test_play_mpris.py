@@ -8,7 +8,6 @@ the place saved, and the name is gone afterwards.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from helpers.dbus import missing_tools, private_bus
 from helpers.pulse import RATE, PulseServer, find_onsets
-from test_play_real import _Run
+from test_play_real import _Run, saved_places
 
 pytestmark = pytest.mark.audio
 
@@ -105,8 +104,7 @@ def test_playerctl_pauses_resumes_skips_and_stops(bus_env, pulse: PulseServer):
     assert rc == 0, err
     assert "Traceback" not in err
     assert "Stopped (headset). Your place is saved: continue with --resume." in run.lines
-    saved = json.loads((Path(env["VOICECOACH_DATA_DIR"]) / "progress.json").read_text())
-    assert [(e["exercise_index"], e["exercise"]) for e in saved.values()] == [(1, "Lift")]
+    assert saved_places(Path(env["VOICECOACH_DATA_DIR"])) == [(1, "Lift")]
     # The name is released with the session: media keys go back to other players.
     names = subprocess.run(["playerctl", "-l"], env=env, capture_output=True, text=True).stdout
     assert "voicecoach" not in names

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers.pulse import RATE, PulseServer, find_onsets
+
+from voicecoach.core import phrases
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]  # each test plays a session in real time
 
@@ -74,10 +77,11 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
 class _Run:
     """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
 
-    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
+    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False) -> None:
         self.master, slave = pty.openpty()
         root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, "play", str(plan), "--plain"],
+        args = ["play", str(plan), "--plain", *([] if check_in else ["--no-check-in"])]
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, *args],
                                      stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         os.close(slave)
         self.lines: list[str] = []
@@ -193,6 +197,31 @@ def test_device_lost_mid_session_saves_the_place(session, tmp_path):
     assert rc == 5, err
     assert "The session stopped." in err and "--resume" in err
     assert "Traceback" not in err
-    saved = json.loads((tmp_path / "progress.json").read_text())
-    (entry,) = saved.values()
-    assert (entry["exercise_index"], entry["exercise"]) == (0, "Stretch")
+    assert saved_places(tmp_path) == [(0, "Stretch")]
+
+
+def saved_places(data_dir: Path) -> list[tuple[int, str]]:
+    """The places saved for --resume, from the journal file."""
+    with sqlite3.connect(data_dir / "journal.sqlite3") as c:
+        return c.execute("SELECT exercise_index, exercise FROM places").fetchall()
+
+
+def test_check_in_answered_with_keys(session, tmp_path):
+    """The questions before and after a session, answered on the keyboard, land in the journal."""
+    plan, env, _ = session
+    env = dict(env, VOICECOACH_DATA_DIR=str(tmp_path))
+    run = _Run(plan, env, check_in=True)
+    run.wait_for(f"{phrases.RED_FLAG_QUESTION} (y or n, s to skip)")
+    run.key(b"n")
+    run.wait_for(f"{phrases.PAIN_QUESTION} (0-9, t for 10, s to skip)")
+    run.key(b"2")
+    run.wait_for("Hold.")
+    run.wait_for(phrases.PAIN_QUESTION)
+    run.key(b"t")
+    rc, err = run.finish()
+    assert rc == 0, err
+    assert run.lines[-2:] == ["Noted: 10.", "Session complete."]
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as c:
+        assert c.execute("SELECT red_flag, pain_before, pain_after, ended_early FROM sessions").fetchall() == [
+            (0, 2, 10, 0)]
+        assert c.execute("SELECT name, status FROM exercises").fetchall() == [("Stretch", "done")]

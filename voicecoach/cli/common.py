@@ -62,8 +62,9 @@ def current_config():
 
 plan_argument = click.argument("plan", metavar="PLAN", default=programs.DEFAULT_PROGRAM)
 level_option = click.option(
-    "--level", type=click.Choice(LEVELS), default=config.default("level"), show_default=True,
-    help="Where to sit in each range (2-3 sets, 10-15 reps): start low and build up.")
+    "--level", type=click.Choice(("auto", *LEVELS)), default=config.default("level"), show_default=True,
+    help="Where to sit in each range (2-3 sets, 10-15 reps): auto uses each exercise's dose from the "
+         "training journal (starting low, progressing by its rules); low, mid or high force one level.")
 earcons_option = click.option(
     "--earcons/--no-earcons", default=config.default("earcons"), show_default=True,
     help="The short sounds for start, stop, countdown ticks, switching sides and the end; "
@@ -100,6 +101,33 @@ def _progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[float]
         return
     with click.progressbar(length=1000, label=label, file=sys.stderr) as bar:
         yield lambda fraction: bar.update(int(fraction * 1000) - bar.pos)
+
+
+def journal_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, commit: bool) -> tuple[Options, list[str]]:
+    """Options for ``show`` and ``export``: with ``--level auto`` each exercise at the journal's
+    dose (``commit``: the decisions are stored, as a session is about to be done with them).
+
+    Returns the options and the dose changes in words. A journal that cannot be used is said
+    on stderr, and the session starts at the low end of every range.
+    """
+    if level != "auto":
+        return Options(level=level, detailed=detailed), []
+    from datetime import date
+
+    from voicecoach.store.journal import JournalUnavailable
+    from voicecoach.store.progress import plan_key
+    from voicecoach.store.training import decide_doses, open_journal, record_doses
+
+    key = plan_key(plan_spec)
+    try:
+        with open_journal() as journal:
+            doses = decide_doses(journal, key, plan_obj, date.today())
+            if commit:
+                record_doses(journal, key, doses)
+    except JournalUnavailable as exc:
+        click.echo(f"voicecoach: {exc}", err=True)
+        return Options(level="low", detailed=detailed), []
+    return Options(level="low", detailed=detailed, doses=doses.option_doses()), doses.changes()
 
 
 def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra_texts=()):

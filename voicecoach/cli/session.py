@@ -15,6 +15,7 @@ from voicecoach.cli.common import (
     _settings,
     detailed_option,
     earcons_option,
+    journal_options,
     level_option,
     plan_argument,
     voice_options,
@@ -37,13 +38,17 @@ def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
     """Print the cue sheet: when each cue is spoken, and the total length.
 
     Times use the real lengths of the voice's clips (synthesized once, then
-    cached), so they match `play` and `export` exactly.
+    cached), so they match `play` and `export` exactly. With --level auto the
+    doses are the training journal's for the next session (shown, not stored).
     """
-    options = Options(level=level, detailed=detailed)
+    plan_obj = programs.load(plan)
+    options, changes = journal_options(plan, plan_obj, level, detailed, commit=False)
+    for line in changes:
+        click.echo(line, err=True)
     if estimate:
-        timeline = build_timeline(programs.load(plan), options)
+        timeline = build_timeline(plan_obj, options)
     else:
-        timeline = _prepare(programs.load(plan), options, _settings(engine, voice, rate, volume, language)).timeline
+        timeline = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language)).timeline
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -71,10 +76,14 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
     from voicecoach.render.session import session_gain
 
     format_for(output)  # an unknown extension fails before any synthesis
-    prepared = _prepare(programs.load(plan), Options(level=level, detailed=detailed),
-                        _settings(engine, voice, rate, volume, language))
+    plan_obj = programs.load(plan)
+    options, changes = journal_options(plan, plan_obj, level, detailed, commit=True)
+    for line in changes:
+        click.echo(line)
+    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language))
+    what = "doses from the training journal" if options.doses else f"level {options.level}"
     tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
-            "comment": f"level {level}; voice {prepared.speaker.describe()}"}
+            "comment": f"{what}; voice {prepared.speaker.describe()}"}
     gain = session_gain(prepared, earcons=earcons, target_lufs=loudness)  # the level play uses too
     with _progress_bar("Exporting") as progress:
         result = export(prepared.timeline, prepared.clips, output, earcons=earcons, gain=gain,
@@ -97,17 +106,20 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
 @earcons_option
 @click.option("--mpris/--no-mpris", default=config.default("mpris"), show_default=True,
               help="Appear as a media player (headset buttons, media keys, playerctl) on Linux.")
+@click.option("--no-check-in", is_flag=True,
+              help="Ask no questions before and after the session (pain, next morning, warning signs).")
 @click.pass_context
 def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device,
-         resume: bool, plain: bool, quiet: bool, earcons: bool, mpris: bool) -> None:
+         resume: bool, plain: bool, quiet: bool, earcons: bool, mpris: bool, no_check_in: bool) -> None:
     """Coach a session live on the speakers, controlled with single keys,
     headset buttons and media keys.
 
     Keys: space pause/resume, n or right arrow next exercise, p or left arrow
     back to the start of this exercise, r repeat the instruction, + and - add
-    or take 15 s off the current hold or rest, q quit, ? the keys. On Linux
-    the session is also a media player: play/pause, next, previous and stop
-    from a headset, the media keys or playerctl.
+    or take 15 s off the current hold or rest, x it hurts, q quit, ? the keys.
+    Check-in questions are answered with 0-9 (t for 10), y or n; s skips.
+    On Linux the session is also a media player: play/pause, next, previous
+    and stop from a headset, the media keys or playerctl.
     """
     from voicecoach.control.inputs import Inputs
     from voicecoach.control.keys import keyboard
@@ -121,33 +133,90 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     device_index = resolve_device(device)  # no device: a clear error before any work
     plan_obj = programs.load(plan)
     out = Output.auto(plain, quiet)
-    store, key = ProgressStore(), plan_key(plan)
-    options, notes = Options(level=level, detailed=detailed), []
+    key = plan_key(plan)
+    journal, notes = _open_journal_for_play()
+    store = ProgressStore(journal)
+    options = Options(level="low" if level == "auto" else level, detailed=detailed)
     found = store.resume(key, plan_obj) if resume else None
     if found:
         options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
     elif resume:
         notes.append(phrases.NO_SAVED_PLACE)
+    checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in)
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
-                        extra_texts=(*CONTROL_PHRASES, *notes))
+                        extra_texts=(*CONTROL_PHRASES, *(n if isinstance(n, str) else n[0] for n in notes), *texts))
     debug = bool(ctx.find_root().params.get("debug"))
     gain = session_gain(prepared, earcons=earcons)
-    with keyboard() as keys:
-        inputs = Inputs([keys] if keys is not None else [], note=out.message)
-        if mpris:
-            _add_media_player(inputs, debug)
-        coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
-                      earcons=earcons, gain=gain)
-        try:
-            coach.run()
-        except DeviceError as exc:
-            raise DeviceError(f"{exc.message} The session stopped.",
-                              hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
-        finally:
-            inputs.close()  # gives up the media player name: media keys go back to other players
+    try:
+        with keyboard() as keys:
+            inputs = Inputs([keys] if keys is not None else [], note=out.message)
+            if mpris:
+                _add_media_player(inputs, debug)
+            coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
+                          earcons=earcons, gain=gain, checkin=checkin)
+            try:
+                coach.run()
+            except DeviceError as exc:
+                raise DeviceError(f"{exc.message} The session stopped.",
+                                  hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+            finally:
+                inputs.close()  # gives up the media player name: media keys go back to other players
+    finally:
+        if journal is not None:
+            journal.close()
     if coach.underruns:
         click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
                    err=True)
+
+
+def _open_journal_for_play():
+    """The journal, or None and a note (spoken, printed with the path): a session never needs it."""
+    from voicecoach.store.journal import JournalUnavailable
+    from voicecoach.store.training import open_journal
+
+    try:
+        return open_journal(), []
+    except JournalUnavailable as exc:
+        return None, [(exc.spoken, str(exc))]
+
+
+def _checkin(journal, key: str, plan_obj, options: Options, *, auto: bool, ask: bool):
+    """The check-ins and record of a live session, the options at today's doses, and every
+    phrase the check-ins may lead to (prepared with the session, so none waits for the voice).
+
+    The next-morning answer about the last session decides today's doses, so the doses for
+    each possible answer are worked out now, and the coach picks one after asking.
+    """
+    from datetime import date
+
+    from voicecoach.live.checkin import CheckIn
+    from voicecoach.store.journal import JournalUnavailable
+    from voicecoach.store.training import advice_for, decide_doses
+
+    today = date.today()
+    dose_plans, settled_session, advice, texts, lost = {}, None, [], [], None
+    if journal is not None:
+        try:
+            last = journal.last_session()
+            if ask and last is not None and last["settled"] is None and last["started_at"][:10] < today.isoformat():
+                settled_session = int(last["id"])
+            if auto:
+                answers = [None, True, False] if settled_session is not None else [None]
+                dose_plans = {a: decide_doses(journal, key, plan_obj, today,
+                                              {settled_session: a} if settled_session is not None else None)
+                              for a in answers}
+            said_lately = {rule for _, rule in journal.events("advice", since=date.fromordinal(today.toordinal() - 6))}
+            advice = [a for a in advice_for(journal, key, today) if a.rule not in said_lately]
+        except JournalUnavailable as exc:
+            journal, dose_plans, settled_session, advice, lost = None, {}, None, [], exc  # said by the coach
+    for doses in dose_plans.values():
+        variant = replace(options, doses=doses.option_doses())
+        texts += [*build_timeline(plan_obj, variant).texts(), *doses.changes()]
+    if None in dose_plans:
+        options = replace(options, doses=dose_plans[None].option_doses())
+    texts += [a.message for a in advice]
+    checkin = CheckIn(journal, key, plan_obj, options, dose_plans, settled_session, advice, today, ask=ask, lost=lost)
+    return checkin, options, texts
 
 
 def _add_media_player(inputs, debug: bool) -> None:

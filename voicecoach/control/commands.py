@@ -7,16 +7,25 @@ from typing import Protocol, runtime_checkable
 
 # The actions the live controller understands. "toggle" pauses or resumes;
 # "pause" and "resume" are idempotent (headsets send separate PLAY and PAUSE,
-# and may have drifted from our state).
-ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help")
+# and may have drifted from our state). "hurt" is "it hurts" (pause, ask how
+# much). "answer" answers a check-in question (its value: "0"-"10", "yes",
+# "no"); "skip" moves on from a question without an answer.
+ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help",
+           "hurt", "answer", "skip")
 
 
 @dataclass(frozen=True)
 class Command:
-    """One thing the user asked for, and which input it came from."""
+    """One thing the user asked for, and which input it came from.
+
+    ``value`` is the answer the command gives when a question is open: always set
+    for "answer"; also set for a control whose key doubles as an answer (the "n"
+    key is "next", or "no" to a yes/no question).
+    """
 
     action: str  # one of ACTIONS
     source: str = "keys"  # who sent it: "keys", "headset", "voice", ...
+    value: str | None = None
 
 
 @dataclass(frozen=True)

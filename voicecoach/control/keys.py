@@ -29,7 +29,11 @@ KEYMAP = {
     "-": "less", "_": "less",
     "q": "quit",
     "?": "help", "h": "help",
+    "x": "hurt", "!": "hurt",
+    "s": "skip", "\r": "skip", "\n": "skip",
 }
+# key -> the answer it gives to a check-in question: 0-9, t for 10, y and n.
+ANSWER_KEYS = {**{str(d): str(d) for d in range(10)}, "t": "10", "y": "yes", "n": "no"}
 
 # A CSI sequence (ESC [ parameters, intermediates, one final byte) or SS3 (ESC O x).
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b")
@@ -38,6 +42,13 @@ _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b")
 def action_for(key: str) -> str | None:
     """The action for a key as read from the terminal (case-insensitive letters)."""
     return KEYMAP.get(key) or KEYMAP.get(key.lower())
+
+
+def command_for(key: str, source: str = "keys") -> Command | None:
+    """The command for a key: its action, with the answer it also gives (if any)."""
+    answer = ANSWER_KEYS.get(key.lower()) if len(key) == 1 else None
+    action = action_for(key) or ("answer" if answer is not None else None)
+    return Command(action, source, answer) if action else None
 
 
 def _split(data: str) -> list[str]:
@@ -74,7 +85,7 @@ class Keys:
             return []
         if not data:
             raise OSError("the terminal was closed")
-        return [Command(a, self.name) for a in (action_for(k) for k in _split(data)) if a]
+        return [c for c in (command_for(k, self.name) for k in _split(data)) if c is not None]
 
     def poll(self, timeout_s: float) -> list[str]:
         """Actions for the keys pressed within ``timeout_s`` (waits at most that long)."""

@@ -48,7 +48,7 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             lo=80, hi=400),
     Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
     Setting("language", "text", "a language code such as en-us", None, "any"),
-    Setting("level", "choice", "low, mid or high", "low", choices=LEVELS),
+    Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
     Setting("loudness", "number", "a loudness in LUFS from -40 to -5 (export)", -16.0, lo=-40, hi=-5),
     Setting("earcons", "bool", "true or false", True),
     Setting("device", "device", "a sound output device number or name (see voicecoach devices)", None,

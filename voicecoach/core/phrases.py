@@ -10,7 +10,7 @@ Printed forms that differ from the spoken ones live here too.
 
 from __future__ import annotations
 
-from voicecoach.core.plan import Exercise, Plan
+from voicecoach.core.plan import Exercise, ExerciseDose, Plan
 
 # -- the session (used by the scheduler) ----------------------------------------
 HOLD = "Hold."
@@ -120,7 +120,7 @@ STOPPING = "Stopping. Your place is saved."
 LAST_EXERCISE = "That was the last exercise."
 KEYS_HELP = ("Keys: space, pause or resume. N or right arrow, next exercise. "
              "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
-             "Plus or minus, 15 seconds more or less. Q, quit. Question mark, these keys.")
+             "Plus or minus, 15 seconds more or less. X, it hurts. Q, quit. Question mark, these keys.")
 
 HEADSET_HELP = ("Media buttons: play or pause, to pause and resume. Next, the next exercise. "
                 "Previous, back to the start of this exercise. Stop, to stop and keep your place.")
@@ -146,6 +146,145 @@ SESSION_COMPLETE_PRINTED = "Session complete."
 STOPPED_PRINTED = "Stopped. Your place is saved: continue with --resume."
 
 
+# -- the training journal: check-ins, dose changes, advice -------------------------
+# The questions use the same words every time (the 0-10 scale's end points never change).
+PAIN_QUESTION = "How much does your knee hurt right now, from 0, no pain, to 10, the worst pain imaginable?"
+RED_FLAG_QUESTION = ("Since last time, has your knee locked, given way, or become hot, red or badly swollen, "
+                     "or can you not put full weight on it?")
+SETTLED_QUESTION = "After your last session, was your knee back to its usual by the next morning?"
+# The sources: swelling or instability, or symptoms getting worse -> a professional, as soon as possible.
+RED_FLAG_ADVICE = ("Then please don't exercise today. Those signs need checking: "
+                   "see a doctor or physiotherapist as soon as possible.")
+RED_FLAG_CONFIRM = "Do you still want to exercise today, against this advice?"
+NO_SESSION_TODAY = "No session today. Look after your knee."
+GOING_AHEAD = "All right. Go gently, and stop at once if it hurts."
+HURT_STOP = ("Stop this exercise for today. If it keeps hurting, "
+             "get advice from a physiotherapist or doctor.")
+HURT_GENTLY = "Go gently, and stop if it gets worse."
+# How to answer: said once a session, after the first question of its kind (keys only).
+ANSWER_KEYS = {"pain": "Press a number key, T for 10, or S to skip.",
+               "yes_no": "Press Y for yes, N for no, or S to skip."}
+ANSWER_KEYS_PRINTED = {"pain": "(0-9, t for 10, s to skip)", "yes_no": "(y or n, s to skip)"}
+ANSWERS = (*(str(n) for n in range(11)), "yes", "no")
+JOURNAL_OFF = {
+    "busy": "Your training journal is in use by another program, so this session won't be recorded.",
+    "read-only": "Your training journal cannot be written, so this session won't be recorded.",
+    "damaged": "Your training journal is damaged. It is left as it is, and this session won't be recorded.",
+    "newer": "Your training journal is from a newer voicecoach, so this session won't be recorded.",
+    "other": "Your training journal cannot be used now, so this session won't be recorded.",
+}
+JOURNAL_LOST = "The training journal stopped working; the session goes on without it."
+
+
+def noted(answer: str) -> str:
+    """The confirmation of an answer: ``Noted: 4.``, ``Noted: yes.``"""
+    return f"Noted: {answer}."
+
+
+def journal_off(kind: str) -> str:
+    """The one-line note when the journal cannot be used (the printed line adds its path)."""
+    return JOURNAL_OFF.get(kind, JOURNAL_OFF["other"])
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def describe_dose(dose: ExerciseDose) -> str:
+    """Words for a dose: "2 sets of 11 repetitions", "2 sets of 35 seconds", "12 minutes"."""
+    if dose.reps is not None:
+        return f"{plural(dose.sets, 'set')} of {plural(dose.reps, 'repetition')}"
+    if dose.hold_s is not None:
+        return f"{plural(dose.sets, 'set')} of {plural(dose.hold_s, 'second')}"
+    if dose.minutes is not None:
+        mins = plural(dose.minutes, "minute")
+        return mins if dose.sets == 1 else f"{plural(dose.sets, 'set')} of {mins}"
+    return plural(dose.sets, "set")
+
+
+def _what_changed(old: ExerciseDose, new: ExerciseDose) -> tuple[str, str]:
+    """The new and the old dose, said as briefly as the change allows."""
+    if old.sets == new.sets:
+        if new.reps is not None and old.reps is not None:
+            return plural(new.reps, "repetition"), _num(old.reps)
+        if new.hold_s is not None and old.hold_s is not None:
+            return f"{_num(new.hold_s)} second holds", _num(old.hold_s)
+        if new.minutes is not None and old.minutes is not None:
+            return plural(new.minutes, "minute"), _num(old.minutes)
+    return describe_dose(new), describe_dose(old)
+
+
+# Why a dose changed or stayed, by rule id (core.progression), as a clause.
+DOSE_WHY = {
+    "two-good-sessions": "your last two sessions went well",
+    "pain-above-5": "your pain went above 5 out of 10 last time",
+    "it-hurts": "you told me it hurt last time",
+    "not-settled-twice": "your knee wasn't back to usual two mornings in a row",
+    "first-sessions": "every exercise starts at the easy end of its range",
+    "new-dose": "a dose is done twice before it changes",
+    "not-full-dose": "the full dose wasn't done each time",
+    "missing-answers": "some pain or next-morning answers are missing",
+    "in-between": "the last sessions were mixed",
+    "weekly-pain-rising": "pain before sessions is up on last week",
+    "top-of-range": "this is the top of its range",
+    "forced-level": "chosen with --level",
+}
+
+
+def dose_reason(rule: str, *, at_lowest: bool = False) -> str:
+    """Why, as a sentence: "Your last two sessions went well."."""
+    why = DOSE_WHY.get(rule, rule)
+    if at_lowest:
+        why += ", and this is already the easiest dose"
+    return f"{why[0].upper()}{why[1:]}."
+
+
+def dose_change(name: str, old: ExerciseDose, new: ExerciseDose, change: str, rule: str) -> str:
+    """What the session says at its start about a changed dose.
+
+    ``Bridge: 11 repetitions today, up from 10: your last two sessions went well.``
+    """
+    why = DOSE_WHY.get(rule, rule)
+    if change in ("progress", "back off") and old != new:
+        now, before = _what_changed(old, new)
+        way = "up" if change == "progress" else "down"
+        return f"{name}: {now} today, {way} from {before}: {why}."
+    return f"{name}: staying at {describe_dose(new)}, the easiest: {why}."
+
+
+def advice_text(rule: str, *numbers: float) -> str:
+    """The words of a piece of weekly advice (core.progression.advice), with its numbers."""
+    n = [_num(round(x, 1)) for x in numbers]
+    if rule == "weekly-pain-up-2":
+        return (f"Your pain before sessions is up by {n[0]} points on last week. We won't step up, "
+                "and it would be wise to have your knee checked by a physiotherapist or doctor.")
+    if rule == "weekly-pain-rising":
+        return (f"Your pain before sessions is up by {n[0]} on last week, "
+                "so we'll keep your doses as they are this week.")
+    if rule == "back-offs-twice":
+        return ("We've had to ease off twice this week. It would be a good idea to have your knee "
+                "checked by a physiotherapist or doctor.")
+    if rule == "weekly-pain-high":
+        return (f"Your pain before sessions has averaged {n[0]} out of 10 this week, which is high. "
+                "Take it easy, and if it stays like this, ask a physiotherapist or doctor.")
+    if rule == "pain-acceptable":
+        return (f"Your pain before sessions has averaged {n[0]} out of 10 this week. Some pain, up to "
+                "about 5, is common when you start exercising a sore knee and doesn't mean harm, "
+                "as long as it settles by the next morning.")
+    if rule == "no-improvement":
+        return (f"Since you started, your pain before sessions hasn't come down by a point "
+                f"(first week {n[0]}, latest {n[1]}). That's no cause for alarm, but "
+                "a physiotherapist or doctor could check the plan suits your knee.")
+    raise ValueError(f"no words for advice {rule!r}")
+
+
+def checkin_phrases() -> tuple[str, ...]:
+    """Every fixed phrase a check-in can say (the changing ones are prepared with each session)."""
+    return (PAIN_QUESTION, RED_FLAG_QUESTION, SETTLED_QUESTION, RED_FLAG_ADVICE, RED_FLAG_CONFIRM,
+            NO_SESSION_TODAY, GOING_AHEAD, HURT_STOP, HURT_GENTLY, *ANSWER_KEYS.values(),
+            *(noted(a) for a in ANSWERS), JOURNAL_LOST)
+
+
 def adjusted(applied_s: float) -> str:
     """What + or - says for the seconds it really added (positive) or took off.
 
@@ -165,4 +304,5 @@ def adjusted(applied_s: float) -> str:
 def control_phrases() -> tuple[str, ...]:
     """Every phrase a live control can say outside the session's own cues."""
     return (KEYS_HINT, *PAUSED_BY.values(), PAUSED_ANY, RESUMING, *COUNT_IN, NEXT, BACK, MORE, LESS, LESS_PARTLY,
-            NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE)
+            NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE,
+            *checkin_phrases())

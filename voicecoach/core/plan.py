@@ -3,13 +3,16 @@
 A plan is loaded from YAML by :mod:`voicecoach.planfile`; this module only
 describes it. Counts may be ranges ("2-3 sets"): :meth:`Dose.at` picks the
 value for a level, the low end by default, because the sources advise
-starting small.
+starting small. An :class:`ExerciseDose` is one point inside an exercise's
+ranges (the training journal keeps one per exercise); :meth:`Plan.with_doses`
+pins exercises to such points.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 LEVELS = ("low", "mid", "high")
 
@@ -55,6 +58,16 @@ class Dose:
 
 
 @dataclass(frozen=True)
+class ExerciseDose:
+    """How much of one exercise: sets, and the reps, hold or minutes of each (the one its kind uses)."""
+
+    sets: int
+    reps: int | None = None
+    hold_s: float | None = None
+    minutes: float | None = None
+
+
+@dataclass(frozen=True)
 class Tempo:
     """Seconds per phase of one repetition."""
 
@@ -97,6 +110,17 @@ class Exercise:
         other = "left" if self.first_side == "right" else "right"
         return (self.first_side, other)
 
+    def at_dose(self, dose: ExerciseDose) -> Exercise:
+        """This exercise pinned to ``dose`` (its ranges become single values; a field the kind
+        does not use is ignored). The tempo's pause keeps its range, chosen by the level."""
+        def pin(value: float | None, current: Dose | None) -> Dose | None:
+            return Dose.fixed(value) if value is not None and current is not None else current
+
+        return replace(self, sets=Dose.fixed(dose.sets),
+                       reps=pin(dose.reps, self.reps) if self.kind == "reps" else self.reps,
+                       hold_s=pin(dose.hold_s, self.hold_s) if self.kind == "hold" else self.hold_s,
+                       minutes=pin(dose.minutes, self.minutes) if self.kind == "timed" else self.minutes)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -106,6 +130,13 @@ class Plan:
     safety: tuple[str, ...] = ()
     equipment: tuple[str, ...] = ()
     source: str = ""  # file path or built-in name, for messages
+
+    def with_doses(self, doses: Mapping[int, ExerciseDose]) -> Plan:
+        """The plan with exercise ``i`` pinned to ``doses[i]`` (others unchanged)."""
+        if not doses:
+            return self
+        return replace(self, exercises=tuple(ex.at_dose(doses[i]) if i in doses else ex
+                                             for i, ex in enumerate(self.exercises)))
 
     def all_equipment(self) -> tuple[str, ...]:
         seen = dict.fromkeys(self.equipment)

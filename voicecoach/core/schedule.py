@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voicecoach.core import phrases
-from voicecoach.core.plan import Exercise, Plan
+from voicecoach.core.plan import Exercise, ExerciseDose, Plan
 from voicecoach.core.timeline import Chapter, Cue, Phase, Timeline
 from voicecoach.errors import ScheduleError
 
@@ -59,6 +59,8 @@ class Options:
     first_exercise: int = 0  # 0-based: start the session at this exercise
     adjust_s: tuple[tuple[int, float], ...] = ()  # (exercise index, seconds added to its holds/rests)
     intro: str | None = None  # replaces the session introduction; "" for none (skipping in a live session)
+    # (exercise index, dose): these exercises sit at their own dose (the training journal's), not at ``level``
+    doses: tuple[tuple[int, ExerciseDose], ...] = ()
 
 
 def estimate_speech_s(text: str) -> float:
@@ -312,6 +314,10 @@ def build_timeline(plan: Plan, options: Options = Options(), speech_len: SpeechL
     """Schedule ``plan`` into a :class:`Timeline` using ``speech_len`` for every phrase."""
     if not 0 <= options.first_exercise < len(plan.exercises):
         raise ScheduleError(f"there is no exercise {options.first_exercise + 1} in {plan.title!r}")
+    if options.doses:
+        if any(not 0 <= i < len(plan.exercises) or d.sets < 1 for i, d in options.doses):
+            raise ScheduleError(f"a dose is given for an exercise {plan.title!r} does not have")
+        plan = plan.with_doses(dict(options.doses))
     # The intro says how long the session is, which depends on the intro: lay the
     # body out once to measure it, then for real. Deterministic either way.
     if options.intro is not None:

@@ -9,7 +9,10 @@ stops the current stream, edits or rebuilds the timeline with the pure
 functions of :mod:`voicecoach.core.replan` and the scheduler, and plays a new
 stream from that point: first a short spoken confirmation, then the session.
 Inputs that show state (the MPRIS player) are told the status and the current
-exercise whenever they change.
+exercise whenever they change. With a :class:`voicecoach.live.checkin.CheckIn`, the
+session starts and ends with spoken questions (answered by the inputs' answer
+commands, skippable, never asked twice) and every control, answer and exercise
+is recorded in the training journal.
 """
 
 from __future__ import annotations
@@ -29,9 +32,12 @@ from voicecoach.core import phrases
 from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
 from voicecoach.core.schedule import GAP_S
 from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.live.checkin import ANSWER_WAIT_S, CheckIn, Outcome, Question, Script
+from voicecoach.live.questions import ACTIONS_LOGGED, Questions
 from voicecoach.live.status import Output, status_text
 from voicecoach.render import mix
 from voicecoach.render.session import Prepared
+from voicecoach.store.journal import JournalUnavailable
 from voicecoach.store.progress import ProgressStore, Saved
 
 POLL_S = 0.05
@@ -87,13 +93,14 @@ def spoken(prepared: Prepared, texts: list[str], count_in: int = 0) -> Timeline:
     return Timeline("", t + (0.0 if count_in else 0.3), tuple(cues))
 
 
-class Coach:
+class Coach(Questions):
     """Runs one live session to its end, a quit, or a device fault."""
 
     def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, inputs: InputsLike | None = None,
-                 store: ProgressStore | None = None, plan_key: str = "", notes: Sequence[str] = (),
-                 earcons: bool = True,
-                 gain: float = 1.0) -> None:
+                 store: ProgressStore | None = None, plan_key: str = "",
+                 notes: Sequence[str | tuple[str, str]] = (),
+                 earcons: bool = True, gain: float = 1.0, checkin: CheckIn | None = None,
+                 answer_wait_s: float = ANSWER_WAIT_S) -> None:
         self.p = prepared
         self.player = player
         self.out = output
@@ -115,22 +122,34 @@ class Coach:
         self._paused_at = 0.0
         self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
         self._shown: tuple[str, str, str] | None = None  # the state last shown to the inputs
+        # Check-ins: the script running, the question waiting for an answer, and when it stops waiting.
+        self.checkin = checkin
+        self.answer_wait_s = answer_wait_s
+        self._script: Script | None = None
+        self._script_done: Callable[[Outcome], None] = lambda outcome: None
+        self.asking: Question | None = None
+        self._deadline: float | None = None
+        self._pending: list[str] = []  # said before whatever plays next (an answer's "Noted: 4.")
+        self._hinted: set[str] = set()  # the kinds of question whose answer keys were said
+        self._ending: bool | None = None  # once the words playing now end, run() returns this
 
     # -- streams ------------------------------------------------------------
-    def _blocks(self, prefix: Timeline | None, start_s: float) -> Iterator[np.ndarray]:
+    def _blocks(self, prefix: Timeline | None, start_s: float, session: bool = True) -> Iterator[np.ndarray]:
         parts = []
         if prefix is not None:
             parts.append(mix.blocks(prefix, self.p.clips_for(prefix), earcons=self.earcons, gain=self.gain))
-        if not self.paused:
+        if session and not self.paused:
             parts.append(mix.blocks(self.timeline, self.p.clips, earcons=self.earcons, start_s=start_s,
                                     gain=self.gain))
         return itertools.chain(*parts)
 
-    def _play(self, prefix: Timeline | None, start_s: float) -> None:
+    def _play(self, prefix: Timeline | None, start_s: float, *, session: bool = True) -> None:
+        """Play ``prefix``, then (unless paused, or ``session`` is False) the session from ``start_s``."""
         self._stop()
-        self._segment = _Segment(None if self.paused else self.timeline, start_s, prefix.duration_s if prefix else 0.0)
+        session = session and not self.paused
+        self._segment = _Segment(self.timeline if session else None, start_s, prefix.duration_s if prefix else 0.0)
         self._printed = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
-        blocks = self._blocks(prefix, start_s)
+        blocks = self._blocks(prefix, start_s, session)
 
         self._played_s = 0.0
 
@@ -164,10 +183,18 @@ class Coach:
 
         It starts with the notes and, with keys on, how to hear them: said as printed.
         """
-        said = [*self.notes, *([phrases.KEYS_HINT] if "keys" in self.inputs.names() else [])]
-        for text in said:
-            self.out.message(phrases.PRINTED.get(text, text))
-        self._play(spoken(self.p, said) if said else None, 0.0)
+        # A note is its words, or (words, printed line) when the screen says more (a path).
+        notes = [(n, phrases.PRINTED.get(n, n)) if isinstance(n, str) else n for n in self.notes]
+        if "keys" in self.inputs.names():
+            notes.append((phrases.KEYS_HINT, phrases.PRINTED[phrases.KEYS_HINT]))
+        said = [words for words, _ in notes]
+        for _, printed in notes:
+            self.out.message(printed)
+        if self.checkin is not None:
+            self._pending = said
+            self._run_script(self.checkin.before(self._can_answer()), self._begin)
+        else:
+            self._play(spoken(self.p, said) if said else None, 0.0)
         try:
             while True:
                 if self._error is not None:
@@ -176,7 +203,20 @@ class Coach:
                     if command.action == "quit":
                         self._quit(command.source)
                         return False
-                    self._control(command)
+                    if self.asking is not None:
+                        self._answer(command)
+                    else:
+                        self._control(command)
+                self._journal_check()
+                idle = self._thread is None or (not self._thread.is_alive() and self._error is None)
+                if self._ending is not None and idle:
+                    self._stop()
+                    if self._ending:
+                        self._finish()
+                    return self._ending
+                if self.asking is not None:
+                    self._wait_for_answer(idle)
+                    continue
                 if self._thread is not None and not self._thread.is_alive() and self._error is None:
                     if self.paused:
                         self._stop()  # the "paused" words are done; wait for a command
@@ -184,9 +224,12 @@ class Coach:
                     if self._segment.timeline is not None:
                         self._show(self.timeline.duration_s + 1)
                         self._stop()
-                        self._finish()
-                        return True
-                if not self.paused and self._thread is not None:
+                        if self.checkin is None:
+                            self._finish()
+                            return True
+                        self._run_script(self.checkin.after(self._can_answer()), self._after)
+                        continue
+                if not self.paused and self._thread is not None and self._segment.timeline is not None:
                     self._show(self.position())
                 self._publish()
         except KeyboardInterrupt:
@@ -204,6 +247,8 @@ class Coach:
             self._printed += 1
         self.out.status(status_text(self.timeline, t, self.n))
         self._save(t)
+        if self.checkin is not None:
+            self.checkin.track(self.timeline, t)
 
     def _save(self, t: float) -> None:
         ph = phase_at(self.timeline, t)
@@ -214,6 +259,9 @@ class Coach:
             self._saved = key
             try:
                 self.store.save(self.plan_key, Saved(ph.exercise_index, ph.exercise or "", ph.set, ph.side))
+            except JournalUnavailable as exc:
+                self.store = None
+                self._journal_lost(exc, t)
             except OSError as exc:
                 # Saving the place must never end a session: say so once and go on without it.
                 self.store = None
@@ -226,13 +274,19 @@ class Coach:
         if self.store is not None:
             try:
                 self.store.clear(self.plan_key)
-            except OSError:
+            except (OSError, JournalUnavailable):
                 pass
+        if self.checkin is not None:
+            self.checkin.finish(self.timeline, self.timeline.duration_s, ended_early=False)
         self.out.message(phrases.SESSION_COMPLETE_PRINTED)
 
     def _quit(self, source: str) -> None:
         """Every way out (q, Ctrl-C, SIGTERM, SIGHUP, stop from any input): the place is kept, said once."""
+        t = self._paused_at if self.paused else self.position()
         self._stop()
+        if self.checkin is not None:
+            self.checkin.control("quit", source, self.timeline, t)
+            self.checkin.finish(self.timeline, t, ended_early=True)
         self.out.message(phrases.STOPPED_PRINTED, source=source)
         self.paused = True
         try:
@@ -273,14 +327,21 @@ class Coach:
         self.out.message(printed or text, source=source)
         return spoken(self.p, [text])
 
-    def _resume(self, source: str) -> None:
+    def _resume(self, source: str, first: Sequence[str] = ()) -> None:
         self.paused = False
+        for text in first:
+            self.out.message(text)
         self.out.message(phrases.RESUMING, source=source)
-        self._play(spoken(self.p, [phrases.RESUMING], count_in=len(phrases.COUNT_IN)),
+        self._play(spoken(self.p, [*first, phrases.RESUMING], count_in=len(phrases.COUNT_IN)),
                    resume_point(self.timeline, self._paused_at))
 
     def _control(self, command: Command) -> None:
         action, source = command.action, command.source
+        if self.checkin is not None and action in ACTIONS_LOGGED:
+            self.checkin.control(action, source, self.timeline, self._paused_at if self.paused else self.position())
+        if action == "hurt":
+            self._hurt(source)
+            return
         if self.paused:
             if action in ("toggle", "resume"):
                 self._resume(source)
@@ -323,6 +384,15 @@ class Coach:
         elif action == "help":
             self._play(self._say(phrases.help_for(source), source), resume_point(self.timeline, t))
 
+    def _words(self, texts: list[str]) -> Timeline:
+        return spoken(self.p, texts)
+
+    def _leave_pause(self) -> None:
+        """Go on from the paused place (the stream restarts there)."""
+        self.paused = False
+        self._segment = _Segment(self.timeline, self._paused_at)
+        self._played_s = 0.0
+
     def _first_after(self, t: float) -> int:
         """The first exercise starting after ``t`` (from the intro), or the end."""
         for ph in self.timeline.phases:
@@ -330,16 +400,22 @@ class Coach:
                 return ph.exercise_index
         return self.n
 
-    def _jump(self, target: int, words: str, source: str) -> None:
+    def _jump(self, target: int, words: str, source: str, first: Sequence[str] = ()) -> None:
+        if self.checkin is not None and target != exercise_at(self.timeline, self.position()):
+            self.checkin.left(self.timeline, self.position())  # "back" restarts it: not left
+        for text in first:
+            self.out.message(text)
         if target >= self.n:
             words = phrases.LAST_EXERCISE
             end = next(ph for ph in self.timeline.phases if ph.kind == "end")
-            self._play(self._say(words, source), end.start_s)
+            self.out.message(words, source=source)
+            self._play(spoken(self.p, [*first, words]), end.start_s)
             return
         self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
         self.timeline = self.p.timeline
         self._saved = None
-        self._play(self._say(words, source), 0.0)
+        self.out.message(words, source=source)
+        self._play(spoken(self.p, [*first, words]), 0.0)
         self.inputs.seeked(0)
 
 

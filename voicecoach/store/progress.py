@@ -1,15 +1,20 @@
-"""Where the last session of each plan stopped, so ``play --resume`` can continue there."""
+"""Where the last session of each plan stopped, so ``play --resume`` can continue there.
+
+The places live in the training journal (its ``places`` table). An older voicecoach kept
+them in ``progress.json`` beside it: :func:`migrate_progress_json` brings that file in
+once, and keeps it renamed, never deleted.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from dataclasses import asdict, dataclass
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
-from voicecoach.atomic import write_atomic
 from voicecoach.core import phrases
+from voicecoach.store.journal import Journal, data_dir
 
 
 @dataclass(frozen=True)
@@ -21,13 +26,9 @@ class Saved:
     saved_at: float = 0.0
 
 
-def default_path() -> Path:
-    env = os.environ.get("VOICECOACH_DATA_DIR")
-    if env:
-        return Path(env) / "progress.json"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("voicecoach")) / "progress.json"
+def legacy_path() -> Path:
+    """Where an older voicecoach kept the saved places."""
+    return data_dir() / "progress.json"
 
 
 def plan_key(spec: str) -> str:
@@ -37,32 +38,27 @@ def plan_key(spec: str) -> str:
 
 
 class ProgressStore:
-    """A small JSON file of plan key -> :class:`Saved`, written atomically."""
+    """The saved place of each plan, in the journal. Without a journal (it could not be opened)
+    nothing is saved and there is nothing to resume. Writes raise
+    :class:`voicecoach.store.journal.JournalUnavailable`."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or default_path()
-
-    def _read(self) -> dict[str, dict]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}  # missing or damaged: no saved progress, never an error
-
-    def _write(self, data: dict[str, dict]) -> None:
-        write_atomic(self.path, json.dumps(data, indent=1))
+    def __init__(self, journal: Journal | None) -> None:
+        self.journal = journal
 
     def load(self, key: str) -> Saved | None:
-        entry = self._read().get(key)
-        try:
-            return Saved(**entry) if entry else None
-        except TypeError:
+        if self.journal is None:
             return None
+        rows = self.journal.read('SELECT exercise_index, exercise, "set", side, saved_at FROM places'
+                                 " WHERE plan_key = ?", (key,))
+        return Saved(*rows[0]) if rows else None
 
     def save(self, key: str, saved: Saved) -> None:
-        data = self._read()
-        data[key] = asdict(Saved(**{**asdict(saved), "saved_at": time.time()}))
-        self._write(data)
+        if self.journal is None:
+            return
+        with self.journal.transaction() as c:
+            c.execute('INSERT OR REPLACE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+                      (key, saved.exercise_index, saved.exercise, saved.set, saved.side, time.time()))
 
     def resume(self, key: str, plan) -> tuple[int, str] | None:
         """Where to resume ``plan``: (exercise index, what to say), if a saved place still fits it."""
@@ -75,6 +71,55 @@ class ProgressStore:
         return i, phrases.resume_intro(plan, i, saved.exercise)
 
     def clear(self, key: str) -> None:
-        data = self._read()
-        if data.pop(key, None) is not None:
-            self._write(data)
+        if self.journal is None:
+            return
+        with self.journal.transaction() as c:
+            c.execute("DELETE FROM places WHERE plan_key = ?", (key,))
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _valid_place(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    index, name = entry.get("exercise_index"), entry.get("exercise")
+    set_, side, saved_at = entry.get("set"), entry.get("side"), entry.get("saved_at", 0.0)
+    return (isinstance(index, int) and not isinstance(index, bool) and index >= 0 and isinstance(name, str)
+            and (set_ is None or _is_int(set_)) and (side is None or isinstance(side, str))
+            and (_is_int(saved_at) or isinstance(saved_at, float)))
+
+
+def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
+    """Import an old ``progress.json`` into the saved places once; returns how many were imported.
+
+    Places already in the journal win. Entries with wrong types are skipped. The file is then
+    renamed to ``progress.json.migrated`` (or ``.migrated.1`` ... if that exists), never deleted;
+    a damaged file is renamed too, as the old store read it as empty. Never raises OSError.
+    """
+    path = Path(path) if path is not None else legacy_path()
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return 0  # missing or unreadable: nothing to do
+    try:
+        data = json.loads(raw)
+    except ValueError:  # includes undecodable bytes
+        data = {}
+    entries = {k: v for k, v in data.items() if isinstance(k, str) and _valid_place(v)} \
+        if isinstance(data, dict) else {}
+    with journal.transaction() as c:
+        for key, v in entries.items():
+            c.execute('INSERT OR IGNORE INTO places (plan_key, exercise_index, exercise, "set", side,'
+                      " saved_at) VALUES (?, ?, ?, ?, ?, ?)",
+                      (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"),
+                       float(v.get("saved_at", 0.0))))
+    target = path.with_name(path.name + ".migrated")
+    n = 0
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.migrated.{n}")
+    with suppress(OSError):  # imported anyway; INSERT OR IGNORE makes a next attempt harmless
+        path.rename(target)
+    return len(entries)
