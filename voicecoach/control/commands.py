@@ -7,8 +7,9 @@ from typing import Protocol, runtime_checkable
 
 # The actions the live controller understands. "toggle" pauses or resumes;
 # "pause" and "resume" are idempotent (headsets send separate PLAY and PAUSE,
-# and may have drifted from our state).
-ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help")
+# and may have drifted from our state). "unknown" is the voice input's "I heard the
+# wake word, then something that is not a command": the coach answers "Sorry?".
+ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help", "unknown")
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Command:
 
     action: str  # one of ACTIONS
     source: str = "keys"  # who sent it: "keys", "headset", "voice", ...
+    heard: str = ""  # voice: the words recognized ("go back"), printed as "Heard: go back."
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,7 @@ class Coach:
 
     def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, inputs: InputsLike | None = None,
                  store: ProgressStore | None = None, plan_key: str = "", notes: Sequence[str] = (),
-                 earcons: bool = True,
-                 gain: float = 1.0) -> None:
+                 printed: dict[str, str] | None = None, earcons: bool = True, gain: float = 1.0) -> None:
         self.p = prepared
         self.player = player
         self.out = output
@@ -101,6 +100,7 @@ class Coach:
         self.store = store
         self.plan_key = plan_key
         self.notes = tuple(notes)  # said (and printed) before the session starts
+        self.printed = {**phrases.PRINTED, **(printed or {})}  # how a note reads on screen, where it differs
         self.earcons = earcons
         self.gain = gain  # the session's loudness gain: live sounds as the exported file does
         self.timeline = prepared.timeline
@@ -166,13 +166,15 @@ class Coach:
         """
         said = [*self.notes, *([phrases.KEYS_HINT] if "keys" in self.inputs.names() else [])]
         for text in said:
-            self.out.message(phrases.PRINTED.get(text, text))
+            self.out.message(self.printed.get(text, text))
         self._play(spoken(self.p, said) if said else None, 0.0)
         try:
             while True:
                 if self._error is not None:
                     raise self._error
                 for command in self.inputs.wait(POLL_S):
+                    if command.heard:
+                        self.out.message(phrases.heard(command.heard))  # then the usual confirmation
                     if command.action == "quit":
                         self._quit(command.source)
                         return False
@@ -281,6 +283,11 @@ class Coach:
 
     def _control(self, command: Command) -> None:
         action, source = command.action, command.source
+        if action == "unknown":
+            # The wake word, then no command: say so, change nothing (a pause stays a pause).
+            t = self._paused_at if self.paused else self.position()
+            self._play(self._say(phrases.SORRY, source), 0.0 if self.paused else resume_point(self.timeline, t))
+            return
         if self.paused:
             if action in ("toggle", "resume"):
                 self._resume(source)
