@@ -95,11 +95,18 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
 @click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
 @click.option("--no-mpris", is_flag=True,
               help="Do not appear as a media player (headset buttons, media keys, playerctl) on Linux.")
+@click.option("--listen", is_flag=True,
+              help='Voice control: say the wake word, then a command ("hey jarvis, pause"). Offline.')
+@click.option("--mic", metavar="DEVICE", help="Microphone for --listen: number or name (see `voicecoach devices`).")
+@click.option("--wake-word", metavar="NAME|PATH",
+              help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
+                   "or a microWakeWord model file (.json).")
 @click.pass_context
 def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device,
-         resume: bool, plain: bool, quiet: bool, no_earcons: bool, no_mpris: bool) -> None:
+         resume: bool, plain: bool, quiet: bool, no_earcons: bool, no_mpris: bool, listen: bool, mic: str | None,
+         wake_word: str | None) -> None:
     """Coach a session live on the speakers, controlled with single keys,
-    headset buttons and media keys.
+    headset buttons, media keys and (with --listen) your voice.
 
     Keys: space pause/resume, n or right arrow next exercise, p or left arrow
     back to the start of this exercise, r repeat the instruction, + and - add
@@ -109,14 +116,19 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     """
     from voicecoach.control.inputs import Inputs
     from voicecoach.control.keys import keyboard
+    from voicecoach.core import phrases
     from voicecoach.live.coach import CONTROL_PHRASES, Coach
-    from voicecoach.live.devices import resolve_device
+    from voicecoach.live.devices import resolve_device, resolve_input_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
     from voicecoach.render.session import session_gain
     from voicecoach.store.progress import ProgressStore, plan_key
 
     device_index = resolve_device(device)  # no device: a clear error before any work
+    listen = listen or mic is not None or wake_word is not None
+    # The models load before any synthesis: a missing extra or a wrong name fails at once.
+    voice_logic = _voice_logic(wake_word) if listen else None
+    mic_index = resolve_input_device(mic) if listen else None
     plan_obj = programs.load(plan)
     out = Output.auto(plain, quiet)
     store, key = ProgressStore(), plan_key(plan)
@@ -126,6 +138,10 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
         options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
     elif resume:
         notes.append("No saved place for this plan: starting from the beginning.")
+    printed = {}
+    if voice_logic is not None:
+        notes.append(phrases.VOICE_ON)
+        printed[phrases.VOICE_ON] = phrases.voice_on_printed(voice_logic.detector.phrase)
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
                         extra_texts=(*CONTROL_PHRASES, *notes))
     debug = bool(ctx.find_root().params.get("debug"))
@@ -134,8 +150,14 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
         inputs = Inputs([keys] if keys is not None else [], note=out.message)
         if not no_mpris:
             _add_media_player(inputs, debug)
-        coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
-                      earcons=not no_earcons, gain=gain)
+        on_sound = None
+        if voice_logic is not None:
+            from voicecoach.control.voice.listener import VoiceSource
+
+            inputs.add(VoiceSource(voice_logic, mic_index).start())
+            on_sound = voice_logic.activity.mark  # the player says when the coach is heard: never obey it
+        coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs, store=store,
+                      plan_key=key, notes=notes, printed=printed, earcons=not no_earcons, gain=gain)
         try:
             coach.run()
         except DeviceError as exc:
@@ -146,6 +168,16 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     if coach.underruns:
         click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
                    err=True)
+
+
+def _voice_logic(wake_word: str | None):
+    """The wake word detector and the command recognizer, loaded (the listen extra)."""
+    from voicecoach.control.voice import micro
+    from voicecoach.control.voice.listener import VoiceLogic
+    from voicecoach.control.voice.sphinx import SphinxCommands
+
+    detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
+    return VoiceLogic(detector, SphinxCommands(detector.phrase))
 
 
 def _add_media_player(inputs, debug: bool) -> None:
