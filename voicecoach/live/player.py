@@ -144,8 +144,10 @@ class _Run:
         except (AttributeError, TypeError):
             pass
         start = time.monotonic() + ahead
+        on_sound = self.player.on_sound
         try:
-            self.player.on_sound(start, start + frames / self.player.samplerate)
+            if on_sound is not None:
+                on_sound(start, start + frames / self.player.samplerate)
         except Exception:
             pass  # a listener's bug must never stop the sound
 
