@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from benchmarks import voiceset as vs
 from benchmarks.common import Noise, log, noise_text
 
