@@ -44,7 +44,11 @@ def voice_env(tmp_path, clip_cache, pulse: PulseServer):
     plan.write_text(PLAN)
     env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}  # no media buttons here
     env.update(VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
-    return plan, env
+    room = pulse.add_room()
+    try:
+        yield plan, env
+    finally:
+        pulse.unload(room)
 
 
 def spoken(tmp_path, text: str):
