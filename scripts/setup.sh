@@ -1,8 +1,9 @@
 # Shared set-up for ./scripts/run and ./scripts/test (sourced, not run).
 # Idempotent and quiet when everything is already in place.
-# Usage: vc_setup [--dev] [--neural]
+# Usage: vc_setup [--dev] [--neural] [--listen]
 #   --dev     test tools, the sound server the tests use, and matplotlib (journal --chart)
 #   --neural  the Piper neural voice (also when VOICECOACH_NEURAL=1)
+#   --listen  offline voice control (also when VOICECOACH_LISTEN=1)
 
 vc_log() { printf 'voicecoach setup: %s\n' "$*" >&2; }
 
@@ -64,11 +65,15 @@ vc_setup() {
         case "$arg" in
         --dev) extras+=(dev chart); pkgs+=(pulseaudio pulseaudio-utils dbus-daemon playerctl) ;;
         --neural) extras+=(neural) ;;
+        --listen) extras+=(listen) ;;
         *) vc_log "vc_setup: unknown option $arg"; return 1 ;;
         esac
     done
     case "${VOICECOACH_NEURAL:-}" in
     1 | true | yes) extras+=(neural) ;;
+    esac
+    case "${VOICECOACH_LISTEN:-}" in
+    1 | true | yes) extras+=(listen) ;;
     esac
     vc_system_packages "${pkgs[@]}" || return 1
     local root py
@@ -79,14 +84,14 @@ vc_setup() {
         "$py" -m venv "$root/.venv" || { vc_log "python venv failed (Debian/Ubuntu: sudo apt-get install python3-venv)"; return 1; }
     fi
     # Reinstall only when what is asked for changed. The stamp holds the hash of
-    # pyproject.toml and the extras installed with it ("<hash> dev,neural"); an
+    # pyproject.toml and the extras installed with it ("<hash> dev,neural,listen"); an
     # install keeps the extras already there, so ./scripts/run and ./scripts/test
     # never undo each other.
     local hash stamp have_hash="" have_extras="" want="" e
     hash="$(sha256sum <"$root/pyproject.toml" | cut -c1-16)"
     stamp="$root/.venv/.voicecoach-installed"
     if [ -r "$stamp" ]; then read -r have_hash have_extras <"$stamp" || true; fi
-    for e in dev neural chart; do
+    for e in dev neural chart listen; do
         case " ${extras[*]-} ${have_extras//,/ } " in
         *" $e "*) want="${want:+$want,}$e" ;;
         esac

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
 from helpers.fakes import FakePlayer, FakeSpeaker
 
 from voicecoach.control.commands import Command, PlayerState
@@ -43,7 +44,7 @@ class ScriptedInputs:
     def __init__(self, coach_ref: list, script: list[tuple], sources: set[str] | None = None,
                  answers: dict[str, list[str]] | None = None) -> None:
         self.coach_ref = coach_ref
-        self.script = [s if len(s) == 3 else (*s, "keys") for s in script]
+        self.script = [s if len(s) >= 3 else (*s, "keys") for s in script]
         self.sources = {"keys"} if sources is None else sources
         self.answers = {k: list(v) for k, v in (answers or {}).items()}
         self.asked: list[str] = []
@@ -65,8 +66,8 @@ class ScriptedInputs:
             value = self.answers[question.key].pop(0)
             return [Command("skip", "keys") if value == "skip" else Command("answer", "keys", value)]
         if self.script and (coach.paused or coach.position() >= self.script[0][0]):
-            _, action, source = self.script.pop(0)
-            return [Command(action, source)]
+            _, action, source, *heard = self.script.pop(0)
+            return [Command(action, source, heard=heard[0] if heard else "")]
         return []
 
     def show(self, state: PlayerState) -> None:
@@ -219,3 +220,29 @@ def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
     notes = [line for line in lines if "journal" in line]
     assert notes == [f"Your training journal is in use by another program, so this session won't be recorded. ({path})"]
     assert lines[-1] == "Session complete."
+
+
+def test_voice_commands_say_what_was_heard_then_confirm(tmp_path):
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    finished, lines, *_ = run([(hold.start_s + 2, "pause", "voice", "pause"),
+                               (0, "resume", "voice", "go on")], tmp_path, sources={"keys", "voice"})
+    assert finished
+    i = lines.index("Heard: pause.")
+    assert lines[i + 1] == "Paused (voice). Say the wake word, then resume."
+    assert lines[i + 2:i + 4] == ["Heard: go on.", "Resuming (voice)."]
+
+
+@pytest.mark.parametrize("paused", [False, True], ids=["playing", "paused"])
+def test_not_a_command_says_sorry_and_changes_nothing(tmp_path, paused):
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    script = [(hold.start_s + 2, "pause", "voice", "pause")] if paused else []
+    script += [(hold.start_s + 2, "unknown", "voice"), (0, "resume", "voice", "resume")]
+    finished, lines, *_ = run(script, tmp_path, sources={"keys", "voice"})
+    assert finished
+    i = lines.index("Sorry? (voice)")
+    assert not any(line.startswith("Heard") for line in lines[i - 1:i])  # nothing was heard to name
+    if paused:
+        assert lines[i + 1:i + 3] == ["Heard: resume.", "Resuming (voice)."]  # still paused until resumed
+    assert [c.text for c in tl.cues if c.text in lines[i + 1:]] != []  # the session went on

@@ -21,7 +21,7 @@ from helpers.pulse import RATE, PulseServer, find_onsets
 
 from voicecoach.errors import DeviceError, MissingDependencyError, VoicecoachError
 from voicecoach.live import devices
-from voicecoach.live.player import _END, Player, _Run, rechunk
+from voicecoach.live.player import _END, SOUND_FLOOR, Player, _Run, rechunk
 
 BURSTS_S = [0.5, 1.25, 2.0, 3.3, 4.7]
 TOLERANCE_S = 0.020
@@ -77,8 +77,15 @@ def make_run(blocksize: int = 4, **player_args) -> _Run:
     return run
 
 
-def col(*values: float) -> np.ndarray:
-    return np.array(values, dtype=np.float32).reshape(-1, 1)
+def col(*values: float) -> tuple[np.ndarray, bool]:
+    """A queued block as the producer makes it: the samples, and whether they hold sound."""
+    block = np.array(values, dtype=np.float32).reshape(-1, 1)
+    return block, bool(np.abs(block).max() > SOUND_FLOOR)
+
+
+class TimeInfo:
+    currentTime = 10.0
+    outputBufferDacTime = 10.25  # this buffer is heard 250 ms from now
 
 
 def test_rechunk_keeps_every_sample_in_fixed_blocks() -> None:
@@ -106,6 +113,22 @@ def test_callback_copies_blocks_and_counts_frames() -> None:
     run.callback(out, 4, None, Status())
     assert out[:, 0].tolist() == [5, 6, 0, 0] and run.frames == 6
     assert run.player.position_s == 0.0  # this run is not the player's current one
+
+
+def test_callback_reports_when_sound_will_be_heard() -> None:
+    heard: list[tuple[float, float]] = []
+    run = make_run(on_sound=lambda a, b: heard.append((a, b)))
+    run.queue.put(col(0, 0, 0, 0))  # silence: not reported
+    run.queue.put(col(0.5, 0, 0, 0))
+    out = np.zeros((4, 1), np.float32)
+    before = time.monotonic()
+    run.callback(out, 4, TimeInfo(), Status())
+    assert heard == []
+    run.callback(out, 4, TimeInfo(), Status())
+    after = time.monotonic()
+    [(start, end)] = heard
+    assert before + 0.25 <= start <= after + 0.25  # PortAudio's DAC time for the buffer, on the monotonic clock
+    assert end - start == pytest.approx(4 / 44100)
 
 
 def test_callback_broadcasts_to_stereo() -> None:

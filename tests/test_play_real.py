@@ -80,11 +80,13 @@ class _Run:
     def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False) -> None:
         self.master, slave = pty.openpty()
         root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
-        args = ["play", str(plan), "--plain", *([] if check_in else ["--no-check-in"])]
+        rest = [a for a in extra or [] if a != "--debug"]  # options of play
+        args = ["play", str(plan), "--plain", *([] if check_in else ["--no-check-in"]), *rest]
         self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, *args],
                                      stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
         os.close(slave)
         self.lines: list[str] = []
+        self.ended = False  # the program closed its output: no more lines will come
         self.seen = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -93,10 +95,16 @@ class _Run:
             with self.seen:
                 self.lines.append(line.rstrip("\n"))
                 self.seen.notify_all()
+        with self.seen:
+            self.ended = True
+            self.seen.notify_all()
 
     def wait_for(self, text: str, timeout_s: float = 30) -> None:
         with self.seen:
-            assert self.seen.wait_for(lambda: text in self.lines, timeout_s), self.lines
+            found = self.seen.wait_for(lambda: text in self.lines or self.ended, timeout_s) and text in self.lines
+        if not found and self.ended:
+            raise AssertionError(f"exit {self.proc.wait()}: {self.proc.stderr.read()}\n{self.lines}")
+        assert found, self.lines
 
     def key(self, k: bytes) -> None:
         os.write(self.master, k)

@@ -1,4 +1,4 @@
-"""A private PulseAudio server with a null sink, for tests of real playback.
+"""A private PulseAudio server with null sinks, for tests of real playback (and of voice control).
 
 No sound card is needed: ``module-null-sink`` is a sink clocked by the
 system timer, and its monitor source lets the tests record exactly what
@@ -19,6 +19,11 @@ sound server. Its command line (see :meth:`PulseServer.start`)::
 
 and clients (this process, PortAudio, parec) find it through
 ``PULSE_SERVER=unix:$D/native``.
+
+A second null sink, ``vc_room``, is "the room": its monitor is the default
+source, so a program that opens the default microphone hears whatever a
+test plays into the room (``paplay --device=vc_room``), and
+:meth:`PulseServer.loop_speakers_into_room` feeds the speakers back into it.
 
 A silent low-latency client (``pacat --latency-msec=10 /dev/zero``) stays
 connected: an idle null sink sleeps through blocks of up to 2 s, so a new
@@ -47,6 +52,9 @@ import numpy as np
 
 RATE = 44100
 SINK = "vc_test"
+#: A second null sink, "the room": what is played to it is what the microphone hears
+#: (its monitor is the server's default input), for the voice-control tests.
+ROOM = "vc_room"
 
 
 def _die_with_parent() -> None:
@@ -63,7 +71,7 @@ class PulseError(RuntimeError):
 
 def missing_tools() -> list[str]:
     """The programs this harness needs that are not on PATH."""
-    return [tool for tool in ("pulseaudio", "pactl", "parec") if shutil.which(tool) is None]
+    return [tool for tool in ("pulseaudio", "pactl", "parec", "paplay") if shutil.which(tool) is None]
 
 
 class PulseServer:
@@ -71,6 +79,8 @@ class PulseServer:
 
     sink = SINK
     monitor = SINK + ".monitor"
+    room = ROOM
+    room_monitor = ROOM + ".monitor"
 
     def __init__(self) -> None:
         # Directly under the temp dir: a unix socket path must stay under ~108 bytes.
@@ -186,6 +196,31 @@ class PulseServer:
         if res.returncode != 0:
             raise PulseError(f"pactl {' '.join(args)} failed: {res.stderr.strip()}")
         return res.stdout
+
+    def add_room(self) -> str:
+        """Load the room sink and make its monitor the default input; returns the module id.
+
+        Only for the tests that need it: a second null sink in the server
+        measurably disturbed the timing of the speakers' sink (a 250 ms jump
+        in test_play_real), so it is not there by default.
+        """
+        module = self.pactl("load-module", "module-null-sink", f"sink_name={self.room}", "format=s16le",
+                            "rate=16000", "channels=1", "sink_properties=device.description=voicecoach-room").strip()
+        self.pactl("set-default-source", self.room_monitor)  # the "microphone" hears the room
+        return module
+
+    def play_into_room(self, wav: Path) -> None:
+        """Play a sound file into the room (what the microphone hears), to its end."""
+        subprocess.run(["paplay", "--server", self.server, f"--device={self.room}", str(wav)], check=True,
+                       env={**os.environ, **self.client_env()}, timeout=60, capture_output=True)
+
+    def loop_speakers_into_room(self) -> str:
+        """Feed everything played on the speakers into the room (an echo path); returns the module id."""
+        return self.pactl("load-module", "module-loopback", f"source={self.monitor}", f"sink={self.room}",
+                          "latency_msec=30").strip()
+
+    def unload(self, module: str) -> None:
+        self.pactl("unload-module", module)
 
     def start_recording(self) -> Recording:
         """Record the null sink's monitor (what is played) until ``stop()``."""

@@ -32,14 +32,17 @@ def check(plan: str) -> None:
 
 @cli.command()
 def devices() -> None:
-    """List sound output devices (* marks the default)."""
-    from voicecoach.live.devices import format_devices, list_output_devices
+    """List sound output devices, then input devices (microphones, for --listen); * marks the defaults."""
+    from voicecoach.live.devices import format_devices, list_input_devices, list_output_devices
 
     found = list_output_devices()
     if not found:
         raise DeviceError("no sound output device found",
                           hint="export the session to a file instead: voicecoach export PLAN -o session.mp3")
     click.echo(format_devices(found))
+    inputs = list_input_devices()
+    if inputs:
+        click.echo(format_devices(inputs))
 
 
 @cli.command()

@@ -108,11 +108,19 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
               help="Appear as a media player (headset buttons, media keys, playerctl) on Linux.")
 @click.option("--no-check-in", is_flag=True,
               help="Ask no questions before and after the session (pain, next morning, warning signs).")
+@click.option("--listen/--no-listen", default=config.default("listen"), show_default=True,
+              help='Voice control: say the wake word, then a command ("hey jarvis, pause"). Offline.')
+@click.option("--mic", metavar="DEVICE", default=config.default("mic"),
+              help="Microphone for --listen: number or name (see `voicecoach devices`).")
+@click.option("--wake-word", metavar="NAME|PATH", default=config.default("wake_word"),
+              help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
+                   "or a microWakeWord model file (.json).")
 @click.pass_context
 def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device,
-         resume: bool, plain: bool, quiet: bool, earcons: bool, mpris: bool, no_check_in: bool) -> None:
+         resume: bool, plain: bool, quiet: bool, earcons: bool, mpris: bool, no_check_in: bool, listen: bool,
+         mic: str | None, wake_word: str | None) -> None:
     """Coach a session live on the speakers, controlled with single keys,
-    headset buttons and media keys.
+    headset buttons, media keys and (with --listen) your voice.
 
     Keys: space pause/resume, n or right arrow next exercise, p or left arrow
     back to the start of this exercise, r repeat the instruction, + and - add
@@ -124,13 +132,19 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     from voicecoach.control.inputs import Inputs
     from voicecoach.control.keys import keyboard
     from voicecoach.live.coach import CONTROL_PHRASES, Coach
-    from voicecoach.live.devices import resolve_device
+    from voicecoach.live.devices import resolve_device, resolve_input_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
     from voicecoach.render.session import session_gain
     from voicecoach.store.progress import ProgressStore, plan_key
 
     device_index = resolve_device(device)  # no device: a clear error before any work
+    # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
+    given = {n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
+    listen = listen or bool(given)
+    # The models load before any synthesis: a missing extra or a wrong name fails at once.
+    voice_logic = _voice_logic(wake_word) if listen else None
+    mic_index = resolve_input_device(mic) if listen else None
     plan_obj = programs.load(plan)
     out = Output.auto(plain, quiet)
     key = plan_key(plan)
@@ -142,6 +156,8 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
         options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
     elif resume:
         notes.append(phrases.NO_SAVED_PLACE)
+    if voice_logic is not None:
+        notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
     checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in)
     prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
                         extra_texts=(*CONTROL_PHRASES, *(n if isinstance(n, str) else n[0] for n in notes), *texts))
@@ -152,8 +168,14 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
             inputs = Inputs([keys] if keys is not None else [], note=out.message)
             if mpris:
                 _add_media_player(inputs, debug)
-            coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
-                          earcons=earcons, gain=gain, checkin=checkin)
+            on_sound = None
+            if voice_logic is not None:
+                from voicecoach.control.voice.listener import VoiceSource
+
+                inputs.add(VoiceSource(voice_logic, mic_index).start())
+                on_sound = voice_logic.activity.mark  # the player says when the coach is heard: never obey it
+            coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs, store=store,
+                          plan_key=key, notes=notes, earcons=earcons, gain=gain, checkin=checkin)
             try:
                 coach.run()
             except DeviceError as exc:
@@ -217,6 +239,16 @@ def _checkin(journal, key: str, plan_obj, options: Options, *, auto: bool, ask: 
     texts += [a.message for a in advice]
     checkin = CheckIn(journal, key, plan_obj, options, dose_plans, settled_session, advice, today, ask=ask, lost=lost)
     return checkin, options, texts
+
+
+def _voice_logic(wake_word: str | None):
+    """The wake word detector and the command recognizer, loaded (the listen extra)."""
+    from voicecoach.control.voice import micro
+    from voicecoach.control.voice.listener import VoiceLogic
+    from voicecoach.control.voice.sphinx import SphinxCommands
+
+    detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
+    return VoiceLogic(detector, SphinxCommands(detector.phrase))
 
 
 def _add_media_player(inputs, debug: bool) -> None:

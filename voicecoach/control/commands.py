@@ -9,9 +9,11 @@ from typing import Protocol, runtime_checkable
 # "pause" and "resume" are idempotent (headsets send separate PLAY and PAUSE,
 # and may have drifted from our state). "hurt" is "it hurts" (pause, ask how
 # much). "answer" answers a check-in question (its value: "0"-"10", "yes",
-# "no"); "skip" moves on from a question without an answer.
+# "no"); "skip" moves on from a question without an answer. "unknown" is the
+# voice input's "I heard the wake word, then something that is not a command":
+# the coach answers "Sorry?".
 ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help",
-           "hurt", "answer", "skip")
+           "hurt", "answer", "skip", "unknown")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Command:
     action: str  # one of ACTIONS
     source: str = "keys"  # who sent it: "keys", "headset", "voice", ...
     value: str | None = None
+    heard: str = ""  # voice: the words recognized ("go back"), printed as "Heard: go back."
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,8 @@ HEADSET_HELP = ("Media buttons: play or pause, to pause and resume. Next, the ne
                 "Previous, back to the start of this exercise. Stop, to stop and keep your place.")
 VOICE_HELP = ("Say the wake word, then: pause, resume, next, back, repeat, more time, less time, "
               "stop, or help.")
+SORRY = "Sorry?"  # after the wake word, something that was not clearly a command: nothing else happens
+VOICE_ON = "Voice control is on. Say the wake word, then a command."
 HELP_BY = {"keys": KEYS_HELP, "headset": HEADSET_HELP, "voice": VOICE_HELP}
 CANNOT_SAVE_PLACE = "Your place cannot be saved this time; the session goes on."
 
@@ -133,6 +135,16 @@ CANNOT_SAVE_PLACE = "Your place cannot be saved this time; the session goes on."
 def paused(source: str) -> str:
     """What pausing says: how to resume with the input that paused."""
     return PAUSED_BY.get(source, PAUSED_ANY)
+
+
+def voice_on_printed(wake_word: str) -> str:
+    """How the voice-control note reads on screen: it names the wake word (never spoken, see README)."""
+    return f'Voice control is on: say "{wake_word}", then a command ("{wake_word}, help" lists them).'
+
+
+def heard(words: str) -> str:
+    """The printed line for a voice command: what was recognized, before the usual confirmation."""
+    return f"Heard: {words}." if words else "Heard something that is not a command."
 
 
 def help_for(source: str) -> str:
@@ -305,4 +317,4 @@ def control_phrases() -> tuple[str, ...]:
     """Every phrase a live control can say outside the session's own cues."""
     return (KEYS_HINT, *PAUSED_BY.values(), PAUSED_ANY, RESUMING, *COUNT_IN, NEXT, BACK, MORE, LESS, LESS_PARTLY,
             NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE,
-            *checkin_phrases())
+            *checkin_phrases(), SORRY, VOICE_ON)

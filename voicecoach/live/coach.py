@@ -200,6 +200,8 @@ class Coach(Questions):
                 if self._error is not None:
                     raise self._error
                 for command in self.inputs.wait(POLL_S):
+                    if command.heard:
+                        self.out.message(phrases.heard(command.heard))  # then the usual confirmation
                     if command.action == "quit":
                         self._quit(command.source)
                         return False
@@ -337,6 +339,11 @@ class Coach(Questions):
 
     def _control(self, command: Command) -> None:
         action, source = command.action, command.source
+        if action == "unknown":
+            # The wake word, then no command: say so, change nothing (a pause stays a pause).
+            t = self._paused_at if self.paused else self.position()
+            self._play(self._say(phrases.SORRY, source), 0.0 if self.paused else resume_point(self.timeline, t))
+            return
         if self.checkin is not None and action in ACTIONS_LOGGED:
             self.checkin.control(action, source, self.timeline, self._paused_at if self.paused else self.position())
         if action == "hurt":

@@ -17,12 +17,13 @@ NO_DEVICE_HINT = "export the session to a file instead: voicecoach export PLAN -
 
 @dataclass(frozen=True)
 class Device:
-    """One PortAudio output device."""
+    """One PortAudio device: an output (speakers) or an input (a microphone, for voice control)."""
 
-    index: int  # PortAudio's device number (what ``--device 3`` means)
+    index: int  # PortAudio's device number (what ``--device 3`` and ``--mic 3`` mean)
     name: str
-    channels: int  # maximum output channels
-    default: bool  # PortAudio's default output device
+    channels: int  # maximum output (or input) channels
+    default: bool  # PortAudio's default output (or input) device
+    kind: str = "output"  # "output" or "input"
 
 
 def import_sounddevice() -> ModuleType:
@@ -63,6 +64,51 @@ def list_output_devices() -> list[Device]:
         ]
     except sd.PortAudioError as exc:
         raise DeviceError(f"cannot list sound devices: {exc}") from exc
+
+
+def list_input_devices() -> list[Device]:
+    """All devices PortAudio can record from (microphones), in PortAudio's order (may be empty)."""
+    sd = import_sounddevice()
+    try:
+        default_in = _default_index(sd, "input")
+        return [
+            Device(index=int(info["index"]), name=str(info["name"]), channels=int(info["max_input_channels"]),
+                   default=int(info["index"]) == default_in, kind="input")
+            for info in sd.query_devices()
+            if int(info["max_input_channels"]) > 0
+        ]
+    except sd.PortAudioError as exc:
+        raise DeviceError(f"cannot list sound devices: {exc}") from exc
+
+
+def resolve_input_device(spec: str | None) -> int | None:
+    """Turn a user's ``--mic`` value into a PortAudio device index (``None``: the default input).
+
+    Unlike outputs, having no microphone is not an error here: voice control
+    then says it is off and the session goes on. A ``spec`` that matches no
+    input device is a usage error.
+
+    Raises:
+        VoicecoachError: ``spec`` matches no input device, or several.
+    """
+    if spec is None:
+        return None
+    devices = list_input_devices()
+    text = spec.strip()
+    if text.isdigit():
+        for device in devices:
+            if device.index == int(text):
+                return device.index
+        raise VoicecoachError(f"no input device number {text}", hint="input devices:\n" + format_devices(devices))
+    wanted = text.casefold()
+    exact = [d for d in devices if d.name.casefold() == wanted]
+    matches = exact or [d for d in devices if wanted in d.name.casefold()]
+    if len(matches) == 1:
+        return matches[0].index
+    if not matches:
+        raise VoicecoachError(f"no input device matches {spec!r}", hint="input devices:\n" + format_devices(devices))
+    raise VoicecoachError(f"{spec!r} matches several input devices: use a number",
+                          hint="matching devices:\n" + format_devices(matches))
 
 
 def resolve_device(spec: str | None) -> int | None:
@@ -111,7 +157,8 @@ def format_devices(devices: list[Device]) -> str:
     if not devices:
         return "  (none)"
     return "\n".join(
-        f"{'*' if d.default else ' '} {d.index:>3}  {d.name}  ({d.channels} ch)" for d in devices
+        f"{'*' if d.default else ' '} {d.index:>3}  {d.name}  ({d.channels} ch" + (", input)" if d.kind == "input" else ")")
+        for d in devices
     )
 
 
@@ -131,7 +178,12 @@ def rescan() -> None:
 
 def _default_output_index(sd: ModuleType) -> int:
     """PortAudio's default output device, or -1 when it has none."""
+    return _default_index(sd, "output")
+
+
+def _default_index(sd: ModuleType, kind: str) -> int:
+    """PortAudio's default ``kind`` ("output" or "input") device, or -1 when it has none."""
     try:
-        return int(sd.query_devices(kind="output")["index"])
+        return int(sd.query_devices(kind=kind)["index"])
     except (sd.PortAudioError, KeyError, TypeError, ValueError):
         return -1

@@ -47,6 +47,8 @@ _DEVICE_HINT = (
 )
 _PA_INVALID_CHANNEL_COUNT = -9998  # PortAudio's paInvalidChannelCount
 _END = None  # queued after the last block: the source is exhausted
+#: A block whose peak is above this (about -54 dBFS) is sound a microphone in the room may pick up.
+SOUND_FLOOR = 0.002
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class _Run:
 
     def __init__(self, player: Player) -> None:
         self.player = player
-        self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=player.prefill_blocks)
+        self.queue: queue.Queue[tuple[np.ndarray, bool] | None] = queue.Queue(maxsize=player.prefill_blocks)
         self.primed = threading.Event()  # enough queued to start (or the source is done)
         self.finished = threading.Event()  # PortAudio's finished_callback
         self.stop_requested = False
@@ -87,6 +89,7 @@ class _Run:
         # Bound by play() once sounddevice is imported, so the callback needs no module look-ups.
         self.callback_stop: type[Exception] = Exception
         self.callback_abort: type[Exception] = Exception
+        self.latency_s = 0.0  # the stream's output latency, set once it is open
 
     # -- the real-time side -------------------------------------------------
     def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
@@ -108,19 +111,22 @@ class _Run:
             outdata.fill(0)
             return
         try:
-            block = self.queue.get_nowait()
+            item = self.queue.get_nowait()
         except queue.Empty:
             outdata.fill(0)
             if not self.source_done:
                 self.underruns += 1
             return
-        if block is _END:
+        if item is _END:
             outdata.fill(0)
             self.ended = True
             if self.drain_blocks <= 0:
                 raise self.callback_stop
             return
+        block, loud = item
         n = block.shape[0]
+        if loud and self.player.on_sound is not None:
+            self._report_sound(n, time_info)
         if n == frames:
             outdata[:] = block  # (n, 1) broadcasts to a stereo fallback stream too
         else:  # the last, short block
@@ -128,12 +134,33 @@ class _Run:
             outdata[n:] = 0
         self.frames += n
 
+    def _report_sound(self, frames: int, time_info: Any) -> None:
+        """Tell ``on_sound`` when this block will be heard (monotonic seconds): the voice input's echo gate."""
+        ahead = self.latency_s
+        try:  # PortAudio's own estimate for this very buffer, when the backend gives a sane one
+            dac = float(time_info.outputBufferDacTime - time_info.currentTime)
+            if 0.0 < dac < 1.0:
+                ahead = dac
+        except (AttributeError, TypeError):
+            pass
+        start = time.monotonic() + ahead
+        on_sound = self.player.on_sound
+        try:
+            if on_sound is not None:
+                on_sound(start, start + frames / self.player.samplerate)
+        except Exception:
+            pass  # a listener's bug must never stop the sound
+
     # -- the producer thread ------------------------------------------------
     def produce(self, blocks: Iterable[np.ndarray]) -> None:
-        """Re-chunk ``blocks`` into the queue until done, stopped or failed."""
+        """Re-chunk ``blocks`` into the queue until done, stopped or failed.
+
+        Each block is queued with whether it holds sound (its peak against
+        :data:`SOUND_FLOOR`), measured here so the callback does no arithmetic.
+        """
         try:
             for block in rechunk(blocks, self.player.blocksize):
-                if not self._put(block):
+                if not self._put((block, bool(np.abs(block).max(initial=0.0) > SOUND_FLOOR))):
                     return
             self._put(_END)
         except BaseException as exc:  # handed to play(), which re-raises it
@@ -148,7 +175,7 @@ class _Run:
                 except Exception:
                     pass
 
-    def _put(self, item: np.ndarray | None) -> bool:
+    def _put(self, item: tuple[np.ndarray, bool] | None) -> bool:
         while not self.stop_requested:
             try:
                 self.queue.put(item, timeout=0.05)  # short timeout: notice stop() soon
@@ -173,6 +200,10 @@ class Player:
         prefill_blocks: blocks queued ahead of playback.
         stall_timeout_s: a device that calls back no more for this long is
             taken as gone (:class:`DeviceError`).
+        on_sound: called from the audio thread with ``(start, end)``, in
+            ``time.monotonic()`` seconds, for every block with sound in it:
+            when it will come out of the speakers. The voice input uses it to
+            ignore the coach's own voice. Must be quick and never block.
 
     One ``play()`` at a time; ``pause``, ``resume``, ``stop`` and the
     properties may be used from any thread.
@@ -180,7 +211,7 @@ class Player:
 
     def __init__(self, device: int | str | None = None, blocksize: int = 1024,
                  latency: str | float = "low", *, prefill_blocks: int = PREFILL_BLOCKS,
-                 stall_timeout_s: float = 5.0) -> None:
+                 stall_timeout_s: float = 5.0, on_sound: Callable[[float, float], None] | None = None) -> None:
         if blocksize <= 0 or prefill_blocks <= 0:
             raise ValueError("blocksize and prefill_blocks must be positive")
         self.device = device
@@ -188,6 +219,7 @@ class Player:
         self.latency = latency
         self.prefill_blocks = prefill_blocks
         self.stall_timeout_s = stall_timeout_s
+        self.on_sound = on_sound
         self.samplerate = MIX_RATE_HZ
         self._paused = False  # read by the callback; a bool store is atomic under the GIL
         self._run: _Run | None = None
@@ -281,6 +313,7 @@ class Player:
             if run.stop_requested:
                 return PlayResult(0, 0, True, 0.0)
             stream = self._open(sd, device, run)
+            run.latency_s = float(stream.latency)
             # Enough silence after the end to push the last frames through the
             # device buffer (its latency), plus two blocks of margin.
             run.drain_blocks = math.ceil(float(stream.latency) * self.samplerate / self.blocksize) + 2

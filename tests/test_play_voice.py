@@ -1,0 +1,109 @@
+"""`voicecoach play --listen` for real: a generated speaker talks into "the room", the coach obeys.
+
+A private PulseAudio server with two null sinks: the coach plays to
+``vc_test`` ("the speakers", recorded), and the default input is the monitor
+of ``vc_room`` ("the room"). The test plays "hey jarvis, pause" into the room
+with paplay during a hold, checks that the session paused (the --plain line,
+and the speakers' recording goes silent), then "hey jarvis, resume"; then it
+feeds the speakers back into the room for a stretch of the session and
+checks that the coach never obeys itself. The voice is the Piper voice
+shifted in pitch (deterministic: see helpers/speakers.py), which the
+recognizer's settings were not chosen on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+from helpers.pulse import PulseServer
+from helpers.speakers import piper_available, say, write_wav
+from test_play_mpris import silent_stretches
+from test_play_real import _Run
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+
+PLAN = """\
+title: Voice
+safety: Stop if it hurts.
+defaults: {countdown: 3, get_ready: 4, rest_between_exercises: 5}
+exercises:
+  - {name: Bridge, setup: Lie on your back., hold: 30}
+  - {name: Wall slide, setup: Stand against a wall., hold: 30}
+"""
+
+
+@pytest.fixture
+def voice_env(tmp_path, clip_cache, pulse: PulseServer):
+    pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
+    pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
+    if not piper_available():
+        pytest.skip("the generated speaker is the Piper voice (the neural extra; ./scripts/test installs it)")
+    plan = tmp_path / "voice.yaml"
+    plan.write_text(PLAN)
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}  # no media buttons here
+    env.update(VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    room = pulse.add_room()
+    try:
+        yield plan, env
+    finally:
+        pulse.unload(room)
+
+
+def spoken(tmp_path, text: str):
+    return write_wav(tmp_path / (text.replace(" ", "_").strip(",.") + ".wav"), say(text, pitch=0.93, pace=1.05))
+
+
+def test_voice_pauses_and_resumes_and_never_obeys_the_coach(voice_env, pulse: PulseServer, tmp_path):
+    plan, env = voice_env
+    pause, resume = spoken(tmp_path, "Hey Jarvis, pause."), spoken(tmp_path, "Hey Jarvis, resume.")
+    rec = pulse.start_recording()
+    t0 = time.monotonic()
+    run = _Run(plan, env, extra=["--listen"])
+    # The first run of the module synthesizes the session (cold clip cache): allow for it.
+    run.wait_for('Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).',
+                 timeout_s=180)
+    run.wait_for("Hold.")
+    time.sleep(1.5)  # past "Hold." and its echo: a quiet moment of the hold
+    pulse.play_into_room(pause)
+    run.wait_for("Heard: pause.", timeout_s=10)
+    run.wait_for("Paused (voice). Say the wake word, then resume.")
+    time.sleep(5.0)  # the spoken "Paused..." ends; then the speakers must be silent
+    resumed_at = time.monotonic() - t0
+    pulse.play_into_room(resume)
+    run.wait_for("Heard: resume.", timeout_s=10)
+    run.wait_for("Resuming (voice).")
+
+    # The coach's own voice in the room, for the rest of this exercise and into the next: nothing fires.
+    loop = pulse.loop_speakers_into_room()
+    try:
+        run.wait_for("Exercise 2 of 2: Wall slide. 1 set, hold 30 seconds.", timeout_s=60)
+        run.wait_for("Hold.", timeout_s=30)
+        time.sleep(3.0)
+    finally:
+        pulse.unload(loop)
+    run.key(b"q")
+    rc, err = run.finish()
+    samples = rec.stop()
+    assert rc == 0, err
+    assert "Traceback" not in err
+    heard = [line for line in run.lines if line.startswith("Heard") or line.startswith("Sorry")]
+    assert heard == ["Heard: pause.", "Heard: resume."], run.lines
+    assert "Stopped. Your place is saved: continue with --resume." in run.lines
+    # The pause silenced the speakers until "resume" was said (give or take the output latency).
+    gaps = silent_stretches(samples, 1.5)
+    assert any(a <= resumed_at - 1.0 and b >= resumed_at - 0.3 for a, b in gaps), (resumed_at, gaps)
+
+
+def test_without_a_microphone_the_session_goes_on_with_keys(voice_env, pulse: PulseServer):
+    plan, env = voice_env
+    env = dict(env, PULSE_SOURCE="no_such_source")  # the default input does not exist
+    run = _Run(plan, env, extra=["--listen"])
+    run.wait_for("Hold.")
+    run.key(b"q")
+    rc, err = run.finish()
+    assert rc == 0, err
+    notes = [line for line in run.lines if line.startswith("Voice control is off")]
+    assert len(notes) == 1 and notes[0].startswith("Voice control is off: "), run.lines
+    assert "Stopped. Your place is saved: continue with --resume." in run.lines

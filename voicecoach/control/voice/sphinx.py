@@ -1,0 +1,173 @@
+"""The command after the wake word: pocketsphinx with a grammar of the commands (the ``listen`` extra).
+
+pocketsphinx 5 (BSD) ships a US English acoustic model and dictionary in its
+wheel: nothing is downloaded. What we measured (``scripts/bench voice``)
+decided the shape of this module:
+
+* **Where the command is.** The wake word model fires some 100-300 ms after
+  the wake word ends, often inside the command ("hey jarvis, stop" said in
+  one breath). So the recognizer gets the audio from before the wake
+  (:data:`~voicecoach.control.voice.listener.BEFORE_S`) and decodes it with
+  a grammar that lets the wake word's own words come first:
+  ``[hey] [jarvis] (pause | resume | go on | ...)``.
+* **When the speaker has finished.** A voice activity detector (pocketsphinx's
+  ``Vad``) on 30 ms frames: the command ends after :attr:`end_silence_s` of
+  non-speech. If nothing is said within :attr:`wait_s` of the wake word,
+  nothing happens.
+* **Rejection.** A grammar decoder always returns *some* command, so each
+  result is checked: the command's frames are decoded again, once with the
+  command grammar and once with a free phone loop (``allphone``, the best
+  any sequence of English sounds can do); the per-frame score difference is
+  a confidence, kept when above :attr:`min_confidence`. Speech longer than a
+  command (:attr:`max_speech_s`) is no command either. Both give "Sorry?".
+
+Scores are comparable across the two decodes because every senone is
+scored in each (``compallsen``), so both are normalized alike per frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from voicecoach.control.voice import NOT_A_COMMAND, NOTHING, RATE, VOCABULARY, Heard
+from voicecoach.errors import VoicecoachError
+
+# Pronunciations heard from our test speakers that the dictionary lacks (an unreleased
+# final consonant, a lax vowel); one rejected word costs a "Sorry?", one missing costs the command.
+EXTRA_PRONUNCIATIONS = (("help(2)", "HH EH L"), ("stop(2)", "S T AA"), ("pause(2)", "P AA Z"))
+
+
+def _grammar(commands: list[str], lead: list[str]) -> str:
+    optional = "".join(f"[{w}] " for w in lead)
+    return ("#JSGF V1.0;\ngrammar voicecoach;\n"
+            f"public <utterance> = {optional}<command>;\n"
+            f"<command> = {' | '.join(commands)};\n")
+
+
+class SphinxCommands:
+    """A :class:`~voicecoach.control.voice.CommandRecognizer` on pocketsphinx.
+
+    ``wake_phrase`` is the wake word as written ("Hey Jarvis"): those of its
+    words the dictionary knows may come before the command.
+    """
+
+    end_silence_s = 0.3  # non-speech that ends a command
+    wait_s = 1.5  # after the wake word, time for the command to start
+    max_s = 3.0  # after the wake word, the longest we listen
+    max_speech_s = 1.6  # speech after the wake word longer than this is not a command
+    min_confidence = 0.0  # per-frame score over the free phone loop (see the module docstring)
+
+    def __init__(self, wake_phrase: str = "Hey Jarvis", vocabulary: dict[str, str] | None = None) -> None:
+        try:
+            import pocketsphinx
+        except ImportError as exc:
+            from voicecoach.control.voice.micro import missing_error
+
+            raise missing_error() from exc
+        self.vocabulary = dict(vocabulary or VOCABULARY)
+        try:
+            self._decoder: Any = pocketsphinx.Decoder(lm=None, loglevel="FATAL", compallsen=True)
+            for word, phones in EXTRA_PRONUNCIATIONS:
+                self._decoder.add_word(word, phones, False)
+            lead = [w for w in wake_phrase.casefold().replace(",", " ").split()
+                    if self._decoder.lookup_word(w) is not None]
+            self._decoder.add_jsgf_string("after_wake", _grammar(list(self.vocabulary), lead))
+            self._decoder.add_jsgf_string("command", _grammar(list(self.vocabulary), []))
+            self._decoder.add_allphone_file("phones", pocketsphinx.get_model_path("en-us/en-us-phone.lm.bin"))
+            self._vad: Any = pocketsphinx.Vad(pocketsphinx.Vad.LOOSE, RATE, 0.03)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise VoicecoachError(f"cannot start the speech recognizer: {exc}") from exc
+        self._logmath = self._decoder.get_logmath()
+        self._lead = set(lead)
+        self._frame = int(self._vad.frame_bytes // 2)  # samples per VAD frame
+        self._audio: list[np.ndarray] = []
+        self._pending = np.zeros(0, np.int16)
+        self._after = 0  # samples heard since the wake word
+        self._speech = 0  # of which speech, as the VAD says
+        self._speech_seen = False
+        self._quiet = 0  # samples of non-speech at the end
+        self.last_confidence = 0.0  # of the last command recognized (for the benchmark)
+
+    # -- the streaming side ------------------------------------------------------
+    def start(self, before: np.ndarray) -> None:
+        self._audio = [np.asarray(before, np.int16)]
+        self._pending = np.zeros(0, np.int16)
+        self._after = self._speech = self._quiet = 0
+        # Still talking when the wake fired: the command may already be under way.
+        tail = np.asarray(before[-int(0.2 * RATE):], np.int16)
+        self._speech_seen = self._is_speech_at_all(tail)
+
+    def feed(self, pcm: np.ndarray) -> Heard | None:
+        pcm = np.asarray(pcm, np.int16)
+        self._audio.append(pcm)
+        self._after += len(pcm)
+        frames = np.concatenate([self._pending, pcm])
+        n = len(frames) // self._frame * self._frame
+        self._pending = frames[n:]
+        for i in range(0, n, self._frame):
+            if self._vad.is_speech(frames[i:i + self._frame].tobytes()):
+                self._speech += self._frame
+                self._speech_seen = True
+                self._quiet = 0
+            else:
+                self._quiet += self._frame
+        if self._speech_seen and self._quiet >= self.end_silence_s * RATE:
+            return self._decide()
+        if not self._speech_seen and self._after >= self.wait_s * RATE:
+            return NOTHING
+        if self._after >= self.max_s * RATE:
+            return NOT_A_COMMAND  # still talking: a sentence, not a command
+        return None
+
+    def _is_speech_at_all(self, pcm: np.ndarray) -> bool:
+        frames = [pcm[i:i + self._frame] for i in range(0, len(pcm) - self._frame + 1, self._frame)]
+        return sum(bool(self._vad.is_speech(f.tobytes())) for f in frames) >= max(1, len(frames) // 2)
+
+    # -- deciding ------------------------------------------------------------------
+    def _decide(self) -> Heard:
+        if self._speech > self.max_speech_s * RATE:
+            return NOT_A_COMMAND
+        return self.recognize(np.concatenate(self._audio))
+
+    def _decode(self, search: str, pcm: np.ndarray) -> tuple[str | None, float, int, list]:
+        d = self._decoder
+        d.activate_search(search)
+        d.start_utt()
+        d.process_raw(pcm.tobytes(), False, False)
+        d.end_utt()
+        hyp = d.hyp()
+        segments = list(d.seg() or [])
+        if hyp is None or hyp.best_score <= 0:
+            return None, 0.0, max(1, d.n_frames()), segments
+        return hyp.hypstr, float(self._logmath.log(hyp.best_score)), max(1, d.n_frames()), segments
+
+    def recognize(self, pcm: np.ndarray) -> Heard:
+        """Which command ``pcm`` (the wake word, perhaps, then speech) holds, or that it holds none."""
+        text, _, _, segments = self._decode("after_wake", pcm)
+        words = [s for s in segments if self._base(s.word) in self.vocabulary_words]
+        if not text or not words:
+            return NOT_A_COMMAND
+        said = " ".join(self._base(s.word) for s in words)
+        if said not in self.vocabulary:
+            return NOT_A_COMMAND  # a partial path: the decoder reached no end of the grammar
+        # The confidence, on the command's own frames (a little before, for its first sound).
+        part = pcm[max(0, words[0].start_frame - 5) * RATE // 100:]
+        _, grammar_score, frames, _ = self._decode("command", part)
+        _, phone_score, _, _ = self._decode("phones", part)
+        if grammar_score == 0.0 or phone_score == 0.0:
+            return NOT_A_COMMAND
+        self.last_confidence = (grammar_score - phone_score) / frames
+        if self.last_confidence < self.min_confidence:
+            return NOT_A_COMMAND
+        return Heard(self.vocabulary[said], said)
+
+    @property
+    def vocabulary_words(self) -> set[str]:
+        return {w for phrase in self.vocabulary for w in phrase.split()}
+
+    def _base(self, word: str) -> str:
+        """``help(2)`` -> ``help``; fillers and the wake word's words are not command words."""
+        base = word.split("(")[0]
+        return "" if base in self._lead and base not in self.vocabulary_words else base
