@@ -68,9 +68,9 @@ def run(logic: VoiceLogic, codes: list[int], t0: float = 100.0) -> list[tuple[fl
 
 
 @pytest.mark.parametrize("heard, expected", [
-    (Heard("pause", "pause"), Command("pause", "voice", "pause")),
-    (Heard("back", "go back"), Command("back", "voice", "go back")),
-    (NOT_A_COMMAND, Command("unknown", "voice", "")),
+    (Heard("pause", "pause"), Command("pause", "voice", heard="pause")),
+    (Heard("back", "go back"), Command("back", "voice", heard="go back")),
+    (NOT_A_COMMAND, Command("unknown", "voice", heard="")),
     (NOTHING, None),
 ], ids=["command", "synonym", "not-a-command", "nothing-said"])
 def test_wake_then_command(heard, expected):
@@ -191,7 +191,7 @@ def test_the_source_pushes_commands_into_the_session_inputs():
     while not got and time.monotonic() < deadline:
         got += inputs.wait(0.1)
     inputs.close()
-    assert got == [Command("next", "voice", "next")]
+    assert got == [Command("next", "voice", heard="next")]
 
 
 @pytest.mark.parametrize("opener, note", [

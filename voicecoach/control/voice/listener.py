@@ -118,7 +118,7 @@ class VoiceLogic:
             return None  # the coach spoke over the command: we cannot know what was said
         if not heard.action:
             return None
-        return Command(heard.action, "voice", heard.words)
+        return Command(heard.action, "voice", heard=heard.words)
 
     def _remember(self, pcm: np.ndarray) -> None:
         self._before.append(pcm)
