@@ -8,6 +8,16 @@ code in one place; anything else is a bug and gets a traceback only with
 from __future__ import annotations
 
 import enum
+import re
+
+# C0 and C1 controls (but newline and tab), lone surrogates, and the bidi overrides and
+# isolates that reorder what a terminal shows: never printed raw.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every character a terminal would act on shown as an escape (``\\x1b``, ``\\u202e``)."""
+    return _UNSHOWABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 class ExitStatus(enum.IntEnum):
@@ -32,10 +42,10 @@ class VoicecoachError(Exception):
         self.hint = hint
 
     def render(self) -> str:
-        """The full text shown to the user (message, then hint)."""
+        """The full text shown to the user (message, then hint), with control characters escaped."""
         if self.hint:
-            return f"{self.message}\n{self.hint}"
-        return self.message
+            return visible(f"{self.message}\n{self.hint}")
+        return visible(self.message)
 
 
 class MissingDependencyError(VoicecoachError):
@@ -58,3 +68,9 @@ class DeviceError(VoicecoachError):
 
 class ScheduleError(VoicecoachError):
     """Cues that must never move or drop cannot fit (e.g. a very slow voice)."""
+
+
+class Interrupted(VoicecoachError):
+    """Stopped by Ctrl-C or a signal; the message says what that meant (shown without "error:")."""
+
+    exit_status = ExitStatus.INTERRUPTED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import click
@@ -20,7 +21,7 @@ from voicecoach.cli.common import (
 )
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
-from voicecoach.errors import DeviceError
+from voicecoach.errors import DeviceError, Interrupted
 
 
 @cli.command()
@@ -69,14 +70,20 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
     from voicecoach.render.session import session_gain
 
     format_for(output)  # an unknown extension fails before any synthesis
-    prepared = _prepare(programs.load(plan), Options(level=level, detailed=detailed),
-                        _settings(engine, voice, rate, volume, language))
-    tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
-            "comment": f"level {level}; voice {prepared.speaker.describe()}"}
-    gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
-    with _progress_bar("Exporting") as progress:
-        result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
-                        tags=tags, progress=progress, captions=captions, transcript=transcript)
+    existed = os.path.lexists(output)
+    try:
+        prepared = _prepare(programs.load(plan), Options(level=level, detailed=detailed),
+                            _settings(engine, voice, rate, volume, language))
+        tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
+                "comment": f"level {level}; voice {prepared.speaker.describe()}"}
+        gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
+        with _progress_bar("Exporting") as progress:
+            result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
+                            tags=tags, progress=progress, captions=captions, transcript=transcript,
+                            inputs=[plan] if os.path.isfile(plan) else [])
+    except KeyboardInterrupt:
+        kept = f"; the earlier {output} is unchanged" if existed else ""
+        raise Interrupted(f"Stopped before the export was finished: nothing was written{kept}.") from None
     chapters = len(prepared.timeline.chapters)
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
     for side in result.sidecars:
@@ -116,33 +123,43 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     from voicecoach.render.session import session_gain
     from voicecoach.store.progress import ProgressStore, plan_key
 
-    device_index = resolve_device(device)  # no device: a clear error before any work
-    plan_obj = programs.load(plan)
-    out = Output.auto(plain, quiet)
     store, key = ProgressStore(), plan_key(plan)
-    options, notes = Options(level=level, detailed=detailed), []
-    found = store.resume(key, plan_obj) if resume else None
-    if found:
-        options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
-    elif resume:
-        notes.append("No saved place for this plan: starting from the beginning.")
-    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
-                        extra_texts=(*CONTROL_PHRASES, *notes))
-    debug = bool(ctx.find_root().params.get("debug"))
-    gain = session_gain(prepared, earcons=not no_earcons)
-    with keyboard() as keys:
-        inputs = Inputs([keys] if keys is not None else [], note=out.message)
-        if not no_mpris:
-            _add_media_player(inputs, debug)
-        coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
-                      earcons=not no_earcons, gain=gain)
-        try:
-            coach.run()
-        except DeviceError as exc:
-            raise DeviceError(f"{exc.message} The session stopped.",
-                              hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
-        finally:
-            inputs.close()  # gives up the media player name: media keys go back to other players
+    started = False
+    try:
+        device_index = resolve_device(device)  # no device: a clear error before any work
+        plan_obj = programs.load(plan)
+        out = Output.auto(plain, quiet)
+        options, notes = Options(level=level, detailed=detailed), []
+        found = store.resume(key, plan_obj) if resume else None
+        if found:
+            options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
+        elif resume:
+            notes.append("No saved place for this plan: starting from the beginning.")
+        prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
+                            extra_texts=(*CONTROL_PHRASES, *notes))
+        debug = bool(ctx.find_root().params.get("debug"))
+        gain = session_gain(prepared, earcons=not no_earcons)
+        with keyboard() as keys:
+            inputs = Inputs([keys] if keys is not None else [], note=out.message)
+            try:
+                if not no_mpris:
+                    _add_media_player(inputs, debug)
+                coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key,
+                              notes=notes, earcons=not no_earcons, gain=gain)
+                started = True  # from here every way out is the coach's: it saves the place and says so once
+                coach.run()
+            except DeviceError as exc:
+                if not started:
+                    raise
+                raise DeviceError(f"{exc.message} The session stopped.",
+                                  hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+            finally:
+                inputs.close()  # gives up the media player name: media keys go back to other players
+    except KeyboardInterrupt:
+        if started:
+            raise
+        kept = " Your saved place is kept: continue with --resume." if store.load(key) is not None else ""
+        raise Interrupted(f"Stopped before the session started.{kept}") from None
     if coach.underruns:
         click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
                    err=True)

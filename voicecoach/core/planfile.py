@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TypedDict
@@ -17,11 +18,18 @@ from typing import TypedDict
 import yaml
 
 from voicecoach.core.plan import FIRST_SIDES, SIDES, Dose, Exercise, Plan, Tempo, Timing
-from voicecoach.errors import ExitStatus, VoicecoachError
+from voicecoach.errors import ExitStatus, VoicecoachError, visible
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXERCISES = 100
 MAX_TEXT_CHARS = 1000
+# A plan is about five levels deep and a few thousand values at most. Beyond these
+# PyYAML's composer recurses past Python's limit (500 levels) or takes minutes
+# (nesting is quadratic in its scanner), so they are refused before composing.
+MAX_DEPTH = 32
+MAX_NODES = 20_000
+# Bidi overrides and isolates reorder what a terminal shows; controls act on it.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -52,17 +60,33 @@ class PlanError(VoicecoachError):
     def render(self) -> str:
         lines = self.text.splitlines()
         out: list[str] = []
+        # every line is made visible(): a plan's own control characters never reach the terminal
         for p in self.problems:
             out.append(f"{self.source}:{p.line}:{p.column}: {p.message}")
             if 0 < p.line <= len(lines):
-                src = lines[p.line - 1].expandtabs(1)
+                src, col = _excerpt(lines[p.line - 1].expandtabs(1), p.column)
                 out.append(f"    {src}")
-                out.append("    " + " " * (p.column - 1) + "^")
+                out.append("    " + " " * (col - 1) + "^")
             if p.hint:
                 out.append(f"    {p.hint}")
         n = len(self.problems)
         out.append(f"{n} problem{'s' if n != 1 else ''} in {self.source}")
-        return "\n".join(out)
+        return visible("\n".join(out))
+
+
+def _excerpt(line: str, column: int, width: int = 100) -> tuple[str, int]:
+    """The part of a source line shown under a problem, and the caret's column in it.
+
+    A long line shows ``width`` characters around the column; a character
+    that would act on the terminal shows as U+FFFD, so the caret stays aligned.
+    """
+    line = "".join("\ufffd" if c in _BIDI or unicodedata.category(c) in ("Cc", "Cs") else c for c in line)
+    if len(line) <= width:
+        return line, column
+    start = max(0, min(column - 1 - width // 2, len(line) - width))
+    head = "..." if start else ""
+    tail = "..." if start + width < len(line) else ""
+    return head + line[start:start + width] + tail, column - start + len(head)
 
 
 # (key, description) for every key; the description doubles as the "valid" hint.
@@ -149,6 +173,13 @@ class _Checker:
             self.err(node, f"{what} must be non-empty text")
             return None
         value = " ".join(node.value.split())
+        bad = next((c for c in value if c in _BIDI or unicodedata.category(c) in ("Cc", "Cs")), None)
+        if bad is not None:
+            # Spoken text is also printed, tagged and captioned: a control character would act on
+            # the terminal or corrupt the files, and no voice can say it.
+            self.err(node, f"{what} contains a control character (U+{ord(bad):04X}), which cannot be shown or spoken",
+                     "remove it (in double quotes, an escape such as \\x1b or \\u0007 makes one)")
+            return None
         if len(value) > MAX_TEXT_CHARS:
             self.err(node, f"{what} is too long ({len(value)} characters)", f"at most {MAX_TEXT_CHARS}")
             return None
@@ -312,10 +343,43 @@ class _Checker:
                     equipment=equipment, source=source)
 
 
+def _check_shape(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH or more than MAX_NODES values, before composing.
+
+    A pass over the parser's events (libyaml's when installed: fast, and
+    never recursive) stops at the first excess. Syntax errors are left to the
+    composer, which words them better.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = event.start_mark
+                    raise PlanError(source, text, [Problem(
+                        m.line + 1, m.column + 1, f"the plan is nested too deeply (more than {MAX_DEPTH} levels)",
+                        "a plan is a mapping, with a list of exercises, each a mapping")])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    m = event.start_mark
+                    raise PlanError(source, text, [Problem(
+                        m.line + 1, m.column + 1, f"the plan has too many values (more than {MAX_NODES})")])
+    except yaml.YAMLError:
+        return
+
+
 def parse_plan(text: str, source: str = "<plan>") -> Plan:
     """Parse plan YAML text; raise :class:`PlanError` listing every problem."""
+    _check_shape(text, source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # the pre-check stopped at a syntax error that hid deeper nesting
+        raise PlanError(source, text, [Problem(1, 1, "the plan is nested too deeply")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

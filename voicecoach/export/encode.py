@@ -16,6 +16,7 @@ removes the part file and leaves an earlier file of the same name as it was.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -126,6 +127,7 @@ def export(
     transcript: bool = False,
     peak_ceiling_dbfs: float = -1.0,
     gain: float | None = None,
+    inputs: Sequence[str | os.PathLike[str]] = (),
 ) -> ExportResult:
     """Render ``timeline`` with ``clips`` and encode it to ``path``.
 
@@ -139,7 +141,8 @@ def export(
     ``peak_ceiling_dbfs``.  ``progress`` is called with a fraction in
     [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
     "srt", "lrc") written next to the audio with the same stem, and
-    ``transcript`` adds a ``.txt`` cue sheet. ``gain``, when given, is used
+    ``transcript`` adds a ``.txt`` cue sheet. No output may be one of
+    ``inputs`` (the plan file). ``gain``, when given, is used
     as is instead of measuring (the live player applies the same gain, so a
     session sounds the same live and exported).
 
@@ -154,6 +157,7 @@ def export(
     sidecar_texts = _sidecar_texts(timeline, path, captions, transcript)
     for target in (path, *(side for side, _ in sidecar_texts)):
         _check_output_dir(target)  # every output, before any work: a sidecar failing later would be too late
+        _check_not_an_input(target, inputs)
     for target in (path, *(side for side, _ in sidecar_texts)):
         atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
     ffmpeg = find_ffmpeg()
@@ -184,14 +188,16 @@ def export(
                 lambda f: report.update(start_share + (1 - start_share) * f))
         fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
 
-    _atomic_write(path, encode)
-    written = []
+    # Every file is written in full before any is moved into place: a sidecar that fails
+    # (a full disk) leaves the earlier audio file untouched too.
+    writes: list[tuple[Path, Callable[[Path], None]]] = [(path, encode)]
     for side, text in sidecar_texts:
         def write_text(part: Path, text: str = text) -> None:
             part.write_text(text, encoding="utf-8")
 
-        _atomic_write(side, write_text)
-        written.append(side)
+        writes.append((side, write_text))
+    _atomic_write_all(writes)
+    written = [side for side, _ in sidecar_texts]
     report.update(1.0, force=True)
 
     return ExportResult(
@@ -239,6 +245,18 @@ def _check_output_dir(path: Path) -> None:
             f"Cannot write {path}: the directory {directory} is not writable.",
             hint="Choose another output path or fix the directory's permissions.",
         )
+
+
+def _check_not_an_input(target: Path, inputs: Sequence[str | os.PathLike[str]]) -> None:
+    """An export must never replace what it reads (``-o`` or a sidecar landing on the plan file)."""
+    for source in inputs:
+        try:
+            same = os.path.samefile(target, source)
+        except OSError:  # one of them does not exist (yet): they cannot be the same file
+            same = False
+        if same:
+            raise OutputError(f"Cannot write {target}: it is the plan file this export reads.",
+                              hint="Choose another output name.")
 
 
 # --- the encode --------------------------------------------------------------
@@ -320,11 +338,14 @@ def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
 # --- atomic replace ---------------------------------------------------------------
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(part)`` on a fresh part file next to ``target``, then swap it in."""
+def _atomic_write_all(writes: Sequence[tuple[Path, Callable[[Path], None]]]) -> None:
+    """Run each ``write(part)`` on a fresh part file next to its target; swap them all in only if all succeeded."""
+    target = writes[0][0]
     try:
-        with atomic.atomic_path(target) as part:
-            write(part)
+        with contextlib.ExitStack() as stack:
+            for target, write in writes:
+                part = stack.enter_context(atomic.atomic_path(target))
+                write(part)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise

@@ -23,6 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
+from voicecoach import interrupts
 from voicecoach.control.commands import Command, PlayerState
 from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
@@ -164,11 +165,11 @@ class Coach:
 
         It starts with the notes and, with keys on, how to hear them: said as printed.
         """
-        said = [*self.notes, *([phrases.KEYS_HINT] if "keys" in self.inputs.names() else [])]
-        for text in said:
-            self.out.message(phrases.PRINTED.get(text, text))
-        self._play(spoken(self.p, said) if said else None, 0.0)
-        try:
+        try:  # from the first line: a Ctrl-C anywhere in the session is a quit that saves the place
+            said = [*self.notes, *([phrases.KEYS_HINT] if "keys" in self.inputs.names() else [])]
+            for text in said:
+                self.out.message(phrases.PRINTED.get(text, text))
+            self._play(spoken(self.p, said) if said else None, 0.0)
             while True:
                 if self._error is not None:
                     raise self._error
@@ -205,15 +206,18 @@ class Coach:
         self.out.status(status_text(self.timeline, t, self.n))
         self._save(t)
 
-    def _save(self, t: float) -> None:
+    def _save(self, t: float, *, force: bool = False) -> None:
         ph = phase_at(self.timeline, t)
+        if ph is not None and ph.exercise_index is None and force:
+            # Quitting in the introduction or a rest: the place is the exercise that comes next.
+            ph = next((q for q in self.timeline.phases if q.exercise_index is not None and q.start_s >= t), None)
         if self.store is None or ph is None or ph.exercise_index is None:
             return
         key = (ph.exercise_index, ph.set, ph.side)
-        if key != self._saved:
-            self._saved = key
+        if key != self._saved or force:
             try:
                 self.store.save(self.plan_key, Saved(ph.exercise_index, ph.exercise or "", ph.set, ph.side))
+                self._saved = key  # only once written: an interrupted write is tried again
             except OSError as exc:
                 # Saving the place must never end a session: say so once and go on without it.
                 self.store = None
@@ -232,7 +236,11 @@ class Coach:
 
     def _quit(self, source: str) -> None:
         """Every way out (q, Ctrl-C, SIGTERM, SIGHUP, stop from any input): the place is kept, said once."""
+        interrupts.stopping(self.player.stop)  # another signal now only cuts the goodbye short
+        t = self._paused_at if self.paused else self.position()
         self._stop()
+        if self.store is not None:
+            self._save(t, force=True)  # where the session is now, even if the last save was cut off
         self.out.message(phrases.STOPPED_PRINTED, source=source)
         self.paused = True
         try:
