@@ -106,12 +106,16 @@ def _standard_fds() -> None:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="voicecoach")
-@click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@click.option("--debug", is_flag=True,
+              help="Show a traceback for internal errors, and the sound and voice libraries' own messages.")
 def cli(debug: bool) -> None:
     """Hands-free voice coaching for home exercise sessions.
 
     PLAN is a built-in program (see `voicecoach programs`) or a YAML plan file.
     """
+    from voicecoach import quiet
+
+    quiet.set_verbose(debug)  # --debug also lets ALSA and onnxruntime print their own messages
 
 
 
