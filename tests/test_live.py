@@ -121,9 +121,15 @@ def test_callback_underrun_outputs_silence_and_counts_until_source_done() -> Non
     out = np.ones((4, 1), np.float32)
     run.callback(out, 4, None, Status())
     assert not out.any() and run.underruns == 1 and run.frames == 0
+    run.callback(out, 4, None, Status())
+    assert run.underruns == 1  # the same gap, one callback longer
+    run.queue.put(col(1, 1, 1, 1))
+    run.callback(out, 4, None, Status())
+    run.callback(out, 4, None, Status())
+    assert run.underruns == 2  # a second gap
     run.source_done = True
     run.callback(out, 4, None, Status())
-    assert run.underruns == 1  # an empty queue after the end is no underrun
+    assert run.underruns == 2  # an empty queue after the end is no underrun
 
 
 def test_callback_paused_outputs_silence_without_consuming() -> None:
@@ -173,7 +179,11 @@ def test_callback_counts_portaudio_underflows() -> None:
         output_underflow = True
 
     run.callback(np.zeros((4, 1), np.float32), 4, None, Late())
-    assert run.xruns == 1
+    run.callback(np.zeros((4, 1), np.float32), 4, None, Late())
+    assert run.xruns == 1  # one stall, however many callbacks it flags
+    run.callback(np.zeros((4, 1), np.float32), 4, None, Status())
+    run.callback(np.zeros((4, 1), np.float32), 4, None, Late())
+    assert run.xruns == 2
 
 
 class FakeStream:

@@ -11,6 +11,7 @@ import click
 from voicecoach import programs
 from voicecoach.cli.app import cli
 from voicecoach.cli.common import (
+    FiniteFloatRange,
     _prepare,
     _progress_bar,
     _settings,
@@ -60,14 +61,14 @@ def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
 @click.option("--captions", type=click.Choice(["vtt", "srt", "lrc"]), multiple=True,
               help="Also write captions next to the audio (repeatable).")
 @click.option("--transcript", is_flag=True, help="Also write a plain-text cue sheet (.txt).")
-@click.option("--loudness", type=click.FloatRange(-40, -5), default=-16.0, show_default=True, metavar="LUFS",
+@click.option("--loudness", type=FiniteFloatRange(-40, -5), default=-16.0, show_default=True, metavar="LUFS",
               help="Integrated loudness target.")
 @click.option("--no-earcons", is_flag=True, help="Speech only, without the start/stop/tick sounds.")
 def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice, rate, volume, language,
                captions: tuple[str, ...], transcript: bool, loudness: float, no_earcons: bool) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
-    from voicecoach.render.session import session_gain
+    from voicecoach.render.session import session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
     existed = os.path.lexists(output)
@@ -76,7 +77,8 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
                             _settings(engine, voice, rate, volume, language))
         tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
                 "comment": f"level {level}; voice {prepared.speaker.describe()}"}
-        gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
+        reached = session_level(prepared, earcons=not no_earcons, target_lufs=loudness)  # what play uses too
+        gain = reached.gain
         with _progress_bar("Exporting") as progress:
             result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
                             tags=tags, progress=progress, captions=captions, transcript=transcript,
@@ -86,6 +88,10 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
         raise Interrupted(f"Stopped before the export was finished: nothing was written{kept}.") from None
     chapters = len(prepared.timeline.chapters)
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
+    if abs(reached.lufs - loudness) > 0.5:  # said, never silently off target (a nearly silent session)
+        what = "silence" if reached.lufs == float("-inf") else f"{reached.lufs:.1f} LUFS"
+        click.echo(f"Loudness: {what}, not the {loudness:g} LUFS asked for: the session is too quiet or too "
+                   "short to raise that far.")
     for side in result.sidecars:
         click.echo(f"Wrote {side}")
 

@@ -85,7 +85,7 @@ class ExportResult:
     duration_s: float
     sidecars: tuple[Path, ...]
     gain_db: float                 # static gain applied to the whole mix
-    measured_lufs: float | None    # loudness before that gain (None: not measured)
+    measured_lufs: float | None    # the loudness that gain reached (None: not measured here)
 
 
 def find_ffmpeg() -> str:
@@ -125,7 +125,6 @@ def export(
     progress: Callable[[float], None] | None = None,
     captions: Sequence[str] = (),
     transcript: bool = False,
-    peak_ceiling_dbfs: float = -1.0,
     gain: float | None = None,
     inputs: Sequence[str | os.PathLike[str]] = (),
 ) -> ExportResult:
@@ -137,8 +136,8 @@ def export(
     chapters become the file's chapters (not possible in WAV).
 
     ``loudness_lufs`` sets the integrated loudness target (None: no
-    normalisation); the static gain never lets a sample exceed
-    ``peak_ceiling_dbfs``.  ``progress`` is called with a fraction in
+    normalisation), reached through the true-peak limiter the mixer applies
+    (:func:`voicecoach.render.loudness.level_for`).  ``progress`` is called with a fraction in
     [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
     "srt", "lrc") written next to the audio with the same stem, and
     ``transcript`` adds a ``.txt`` cue sheet. No output may be one of
@@ -173,13 +172,14 @@ def export(
     if loudness_lufs is not None:
         from voicecoach.render import loudness  # scipy: loaded only when there is something to measure
 
-        meter = loudness.LoudnessMeter(MIX_RATE_HZ)
-        for frames in _frames_done(mix.blocks(timeline, clips, earcons=earcons,
-                                              block_frames=_EXPORT_BLOCK_FRAMES), meter.feed):
-            report.update(_MEASURE_SHARE * frames / max(1, mix.total_frames(timeline)))
-        m = meter.result()
-        measured = None if m.integrated_lufs == float("-inf") else m.integrated_lufs
-        gain = loudness.gain_from(m, loudness_lufs, peak_ceiling_dbfs)
+        def render(g: float, limit: bool) -> Iterator[np.ndarray]:
+            return mix.blocks(timeline, clips, earcons=earcons, block_frames=_EXPORT_BLOCK_FRAMES, gain=g,
+                              limit=limit)
+
+        level = loudness.level_for(render, loudness_lufs)
+        report.update(_MEASURE_SHARE)
+        measured = None if level.lufs == float("-inf") else level.lufs
+        gain = level.gain
 
     start_share = _MEASURE_SHARE if loudness_lufs is not None else 0.0
 

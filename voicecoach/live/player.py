@@ -61,10 +61,10 @@ class PlayResult:
     """How one :meth:`Player.play` call went."""
 
     frames_played: int  # frames handed to the device (silence while paused or starved excluded)
-    underruns: int  # callbacks that found no block ready although the source was not finished
+    underruns: int  # gaps: runs of callbacks that found no block ready although the source was not finished
     stopped_early: bool  # ended by stop() or Ctrl-C rather than the end of the blocks
     latency_s: float  # the stream's output latency: what is heard lags position_s by this
-    xruns: int = 0  # output underflows PortAudio itself reported (callback ran late)
+    xruns: int = 0  # gaps: runs of output underflows PortAudio itself reported (callback ran late)
 
 
 class _Run:
@@ -90,8 +90,10 @@ class _Run:
         self.error: BaseException | None = None  # raised by the block iterator
         self.frames = 0
         self.callbacks = 0
-        self.underruns = 0
-        self.xruns = 0
+        self.underruns = 0  # gaps: runs of callbacks that found no block ready
+        self.xruns = 0  # gaps: runs of callbacks PortAudio flagged as output underflow
+        self._starved = False
+        self._in_xrun = False
         # Bound by play() once sounddevice is imported, so the callback needs no module look-ups.
         self.callback_stop: type[Exception] = Exception
         self.callback_abort: type[Exception] = Exception
@@ -100,8 +102,11 @@ class _Run:
     def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         """PortAudio's callback: copy one prepared block, or silence."""
         self.callbacks += 1
+        # Gaps are counted once however many callbacks they last: one stall of the
+        # machine is one gap the listener hears, not five.
         if status.output_underflow:
-            self.xruns += 1
+            self.xruns += not self._in_xrun
+        self._in_xrun = bool(status.output_underflow)
         if self.stop_requested:
             outdata.fill(0)
             raise self.callback_abort  # discard what is buffered: stop means now
@@ -120,8 +125,10 @@ class _Run:
         except queue.Empty:
             outdata.fill(0)
             if not self.source_done:
-                self.underruns += 1
+                self.underruns += not self._starved
+                self._starved = True
             return
+        self._starved = False
         if block is _END:
             outdata.fill(0)
             self.ended = True
