@@ -17,6 +17,7 @@ removes the part file and leaves an earlier file of the same name as it was.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import os
 import shutil
@@ -33,7 +34,8 @@ from voicecoach import atomic
 from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
 from voicecoach.export import captions as _captions
-from voicecoach.export.metadata import clean_chapters, ffmetadata, fix_metadata
+from voicecoach.export.cover import cover_png
+from voicecoach.export.metadata import add_cover, clean_chapters, ffmetadata, fix_metadata
 from voicecoach.render import mix
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
@@ -66,10 +68,14 @@ FORMATS: dict[str, Format] = {
     ".opus": Format("opus", ("-c:a", "libopus", "-b:a", "64k", "-ar", "48000"), "vorbis"),
     # faststart puts the index first so players can start before the end arrives.
     ".m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), "ffmpeg"),
-    ".m4b": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), "ffmpeg"),
+    # An audiobook: brand "M4B " (ffmpeg would write "M4A ": it cannot see the extension of
+    # the part file) and the iTunes media kind "Audiobook" (stik = 2, from the media_type tag).
+    ".m4b": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", "-brand", "M4B "), "ffmpeg"),
     ".wav": Format("wav", ("-c:a", "pcm_s16le"), "none"),
     ".flac": Format("flac", ("-c:a", "flac"), "vorbis"),
 }
+
+GENRE = "Fitness"  # every export is an exercise session
 
 _INSTALL_HINT = (
     "Install it with 'sudo apt-get install ffmpeg' (Debian/Ubuntu) "
@@ -132,7 +138,9 @@ def export(
 
     The format comes from the extension (see :data:`FORMATS`).  ``tags``
     (e.g. ``title``, ``album``, ``comment``, ``artist``) become the file's
-    metadata; ``title`` defaults to the timeline's title.  The timeline's
+    metadata; ``title`` defaults to the timeline's title, ``genre`` to
+    Fitness, ``date`` to today and ``track`` to 1, and every format but WAV
+    gets a cover picture (:mod:`voicecoach.export.cover`).  The timeline's
     chapters become the file's chapters (not possible in WAV).
 
     ``loudness_lufs`` sets the integrated loudness target (None: no
@@ -161,7 +169,8 @@ def export(
         atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
     ffmpeg = find_ffmpeg()
     report = _Progress(progress)
-    tag_map = {"title": timeline.title, **(tags or {})}
+    tag_map = {"title": timeline.title, "genre": GENRE, "date": datetime.date.today().isoformat(), "track": "1",
+               **({"media_type": "2"} if path.suffix.lower() == ".m4b" else {}), **(tags or {})}
     chapters = clean_chapters(timeline)
 
     measured: float | None = None
@@ -187,6 +196,7 @@ def export(
         _encode(ffmpeg, fmt, part, timeline, clips, earcons, gain, tag_map, chapters,
                 lambda f: report.update(start_share + (1 - start_share) * f))
         fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
+        add_cover(fmt.muxer, part, cover_png(tag_map.get("album") or timeline.title))
 
     # Every file is written in full before any is moved into place: a sidecar that fails
     # (a full disk) leaves the earlier audio file untouched too.
