@@ -28,8 +28,14 @@ MAX_TEXT_CHARS = 1000
 # (nesting is quadratic in its scanner), so they are refused before composing.
 MAX_DEPTH = 32
 MAX_NODES = 20_000
-# Bidi overrides and isolates reorder what a terminal shows; controls act on it.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Controls (Cc) act on a terminal, lone surrogates (Cs) cannot be written out, and invisible
+# format characters (Cf: bidi overrides that reorder a line, soft hyphens, tags...) hide
+# what is really there. Allowed: the zero-width (non-)joiners that some scripts and emoji need.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _unshowable(c: str) -> bool:
+    return unicodedata.category(c) in ("Cc", "Cs", "Cf") and c not in _JOINERS
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -80,7 +86,7 @@ def _excerpt(line: str, column: int, width: int = 100) -> tuple[str, int]:
     A long line shows ``width`` characters around the column; a character
     that would act on the terminal shows as U+FFFD, so the caret stays aligned.
     """
-    line = "".join("\ufffd" if c in _BIDI or unicodedata.category(c) in ("Cc", "Cs") else c for c in line)
+    line = "".join("\ufffd" if _unshowable(c) else c for c in line)
     if len(line) <= width:
         return line, column
     start = max(0, min(column - 1 - width // 2, len(line) - width))
@@ -173,11 +179,12 @@ class _Checker:
             self.err(node, f"{what} must be non-empty text")
             return None
         value = " ".join(node.value.split())
-        bad = next((c for c in value if c in _BIDI or unicodedata.category(c) in ("Cc", "Cs")), None)
+        bad = next((c for c in value if _unshowable(c)), None)
         if bad is not None:
             # Spoken text is also printed, tagged and captioned: a control character would act on
             # the terminal or corrupt the files, and no voice can say it.
-            self.err(node, f"{what} contains a control character (U+{ord(bad):04X}), which cannot be shown or spoken",
+            kind = "an invisible formatting character" if unicodedata.category(bad) == "Cf" else "a control character"
+            self.err(node, f"{what} contains {kind} (U+{ord(bad):04X}), which cannot be shown or spoken",
                      "remove it (in double quotes, an escape such as \\x1b or \\u0007 makes one)")
             return None
         if len(value) > MAX_TEXT_CHARS:

@@ -195,8 +195,13 @@ def export(
     def encode(part: Path) -> None:
         _encode(ffmpeg, fmt, part, timeline, clips, earcons, gain, tag_map, chapters,
                 lambda f: report.update(start_share + (1 - start_share) * f))
-        fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
-        add_cover(fmt.muxer, part, cover_png(tag_map.get("album") or timeline.title))
+        from mutagen import MutagenError
+
+        try:
+            fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
+            add_cover(fmt.muxer, part, cover_png(tag_map.get("album") or timeline.title))
+        except MutagenError as exc:  # ffmpeg said nothing, yet the file is not what it wrote (a failing disk)
+            raise OutputError(f"Cannot write {path}: the encoded file is damaged ({exc}).") from None
 
     # Every file is written in full before any is moved into place: a sidecar that fails
     # (a full disk) leaves the earlier audio file untouched too.
@@ -304,7 +309,9 @@ def _encode(ffmpeg: str, fmt: Format, part: Path, timeline: Timeline, clips: Map
         except BrokenPipeError:
             pass  # ffmpeg exited early; its exit status and stderr say why
         rc = proc.wait()
-        if rc != 0:
+        err.seek(0)
+        # On a disk full from the start, ffmpeg 5.1 can report the write errors and still exit 0.
+        if rc != 0 or b"No space left on device" in err.read():
             _raise_ffmpeg_failed(part, rc, err)
     except BaseException:
         if proc is not None and proc.poll() is None:
@@ -336,13 +343,26 @@ def ffmpeg_command(ffmpeg: str, fmt: Format, meta_path: str, out_path: str) -> l
 
 
 def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
+    """ffmpeg's failure in our words; its own messages (naming our part file) only with --debug."""
+    from voicecoach import quiet
+
     err.seek(0)
     text = err.read().decode("utf-8", "replace").strip()
-    tail = "\n".join(text.splitlines()[-5:])
+    tail = "\n".join(text.splitlines()[-5:]) if quiet.verbose() else ""
+    target = _target_of(part)
     if "No space left on device" in text:
-        raise OutputError(f"Not enough disk space to write {part.parent}.", hint=tail or None)
+        raise OutputError(f"Not enough disk space to write {target}.", hint=tail or None)
     how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-    raise OutputError(f"ffmpeg failed to encode the session: it {how}.", hint=tail or None)
+    raise OutputError(f"ffmpeg failed to encode the session: it {how}.",
+                      hint=tail or "Run again with --debug to see ffmpeg's own messages.")
+
+
+def _target_of(part: Path) -> Path:
+    """The file a part file stands for (``.NAME.<pid>.<hex>.part`` -> ``NAME``), for messages."""
+    name = part.name
+    if name.startswith(".") and name.endswith(".part") and name.count(".") >= 4:
+        return part.with_name(name[1:].rsplit(".", 3)[0])
+    return part
 
 
 # --- atomic replace ---------------------------------------------------------------
