@@ -99,7 +99,7 @@ def assert_clean_failure(out: subprocess.CompletedProcess, status: int, says: st
 @pytest.mark.audio
 def test_export_to_a_full_disk_keeps_the_earlier_file(plan, env, tmp_path):
     with tmpfs(tmp_path / "disk", fill=True, files={"s.mp3": EARLIER}) as disk:
-        out = vc("export", str(plan), "-o", str(disk / "s.mp3"), env=env)
+        out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), env=env)
         assert_clean_failure(out, 6, f"Not enough disk space to write {disk / 's.mp3'}.")
         assert (disk / "s.mp3").read_bytes() == EARLIER
         assert parts(disk) == []
@@ -108,7 +108,7 @@ def test_export_to_a_full_disk_keeps_the_earlier_file(plan, env, tmp_path):
 @pytest.mark.audio
 def test_export_to_a_read_only_disk(plan, env, tmp_path):
     with tmpfs(tmp_path / "disk", readonly=True, files={"s.mp3": EARLIER}) as disk:
-        out = vc("export", str(plan), "-o", str(disk / "s.mp3"), "--captions", "vtt", env=env)
+        out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), "--captions", "vtt", env=env)
         assert_clean_failure(out, 6, "is not writable")
         assert (disk / "s.mp3").read_bytes() == EARLIER
 
@@ -121,7 +121,7 @@ def test_any_output_that_is_a_directory_fails_before_encoding(plan, env, tmp_pat
         (tmp_path / name).write_bytes(EARLIER)
     (tmp_path / blocked).unlink()
     (tmp_path / blocked).mkdir()
-    out = vc("export", str(plan), "-o", str(tmp_path / "s.mp3"), "--captions", "vtt", "--transcript", env=env)
+    out = vc("export", str(plan), "--engine", "system", "-o", str(tmp_path / "s.mp3"), "--captions", "vtt", "--transcript", env=env)
     if blocked == "s.mp3":  # -o itself: click's own check, a usage error
         assert_clean_failure(out, 2, f"File '{tmp_path / blocked}' is a directory.")
     else:
@@ -136,7 +136,7 @@ def test_export_through_a_dangling_symlink_writes_a_file_there(plan, env, tmp_pa
     """The link is replaced by the file; nothing is created where it pointed."""
     link = tmp_path / "s.mp3"
     link.symlink_to(tmp_path / "nowhere" / "x.mp3")
-    out = vc("export", str(plan), "-o", str(link), env=env)
+    out = vc("export", str(plan), "--engine", "system", "-o", str(link), env=env)
     assert out.returncode == 0, out.stderr
     assert link.is_file() and not link.is_symlink() and not (tmp_path / "nowhere").exists()
 
@@ -147,7 +147,7 @@ def test_export_never_overwrites_its_own_plan(env, tmp_path, how):
     plan = tmp_path / ("p.mp3" if how == "output" else "p.txt")
     plan.write_text(TINY)
     extra = ["--transcript"] if how == "transcript" else []
-    out = vc("export", str(plan), "-o", str(tmp_path / "p.mp3"), *extra, env=env)
+    out = vc("export", str(plan), "--engine", "system", "-o", str(tmp_path / "p.mp3"), *extra, env=env)
     assert_clean_failure(out, 6, "it is the plan file this export reads")
     assert plan.read_text() == TINY
 
@@ -157,7 +157,7 @@ def test_a_250_character_output_name(plan, env, tmp_path):
     """The part file's suffix would push such a name past 255 bytes: long names get a hashed part name."""
     target = tmp_path / ("s" * 246 + ".mp3")
     assert len(target.name) == 250
-    out = vc("export", str(plan), "-o", str(target), "--captions", "vtt", env=env)
+    out = vc("export", str(plan), "--engine", "system", "-o", str(target), "--captions", "vtt", env=env)
     assert out.returncode == 0, out.stderr
     assert target.stat().st_size > 1000 and target.with_suffix(".vtt").is_file()
     assert parts(tmp_path) == []
@@ -178,10 +178,11 @@ def test_an_unusable_cache_costs_time_not_the_command(plan, tmp_path, kind):
             cache.symlink_to(tmp_path / "gone")
         else:
             stack.enter_context(tmpfs(cache, readonly=kind == "read-only", fill=kind == "full"))
-        out = vc("show", str(plan), env=env)
+        out = vc("show", str(plan), "--engine", "system", env=env)
     assert out.returncode == 0, out.stderr
     assert "Total:" in out.stdout
-    assert out.stderr.count("cannot write the speech cache") == 1 and "Traceback" not in out.stderr
+    assert out.stderr.count("voicecoach: note: cannot write the speech cache") == 1, out.stderr
+    assert "Traceback" not in out.stderr
 
 
 @pytest.mark.parametrize("redirect", ["closed", "full"])

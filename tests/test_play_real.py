@@ -74,11 +74,14 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
 class _Run:
     """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
 
-    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
+    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None, **popen) -> None:
         self.master, slave = pty.openpty()
         root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, "play", str(plan), "--plain"],
-                                     stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+        rest = [a for a in extra or [] if a != "--debug"]
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, "play", str(plan), "--plain", *rest],
+                                     stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+                                     **popen)
+        self.tty = os.ttyname(slave)  # to look at the terminal's settings afterwards
         os.close(slave)
         self.lines: list[str] = []
         self.seen = threading.Condition()

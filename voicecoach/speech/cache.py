@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,6 @@ ENV_VAR = "VOICECOACH_CACHE_DIR"
 
 _MAGIC = b"VCCLIP\x00\x01"
 _HEADER = struct.Struct("<8sIQ32s")  # magic, rate, frames, sha256(payload)
-_log = logging.getLogger(__name__)
 
 
 def default_clip_dir() -> Path:
@@ -79,4 +78,10 @@ class ClipCache:
         except OSError as exc:
             if not self._warned:
                 self._warned = True
-                _log.warning("cannot write the speech cache in %s: %s", self.directory, exc)
+                # Straight to the real stderr: the system voice swaps sys.stderr for a buffer while it
+                # speaks (on another thread), and a warning logged then was lost at random.
+                stream = sys.__stderr__
+                if stream is not None:
+                    stream.write(f"voicecoach: note: cannot write the speech cache in {self.directory} "
+                                 f"({exc.strerror or exc}): voices will be made again next time.\n")
+                    stream.flush()

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from voicecoach.atomic import write_atomic
+from voicecoach.atomic import remove_stale_parts, write_atomic
 from voicecoach.core import phrases
 
 
@@ -63,6 +63,7 @@ class ProgressStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
+        self._swept = False
 
     def _read(self) -> dict[str, object]:
         try:
@@ -72,6 +73,9 @@ class ProgressStore:
             return {}  # missing, damaged or absurdly nested: no saved progress, never an error
 
     def _write(self, data: dict[str, object]) -> None:
+        if not self._swept:  # part files of sessions that were killed outright (kill -9, a power cut)
+            remove_stale_parts(self.path)
+            self._swept = True
         write_atomic(self.path, json.dumps(data, indent=1))
 
     @contextmanager
