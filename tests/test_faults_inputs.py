@@ -255,3 +255,15 @@ def test_check_command_on_fuzzed_files(tmp_path, data):
     assert out.returncode in (0, 3), out.stderr
     assert "Traceback" not in out.stderr and "internal error" not in out.stderr
     assert "\x1b" not in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("args", [["export", "inner-knee", "-o", "x.mp3", "--loudness", "nan"],
+                                  ["show", "inner-knee", "--volume", "nan"],
+                                  ["export", "inner-knee", "-o", "x.mp3", "--loudness", "inf"]],
+                         ids=["loudness-nan", "volume-nan", "loudness-inf"])
+def test_not_a_number_is_a_usage_error(args, tmp_path):
+    """Regression: click's FloatRange let NaN through (every comparison with NaN is false): a silent file."""
+    out = subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "Invalid value for" in out.stderr and not (tmp_path / "x.mp3").exists()

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.places import saved_place
 from test_faults_outputs import EARLIER, TINY, parts
 
 from voicecoach.store.progress import ProgressStore, Saved
@@ -142,7 +143,7 @@ def test_play_killed_mid_session_resumes_there(plan, env, pulse):
     time.sleep(random.Random(SEED).uniform(0.1, 1.0))
     run.proc.kill()
     run.finish()
-    saved = ProgressStore(Path(env["VOICECOACH_DATA_DIR"]) / "progress.json").load(str(plan.resolve()))
+    saved = saved_place(Path(env["VOICECOACH_DATA_DIR"]), str(plan.resolve()))
     assert saved is not None and (saved.exercise_index, saved.exercise) == (0, "Stretch")
     again = _Run(plan, env, ["--resume", "--engine", "system"])
     again.wait_for("Resuming Tiny at exercise 1 of 1: Stretch.")

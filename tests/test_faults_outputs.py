@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from helpers.fakes import FakePlayer, FakeSpeaker
+from helpers.places import store_in
 from test_coach import PLAN, ScriptedInputs
 
 from voicecoach.core import phrases
@@ -29,7 +30,6 @@ from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
 from voicecoach.render.session import Prepared
-from voicecoach.store.progress import ProgressStore
 
 TINY = """\
 title: Tiny
@@ -227,7 +227,7 @@ def test_a_place_that_cannot_be_saved_is_said_once_and_the_session_goes_on(tmp_p
         ref: list = []
         coach = Coach(Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker),
                       FakePlayer(), Output("plain", buf), inputs=ScriptedInputs(ref, []),
-                      store=ProgressStore(data / "progress.json"), plan_key="two")
+                      store=store_in(data), plan_key="two")
         ref.append(coach)
         assert coach.run()
     lines = buf.getvalue().splitlines()

@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.places import saved_place
 from test_faults_outputs import TINY
 from test_play_real import _Run
 
 from voicecoach.core.phrases import PRINTED, STOPPED_PRINTED
-from voicecoach.store.progress import ProgressStore
 
 pytestmark = pytest.mark.audio
 
@@ -45,8 +45,8 @@ def env(clip_cache, tmp_path, pulse) -> dict:
     return dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
 
 
-def saved_place(env: dict, plan: Path):
-    return ProgressStore(Path(env["VOICECOACH_DATA_DIR"]) / "progress.json").load(str(plan.resolve()))
+def place(env: dict, plan: Path):
+    return saved_place(Path(env["VOICECOACH_DATA_DIR"]), str(plan.resolve()))
 
 
 def terminal_is_cooked(run: _Run) -> bool:
@@ -85,7 +85,7 @@ def test_every_way_out_saves_the_place_and_says_so_once(plan, env, way):
     assert run.lines.count(STOPPED_PRINTED) == 1, run.lines
     assert run.lines[-1] == STOPPED_PRINTED  # nothing after it
     assert err == "", err  # no "interrupted", no traceback, no library noise
-    saved = saved_place(env, plan)
+    saved = place(env, plan)
     assert saved is not None and (saved.exercise_index, saved.exercise) == (0, "Stretch")
     assert cooked  # the terminal is back in line mode, as it was
 
