@@ -107,12 +107,20 @@ def test_keys_work_again_after_ctrl_z_and_fg(plan, env):
     assert rc == 0 and run.lines.count(STOPPED_PRINTED) == 1, (run.lines, err)
 
 
-def test_ctrl_c_while_preparing_says_the_session_had_not_started(plan, tmp_path, pulse):
-    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(tmp_path / "cold"), VOICECOACH_DATA_DIR=str(tmp_path / "d"))
+def test_ctrl_c_while_preparing_says_the_session_had_not_started(tmp_path, pulse):
+    # Sixty exercises of their own words: seconds of synthesis into an empty cache, a wide window.
+    plan = tmp_path / "long.yaml"
+    plan.write_text("title: Long\nexercises:\n" + "".join(
+        f"  - {{name: Stretch number {i}, setup: Sit down and reach {i} times., hold: 5}}\n" for i in range(60)))
+    cache = tmp_path / "cold"
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(cache), VOICECOACH_DATA_DIR=str(tmp_path / "d"))
     proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", "--engine", "system"],
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    time.sleep(1.5)  # importing, then synthesizing every phrase into an empty cache
+    deadline = time.monotonic() + 60
+    while not (cache.is_dir() and any(cache.iterdir())):  # the first clip: it is preparing
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130

@@ -22,12 +22,13 @@ from collections.abc import Callable
 from typing import Any
 
 FORCE_AFTER = 3  # this many signals end the process without any clean-up
-_NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+# SIGQUIT (Ctrl-\\) too: a core dump with the terminal in cbreak mode helps no one here.
+_NAMES = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
 _state: dict[str, Any] = {"count": 0, "hurry": None}
 
 
 def install() -> None:
-    """Route SIGINT, SIGTERM and SIGHUP to :func:`handle`, keeping an inherited SIG_IGN (main thread only)."""
+    """Route SIGINT, SIGTERM, SIGHUP and SIGQUIT to :func:`handle`, keeping an inherited SIG_IGN (main thread only)."""
     for name in _NAMES:
         sig = getattr(signal, name, None)
         if sig is None:
