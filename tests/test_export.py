@@ -9,6 +9,7 @@ import resource
 import subprocess
 import time
 import wave
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,16 @@ def test_export_each_format(tmp_path, ext):
     assert tags.get("title") == "Knees, day 3"
     assert tags.get("album") == TAGS["album"]
     assert TAGS["comment"] in (tags.get("comment"), tags.get("description"))
+    assert (tags.get("genre"), tags.get("track"), tags.get("date")) == ("Fitness", "1", date.today().isoformat())
+    pictures = [st for st in info["streams"] if st.get("disposition", {}).get("attached_pic")]
+    assert len(pictures) == (0 if ext == ".wav" else 1)  # the cover (WAV cannot hold one)
+    # An audiobook is an audiobook: brand M4B, iTunes media kind 2 ("Audiobook").
+    if ext in (".m4a", ".m4b"):
+        from mutagen.mp4 import MP4
+
+        audiobook = ext == ".m4b"
+        assert fmt["tags"]["major_brand"] == ("M4B " if audiobook else "M4A ")
+        assert MP4(str(result.path)).get("stik") == ([2] if audiobook else None)
 
     if ext == ".wav":
         return  # WAV has no chapters

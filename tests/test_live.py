@@ -144,9 +144,15 @@ def test_callback_underrun_outputs_silence_and_counts_until_source_done() -> Non
     out = np.ones((4, 1), np.float32)
     run.callback(out, 4, None, Status())
     assert not out.any() and run.underruns == 1 and run.frames == 0
+    run.callback(out, 4, None, Status())
+    assert run.underruns == 1  # the same gap, one callback longer
+    run.queue.put(col(1, 1, 1, 1))
+    run.callback(out, 4, None, Status())
+    run.callback(out, 4, None, Status())
+    assert run.underruns == 2  # a second gap
     run.source_done = True
     run.callback(out, 4, None, Status())
-    assert run.underruns == 1  # an empty queue after the end is no underrun
+    assert run.underruns == 2  # an empty queue after the end is no underrun
 
 
 def test_callback_paused_outputs_silence_without_consuming() -> None:
@@ -196,7 +202,62 @@ def test_callback_counts_portaudio_underflows() -> None:
         output_underflow = True
 
     run.callback(np.zeros((4, 1), np.float32), 4, None, Late())
-    assert run.xruns == 1
+    run.callback(np.zeros((4, 1), np.float32), 4, None, Late())
+    assert run.xruns == 1  # one stall, however many callbacks it flags
+    run.callback(np.zeros((4, 1), np.float32), 4, None, Status())
+    run.callback(np.zeros((4, 1), np.float32), 4, None, Late())
+    assert run.xruns == 2
+
+
+class FakeStream:
+    """sounddevice.OutputStream as a device drives it: start() calls back on a thread until told to stop.
+
+    It notes how many blocks the player had queued when it was started.
+    """
+
+    def __init__(self, player: Player, **kw) -> None:
+        self.player, self.callback, self.finished = player, kw["callback"], kw["finished_callback"]
+        self.blocksize, self.channels = kw["blocksize"], kw["channels"]
+        self.latency = 0.05
+        self.queued_at_start: int | None = None
+
+    def start(self) -> None:
+        self.queued_at_start = self.player._run.queue.qsize()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.callback(np.zeros((self.blocksize, self.channels), np.float32), self.blocksize, None, Status())
+            except (Stop, Abort):
+                break
+            time.sleep(0.0005)
+        self.finished()
+
+    def close(self, ignore_errors: bool = False) -> None:
+        pass
+
+
+def test_the_queue_is_full_before_the_stream_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first callbacks fill the device buffer at once: the blocks for it (and a margin) must be queued."""
+    from types import SimpleNamespace
+
+    from voicecoach.live import player as player_module
+
+    player = Player(device=0, blocksize=256, latency=0.05)
+    assert player.prefill_blocks == 9 + 20  # ceil(0.05 s * 44100 / 256) for the buffer, PREFILL_BLOCKS beyond it
+    streams: list[FakeStream] = []
+
+    def open_stream(**kw) -> FakeStream:
+        streams.append(FakeStream(player, **kw))
+        return streams[-1]
+
+    fake_sd = SimpleNamespace(OutputStream=open_stream, CallbackStop=Stop, CallbackAbort=Abort,
+                              PortAudioError=RuntimeError)
+    monkeypatch.setattr(player_module, "import_sounddevice", lambda: fake_sd)
+    result = player.play(np.full(256, 0.1, np.float32) for _ in range(100))
+    assert streams[0].queued_at_start == player.prefill_blocks
+    assert (result.frames_played, result.underruns, result.stopped_early) == (100 * 256, 0, False)
 
 
 def test_missing_portaudio_is_a_missing_dependency(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -339,11 +400,13 @@ def test_stop_then_play_a_new_stream_from_a_new_position(pulse: PulseServer) -> 
     first = player.play(endless(), on_progress=progress.append)
     assert time.monotonic() - t0 < 2.0
     assert first.stopped_early and closed.wait(2.0)
-    assert 0.7 < player.position_s < 1.3 and progress == sorted(progress)
+    # Heard: about the second it played. Handed to the device: that plus the buffer thrown away at the stop.
+    assert 0.7 < player.heard_s < 1.3 and progress == sorted(progress)
+    assert player.position_s - player.heard_s == pytest.approx(first.latency_s)
 
     second = player.play(burst_stream(1.0, [0.2]), start_s=10.0)
     assert not second.stopped_early and second.underruns == 0
-    assert player.position_s == pytest.approx(11.0)
+    assert player.position_s == player.heard_s == pytest.approx(11.0)  # drained to the end: all heard
 
 
 @pytest.mark.audio

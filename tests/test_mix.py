@@ -75,7 +75,7 @@ def test_earcon_lands_at_cue_start():
 @pytest.mark.parametrize("block_frames", [1, 7, 1000, 4096, 44100, 10**7], ids=lambda n: f"{n}-frames")
 def test_blocks_equal_naive_render(block_frames):
     tl, clips = busy_timeline()
-    got = list(mix.blocks(tl, clips, block_frames=block_frames))
+    got = list(mix.blocks(tl, clips, block_frames=block_frames, limit=False))
     assert all(b.dtype == np.float32 and b.ndim == 1 for b in got)
     assert all(b.size == block_frames for b in got[:-1]) and 0 < got[-1].size <= block_frames
     np.testing.assert_array_equal(np.concatenate(got), naive_render(tl, clips))
@@ -85,9 +85,11 @@ def test_blocks_equal_naive_render(block_frames):
 @given(start_s=st.floats(0, 5.5), block_frames=st.integers(1, 30000),
        gain=st.sampled_from([1.0, 0.5, 3.0]), earcons=st.booleans())
 def test_start_mid_session_gain_and_clipping(start_s, block_frames, gain, earcons):
+    """Without the limiter (how the raw mix is measured): exactly the naive sum, clipped."""
     tl, clips = busy_timeline()
     want = naive_render(tl, clips, earcons=earcons, gain=gain)[min(round(start_s * RATE), round(5.0 * RATE)):]
-    got = list(mix.blocks(tl, clips, start_s=start_s, block_frames=block_frames, gain=gain, earcons=earcons))
+    got = list(mix.blocks(tl, clips, start_s=start_s, block_frames=block_frames, gain=gain, earcons=earcons,
+                          limit=False))
     out = np.concatenate(got) if got else np.zeros(0, np.float32)
     np.testing.assert_array_equal(out, want)
     assert out.size == 0 or (out.max() <= 1.0 and out.min() >= -1.0)
@@ -96,7 +98,7 @@ def test_start_mid_session_gain_and_clipping(start_s, block_frames, gain, earcon
 def test_gain_clips_to_unit_range():
     loud = Clip(np.full(10, 0.8, dtype=np.float32))
     tl = Timeline("t", 0.01, (Cue(0.0, 0.001, "rep", "x"),))
-    out = np.concatenate(list(mix.blocks(tl, {"x": loud}, gain=2.0)))
+    out = np.concatenate(list(mix.blocks(tl, {"x": loud}, gain=2.0, limit=False)))
     assert out[:10].tolist() == [1.0] * 10
 
 
@@ -104,12 +106,17 @@ def test_each_clip_looked_up_once_and_lazily():
     clips = CountingClips({"a": tone(300, 0.2)})
     cues = tuple(Cue(i * 1.0, i * 1.0 + 0.2, "rep", "a") for i in range(10))
     tl = Timeline("t", 10.0, cues)
-    it = mix.blocks(tl, clips, block_frames=RATE // 2)
+    it = mix.blocks(tl, clips, block_frames=RATE // 2, limit=False)
     next(it)
     assert clips.lookups == 1  # only the cue overlapping the first block
     for _ in it:
         pass
     assert clips.lookups == 10
+    # The limiter reads ahead (its chunk and the look-ahead): still only what is near.
+    clips.lookups = 0
+    it = mix.blocks(tl, clips, block_frames=RATE // 2)
+    next(it)
+    assert clips.lookups == 2
 
 
 def test_missing_clip_raises_keyerror_when_reached():
@@ -117,7 +124,7 @@ def test_missing_clip_raises_keyerror_when_reached():
     cues = tuple(Cue(i * 1.0, i * 1.0 + 0.2, "rep", "a") for i in range(10))
     got = []
     with pytest.raises(KeyError):
-        for block in mix.blocks(Timeline("t", 10.0, cues), clips, block_frames=RATE):
+        for block in mix.blocks(Timeline("t", 10.0, cues), clips, block_frames=RATE, limit=False):
             got.append(block)
     assert len(got) == 3
 

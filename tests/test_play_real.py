@@ -77,13 +77,16 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
 class _Run:
     """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
 
-    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False) -> None:
+    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False,
+                 **popen) -> None:
         self.master, slave = pty.openpty()
         root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
         rest = [a for a in extra or [] if a != "--debug"]  # options of play
         args = ["play", str(plan), "--plain", *([] if check_in else ["--no-check-in"]), *rest]
         self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, *args],
-                                     stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+                                     stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+                                     **popen)
+        self.tty = os.ttyname(slave)  # to look at the terminal's settings afterwards
         os.close(slave)
         self.lines: list[str] = []
         self.ended = False  # the program closed its output: no more lines will come

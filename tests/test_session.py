@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import wave
 
 import numpy as np
@@ -49,9 +51,35 @@ def test_gain_is_measured_once_then_cached(prepared):
     assert 0.1 < g < 20
     levels = list(prepared.speaker.cache.directory.glob("*.level"))
     assert len(levels) == 1
-    levels[0].write_text("0.5")  # what a later run reads back, without measuring
+    levels[0].write_text("0.5 -16.0")  # what a later run reads back, without measuring
     assert session_gain(prepared) == 0.5
     levels[0].unlink()
+
+
+@pytest.mark.parametrize("damaged", ["nan -16.0", "0 -16.0", "100 -16.0", "0.5 nan", "0.5", "", "\x00\xff"],
+                         ids=["nan", "zero", "hundred", "nan-lufs", "old-format", "empty", "binary"])
+def test_a_damaged_level_is_measured_again(prepared, damaged):
+    g = session_gain(prepared)
+    (level,) = prepared.speaker.cache.directory.glob("*.level")
+    level.write_text(damaged)
+    assert session_gain(prepared) == g  # measured again, not trusted
+    assert level.read_text() != damaged  # and written back whole
+
+
+LOUDNORM = re.compile(r'"input_(i|tp)" : "(-?[\d.]+|-inf)"')
+
+
+@pytest.mark.parametrize("ext", [".wav", ".mp3", ".m4a", ".ogg", ".opus"])
+def test_exports_measure_minus_16_lufs_with_true_peak_under_minus_1(prepared, tmp_path, ext):
+    """The promise, checked with ffmpeg's own EBU R128 meter (loudnorm's first pass) on the file."""
+    out = tmp_path / f"s{ext}"
+    export(prepared.timeline, prepared.clips, out, gain=session_gain(prepared))
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(out), "-af",
+                          "loudnorm=print_format=json", "-f", "null", "-"], capture_output=True, text=True).stderr
+    found = dict(LOUDNORM.findall(err))
+    # LAME at 96 kb/s decodes 0.45 dB quieter than its input (a 1 kHz sine too): the README says so.
+    assert abs(float(found["i"]) + 16.0) <= (0.8 if ext == ".mp3" else 0.5), found
+    assert float(found["tp"]) <= -1.0, found
 
 
 def test_live_stream_is_sample_for_sample_the_exported_file(prepared, tmp_path):

@@ -8,7 +8,18 @@ code in one place; anything else is a bug and gets a traceback only with
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass
+
+# C0 and C1 controls (but newline and tab), lone surrogates, and the bidi overrides and
+# isolates that reorder what a terminal shows: never printed raw.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every character a terminal would act on shown as an escape (``\\x1b``, ``\\u202e``)."""
+    return _UNSHOWABLE.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode("ascii"), text)
 
 
 class ExitStatus(enum.IntEnum):
@@ -34,10 +45,10 @@ class VoicecoachError(Exception):
         self.hint = hint
 
     def render(self) -> str:
-        """The full text shown to the user (message, then hint)."""
+        """The full text shown to the user (message, then hint), with control characters escaped."""
         if self.hint:
-            return f"{self.message}\n{self.hint}"
-        return self.message
+            return visible(f"{self.message}\n{self.hint}")
+        return visible(self.message)
 
 
 class MissingDependencyError(VoicecoachError):
@@ -90,14 +101,47 @@ class FileProblems(VoicecoachError):
     def render(self) -> str:
         lines = self.text.splitlines()
         out: list[str] = []
+        # every line is made visible(): a file's own control characters never reach the terminal
         for p in self.problems:
             out.append(f"{self.source}:{p.line}:{p.column}: {p.message}")
             if 0 < p.line <= len(lines):
-                src = lines[p.line - 1].expandtabs(1)
+                src, col = _excerpt(lines[p.line - 1].expandtabs(1), p.column)
                 out.append(f"    {src}")
-                out.append("    " + " " * (p.column - 1) + "^")
+                out.append("    " + " " * (col - 1) + "^")
             if p.hint:
                 out.append(f"    {p.hint}")
         n = len(self.problems)
         out.append(f"{n} problem{'s' if n != 1 else ''} in {self.source}")
-        return "\n".join(out)
+        return visible("\n".join(out))
+
+
+# Controls (Cc) act on a terminal, lone surrogates (Cs) cannot be written out, and invisible
+# format characters (Cf: bidi overrides that reorder a line, soft hyphens, tags...) hide
+# what is really there. Allowed: the zero-width (non-)joiners that some scripts and emoji need.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def unshowable(c: str) -> bool:
+    """Whether a character must never be shown raw (nor accepted in text a user sees)."""
+    return unicodedata.category(c) in ("Cc", "Cs", "Cf") and c not in _JOINERS
+
+
+def _excerpt(line: str, column: int, width: int = 100) -> tuple[str, int]:
+    """The part of a source line shown under a problem, and the caret's column in it.
+
+    A long line shows ``width`` characters around the column; a character
+    that would act on the terminal shows as U+FFFD, so the caret stays aligned.
+    """
+    line = "".join("\ufffd" if unshowable(c) else c for c in line)
+    if len(line) <= width:
+        return line, column
+    start = max(0, min(column - 1 - width // 2, len(line) - width))
+    head = "..." if start else ""
+    tail = "..." if start + width < len(line) else ""
+    return head + line[start:start + width] + tail, column - start + len(head)
+
+
+class Interrupted(VoicecoachError):
+    """Stopped by Ctrl-C or a signal; the message says what that meant (shown without "error:")."""
+
+    exit_status = ExitStatus.INTERRUPTED

@@ -223,7 +223,7 @@ def child_live(spec: dict) -> dict:
             left -= block.shape[0]
             yield block
 
-    player = Player()
+    player = Player(latency=spec["latency"]) if "latency" in spec else Player()
     t0 = perf_counter()
     prepared = prepare(plan, options, SpeechSettings())
     t_prepared = perf_counter()
@@ -245,9 +245,24 @@ def child_live(spec: dict) -> dict:
                 time.sleep(0.0005)
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
+    gaps: dict[str, list[float]] = {"underruns": [], "xruns": []}  # when each gap happened, s after play()
+    watching = threading.Event()
     w0, c0 = perf_counter(), process_time()
+    if spec.get("watch_gaps"):
+        def watch_gaps() -> None:
+            seen = {"underruns": 0, "xruns": 0}
+            while not watching.is_set():
+                run = player._run
+                if run is not None:
+                    for kind in seen:
+                        now = getattr(run, kind)
+                        gaps[kind] += [perf_counter() - w0] * (now - seen[kind])
+                        seen[kind] = now
+                time.sleep(0.005)
+        threading.Thread(target=watch_gaps, daemon=True).start()
     res = player.play(blocks(prepared, gain))
     w1, c1 = perf_counter(), process_time()
+    watching.set()
     if watcher:
         watcher.join(5)
     return {
@@ -259,7 +274,7 @@ def child_live(spec: dict) -> dict:
         "play_wall_s": w1 - w0, "play_cpu_s": c1 - c0,
         "frames_played": res.frames_played, "underruns": res.underruns, "xruns": res.xruns,
         "latency_s": res.latency_s, "stopped_early": res.stopped_early,
-        "synthesized": prepared.speaker.synthesized,
+        "synthesized": prepared.speaker.synthesized, "gap_times": gaps,
     }
 
 

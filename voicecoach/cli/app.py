@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -10,7 +11,7 @@ from typing import Any
 import click
 
 from voicecoach import __version__
-from voicecoach.errors import ExitStatus, VoicecoachError
+from voicecoach.errors import ExitStatus, Interrupted, VoicecoachError
 
 
 class _Group(click.Group):
@@ -22,30 +23,91 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Interrupted as exc:  # a command that says what stopping meant for it
+            click.echo(f"voicecoach: {exc.render()}", err=True)
+            ctx.exit(int(exc.exit_status))
         except VoicecoachError as exc:
             click.echo(f"voicecoach: error: {exc.render()}", err=True)
             ctx.exit(int(exc.exit_status))
         except BrokenPipeError:
             # Output piped into e.g. `head`, which closed early: not an error.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _stdout_to_null()
             ctx.exit(int(ExitStatus.OK))
         except KeyboardInterrupt:
-            click.echo("voicecoach: interrupted", err=True)
+            click.echo(f"voicecoach: {STOPPED}", err=True)
             ctx.exit(int(ExitStatus.INTERRUPTED))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except Exception as exc:  # a bug: say so plainly
-            if ctx.find_root().params.get("debug"):
-                traceback.print_exc()
-            else:
-                click.echo(f"voicecoach: internal error: {type(exc).__name__}: {exc}\n"
-                           "Run again with --debug for details, and please report it.", err=True)
+        except OSError as exc:
+            if not _output_stream_failed(exc):
+                self._internal(ctx, exc)
+            # stdout is a full disk or a dead device (`> /dev/full`): the user's problem, said plainly.
+            _stdout_to_null()
+            click.echo(f"voicecoach: error: cannot write the output: {exc.strerror or exc}", err=True)
             ctx.exit(int(ExitStatus.ERROR))
+        except Exception as exc:  # a bug: say so plainly
+            self._internal(ctx, exc)
+
+    @staticmethod
+    def _internal(ctx: click.Context, exc: BaseException) -> None:
+        if ctx.find_root().params.get("debug"):
+            traceback.print_exception(exc)
+        else:
+            click.echo(f"voicecoach: internal error: {type(exc).__name__}: {exc}\n"
+                       "Run again with --debug for details, and please report it.", err=True)
+        ctx.exit(int(ExitStatus.ERROR))
+
+
+STOPPED = "Stopped."
+
+
+def _output_stream_failed(exc: OSError) -> bool:
+    """Whether ``exc`` is a write to stdout failing (a full disk, a dead device), not a bug.
+
+    Every file voicecoach opens itself reports its errors with a file name
+    (and exports map them to OutputError); a write to an already open stream
+    fails without one.
+    """
+    return exc.filename is None and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG)
+
+
+def _stdout_to_null() -> None:
+    """Point stdout at /dev/null, dropping what could not be written, so exit does not complain again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+        if sys.stdout is not None:
+            sys.stdout = open(1, "w", closefd=False)  # the old object still holds the unwritable bytes
+    except OSError:
+        pass
+
+
+def _standard_fds() -> None:
+    """Give a closed stdin, stdout or stderr (``voicecoach show >&-``) /dev/null.
+
+    Python then sets ``sys.stdout`` to None (click and our progress bar would
+    fail), and the next file opened would take fd 1 and receive our output.
+    """
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                continue
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, closefd=False))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="voicecoach")
-@click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@click.option("--debug", is_flag=True,
+              help="Show a traceback for internal errors, and the sound and voice libraries' own messages.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Hands-free voice coaching for home exercise sessions.
@@ -53,26 +115,24 @@ def cli(ctx: click.Context, debug: bool) -> None:
     PLAN is a built-in program (see `voicecoach programs`) or a YAML plan file.
     Defaults for the long options come from the config file (`voicecoach config`).
     """
+    from voicecoach import quiet
     from voicecoach.cli.common import apply_config
 
+    quiet.set_verbose(debug)  # --debug also lets ALSA and onnxruntime print their own messages
     apply_config(ctx)  # before the command's options are parsed: they take their defaults from it
 
 
 
 
-def _terminate(signum: int, frame: object) -> None:
-    # A polite kill (SIGTERM, a closed terminal's SIGHUP) unwinds like Ctrl-C, so an
-    # export removes its temporary file and a live session saves its place.
-    raise KeyboardInterrupt
 
 
 def main() -> None:
     """Console-script entry point."""
-    import signal
+    from voicecoach import interrupts
 
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            signal.signal(sig, _terminate)
+    _standard_fds()
+    # SIGTERM and SIGHUP unwind like Ctrl-C; an inherited "ignore" (nohup) stays.
+    interrupts.install()
     cli(prog_name="voicecoach")
 
 

@@ -59,6 +59,15 @@ def current_config():
         ctx.meta[_CONFIG_META] = found
     return found
 
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, but "nan" is refused: every comparison with NaN is false, so it passed any range."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        result = super().convert(value, param, ctx)
+        if result != result:  # NaN
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return result
+
 
 plan_argument = click.argument("plan", metavar="PLAN", default=programs.DEFAULT_PROGRAM)
 level_option = click.option(
@@ -75,7 +84,7 @@ detailed_option = click.option("--detailed", is_flag=True, help="Also speak the 
 def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--engine, --voice, --rate, --volume, --language: shared by every command that speaks."""
     f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
-    f = click.option("--volume", type=click.FloatRange(0, 1), default=config.default("volume"),
+    f = click.option("--volume", type=FiniteFloatRange(0, 1), default=config.default("volume"),
                      show_default=True, help="Speech volume, 0 to 1.")(f)
     f = click.option("--rate", type=click.IntRange(80, 400), metavar="WPM",
                      help="Speaking rate in words per minute (80-400).")(f)

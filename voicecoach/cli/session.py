@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import click
@@ -10,6 +11,7 @@ import click
 from voicecoach import programs
 from voicecoach.cli.app import cli
 from voicecoach.cli.common import (
+    FiniteFloatRange,
     _prepare,
     _progress_bar,
     _settings,
@@ -23,7 +25,7 @@ from voicecoach.cli.common import (
 from voicecoach.core import config, phrases
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
-from voicecoach.errors import DeviceError
+from voicecoach.errors import DeviceError, Interrupted
 
 
 @cli.command()
@@ -66,30 +68,41 @@ def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
 @click.option("--captions", type=click.Choice(["vtt", "srt", "lrc"]), multiple=True,
               help="Also write captions next to the audio (repeatable).")
 @click.option("--transcript", is_flag=True, help="Also write a plain-text cue sheet (.txt).")
-@click.option("--loudness", type=click.FloatRange(-40, -5), default=config.default("loudness"), show_default=True,
+@click.option("--loudness", type=FiniteFloatRange(-40, -5), default=config.default("loudness"), show_default=True,
               metavar="LUFS", help="Integrated loudness target.")
 @earcons_option
 def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice, rate, volume, language,
                captions: tuple[str, ...], transcript: bool, loudness: float, earcons: bool) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
-    from voicecoach.render.session import session_gain
+    from voicecoach.render.session import session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
-    plan_obj = programs.load(plan)
-    options, changes = journal_options(plan, plan_obj, level, detailed, commit=True)
-    for line in changes:
-        click.echo(line)
-    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language))
-    what = "doses from the training journal" if options.doses else f"level {options.level}"
-    tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
-            "comment": f"{what}; voice {prepared.speaker.describe()}"}
-    gain = session_gain(prepared, earcons=earcons, target_lufs=loudness)  # the level play uses too
-    with _progress_bar("Exporting") as progress:
-        result = export(prepared.timeline, prepared.clips, output, earcons=earcons, gain=gain,
-                        tags=tags, progress=progress, captions=captions, transcript=transcript)
+    existed = os.path.lexists(output)
+    try:
+        plan_obj = programs.load(plan)
+        options, changes = journal_options(plan, plan_obj, level, detailed, commit=True)
+        for line in changes:
+            click.echo(line)
+        prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language))
+        what = "doses from the training journal" if options.doses else f"level {options.level}"
+        tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
+                "comment": f"{what}; voice {prepared.speaker.describe()}"}
+        reached = session_level(prepared, earcons=earcons, target_lufs=loudness)  # what play uses too
+        gain = reached.gain
+        with _progress_bar("Exporting") as progress:
+            result = export(prepared.timeline, prepared.clips, output, earcons=earcons, gain=gain,
+                            tags=tags, progress=progress, captions=captions, transcript=transcript,
+                            inputs=[plan] if os.path.isfile(plan) else [])
+    except KeyboardInterrupt:
+        kept = f"; the earlier {output} is unchanged" if existed else ""
+        raise Interrupted(f"Stopped before the export was finished: nothing was written{kept}.") from None
     chapters = len(prepared.timeline.chapters)
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
+    if abs(reached.lufs - loudness) > 0.5:  # said, never silently off target (a nearly silent session)
+        what = "silence" if reached.lufs == float("-inf") else f"{reached.lufs:.1f} LUFS"
+        click.echo(f"Loudness: {what}, not the {loudness:g} LUFS asked for: the session is too quiet or too "
+                   "short to raise that far.")
     for side in result.sidecars:
         click.echo(f"Wrote {side}")
 
@@ -138,51 +151,65 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     from voicecoach.render.session import session_gain
     from voicecoach.store.progress import ProgressStore, plan_key
 
-    device_index = resolve_device(device)  # no device: a clear error before any work
-    # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
-    given = {n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
-    listen = listen or bool(given)
-    # The models load before any synthesis: a missing extra or a wrong name fails at once.
-    voice_logic = _voice_logic(wake_word) if listen else None
-    mic_index = resolve_input_device(mic) if listen else None
-    plan_obj = programs.load(plan)
-    out = Output.auto(plain, quiet)
     key = plan_key(plan)
-    journal, notes = _open_journal_for_play()
-    store = ProgressStore(journal)
-    options = Options(level="low" if level == "auto" else level, detailed=detailed)
-    found = store.resume(key, plan_obj) if resume else None
-    if found:
-        options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
-    elif resume:
-        notes.append(phrases.NO_SAVED_PLACE)
-    if voice_logic is not None:
-        notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
-    checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in)
-    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
-                        extra_texts=(*CONTROL_PHRASES, *(n if isinstance(n, str) else n[0] for n in notes), *texts))
-    debug = bool(ctx.find_root().params.get("debug"))
-    gain = session_gain(prepared, earcons=earcons)
+    journal, store = None, None
+    started = False
     try:
+        device_index = resolve_device(device)  # no device: a clear error before any work
+        # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
+        given = {n for n in ("mic", "wake_word")
+                 if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
+        listen = listen or bool(given)
+        # The models load before any synthesis: a missing extra or a wrong name fails at once.
+        voice_logic = _voice_logic(wake_word) if listen else None
+        mic_index = resolve_input_device(mic) if listen else None
+        plan_obj = programs.load(plan)
+        out = Output.auto(plain, quiet)
+        journal, notes = _open_journal_for_play()
+        store = ProgressStore(journal)
+        options = Options(level="low" if level == "auto" else level, detailed=detailed)
+        found = store.resume(key, plan_obj) if resume else None
+        if found:
+            options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
+        elif resume:
+            notes.append(phrases.NO_SAVED_PLACE)
+        if voice_logic is not None:
+            notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
+        checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto",
+                                           ask=not no_check_in)
+        prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
+                            extra_texts=(*CONTROL_PHRASES, *(n if isinstance(n, str) else n[0] for n in notes),
+                                         *texts))
+        debug = bool(ctx.find_root().params.get("debug"))
+        gain = session_gain(prepared, earcons=earcons)
         with keyboard() as keys:
             inputs = Inputs([keys] if keys is not None else [], note=out.message)
-            if mpris:
-                _add_media_player(inputs, debug)
-            on_sound = None
-            if voice_logic is not None:
-                from voicecoach.control.voice.listener import VoiceSource
-
-                inputs.add(VoiceSource(voice_logic, mic_index).start())
-                on_sound = voice_logic.activity.mark  # the player says when the coach is heard: never obey it
-            coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs, store=store,
-                          plan_key=key, notes=notes, earcons=earcons, gain=gain, checkin=checkin)
             try:
+                if mpris:
+                    _add_media_player(inputs, debug)
+                on_sound = None
+                if voice_logic is not None:
+                    from voicecoach.control.voice.listener import VoiceSource
+
+                    inputs.add(VoiceSource(voice_logic, mic_index).start())
+                    on_sound = voice_logic.activity.mark  # the player says when the coach is heard: never obey it
+                coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs, store=store,
+                              plan_key=key, notes=notes, earcons=earcons, gain=gain, checkin=checkin)
+                started = True  # from here every way out is the coach's: it saves the place and says so once
                 coach.run()
             except DeviceError as exc:
+                if not started:
+                    raise
                 raise DeviceError(f"{exc.message} The session stopped.",
                                   hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
             finally:
                 inputs.close()  # gives up the media player name: media keys go back to other players
+    except KeyboardInterrupt:
+        if started:
+            raise
+        kept = (" Your saved place is kept: continue with --resume."
+                if store is not None and store.load(key) is not None else "")
+        raise Interrupted(f"Stopped before the session started.{kept}") from None
     finally:
         if journal is not None:
             journal.close()

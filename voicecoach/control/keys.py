@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from voicecoach import interrupts
 from voicecoach.control.commands import Command
 
 # key -> action
@@ -130,11 +131,8 @@ def keyboard(enabled: bool = True) -> Iterator[Keys | None]:
         except termios.error:
             pass
 
-    def on_quit(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
     old: dict[int, Any] = {}
-    for sig, handler in ((getattr(signal, "SIGCONT", None), on_cont), (getattr(signal, "SIGQUIT", None), on_quit)):
+    for sig, handler in ((getattr(signal, "SIGCONT", None), on_cont), (getattr(signal, "SIGQUIT", None), interrupts.handle)):
         if sig is not None:
             try:
                 old[sig] = signal.signal(sig, handler)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import TypedDict
@@ -17,11 +18,17 @@ from typing import TypedDict
 import yaml
 
 from voicecoach.core.plan import FIRST_SIDES, SIDES, Dose, Exercise, Plan, Tempo, Timing
-from voicecoach.errors import ExitStatus, FileProblems, Problem
+from voicecoach.errors import ExitStatus, FileProblems, Problem, unshowable
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXERCISES = 100
 MAX_TEXT_CHARS = 1000
+# A plan is about five levels deep and a few thousand values at most. Beyond these
+# PyYAML's composer recurses past Python's limit (500 levels) or takes minutes
+# (nesting is quadratic in its scanner), so they are refused before composing.
+MAX_DEPTH = 32
+MAX_NODES = 20_000
+_unshowable = unshowable  # see voicecoach.errors: never accepted in plan text
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -120,6 +127,14 @@ class _Checker:
             self.err(node, f"{what} must be non-empty text")
             return None
         value = " ".join(node.value.split())
+        bad = next((c for c in value if _unshowable(c)), None)
+        if bad is not None:
+            # Spoken text is also printed, tagged and captioned: a control character would act on
+            # the terminal or corrupt the files, and no voice can say it.
+            kind = "an invisible formatting character" if unicodedata.category(bad) == "Cf" else "a control character"
+            self.err(node, f"{what} contains {kind} (U+{ord(bad):04X}), which cannot be shown or spoken",
+                     "remove it (in double quotes, an escape such as \\x1b or \\u0007 makes one)")
+            return None
         if len(value) > MAX_TEXT_CHARS:
             self.err(node, f"{what} is too long ({len(value)} characters)", f"at most {MAX_TEXT_CHARS}")
             return None
@@ -283,10 +298,43 @@ class _Checker:
                     equipment=equipment, source=source)
 
 
+def _check_shape(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH or more than MAX_NODES values, before composing.
+
+    A pass over the parser's events (libyaml's when installed: fast, and
+    never recursive) stops at the first excess. Syntax errors are left to the
+    composer, which words them better.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    m = event.start_mark
+                    raise PlanError(source, text, [Problem(
+                        m.line + 1, m.column + 1, f"the plan is nested too deeply (more than {MAX_DEPTH} levels)",
+                        "a plan is a mapping, with a list of exercises, each a mapping")])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    m = event.start_mark
+                    raise PlanError(source, text, [Problem(
+                        m.line + 1, m.column + 1, f"the plan has too many values (more than {MAX_NODES})")])
+    except yaml.YAMLError:
+        return
+
+
 def parse_plan(text: str, source: str = "<plan>") -> Plan:
     """Parse plan YAML text; raise :class:`PlanError` listing every problem."""
+    _check_shape(text, source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # the pre-check stopped at a syntax error that hid deeper nesting
+        raise PlanError(source, text, [Problem(1, 1, "the plan is nested too deeply")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -16,6 +16,8 @@ removes the part file and leaves an earlier file of the same name as it was.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import math
 import os
 import shutil
@@ -32,7 +34,8 @@ from voicecoach import atomic
 from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
 from voicecoach.export import captions as _captions
-from voicecoach.export.metadata import clean_chapters, ffmetadata, fix_metadata
+from voicecoach.export.cover import cover_png
+from voicecoach.export.metadata import add_cover, clean_chapters, ffmetadata, fix_metadata
 from voicecoach.render import mix
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
@@ -65,10 +68,14 @@ FORMATS: dict[str, Format] = {
     ".opus": Format("opus", ("-c:a", "libopus", "-b:a", "64k", "-ar", "48000"), "vorbis"),
     # faststart puts the index first so players can start before the end arrives.
     ".m4a": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), "ffmpeg"),
-    ".m4b": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"), "ffmpeg"),
+    # An audiobook: brand "M4B " (ffmpeg would write "M4A ": it cannot see the extension of
+    # the part file) and the iTunes media kind "Audiobook" (stik = 2, from the media_type tag).
+    ".m4b": Format("ipod", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", "-brand", "M4B "), "ffmpeg"),
     ".wav": Format("wav", ("-c:a", "pcm_s16le"), "none"),
     ".flac": Format("flac", ("-c:a", "flac"), "vorbis"),
 }
+
+GENRE = "Fitness"  # every export is an exercise session
 
 _INSTALL_HINT = (
     "Install it with 'sudo apt-get install ffmpeg' (Debian/Ubuntu) "
@@ -84,7 +91,7 @@ class ExportResult:
     duration_s: float
     sidecars: tuple[Path, ...]
     gain_db: float                 # static gain applied to the whole mix
-    measured_lufs: float | None    # loudness before that gain (None: not measured)
+    measured_lufs: float | None    # the loudness that gain reached (None: not measured here)
 
 
 def find_ffmpeg() -> str:
@@ -124,22 +131,25 @@ def export(
     progress: Callable[[float], None] | None = None,
     captions: Sequence[str] = (),
     transcript: bool = False,
-    peak_ceiling_dbfs: float = -1.0,
     gain: float | None = None,
+    inputs: Sequence[str | os.PathLike[str]] = (),
 ) -> ExportResult:
     """Render ``timeline`` with ``clips`` and encode it to ``path``.
 
     The format comes from the extension (see :data:`FORMATS`).  ``tags``
     (e.g. ``title``, ``album``, ``comment``, ``artist``) become the file's
-    metadata; ``title`` defaults to the timeline's title.  The timeline's
+    metadata; ``title`` defaults to the timeline's title, ``genre`` to
+    Fitness, ``date`` to today and ``track`` to 1, and every format but WAV
+    gets a cover picture (:mod:`voicecoach.export.cover`).  The timeline's
     chapters become the file's chapters (not possible in WAV).
 
     ``loudness_lufs`` sets the integrated loudness target (None: no
-    normalisation); the static gain never lets a sample exceed
-    ``peak_ceiling_dbfs``.  ``progress`` is called with a fraction in
+    normalisation), reached through the true-peak limiter the mixer applies
+    (:func:`voicecoach.render.loudness.level_for`).  ``progress`` is called with a fraction in
     [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
     "srt", "lrc") written next to the audio with the same stem, and
-    ``transcript`` adds a ``.txt`` cue sheet. ``gain``, when given, is used
+    ``transcript`` adds a ``.txt`` cue sheet. No output may be one of
+    ``inputs`` (the plan file). ``gain``, when given, is used
     as is instead of measuring (the live player applies the same gain, so a
     session sounds the same live and exported).
 
@@ -154,11 +164,13 @@ def export(
     sidecar_texts = _sidecar_texts(timeline, path, captions, transcript)
     for target in (path, *(side for side, _ in sidecar_texts)):
         _check_output_dir(target)  # every output, before any work: a sidecar failing later would be too late
+        _check_not_an_input(target, inputs)
     for target in (path, *(side for side, _ in sidecar_texts)):
         atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
     ffmpeg = find_ffmpeg()
     report = _Progress(progress)
-    tag_map = {"title": timeline.title, **(tags or {})}
+    tag_map = {"title": timeline.title, "genre": GENRE, "date": datetime.date.today().isoformat(), "track": "1",
+               **({"media_type": "2"} if path.suffix.lower() == ".m4b" else {}), **(tags or {})}
     chapters = clean_chapters(timeline)
 
     measured: float | None = None
@@ -169,29 +181,38 @@ def export(
     if loudness_lufs is not None:
         from voicecoach.render import loudness  # scipy: loaded only when there is something to measure
 
-        meter = loudness.LoudnessMeter(MIX_RATE_HZ)
-        for frames in _frames_done(mix.blocks(timeline, clips, earcons=earcons,
-                                              block_frames=_EXPORT_BLOCK_FRAMES), meter.feed):
-            report.update(_MEASURE_SHARE * frames / max(1, mix.total_frames(timeline)))
-        m = meter.result()
-        measured = None if m.integrated_lufs == float("-inf") else m.integrated_lufs
-        gain = loudness.gain_from(m, loudness_lufs, peak_ceiling_dbfs)
+        def render(g: float, limit: bool) -> Iterator[np.ndarray]:
+            return mix.blocks(timeline, clips, earcons=earcons, block_frames=_EXPORT_BLOCK_FRAMES, gain=g,
+                              limit=limit)
+
+        level = loudness.level_for(render, loudness_lufs)
+        report.update(_MEASURE_SHARE)
+        measured = None if level.lufs == float("-inf") else level.lufs
+        gain = level.gain
 
     start_share = _MEASURE_SHARE if loudness_lufs is not None else 0.0
 
     def encode(part: Path) -> None:
         _encode(ffmpeg, fmt, part, timeline, clips, earcons, gain, tag_map, chapters,
                 lambda f: report.update(start_share + (1 - start_share) * f))
-        fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
+        from mutagen import MutagenError
 
-    _atomic_write(path, encode)
-    written = []
+        try:
+            fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
+            add_cover(fmt.muxer, part, cover_png(tag_map.get("album") or timeline.title))
+        except MutagenError as exc:  # ffmpeg said nothing, yet the file is not what it wrote (a failing disk)
+            raise OutputError(f"Cannot write {path}: the encoded file is damaged ({exc}).") from None
+
+    # Every file is written in full before any is moved into place: a sidecar that fails
+    # (a full disk) leaves the earlier audio file untouched too.
+    writes: list[tuple[Path, Callable[[Path], None]]] = [(path, encode)]
     for side, text in sidecar_texts:
         def write_text(part: Path, text: str = text) -> None:
             part.write_text(text, encoding="utf-8")
 
-        _atomic_write(side, write_text)
-        written.append(side)
+        writes.append((side, write_text))
+    _atomic_write_all(writes)
+    written = [side for side, _ in sidecar_texts]
     report.update(1.0, force=True)
 
     return ExportResult(
@@ -241,6 +262,18 @@ def _check_output_dir(path: Path) -> None:
         )
 
 
+def _check_not_an_input(target: Path, inputs: Sequence[str | os.PathLike[str]]) -> None:
+    """An export must never replace what it reads (``-o`` or a sidecar landing on the plan file)."""
+    for source in inputs:
+        try:
+            same = os.path.samefile(target, source)
+        except OSError:  # one of them does not exist (yet): they cannot be the same file
+            same = False
+        if same:
+            raise OutputError(f"Cannot write {target}: it is the plan file this export reads.",
+                              hint="Choose another output name.")
+
+
 # --- the encode --------------------------------------------------------------
 
 
@@ -276,7 +309,9 @@ def _encode(ffmpeg: str, fmt: Format, part: Path, timeline: Timeline, clips: Map
         except BrokenPipeError:
             pass  # ffmpeg exited early; its exit status and stderr say why
         rc = proc.wait()
-        if rc != 0:
+        err.seek(0)
+        # On a disk full from the start, ffmpeg 5.1 can report the write errors and still exit 0.
+        if rc != 0 or b"No space left on device" in err.read():
             _raise_ffmpeg_failed(part, rc, err)
     except BaseException:
         if proc is not None and proc.poll() is None:
@@ -308,23 +343,39 @@ def ffmpeg_command(ffmpeg: str, fmt: Format, meta_path: str, out_path: str) -> l
 
 
 def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
+    """ffmpeg's failure in our words; its own messages (naming our part file) only with --debug."""
+    from voicecoach import quiet
+
     err.seek(0)
     text = err.read().decode("utf-8", "replace").strip()
-    tail = "\n".join(text.splitlines()[-5:])
+    tail = "\n".join(text.splitlines()[-5:]) if quiet.verbose() else ""
+    target = _target_of(part)
     if "No space left on device" in text:
-        raise OutputError(f"Not enough disk space to write {part.parent}.", hint=tail or None)
+        raise OutputError(f"Not enough disk space to write {target}.", hint=tail or None)
     how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-    raise OutputError(f"ffmpeg failed to encode the session: it {how}.", hint=tail or None)
+    raise OutputError(f"ffmpeg failed to encode the session: it {how}.",
+                      hint=tail or "Run again with --debug to see ffmpeg's own messages.")
+
+
+def _target_of(part: Path) -> Path:
+    """The file a part file stands for (``.NAME.<pid>.<hex>.part`` -> ``NAME``), for messages."""
+    name = part.name
+    if name.startswith(".") and name.endswith(".part") and name.count(".") >= 4:
+        return part.with_name(name[1:].rsplit(".", 3)[0])
+    return part
 
 
 # --- atomic replace ---------------------------------------------------------------
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(part)`` on a fresh part file next to ``target``, then swap it in."""
+def _atomic_write_all(writes: Sequence[tuple[Path, Callable[[Path], None]]]) -> None:
+    """Run each ``write(part)`` on a fresh part file next to its target; swap them all in only if all succeeded."""
+    target = writes[0][0]
     try:
-        with atomic.atomic_path(target) as part:
-            write(part)
+        with contextlib.ExitStack() as stack:
+            for target, write in writes:
+                part = stack.enter_context(atomic.atomic_path(target))
+                write(part)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise

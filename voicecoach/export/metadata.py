@@ -144,3 +144,44 @@ def write_vorbis_chapters(muxer: str, part: Path, chapters: Sequence[Chapter]) -
         f[f"CHAPTER{i:03d}"] = vtt_timestamp(ch.start_s)
         f[f"CHAPTER{i:03d}NAME"] = ch.title
     f.save()
+
+
+def add_cover(muxer: str, part: Path, png: bytes) -> None:
+    """Attach ``png`` as the front cover: ID3 APIC, MP4 ``covr``, a FLAC picture, or Ogg's METADATA_BLOCK_PICTURE."""
+    if muxer == "mp3":
+        from mutagen.id3 import APIC, ID3
+
+        id3 = ID3(str(part))
+        id3.delall("APIC")
+        id3.add(APIC(encoding=3, mime="image/png", type=3, desc="Cover", data=png))
+        id3.save(str(part), v2_version=3)
+        order_id3_chapters(part)  # saving may have reordered the CHAP frames
+    elif muxer == "ipod":
+        from mutagen.mp4 import MP4, MP4Cover
+
+        mp4 = MP4(str(part))
+        mp4["covr"] = [MP4Cover(png, imageformat=MP4Cover.FORMAT_PNG)]
+        mp4.save()
+    elif muxer in ("flac", "ogg", "opus"):
+        import base64
+
+        from mutagen.flac import Picture
+
+        pic = Picture()
+        pic.type, pic.mime, pic.desc, pic.data = 3, "image/png", "Cover", png
+        pic.width = pic.height = int.from_bytes(png[16:20], "big")
+        pic.depth = 24
+        if muxer == "flac":
+            from mutagen.flac import FLAC
+
+            flac = FLAC(str(part))
+            flac.clear_pictures()
+            flac.add_picture(pic)
+            flac.save()
+            return
+        from mutagen.oggopus import OggOpus
+        from mutagen.oggvorbis import OggVorbis
+
+        ogg = (OggOpus if muxer == "opus" else OggVorbis)(str(part))
+        ogg["METADATA_BLOCK_PICTURE"] = [base64.b64encode(pic.write()).decode("ascii")]
+        ogg.save()

@@ -26,6 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
+from voicecoach import interrupts
 from voicecoach.control.commands import Command, PlayerState
 from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
@@ -183,19 +184,19 @@ class Coach(Questions):
 
         It starts with the notes and, with keys on, how to hear them: said as printed.
         """
-        # A note is its words, or (words, printed line) when the screen says more (a path).
-        notes = [(n, phrases.PRINTED.get(n, n)) if isinstance(n, str) else n for n in self.notes]
-        if "keys" in self.inputs.names():
-            notes.append((phrases.KEYS_HINT, phrases.PRINTED[phrases.KEYS_HINT]))
-        said = [words for words, _ in notes]
-        for _, printed in notes:
-            self.out.message(printed)
-        if self.checkin is not None:
-            self._pending = said
-            self._run_script(self.checkin.before(self._can_answer()), self._begin)
-        else:
-            self._play(spoken(self.p, said) if said else None, 0.0)
-        try:
+        try:  # from the first line: a Ctrl-C anywhere in the session is a quit that saves the place
+            # A note is its words, or (words, printed line) when the screen says more (a path).
+            notes = [(n, phrases.PRINTED.get(n, n)) if isinstance(n, str) else n for n in self.notes]
+            if "keys" in self.inputs.names():
+                notes.append((phrases.KEYS_HINT, phrases.PRINTED[phrases.KEYS_HINT]))
+            said = [words for words, _ in notes]
+            for _, printed in notes:
+                self.out.message(printed)
+            if self.checkin is not None:
+                self._pending = said
+                self._run_script(self.checkin.before(self._can_answer()), self._begin)
+            else:
+                self._play(spoken(self.p, said) if said else None, 0.0)
             while True:
                 if self._error is not None:
                     raise self._error
@@ -252,15 +253,18 @@ class Coach(Questions):
         if self.checkin is not None:
             self.checkin.track(self.timeline, t)
 
-    def _save(self, t: float) -> None:
+    def _save(self, t: float, *, force: bool = False) -> None:
         ph = phase_at(self.timeline, t)
+        if ph is not None and ph.exercise_index is None and force:
+            # Quitting in the introduction or a rest: the place is the exercise that comes next.
+            ph = next((q for q in self.timeline.phases if q.exercise_index is not None and q.start_s >= t), None)
         if self.store is None or ph is None or ph.exercise_index is None:
             return
         key = (ph.exercise_index, ph.set, ph.side)
-        if key != self._saved:
-            self._saved = key
+        if key != self._saved or force:
             try:
                 self.store.save(self.plan_key, Saved(ph.exercise_index, ph.exercise or "", ph.set, ph.side))
+                self._saved = key  # only once written: an interrupted write is tried again
             except JournalUnavailable as exc:
                 self.store = None
                 self._journal_lost(exc, t)
@@ -284,8 +288,11 @@ class Coach(Questions):
 
     def _quit(self, source: str) -> None:
         """Every way out (q, Ctrl-C, SIGTERM, SIGHUP, stop from any input): the place is kept, said once."""
+        interrupts.stopping(self.player.stop)  # another signal now only cuts the goodbye short
         t = self._paused_at if self.paused else self.position()
         self._stop()
+        if self.store is not None:
+            self._save(t, force=True)  # where the session is now, even if the last save was cut off
         if self.checkin is not None:
             self.checkin.control("quit", source, self.timeline, t)
             self.checkin.finish(self.timeline, t, ended_early=True)

@@ -29,9 +29,15 @@ class Device:
 def import_sounddevice() -> ModuleType:
     """Import and return ``sounddevice``, mapping a missing PortAudio to a user error.
 
+    ALSA's own messages (``snd_pcm_recover underrun occurred``...) are silenced
+    first, unless --debug (:mod:`voicecoach.quiet`).
+
     Raises:
         MissingDependencyError: PortAudio (or the sounddevice package) is not installed.
     """
+    from voicecoach import quiet
+
+    quiet.silence_alsa()  # before PortAudio starts: its ALSA back end prints from C (unless --debug)
     try:
         import sounddevice
     except OSError as exc:  # sounddevice raises OSError("PortAudio library not found")

@@ -37,9 +37,16 @@ from voicecoach.errors import DeviceError
 from voicecoach.live.devices import NO_DEVICE_HINT, import_sounddevice, resolve_device
 from voicecoach.speech.clip import MIX_RATE_HZ
 
-#: Blocks queued ahead of the callback (20 x 1024 frames is about 0.46 s):
-#: the producer (a mixer, maybe a speech engine) may stall that long.
+#: Blocks queued ahead of the callback beyond the device buffer (20 x 1024
+#: frames is about 0.46 s): the producer (a mixer, maybe a speech engine) may stall that long.
 PREFILL_BLOCKS = 20
+#: The device buffer asked of PortAudio, in seconds. PortAudio's "low" (46 ms
+#: on PulseAudio) ran dry about once a second with two CPU hogs on a busy
+#: 2-core machine: the callback is Python and must win the GIL and a CPU in
+#: time. 0.35 s gave none (docs/benchmarks.md, "Live playback on a busy
+#: machine"); what is heard lags by that much, which the reported position
+#: takes into account, so printed cues and controls stay in step with the sound.
+DEFAULT_LATENCY_S = 0.35
 
 _DEVICE_HINT = (
     "check that the speakers or headphones are connected and the sound server is running, "
@@ -56,10 +63,10 @@ class PlayResult:
     """How one :meth:`Player.play` call went."""
 
     frames_played: int  # frames handed to the device (silence while paused or starved excluded)
-    underruns: int  # callbacks that found no block ready although the source was not finished
+    underruns: int  # gaps: runs of callbacks that found no block ready although the source was not finished
     stopped_early: bool  # ended by stop() or Ctrl-C rather than the end of the blocks
     latency_s: float  # the stream's output latency: what is heard lags position_s by this
-    xruns: int = 0  # output underflows PortAudio itself reported (callback ran late)
+    xruns: int = 0  # gaps: runs of output underflows PortAudio itself reported (callback ran late)
 
 
 class _Run:
@@ -81,22 +88,27 @@ class _Run:
         # backend does not drain the device buffer on CallbackStop, which cut
         # the last ~26 ms off on PulseAudio. Set by play() from the stream latency.
         self.drain_blocks = 0
+        self.latency_s = 0.0  # the open stream's output latency: sound handed over but not yet heard
         self.error: BaseException | None = None  # raised by the block iterator
         self.frames = 0
         self.callbacks = 0
-        self.underruns = 0
-        self.xruns = 0
+        self.underruns = 0  # gaps: runs of callbacks that found no block ready
+        self.xruns = 0  # gaps: runs of callbacks PortAudio flagged as output underflow
+        self._starved = False
+        self._in_xrun = False
         # Bound by play() once sounddevice is imported, so the callback needs no module look-ups.
         self.callback_stop: type[Exception] = Exception
         self.callback_abort: type[Exception] = Exception
-        self.latency_s = 0.0  # the stream's output latency, set once it is open
 
     # -- the real-time side -------------------------------------------------
     def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         """PortAudio's callback: copy one prepared block, or silence."""
         self.callbacks += 1
+        # Gaps are counted once however many callbacks they last: one stall of the
+        # machine is one gap the listener hears, not five.
         if status.output_underflow:
-            self.xruns += 1
+            self.xruns += not self._in_xrun
+        self._in_xrun = bool(status.output_underflow)
         if self.stop_requested:
             outdata.fill(0)
             raise self.callback_abort  # discard what is buffered: stop means now
@@ -115,8 +127,10 @@ class _Run:
         except queue.Empty:
             outdata.fill(0)
             if not self.source_done:
-                self.underruns += 1
+                self.underruns += not self._starved
+                self._starved = True
             return
+        self._starved = False
         if item is _END:
             outdata.fill(0)
             self.ended = True
@@ -197,7 +211,10 @@ class Player:
         blocksize: frames per PortAudio callback (1024 is 23 ms at 44100 Hz);
             the position and pause have this granularity.
         latency: PortAudio's suggested latency: ``"low"``, ``"high"`` or seconds.
-        prefill_blocks: blocks queued ahead of playback.
+        prefill_blocks: blocks queued before the stream starts. By default the
+            device buffer (``latency``) plus :data:`PREFILL_BLOCKS`: the stream
+            pulls a whole buffer's worth at once when it starts, and a queue
+            smaller than that underran at the very start.
         stall_timeout_s: a device that calls back no more for this long is
             taken as gone (:class:`DeviceError`).
         on_sound: called from the audio thread with ``(start, end)``, in
@@ -210,8 +227,12 @@ class Player:
     """
 
     def __init__(self, device: int | str | None = None, blocksize: int = 1024,
-                 latency: str | float = "low", *, prefill_blocks: int = PREFILL_BLOCKS,
+                 latency: str | float = DEFAULT_LATENCY_S, *, prefill_blocks: int | None = None,
                  stall_timeout_s: float = 5.0, on_sound: Callable[[float, float], None] | None = None) -> None:
+        if prefill_blocks is None:
+            # PortAudio may round the buffer up (0.5 s became 0.557 s): PREFILL_BLOCKS covers that.
+            device_blocks = math.ceil(latency * MIX_RATE_HZ / blocksize) if isinstance(latency, (int, float)) else 0
+            prefill_blocks = device_blocks + PREFILL_BLOCKS
         if blocksize <= 0 or prefill_blocks <= 0:
             raise ValueError("blocksize and prefill_blocks must be positive")
         self.device = device
@@ -260,10 +281,30 @@ class Player:
         return self._start_s + (run.frames / self.samplerate if run is not None else 0.0)
 
     @property
-    def underruns(self) -> int:
-        """Underruns of the current (or last) play."""
+    def heard_s(self) -> float:
+        """Where the listener is: :attr:`position_s` less the sound still in the device buffer.
+
+        What ``on_progress`` reports, so that a controller's printed cues and
+        its controls (which restart from this point) follow what was heard.
+        """
         run = self._run
-        return run.underruns if run is not None else 0
+        if run is None:
+            return self._start_s
+        if run.ended and run.finished.is_set():  # drained to the end: everything was heard
+            return self.position_s
+        # Playing, or stopped (the buffer was thrown away unheard).
+        return max(self._start_s, self.position_s - run.latency_s)
+
+    @property
+    def underruns(self) -> int:
+        """Gaps in the sound of the current (or last) play.
+
+        Callbacks that found no block ready, plus the output underflows
+        PortAudio reported (the device ran dry: what ALSA would print as
+        "underrun occurred", which voicecoach silences and counts here instead).
+        """
+        run = self._run
+        return run.underruns + run.xruns if run is not None else 0
 
     # -- playing --------------------------------------------------------------
     def play(self, blocks: Iterable[np.ndarray], *, start_s: float = 0.0,
@@ -274,8 +315,9 @@ class Player:
         ``blocks`` yields 1-D float32 arrays (or ``(n, 1)``) of any length at
         44100 Hz. ``start_s`` is where this stream starts on the caller's
         timeline: :attr:`position_s` counts from it. ``on_progress`` is called
-        with :attr:`position_s` about every ``progress_interval_s`` from this
-        thread (never from the audio thread).
+        with :attr:`heard_s` about every ``progress_interval_s`` from this
+        thread (never from the audio thread), and with :attr:`position_s`
+        once the stream has drained at the end.
 
         Ctrl-C (KeyboardInterrupt) stops and closes the stream, then propagates.
         An exception raised by ``blocks`` stops playback and propagates too.
@@ -317,6 +359,7 @@ class Player:
             # Enough silence after the end to push the last frames through the
             # device buffer (its latency), plus two blocks of margin.
             run.drain_blocks = math.ceil(float(stream.latency) * self.samplerate / self.blocksize) + 2
+            run.latency_s = float(stream.latency)
             try:
                 stream.start()
             except sd.PortAudioError as exc:
@@ -364,7 +407,7 @@ class Player:
         seen, last_change = run.callbacks, time.monotonic()
         while not run.finished.wait(interval):
             if on_progress is not None:
-                on_progress(self.position_s)
+                on_progress(self.heard_s)
             if run.stop_requested or run.error is not None:
                 return
             if run.callbacks != seen:

@@ -1,9 +1,10 @@
 """Integrated loudness (ITU-R BS.1770-4), measured while streaming.
 
-Used by export to pick one static gain for the whole session: a static gain
-keeps every cue exactly where the timeline put it (a compressor or a
-look-ahead limiter would not move cues either, but would change how the
-voice sounds from one cue to the next).
+Used to pick one gain for the whole session (:func:`level_for`): the mix is
+raised to the target and the true-peak limiter (:mod:`voicecoach.render.limiter`,
+which reads ahead, so no cue moves) keeps its few loudest peaks under the
+ceiling. Capping a static gain at the peak instead left exports near -22
+LUFS: the system voice's speech peaks 20 dB above its loudness.
 
 The meter needs only O(duration / 100 ms) memory: K-weighted energy is
 summed per 100 ms hop, and each 400 ms gating block (75 % overlap) is the
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,3 +154,51 @@ def gain_from(m: Measurement, target_lufs: float = -16.0, peak_ceiling_dbfs: flo
     if m.sample_peak > 0:
         gain = min(gain, 10.0 ** (peak_ceiling_dbfs / 20.0) / m.sample_peak)
     return gain
+
+
+#: How close to the target the limited mix must come (LU); EBU R128 allows 0.5 for files.
+TOLERANCE_LU = 0.2
+MAX_PASSES = 5
+GAIN_RANGE = (0.01, 20.0)  # -40 dB to +26 dB: the most any session is turned down or up
+
+
+@dataclass(frozen=True)
+class Level:
+    """The gain a session gets, and the integrated loudness that gain reaches (after the limiter)."""
+
+    gain: float
+    lufs: float  # -inf for silence
+
+
+def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs: float = -16.0) -> Level:
+    """The gain that brings the limited mix to ``target_lufs``, found by measuring it.
+
+    ``render(gain, limit)`` streams the mix. The raw mix is measured once;
+    then the limited mix at a guess, corrected by the secant method (the
+    limiter takes back part of every decibel above where it starts working),
+    until it is within :data:`TOLERANCE_LU`, for at most :data:`MAX_PASSES`
+    passes. The level closest to the target is returned: with a gain at the
+    ends of :data:`GAIN_RANGE` (a session that is nearly silent, or all
+    peaks) the target may not be reached, and ``lufs`` says what was.
+    """
+    raw = measure(render(1.0, False)).integrated_lufs
+    if math.isinf(raw):
+        return Level(1.0, raw)
+    lo_db, hi_db = (20.0 * math.log10(g) for g in GAIN_RANGE)
+    g_db = min(hi_db, max(lo_db, target_lufs - raw))
+    tried: list[tuple[float, float]] = []
+    for _ in range(MAX_PASSES):
+        got = measure(render(10.0 ** (g_db / 20.0), True)).integrated_lufs
+        tried.append((g_db, got))
+        if abs(got - target_lufs) <= TOLERANCE_LU or math.isinf(got):
+            break
+        slope = 0.5  # a first guess: past the limiter's threshold, about half of each dB is heard
+        if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
+            (d0, l0), (d1, l1) = tried[-2], tried[-1]
+            slope = min(1.0, max(0.05, (l1 - l0) / (d1 - d0)))
+        nxt = min(hi_db, max(lo_db, g_db + (target_lufs - got) / slope))
+        if nxt == g_db:
+            break  # at the end of the range
+        g_db = nxt
+    g_db, got = min(tried, key=lambda t: abs(t[1] - target_lufs))
+    return Level(10.0 ** (g_db / 20.0), got)

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from voicecoach.core.timeline import Timeline
+from voicecoach.render import limiter
 from voicecoach.render.earcons import earcon as _earcon
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 
@@ -76,26 +77,67 @@ def blocks(
     start_s: float = 0.0,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
     gain: float = 1.0,
+    limit: bool = True,
 ) -> Iterator[np.ndarray]:
     """Render ``timeline`` as consecutive float32 mono blocks at MIX_RATE_HZ.
 
     ``clips[cue.text]`` is placed at frame ``round(cue.start_s * rate)`` and,
     when ``earcons`` is true, ``earcon(cue.earcon)`` at the same frame.
-    Overlapping sounds add up; the sum is multiplied by ``gain`` and then
-    clipped to [-1, 1].  Sounds running past the end are cut off.
+    Overlapping sounds add up; the sum is multiplied by ``gain``, then the
+    true-peak limiter (:mod:`voicecoach.render.limiter`) keeps it under its
+    ceiling; with ``limit=False`` the sum is only clipped to [-1, 1] (for
+    measuring the raw mix). Sounds running past the end are cut off.
 
     Blocks have ``block_frames`` frames (the last one may be shorter) and
     together cover frames ``round(start_s * rate)`` to
     ``round(timeline.duration_s * rate)``, so ``start_s`` starts playback in
     the middle of a session with a clip that began earlier heard from its
-    middle.  Clips are looked up lazily, when they first overlap a block,
-    so a missing text raises ``KeyError`` at that point of the stream.
+    middle. Every sample is the same whatever ``block_frames`` and
+    ``start_s`` are: live playback and the exported file agree exactly.
+    Clips are looked up lazily, when they first overlap a block, so a
+    missing text raises ``KeyError`` at that point of the stream.
     Each yielded array is new and owned by the caller.
     """
     if block_frames <= 0:
         raise ValueError(f"block_frames must be positive, got {block_frames}")
     end_frame = total_frames(timeline)
     pos = min(max(0, int(round(start_s * MIX_RATE_HZ))), end_frame)
+    if not limit:
+        for out in _raw(timeline, clips, earcons, pos, end_frame, block_frames, gain):
+            np.clip(out, -1.0, 1.0, out=out)
+            yield out
+        return
+    grid = limiter.grid_start(pos)
+    raw_from = limiter.raw_start(pos)
+    chunks = limiter.limit(_raw(timeline, clips, earcons, raw_from, end_frame, limiter.CHUNK, gain),
+                           raw_from, grid, end_frame)
+    yield from _reblock(chunks, pos - grid, block_frames)
+
+
+def _reblock(chunks: Iterator[np.ndarray], skip: int, size: int) -> Iterator[np.ndarray]:
+    """Drop the first ``skip`` frames of ``chunks`` and re-cut the rest into blocks of ``size`` (last shorter)."""
+    pending: list[np.ndarray] = []
+    have = 0
+    for chunk in chunks:
+        if skip:
+            cut = min(skip, chunk.shape[0])
+            chunk, skip = chunk[cut:], skip - cut
+        if chunk.shape[0] == 0:
+            continue
+        pending.append(chunk)
+        have += chunk.shape[0]
+        while have >= size:
+            joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
+            yield joined[:size].copy()
+            rest = joined[size:]
+            pending, have = ([rest] if rest.shape[0] else []), rest.shape[0]
+    if have:
+        yield np.concatenate(pending) if len(pending) > 1 else pending[0].copy()
+
+
+def _raw(timeline: Timeline, clips: Mapping[str, Clip], earcons: bool, pos: int, end_frame: int,
+         block_frames: int, gain: float) -> Iterator[np.ndarray]:
+    """The mix of frames ``[pos, end_frame)`` times ``gain``, unclipped, in blocks of ``block_frames``."""
     events = _events(timeline, earcons)
     g = np.float32(gain)
     next_event = 0
@@ -127,6 +169,5 @@ def blocks(
 
         if g != 1.0:
             out *= g
-        np.clip(out, -1.0, 1.0, out=out)
         yield out
         pos = block_end

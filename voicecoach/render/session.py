@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach.atomic import write_atomic
 from voicecoach.core.plan import Plan
@@ -19,6 +20,9 @@ from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
 from voicecoach.core.timeline import Timeline
 from voicecoach.speech.clip import Clip
 from voicecoach.speech.speaker import Speaker, SpeechSettings
+
+if TYPE_CHECKING:
+    from voicecoach.render.loudness import Level
 
 Progress = Callable[[int, int], None]
 
@@ -89,26 +93,34 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     return prepared
 
 
-LEVEL_VERSION = 1
+LEVEL_VERSION = 3  # 3: the gain is found with the true-peak limiter (ceiling -2 dBTP) on
 GAIN_RANGE = (0.01, 20.0)  # -40 dB to +26 dB: any level cached outside it is damaged
 
 
 def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> float:
-    """The static gain that brings this session to ``target_lufs``, shared by play and export.
+    """The gain that brings this session to ``target_lufs``, shared by play and export (see :func:`session_level`)."""
+    return session_level(prepared, earcons=earcons, target_lufs=target_lufs).gain
 
-    Measuring means mixing the whole session once (about 2000x real time), so
-    the result is kept beside the clip cache, keyed by the timeline: a warm
-    session starts without measuring. Live controls keep the first gain, so
-    the level never jumps.
+
+def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> Level:
+    """The session's gain and the loudness it reaches, through the limiter both play and export apply.
+
+    Measuring means mixing the whole session a few times (about 1500x real
+    time each), so the result is kept beside the clip cache, keyed by the
+    timeline: a warm session starts without measuring. Live controls keep
+    the first gain, so the level never jumps.
     """
+    from voicecoach.render.loudness import Level
+
     doc = json.dumps([LEVEL_VERSION, prepared.timeline.to_json(), earcons, target_lufs], sort_keys=True)
     path = Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
     try:
-        cached = float(path.read_text())
+        gain_text, lufs_text = path.read_text().split()
+        cached, lufs = float(gain_text), float(lufs_text)
         # A damaged entry ("nan", 0, 100) must not make a silent or deafening session.
-        if math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1]:
+        if math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1] and not math.isnan(lufs):
             prepared.speaker.cache.touch(path)  # recently used: the cache's trim keeps it longer
-            return cached
+            return Level(cached, lufs)
     except (OSError, ValueError):
         pass
     from voicecoach.render import (
@@ -116,10 +128,11 @@ def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float
         mix,  # scipy: only when measuring (its import alone takes ~0.5 s)
     )
 
-    gain = loudness.gain_for(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536),
-                             target_lufs)
+    level = loudness.level_for(
+        lambda gain, limit: mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536,
+                                       gain=gain, limit=limit), target_lufs)
     try:  # a cache that cannot be written only costs time next run
-        write_atomic(path, repr(gain))
+        write_atomic(path, f"{level.gain!r} {level.lufs!r}")
     except OSError:
         pass
-    return gain
+    return level

@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import struct
+import sys
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +128,13 @@ class ClipCache:
         except OSError as exc:
             if not self._warned:
                 self._warned = True
-                _log.warning("cannot write the speech cache in %s: %s", self.directory, exc)
+                # Straight to the real stderr: the system voice swaps sys.stderr for a buffer while it
+                # speaks (on another thread), and a warning logged then was lost at random.
+                stream = sys.__stderr__
+                if stream is not None:
+                    stream.write(f"voicecoach: note: cannot write the speech cache in {self.directory} "
+                                 f"({exc.strerror or exc}): voices will be made again next time.\n")
+                    stream.flush()
 
     # -- size ------------------------------------------------------------------------
 

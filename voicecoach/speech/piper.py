@@ -254,7 +254,11 @@ def load(voice: PiperVoiceFile) -> Any:
                 import onnxruntime
             except ImportError as exc:
                 raise missing_error(f"onnxruntime cannot be imported: {exc}") from None
+            from voicecoach import quiet
+
+            onnxruntime.set_default_logger_severity(quiet.onnx_severity())  # its warnings are not the user's
             options = onnxruntime.SessionOptions()
+            options.log_severity_level = quiet.onnx_severity()
             options.intra_op_num_threads = 1  # see the module's notes: phrases run in parallel instead
             options.inter_op_num_threads = 1
             options.enable_mem_pattern = False  # shapes change with every phrase: it only cost memory

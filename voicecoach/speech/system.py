@@ -117,6 +117,10 @@ def _release() -> None:
     global _system
     if _lock.acquire(timeout=1.0):  # never hang an exit on a stuck synthesis
         try:
+            if _system is not None and _system.driver == "espeak":
+                # An utterance cut short (Ctrl-C while preparing) may still be on espeak-ng's
+                # thread; its callback into a dropped engine printed a traceback.
+                _cancel_espeak()
             _system = None
         finally:
             _lock.release()
@@ -174,11 +178,16 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
                     engine.setProperty("rate", rate)
                     engine.setProperty("volume", 1.0)
                     spoken = clean_text(text)
-                engine.save_to_file(spoken, str(path))  # ONE utterance per runAndWait
-                engine.runAndWait()
-                # espeak-ng speaks on its own thread and the callback prints after writing
-                # the file: wait for its "finished" inside _quiet, then for a whole file.
-                ok = (not espeak or finished.wait(timeout)) and wait_complete(path, timeout)
+                try:
+                    engine.save_to_file(spoken, str(path))  # ONE utterance per runAndWait
+                    engine.runAndWait()
+                    # espeak-ng speaks on its own thread and the callback prints after writing
+                    # the file: wait for its "finished" inside _quiet, then for a whole file.
+                    ok = (not espeak or finished.wait(timeout)) and wait_complete(path, timeout)
+                except BaseException:
+                    if espeak:  # Ctrl-C: stop espeak-ng's thread here, inside _quiet, before its callback prints
+                        _cancel_espeak()
+                    raise
         except Exception as exc:  # pyttsx3 raising is a voice failure, not our bug
             raise VoicecoachError(f"The system voice failed on {text!r}: {exc}") from None
         finally:
@@ -191,6 +200,15 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
             raise VoicecoachError(f"The system voice produced no audio for {text!r}.",
                                   hint=detail[-1] if detail else None)
         return read_audio(path)
+
+
+def _cancel_espeak() -> None:
+    """Stop what espeak-ng is synthesizing and wait until its thread is idle (never raises)."""
+    with contextlib.suppress(Exception):
+        from pyttsx3.drivers import _espeak
+
+        _espeak.Cancel()
+        _wait_espeak_idle()
 
 
 def _wait_espeak_idle(timeout_s: float = 2.0) -> None:

@@ -1,0 +1,235 @@
+"""Fault injection, outputs: every place voicecoach writes made unwritable, full, a directory or a dangling link.
+
+Real files and real processes: the exports run the real command (espeak-ng
+through the shared clip cache, ffmpeg); "unwritable" and "full" are real
+small tmpfs mounts (read-only, or filled to the last byte), made when this
+process may mount (root with CAP_SYS_ADMIN, as ./scripts/test runs) and
+skipped otherwise; a full stdout is /dev/full. What must hold: a clear
+message and exit status, never a traceback or ffmpeg's own text, an earlier
+file untouched, no part file left, and a live session that never ends
+because its place cannot be saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.fakes import FakePlayer, FakeSpeaker
+from helpers.places import store_in
+from test_coach import PLAN, ScriptedInputs
+
+from voicecoach.core import phrases
+from voicecoach.core.schedule import Options, build_timeline
+from voicecoach.live.coach import Coach
+from voicecoach.live.status import Output
+from voicecoach.render.session import Prepared
+
+TINY = """\
+title: Tiny
+safety: Stop if it hurts.
+defaults: {countdown: 2, get_ready: 2}
+exercises:
+  - {name: Stretch, setup: Sit down., hold: 4}
+"""
+EARLIER = b"an earlier export"
+
+
+def vc(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
+                          env=env, timeout=120, **kw)
+
+
+def parts(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".part"))
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str = "256k", *, fill: bool = False, readonly: bool = False,
+          files: dict[str, bytes] | None = None) -> Iterator[Path]:
+    """A real small filesystem at ``path``: optionally with ``files``, then filled up or made read-only."""
+    path.mkdir(parents=True, exist_ok=True)
+    got = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(path)],
+                         capture_output=True, text=True)
+    if got.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({got.stderr.strip() or 'not root'}): "
+                    "the full-disk and read-only cases need it")
+    try:
+        for name, data in (files or {}).items():
+            (path / name).write_bytes(data)
+        if fill:
+            with contextlib.suppress(OSError), open(path / ".filler", "wb", buffering=0) as f:
+                while True:
+                    f.write(b"\0" * 512)
+        if readonly:
+            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory) -> Path:
+    p = tmp_path_factory.mktemp("plan") / "tiny.yaml"
+    p.write_text(TINY)
+    return p
+
+
+@pytest.fixture
+def env(clip_cache, tmp_path) -> dict:
+    return dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+
+
+def assert_clean_failure(out: subprocess.CompletedProcess, status: int, says: str) -> None:
+    assert out.returncode == status, out.stderr
+    assert says in out.stderr, out.stderr
+    for noise in ("Traceback", "internal error", "av_interleaved", "Error writing trailer", ".part"):
+        assert noise not in out.stderr, out.stderr
+
+
+# -- export outputs -----------------------------------------------------------------------------
+
+
+@pytest.mark.audio
+def test_export_to_a_full_disk_keeps_the_earlier_file(plan, env, tmp_path):
+    with tmpfs(tmp_path / "disk", fill=True, files={"s.mp3": EARLIER}) as disk:
+        out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), env=env)
+        assert_clean_failure(out, 6, f"Not enough disk space to write {disk / 's.mp3'}.")
+        assert (disk / "s.mp3").read_bytes() == EARLIER
+        assert parts(disk) == []
+
+
+@pytest.mark.audio
+def test_export_to_a_read_only_disk(plan, env, tmp_path):
+    with tmpfs(tmp_path / "disk", readonly=True, files={"s.mp3": EARLIER}) as disk:
+        out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), "--captions", "vtt", env=env)
+        assert_clean_failure(out, 6, "is not writable")
+        assert (disk / "s.mp3").read_bytes() == EARLIER
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("blocked", ["s.mp3", "s.vtt", "s.txt"], ids=["audio", "captions", "transcript"])
+def test_any_output_that_is_a_directory_fails_before_encoding(plan, env, tmp_path, blocked):
+    """Regression: the audio used to be replaced before a sidecar failed. Every path is checked first."""
+    for name in ("s.mp3", "s.vtt", "s.txt"):
+        (tmp_path / name).write_bytes(EARLIER)
+    (tmp_path / blocked).unlink()
+    (tmp_path / blocked).mkdir()
+    out = vc("export", str(plan), "--engine", "system", "-o", str(tmp_path / "s.mp3"), "--captions", "vtt", "--transcript", env=env)
+    if blocked == "s.mp3":  # -o itself: click's own check, a usage error
+        assert_clean_failure(out, 2, f"File '{tmp_path / blocked}' is a directory.")
+    else:
+        assert_clean_failure(out, 6, f"Cannot write {tmp_path / blocked}: it is a directory.")
+    for name in {"s.mp3", "s.vtt", "s.txt"} - {blocked}:
+        assert (tmp_path / name).read_bytes() == EARLIER
+    assert parts(tmp_path) == []
+
+
+@pytest.mark.audio
+def test_export_through_a_dangling_symlink_writes_a_file_there(plan, env, tmp_path):
+    """The link is replaced by the file; nothing is created where it pointed."""
+    link = tmp_path / "s.mp3"
+    link.symlink_to(tmp_path / "nowhere" / "x.mp3")
+    out = vc("export", str(plan), "--engine", "system", "-o", str(link), env=env)
+    assert out.returncode == 0, out.stderr
+    assert link.is_file() and not link.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("how", ["output", "transcript"])
+def test_export_never_overwrites_its_own_plan(env, tmp_path, how):
+    plan = tmp_path / ("p.mp3" if how == "output" else "p.txt")
+    plan.write_text(TINY)
+    extra = ["--transcript"] if how == "transcript" else []
+    out = vc("export", str(plan), "--engine", "system", "-o", str(tmp_path / "p.mp3"), *extra, env=env)
+    assert_clean_failure(out, 6, "it is the plan file this export reads")
+    assert plan.read_text() == TINY
+
+
+@pytest.mark.audio
+def test_a_250_character_output_name(plan, env, tmp_path):
+    """The part file's suffix would push such a name past 255 bytes: long names get a hashed part name."""
+    target = tmp_path / ("s" * 246 + ".mp3")
+    assert len(target.name) == 250
+    out = vc("export", str(plan), "--engine", "system", "-o", str(target), "--captions", "vtt", env=env)
+    assert out.returncode == 0, out.stderr
+    assert target.stat().st_size > 1000 and target.with_suffix(".vtt").is_file()
+    assert parts(tmp_path) == []
+
+
+# -- the clip cache and stdout -----------------------------------------------------------------------
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("kind", ["file", "dangling-link", "read-only", "full"])
+def test_an_unusable_cache_costs_time_not_the_command(plan, tmp_path, kind):
+    cache = tmp_path / "cache"
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    with contextlib.ExitStack() as stack:
+        if kind == "file":
+            cache.write_text("not a folder")
+        elif kind == "dangling-link":
+            cache.symlink_to(tmp_path / "gone")
+        else:
+            stack.enter_context(tmpfs(cache, readonly=kind == "read-only", fill=kind == "full"))
+        out = vc("show", str(plan), "--engine", "system", env=env)
+    assert out.returncode == 0, out.stderr
+    assert "Total:" in out.stdout
+    assert out.stderr.count("voicecoach: note: cannot write the speech cache") == 1, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("redirect", ["closed", "full"])
+def test_stdout_closed_or_full(redirect):
+    """`voicecoach show inner-knee >&-` and `> /dev/full`: no internal error."""
+    if redirect == "closed":
+        out = subprocess.run(f"{sys.executable} -m voicecoach show inner-knee --estimate >&-", shell=True,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and out.stderr == "", out.stderr
+    else:
+        with open("/dev/full", "w") as full:
+            out = subprocess.run([sys.executable, "-m", "voicecoach", "show", "inner-knee", "--estimate"],
+                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        assert out.returncode == 1
+        assert out.stderr == "voicecoach: error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.audio
+def test_stderr_closed_with_a_progress_bar(plan, env):
+    """Regression: a closed stderr made the progress bar an internal error (sys.stderr was None)."""
+    out = subprocess.run(f"{sys.executable} -m voicecoach show {plan} 2>&-", shell=True, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "Total:" in out.stdout
+
+
+# -- the data folder of a live session -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling-link", "read-only", "full"])
+def test_a_place_that_cannot_be_saved_is_said_once_and_the_session_goes_on(tmp_path, kind):
+    data = tmp_path / "data"
+    with contextlib.ExitStack() as stack:
+        if kind == "file":
+            data.write_text("a file where the data folder should be")
+        elif kind == "dangling-link":
+            data.symlink_to(tmp_path / "gone" / "deeper")
+            (tmp_path / "gone").write_text("a file, so the link can never be made a folder")
+        else:
+            stack.enter_context(tmpfs(data, size="64k", readonly=kind == "read-only", fill=kind == "full"))
+        speaker = FakeSpeaker()
+        buf = io.StringIO()
+        ref: list = []
+        coach = Coach(Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker),
+                      FakePlayer(), Output("plain", buf), inputs=ScriptedInputs(ref, []),
+                      store=store_in(data), plan_key="two")
+        ref.append(coach)
+        assert coach.run()
+    lines = buf.getvalue().splitlines()
+    assert sum(line.startswith(phrases.CANNOT_SAVE_PLACE) for line in lines) == 1
+    assert lines[-1] == phrases.SESSION_COMPLETE_PRINTED

@@ -1,0 +1,77 @@
+"""Keeping libraries' own messages (ALSA, onnxruntime) out of the user's output, unless --debug.
+
+What voicecoach prints is read aloud by screen readers and parsed by
+scripts: a line such as ``ALSA lib pcm.c:8570:(snd_pcm_recover) underrun
+occurred`` among the cues is noise at best. voicecoach reports what matters
+itself, in words (underruns are counted and said after the session).
+``--debug`` turns the libraries' messages back on.
+
+* ALSA prints its errors from C, straight to file descriptor 2, through a
+  process-wide handler: :func:`silence_alsa` replaces it with a C function
+  that does nothing. Not a Python callback: ALSA calls the handler on
+  PortAudio's real-time thread (an underrun is reported from there), and a
+  Python callback would have to take the GIL, which can stall that thread
+  for milliseconds: the very gap being reported.
+* onnxruntime (the piper voice) logs through its own logger: its severity
+  is raised to "fatal" where the session is created.
+* ffmpeg runs with ``-loglevel error`` and its stderr captured; the system
+  voice's prints are captured by ``speech.system._quiet``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+
+_state = {"verbose": False, "alsa": False}
+_keep: list[object] = []  # the handler must outlive every ALSA call: kept for the process's life
+
+#: onnxruntime's severities: 0 verbose, 1 info, 2 warning, 3 error, 4 fatal.
+ORT_FATAL = 4
+ORT_WARNING = 2
+
+
+def set_verbose(on: bool) -> None:
+    """``--debug``: let the libraries print what they print."""
+    _state["verbose"] = on
+
+
+def verbose() -> bool:
+    return bool(_state["verbose"])
+
+
+def onnx_severity() -> int:
+    """The log severity to give onnxruntime: warnings with --debug, else only fatal errors."""
+    return ORT_WARNING if verbose() else ORT_FATAL
+
+
+def silence_alsa() -> bool:
+    """Replace ALSA's error handler with one that prints nothing (once; not with --debug).
+
+    Call it before PortAudio is initialised (importing sounddevice does that),
+    which enumerates the ALSA devices and may already complain. Returns
+    whether ALSA is silenced; False where there is no ALSA (macOS, Windows).
+    """
+    if verbose() or not sys.platform.startswith("linux"):
+        return False
+    if _state["alsa"]:
+        return True
+    try:
+        asound = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
+        libc = ctypes.CDLL(None)
+        setter = asound.snd_lib_error_set_handler
+    except (OSError, AttributeError):
+        return False
+    # The handler is ``void (*)(const char *file, int line, const char *func, int err,
+    # const char *fmt, ...)``. getpid takes no arguments and has no effect: in the C calling
+    # conventions of every Linux platform the caller removes the arguments, so a function
+    # that ignores them is a valid no-op handler, and it is C all the way.
+    noop = ctypes.cast(libc.getpid, ctypes.c_void_p)
+    setter.argtypes = [ctypes.c_void_p]
+    setter.restype = ctypes.c_int
+    if setter(noop) != 0:
+        return False
+    _keep.append(noop)
+    _state["alsa"] = True
+    return True
