@@ -2,8 +2,9 @@
 
 Never a traceback, never a hang: hypothesis writes plan files (random YAML
 documents, random bytes, mutations of a real plan, deep nesting, huge
-values, unicode and control characters) and damaged progress files; each
-is read in-process under a 10 s alarm, and a few go through the real CLI.
+values, unicode and control characters) and damaged progress files (an
+old store, imported once into the journal); each is read in-process
+under a 10 s alarm, and a few go through the real CLI.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 import yaml
+from helpers.places import saved_place, store_for_play, store_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +33,7 @@ from voicecoach.core.plan import Plan
 from voicecoach.core.planfile import MAX_DEPTH, PlanError, parse_plan_bytes
 from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
 from voicecoach.errors import VoicecoachError
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.progress import Saved
 
 LIMIT_S = 10
 REAL = (Path(programs.__file__).parent / "inner-knee.yaml").read_text(encoding="utf-8")
@@ -182,13 +185,23 @@ def test_devices_and_special_files_as_plan(path):
         programs.load(path)
 
 
-# -- the saved progress ---------------------------------------------------------------------------
+# -- the saved places: an old progress.json, imported once into the journal -----------------------
 
+json_texts = st.one_of(st.text(max_size=10), st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2))
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from([2 ** 63, -(2 ** 63) - 1, 10 ** 400]),
+              st.floats(allow_nan=False), json_texts),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(json_texts, inner, max_size=4)),
     max_leaves=20,
 )
+
+
+def start_session(data: Path) -> tuple[int, str] | None:
+    """What `play inner-knee --resume` finds, by play's own code: the journal opens (no note,
+    however damaged the old file) and the place it resumes at, if any."""
+    with at_most(LIMIT_S), store_for_play(data) as (store, notes):
+        assert store.journal is not None and notes == []
+        return store.resume("inner-knee", programs.load("inner-knee"))
 
 
 @FAST
@@ -196,13 +209,17 @@ json_values = st.recursive(
     {"exercise_index": json_values, "exercise": json_values}, optional={"set": json_values, "side": json_values,
                                                                         "saved_at": json_values})))
 def test_damaged_progress_entries_mean_no_saved_place(tmp_path_factory, entry):
-    path = tmp_path_factory.mktemp("progress") / "progress.json"
-    path.write_text(json.dumps({"inner-knee": entry}))
-    store = ProgressStore(path)
-    found = store.resume("inner-knee", programs.load("inner-knee"))
+    """Regression: 30-digit numbers and lone surrogates ("\\ud800") in progress.json crashed the import."""
+    data = tmp_path_factory.mktemp("data")
+    raw = json.dumps({"inner-knee": entry}).encode()
+    (data / "progress.json").write_bytes(raw)
+    found = start_session(data)
     assert found is None or (isinstance(found[0], int) and isinstance(found[1], str))
-    store.save("inner-knee", Saved(1, "Supine hamstring stretch"))  # and saving over it works
-    assert store.load("inner-knee").exercise_index == 1
+    assert (data / "progress.json.migrated").read_bytes() == raw  # imported once, kept, never deleted
+    assert not (data / "progress.json").exists()
+    with store_in(data) as store:  # and saving over it works
+        store.save("inner-knee", Saved(1, "Supine hamstring stretch"))
+    assert saved_place(data, "inner-knee") == Saved(1, "Supine hamstring stretch", saved_at=ANY)
 
 
 @pytest.mark.parametrize("content", [
@@ -210,36 +227,95 @@ def test_damaged_progress_entries_mean_no_saved_place(tmp_path_factory, entry):
     '{"inner-knee": {"exercise_index": 1e999, "exercise": "x"}}',
     '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "saved_at": ' + "9" * 400 + "}}",
     '{"inner-knee": {"exercise_index": true, "exercise": "Supine hamstring stretch"}}',
-], ids=["deep-list", "deep-object", "binary", "empty", "inf-index", "huge-time", "bool-index"])
+    '{"inner-knee": {"exercise_index": ' + "9" * 30 + ', "exercise": "Side lunge stretch"}}',
+    '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "set": ' + "9" * 30 + "}}",
+    '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "side": "\\udc00"}}',
+    '{"\\ud800": {"exercise_index": 2, "exercise": "Side lunge stretch"}}',
+], ids=["deep-list", "deep-object", "binary", "empty", "inf-index", "huge-time", "bool-index", "huge-index",
+        "huge-set", "surrogate-side", "surrogate-key"])
 def test_deep_or_absurd_progress_files(tmp_path, content):
     path = tmp_path / "progress.json"
-    path.write_text(content, encoding="utf-8", errors="surrogateescape")
-    with at_most(LIMIT_S):
-        assert ProgressStore(path).resume("inner-knee", programs.load("inner-knee")) is None
+    path.write_bytes(raw := content.encode("utf-8", "surrogateescape"))
+    assert start_session(tmp_path) is None
+    assert (tmp_path / "progress.json.migrated").read_bytes() == raw and not path.exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_progress_json_that_is_not_a_file_is_left_alone(tmp_path, kind):
+    """Regression: a FIFO named progress.json made every session wait forever before it started."""
+    path = tmp_path / "progress.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    assert start_session(tmp_path) is None
+    assert path.exists() and not (tmp_path / "progress.json.migrated").exists()
+
+
+def test_an_old_progress_json_is_imported_from_beside_the_journal(tmp_path, monkeypatch):
+    """Regression: open_journal(path) imported (and renamed) the progress.json of the default data
+    folder, not the one beside ``path``."""
+    default = tmp_path / "default"
+    default.mkdir()
+    monkeypatch.setenv("VOICECOACH_DATA_DIR", str(default))
+    (default / "progress.json").write_text('{"inner-knee": {"exercise_index": 3, "exercise": "A"}}')
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "progress.json").write_text('{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch"}}')
+    assert saved_place(other, "inner-knee") == Saved(2, "Side lunge stretch", saved_at=ANY)
+    assert (default / "progress.json").exists() and not (default / "journal.sqlite3").exists()
+
+
+SESSION = """
+import sys
+from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.training import open_journal
+print("ready", flush=True)
+sys.stdin.readline()  # all of them open the (new) journal at once
+with open_journal() as journal:
+    store = ProgressStore(journal)
+    for i in range(60):
+        store.save(sys.argv[1], Saved(i, f"exercise {i}"))
+print("done")
+"""
 
 
 def test_concurrent_sessions_keep_every_saved_place(tmp_path):
-    """Two sessions (here: threads of saves) saving at once: no place lost (the store's lock)."""
-    path = tmp_path / "progress.json"
+    """Sessions saving at once, each through its own connection to one new journal (threads here,
+    processes there): no place lost and nothing raised. Regression: two sessions opening a new
+    journal together both created its tables, or found it locked while it turned to WAL, and one
+    went on without a journal."""
     errors: list[BaseException] = []
+    go = threading.Barrier(4)
 
     def session(key: str) -> None:
         try:
-            store = ProgressStore(path)
-            for i in range(60):
-                store.save(key, Saved(i, f"exercise {i}"))
+            go.wait()
+            with store_in(tmp_path) as store:
+                for i in range(60):
+                    store.save(key, Saved(i, f"exercise {i}"))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=session, args=(f"plan-{k}",)) for k in range(4)]
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path))
+    procs = [subprocess.Popen([sys.executable, "-c", SESSION, f"proc-{k}"], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(3)]
+    assert [p.stdout.readline() for p in procs] == ["ready\n"] * 3
     for t in threads:
         t.start()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    outs = [p.communicate(timeout=60) for p in procs]
     for t in threads:
         t.join()
     assert not errors
-    saved = json.loads(path.read_text())
-    assert sorted(saved) == [f"plan-{k}" for k in range(4)]
-    assert all(entry["exercise_index"] == 59 for entry in saved.values())
+    assert outs == [("done\n", "")] * 3
+    with store_in(tmp_path) as store:
+        keys = [r[0] for r in store.journal.read("SELECT plan_key FROM places ORDER BY plan_key")]
+        assert keys == [f"plan-{k}" for k in range(4)] + [f"proc-{k}" for k in range(3)]
+        assert all(store.load(k) == Saved(59, "exercise 59", saved_at=ANY) for k in keys)
 
 
 # -- a few through the real command line -----------------------------------------------------------

@@ -3,7 +3,8 @@
 SIGKILL cannot be caught, so nothing voicecoach does on the way out helps:
 what must hold comes from how files are written (a part file beside the
 target, renamed over it only when complete; part files of dead processes
-removed by the next run). Moments are drawn from a seeded generator, so a
+removed by the next run; the journal's SQLite transactions, in WAL mode,
+recovered by the next open). Moments are drawn from a seeded generator, so a
 failure can be replayed.
 """
 
@@ -17,12 +18,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
-from helpers.places import saved_place
+from helpers.places import saved_place, store_in
 from test_faults_outputs import EARLIER, TINY, parts
 
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach import programs
+from voicecoach.store.progress import Saved
 
 SEED = 20261130
 
@@ -98,38 +101,87 @@ def test_clip_cache_killed_while_synthesizing(plan, tmp_path):
 
 
 SAVER = """
-import sys
+import os, sys
 from voicecoach.store.progress import ProgressStore, Saved
-store = ProgressStore()
-i = 0
+from voicecoach.store.training import open_journal
+key, log, i = sys.argv[1], os.open(sys.argv[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT), int(sys.argv[3])
+store = ProgressStore(open_journal())
 print("saving", flush=True)
 while True:
-    store.save(sys.argv[1], Saved(i % 9, f"exercise {i % 9}", 1 + i % 2, "left"))
+    store.save(key, Saved(i, f"exercise {i}", 1 + i % 2, "left"))
+    os.write(log, b"%d\\n" % i)  # committed
     i += 1
 """
 
 
+def committed(log: Path) -> list[int]:
+    return [int(n) for n in log.read_text().split()] if log.exists() else []
+
+
+def a_normal_open_finds(data: Path) -> dict[str, Saved]:
+    """The saved places a normal open of the journal finds, after checking the whole file."""
+    with store_in(data) as store:
+        assert store.journal.read("PRAGMA quick_check") == [("ok",)]
+        keys = [r[0] for r in store.journal.read("SELECT plan_key FROM places")]
+        return {k: store.load(k) for k in keys}
+
+
 def test_progress_writes_killed_at_random_moments(tmp_path):
-    """Two sessions saving as fast as they can, killed at random: the saved places stay readable."""
+    """Two sessions saving through the journal as fast as they can, killed at random: a normal
+    open then finds the file whole and each session's last committed place (or the one after it,
+    committed but not yet logged when the kill came)."""
     env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path))
     rng = random.Random(SEED)
-    for _ in range(6):
-        savers = [subprocess.Popen([sys.executable, "-c", SAVER, key], env=env, stdout=subprocess.PIPE, text=True)
-                  for key in ("inner-knee", "medial-knee")]
+    keys = ("inner-knee", "medial-knee")
+    last: dict[str, int | None] = dict.fromkeys(keys)
+    for n in range(6):
+        start = n * 1_000_000  # every round's places are new ones
+        logs = {key: tmp_path / f"{key}-{n}.log" for key in keys}
+        savers = [subprocess.Popen([sys.executable, "-c", SAVER, key, str(logs[key]), str(start)], env=env,
+                                   stdout=subprocess.PIPE, text=True) for key in keys]
         for s in savers:
             assert s.stdout.readline() == "saving\n"
         time.sleep(rng.uniform(0.01, 0.3))
         for s in savers:
             os.kill(s.pid, signal.SIGKILL)
             s.wait()
-        store = ProgressStore(tmp_path / "progress.json")
-        saved = json.loads((tmp_path / "progress.json").read_text())  # always whole JSON
-        for key in saved:
-            got = store.load(key)
-            assert got is not None and got.exercise == f"exercise {got.exercise_index}"
-    # The next save sweeps away the part files the killed writers left.
-    ProgressStore(tmp_path / "progress.json").save("inner-knee", Saved(0, "exercise 0"))
-    assert parts(tmp_path) == []
+            s.stdout.close()
+        found = a_normal_open_finds(tmp_path)
+        for key in keys:
+            done = committed(logs[key])
+            allowed = {done[-1], done[-1] + 1} if done else {last[key], start}
+            got = found.get(key)
+            index = None if got is None else got.exercise_index
+            assert index in allowed, (n, key, index, allowed)
+            if got is not None:
+                assert got == Saved(index, f"exercise {index}", 1 + index % 2, "left", saved_at=ANY)
+            last[key] = index
+    # Nothing left beside the journal once it is closed: no write-ahead log, no lock file, no part file.
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".log")) == ["journal.sqlite3"]
+
+
+def test_journal_add_killed_at_random_moments(tmp_path):
+    """`voicecoach journal add` killed at random: each logged session is there whole, or not at all."""
+    env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path))
+    add = [sys.executable, "-m", "voicecoach", "journal", "add", "inner-knee", "--pain-before", "2"]
+    t0 = time.monotonic()
+    subprocess.run(add, env=env, check=True, capture_output=True)
+    whole = time.monotonic() - t0
+    rng = random.Random(SEED)
+    finished = 1
+    for moment in sorted(rng.uniform(0.5, 1.1) * whole for _ in range(6)):  # its writes come at the end
+        proc = subprocess.Popen(add, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(moment)
+        proc.kill()
+        finished += proc.wait() == 0
+    with store_in(tmp_path) as store:
+        journal = store.journal
+        assert journal.read("PRAGMA quick_check") == [("ok",)]
+        sessions = journal.recent(100)
+        assert finished <= len(sessions) <= 7
+        n = len(programs.load("inner-knee").exercises)
+        assert all(len(journal.exercises_of(s["id"])) == n and s["pain_before"] == 2 for s in sessions)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.sqlite3"]
 
 
 @pytest.mark.audio

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from helpers.fakes import FakePlayer, FakeSpeaker
-from helpers.places import store_in
+from helpers.places import store_for_play
 from test_coach import PLAN, ScriptedInputs
 
 from voicecoach.core import phrases
@@ -211,8 +212,29 @@ def test_stderr_closed_with_a_progress_bar(plan, env):
 # -- the data folder of a live session -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["file", "dangling-link", "read-only", "full"])
+class SayingSpeaker(FakeSpeaker):
+    """A fake speaker that keeps every text it was asked to say."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def clip(self, text: str):
+        self.said.append(text)
+        return super().clip(text)
+
+
+# What the journal is said to be when it cannot be opened (the session starts without it) or
+# stops working during the session (then "The training journal stopped working..." is spoken).
+UNUSABLE = {"file": "other", "dangling-link": "other", "read-only": "read-only", "full": "other",
+            "full-later": "other", "locked-later": "busy"}
+
+
+@pytest.mark.parametrize("kind", list(UNUSABLE))
 def test_a_place_that_cannot_be_saved_is_said_once_and_the_session_goes_on(tmp_path, kind):
+    """The saved places live in the journal: a data folder where it cannot be opened, or a journal
+    that fails mid-session (the disk fills up; another program holds its lock longer than the
+    busy timeout), never ends the session. It is said once, printed with the journal's path;
+    nothing else about it is said."""
     data = tmp_path / "data"
     with contextlib.ExitStack() as stack:
         if kind == "file":
@@ -220,16 +242,38 @@ def test_a_place_that_cannot_be_saved_is_said_once_and_the_session_goes_on(tmp_p
         elif kind == "dangling-link":
             data.symlink_to(tmp_path / "gone" / "deeper")
             (tmp_path / "gone").write_text("a file, so the link can never be made a folder")
+        elif kind in ("read-only", "full", "full-later"):
+            stack.enter_context(tmpfs(data, size="256k", readonly=kind == "read-only", fill=kind == "full"))
         else:
-            stack.enter_context(tmpfs(data, size="64k", readonly=kind == "read-only", fill=kind == "full"))
-        speaker = FakeSpeaker()
+            data.mkdir()
+        store, notes = stack.enter_context(store_for_play(data))
+        assert (store.journal is None) is not kind.endswith("-later")
+        if kind == "full-later":  # the disk fills up once the session has started
+            with contextlib.suppress(OSError), open(data / ".filler", "wb", buffering=0) as f:
+                while True:
+                    f.write(b"\0" * 512)
+        elif kind == "locked-later":  # another program holds the write lock all session long
+            other = sqlite3.connect(data / "journal.sqlite3", isolation_level=None)
+            stack.callback(other.close)
+            other.execute("BEGIN IMMEDIATE")
+            # Given up after 0.1 s, not the usual 2 s: the same path, but the fake player (200 times
+            # real time) would finish the whole session meanwhile, and a note that comes after the
+            # last sound is printed only.
+            store.journal.read("PRAGMA busy_timeout = 100")
+        speaker = SayingSpeaker()
         buf = io.StringIO()
         ref: list = []
         coach = Coach(Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker),
                       FakePlayer(), Output("plain", buf), inputs=ScriptedInputs(ref, []),
-                      store=store_in(data), plan_key="two")
+                      store=store, plan_key="two", notes=notes)
         ref.append(coach)
         assert coach.run()
     lines = buf.getvalue().splitlines()
-    assert sum(line.startswith(phrases.CANNOT_SAVE_PLACE) for line in lines) == 1
+    note = phrases.journal_off(UNUSABLE[kind])
+    assert [line for line in lines if "journal" in line] == [line for line in lines if line.startswith(note)]
+    assert len([line for line in lines if line.startswith(note)]) == 1
+    assert f"({data / 'journal.sqlite3'}" in next(line for line in lines if line.startswith(note))
+    said = phrases.JOURNAL_LOST if kind.endswith("-later") else note
+    assert [text for text in speaker.said if "journal" in text] == [said]
+    assert not any(phrases.CANNOT_SAVE_PLACE in line for line in lines)
     assert lines[-1] == phrases.SESSION_COMPLETE_PRINTED

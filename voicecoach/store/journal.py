@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
+from time import sleep
 from typing import Any
 
 from voicecoach.core import phrases
@@ -116,6 +117,20 @@ def _why(exc: BaseException, path: Path) -> JournalUnavailable:
     return JournalUnavailable("other", path, str(exc))
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """WAL mode. Turning a new file to WAL needs it alone, and SQLite does not wait for that
+    (two sessions opening a new journal at once): try again for as long as the busy timeout."""
+    for _ in range(BUSY_TIMEOUT_MS // 10):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            sleep(0.01)
+    conn.execute("PRAGMA journal_mode = WAL")
+
+
 class Journal:
     """One open journal file. Use :meth:`open`; safe to share between threads."""
 
@@ -152,7 +167,7 @@ class Journal:
             rows = conn.execute("PRAGMA quick_check").fetchall()
             if rows != [("ok",)]:
                 raise JournalUnavailable("damaged", path)
-            conn.execute("PRAGMA journal_mode = WAL")
+            _wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a crash
             conn.execute("PRAGMA foreign_keys = ON")
             journal = cls(conn, path)
@@ -168,17 +183,19 @@ class Journal:
             raise _why(exc, path) from exc
 
     def _migrate(self, migrations: Sequence[tuple[str, ...]]) -> None:
-        version = int(self.read("PRAGMA user_version")[0][0])
-        if version > len(migrations):
-            raise JournalUnavailable("newer", self.path)
-        if version == len(migrations):  # a write anyway: find out now, not mid-session
+        # The version is read inside each write transaction: two sessions opening a new file at
+        # once would otherwise both create the tables, and one would lose its journal.
+        while True:
             with self.transaction() as c:
-                c.execute(f"PRAGMA user_version = {version}")
-        for target in range(version + 1, len(migrations) + 1):
-            with self.transaction() as c:
-                for statement in migrations[target - 1]:
+                version = int(c.execute("PRAGMA user_version").fetchone()[0])
+                if version > len(migrations):
+                    raise JournalUnavailable("newer", self.path)
+                if version == len(migrations):  # a write anyway: find out now, not mid-session
+                    c.execute(f"PRAGMA user_version = {version}")
+                    return
+                for statement in migrations[version]:
                     c.execute(statement)
-                c.execute(f"PRAGMA user_version = {target}")
+                c.execute(f"PRAGMA user_version = {version + 1}")
 
     def close(self) -> None:
         with self._lock:

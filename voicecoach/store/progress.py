@@ -8,10 +8,12 @@ once, and keeps it renamed, never deleted.
 from __future__ import annotations
 
 import json
+import math
 import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from voicecoach.core import phrases
 from voicecoach.store.journal import Journal, data_dir
@@ -92,8 +94,20 @@ class ProgressStore:
             c.execute("DELETE FROM places WHERE plan_key = ?", (key,))
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+def _is_int(v: object) -> TypeGuard[int]:
+    """An int SQLite can store (a 30-digit one raised OverflowError out of the import)."""
+    return isinstance(v, int) and not isinstance(v, bool) and -(2 ** 63) <= v < 2 ** 63
+
+
+def _is_text(v: object) -> bool:
+    """A str SQLite can store: JSON's "\\ud800" escapes give lone surrogates, which UTF-8 refuses."""
+    if not isinstance(v, str):
+        return False
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _valid_place(entry: object) -> bool:
@@ -101,9 +115,9 @@ def _valid_place(entry: object) -> bool:
         return False
     index, name = entry.get("exercise_index"), entry.get("exercise")
     set_, side, saved_at = entry.get("set"), entry.get("side"), entry.get("saved_at", 0.0)
-    return (isinstance(index, int) and not isinstance(index, bool) and index >= 0 and isinstance(name, str)
-            and (set_ is None or _is_int(set_)) and (side is None or isinstance(side, str))
-            and (_is_int(saved_at) or isinstance(saved_at, float)))
+    return (_is_int(index) and index >= 0 and _is_text(name)
+            and (set_ is None or _is_int(set_)) and (side is None or _is_text(side))
+            and (_is_int(saved_at) or (isinstance(saved_at, float) and math.isfinite(saved_at))))
 
 
 def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
@@ -115,6 +129,8 @@ def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
     """
     path = Path(path) if path is not None else legacy_path()
     try:
+        if not path.is_file():
+            return 0  # missing; or a FIFO, whose read would wait forever
         raw = path.read_bytes()
     except OSError:
         return 0  # missing or unreadable: nothing to do
@@ -122,7 +138,7 @@ def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # undecodable bytes, or absurdly nested
         data = {}
-    entries = {k: v for k, v in data.items() if isinstance(k, str) and _valid_place(v)} \
+    entries = {k: v for k, v in data.items() if _is_text(k) and _valid_place(v)} \
         if isinstance(data, dict) else {}
     with journal.transaction() as c:
         for key, v in entries.items():

@@ -32,13 +32,14 @@ from voicecoach.store.progress import migrate_progress_json
 
 
 def open_journal(path: Path | None = None) -> Journal:
-    """The user's journal, with an older ``progress.json`` brought in once.
+    """The user's journal, with an older ``progress.json`` beside it brought in once.
 
     Raises :class:`voicecoach.store.journal.JournalUnavailable`.
     """
-    journal = Journal.open(path or default_path())
+    path = Path(path) if path else default_path()
+    journal = Journal.open(path)
     try:
-        migrate_progress_json(journal)
+        migrate_progress_json(journal, path.parent / "progress.json")
     except BaseException:
         journal.close()
         raise
