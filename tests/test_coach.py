@@ -246,3 +246,11 @@ def test_not_a_command_says_sorry_and_changes_nothing(tmp_path, paused):
     if paused:
         assert lines[i + 1:i + 3] == ["Heard: resume.", "Resuming (voice)."]  # still paused until resumed
     assert [c.text for c in tl.cues if c.text in lines[i + 1:]] != []  # the session went on
+
+
+def test_quit_without_a_store_does_not_claim_the_place_is_saved():
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    beta = next(p for p in tl.phases if p.exercise == "Beta" and p.kind == "reps")
+    finished, lines, _, store, _ = run([(beta.start_s + 1, "quit")], None)  # no journal: nothing is saved
+    assert not finished and store is None
+    assert lines[-1] == "Stopped. Your place could not be saved this time."

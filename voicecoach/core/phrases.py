@@ -117,6 +117,7 @@ LESS_PARTLY = "Shortened as far as it goes."
 NOTHING_TO_CHANGE = "Nothing to change here."
 NOTHING_TO_REPEAT = "Nothing to repeat yet."
 STOPPING = "Stopping. Your place is saved."
+STOPPING_UNSAVED = "Stopping. Your place could not be saved this time."
 LAST_EXERCISE = "That was the last exercise."
 KEYS_HELP = ("Keys: space, pause or resume. N or right arrow, next exercise. "
              "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
@@ -156,6 +157,7 @@ def help_for(source: str) -> str:
 PRINTED = {KEYS_HINT: "Press ? for the keys, q to quit."}
 SESSION_COMPLETE_PRINTED = "Session complete."
 STOPPED_PRINTED = "Stopped. Your place is saved: continue with --resume."
+STOPPED_UNSAVED_PRINTED = "Stopped. Your place could not be saved this time."
 
 
 # -- the training journal: check-ins, dose changes, advice -------------------------
@@ -316,5 +318,5 @@ def adjusted(applied_s: float) -> str:
 def control_phrases() -> tuple[str, ...]:
     """Every phrase a live control can say outside the session's own cues."""
     return (KEYS_HINT, *PAUSED_BY.values(), PAUSED_ANY, RESUMING, *COUNT_IN, NEXT, BACK, MORE, LESS, LESS_PARTLY,
-            NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE,
+            NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, STOPPING_UNSAVED, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE,
             *checkin_phrases(), SORRY, VOICE_ON)

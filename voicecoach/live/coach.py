@@ -296,10 +296,12 @@ class Coach(Questions):
         if self.checkin is not None:
             self.checkin.control("quit", source, self.timeline, t)
             self.checkin.finish(self.timeline, t, ended_early=True)
-        self.out.message(phrases.STOPPED_PRINTED, source=source)
+        # Only say the place is saved when it is: without a journal (locked, damaged) it is not.
+        saved = self.store is not None
+        self.out.message(phrases.STOPPED_PRINTED if saved else phrases.STOPPED_UNSAVED_PRINTED, source=source)
         self.paused = True
         try:
-            self._play(spoken(self.p, [phrases.STOPPING]), 0.0)
+            self._play(spoken(self.p, [phrases.STOPPING if saved else phrases.STOPPING_UNSAVED]), 0.0)
             assert self._thread is not None
             self._thread.join()
         except KeyboardInterrupt:

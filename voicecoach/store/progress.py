@@ -39,21 +39,6 @@ def plan_key(spec: str) -> str:
     return str(path.resolve()) if path.is_file() else spec
 
 
-def _valid(entry: object) -> Saved | None:
-    """A saved place from one JSON entry, or None if anything in it has the wrong type (a damaged file)."""
-    if not isinstance(entry, dict) or set(entry) - set(Saved.__dataclass_fields__):
-        return None
-    index, name = entry.get("exercise_index"), entry.get("exercise")
-    set_, side, at = entry.get("set"), entry.get("side"), entry.get("saved_at", 0.0)
-    if not (type(index) is int and isinstance(name, str) and (set_ is None or type(set_) is int)
-            and (side is None or isinstance(side, str)) and type(at) in (int, float)):
-        return None
-    try:
-        return Saved(index, name, set_, side, float(at))
-    except OverflowError:  # a 400-digit time stamp
-        return None
-
-
 class ProgressStore:
     """The saved place of each plan, in the journal. Without a journal (it could not be opened)
     nothing is saved and there is nothing to resume. Writes raise
