@@ -18,6 +18,7 @@ from voicecoach.cli.common import (
     plan_argument,
     voice_options,
 )
+from voicecoach.core.phrases import KEYS_HINT, NO_SAVED_PLACE
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
 from voicecoach.errors import DeviceError
@@ -66,14 +67,18 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
                captions: tuple[str, ...], transcript: bool, loudness: float, no_earcons: bool) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
-    from voicecoach.render.session import session_gain
+    from voicecoach.render.session import prepare_measured
 
     format_for(output)  # an unknown extension fails before any synthesis
-    prepared = _prepare(programs.load(plan), Options(level=level, detailed=detailed),
-                        _settings(engine, voice, rate, volume, language))
+    plan_obj = programs.load(plan)
+    with _progress_bar("Preparing voice") as update:
+        # Every phrase, and the level (the one play uses too), measured while the voice speaks.
+        prepared, gain = prepare_measured(plan_obj, Options(level=level, detailed=detailed),
+                                          _settings(engine, voice, rate, volume, language),
+                                          earcons=not no_earcons, target_lufs=loudness,
+                                          progress=lambda done, total: update(done / total if total else 1.0))
     tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
             "comment": f"level {level}; voice {prepared.speaker.describe()}"}
-    gain = session_gain(prepared, earcons=not no_earcons, target_lufs=loudness)  # the level play uses too
     with _progress_bar("Exporting") as progress:
         result = export(prepared.timeline, prepared.clips, output, earcons=not no_earcons, gain=gain,
                         tags=tags, progress=progress, captions=captions, transcript=transcript)
@@ -113,7 +118,7 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     from voicecoach.live.devices import resolve_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
-    from voicecoach.render.session import session_gain
+    from voicecoach.render.session import live_gain, start_live
     from voicecoach.store.progress import ProgressStore, plan_key
 
     device_index = resolve_device(device)  # no device: a clear error before any work
@@ -125,24 +130,30 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     if found:
         options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
     elif resume:
-        notes.append("No saved place for this plan: starting from the beginning.")
-    prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
-                        extra_texts=(*CONTROL_PHRASES, *notes))
+        notes.append(NO_SAVED_PLACE)
     debug = bool(ctx.find_root().params.get("debug"))
-    gain = session_gain(prepared, earcons=not no_earcons)
     with keyboard() as keys:
-        inputs = Inputs([keys] if keys is not None else [], note=out.message)
-        if not no_mpris:
-            _add_media_player(inputs, debug)
-        coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key, notes=notes,
-                      earcons=not no_earcons, gain=gain)
+        said = [*notes, *([KEYS_HINT] if keys is not None else [])]  # what the coach says before the session
+        # Speaks as soon as its first words exist; the rest is synthesized in the background, ahead of it.
+        prepared = start_live(plan_obj, options, _settings(engine, voice, rate, volume, language), first=said,
+                              later=CONTROL_PHRASES, earcons=not no_earcons)
+        assert prepared.ahead is not None
         try:
-            coach.run()
-        except DeviceError as exc:
-            raise DeviceError(f"{exc.message} The session stopped.",
-                              hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+            gain = live_gain(prepared, said, earcons=not no_earcons)  # kept for the whole session
+            inputs = Inputs([keys] if keys is not None else [], note=out.message)
+            if not no_mpris:
+                _add_media_player(inputs, debug)
+            coach = Coach(prepared, Player(device_index), out, inputs=inputs, store=store, plan_key=key,
+                          notes=notes, earcons=not no_earcons, gain=gain)
+            try:
+                coach.run()
+            except DeviceError as exc:
+                raise DeviceError(f"{exc.message} The session stopped.",
+                                  hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+            finally:
+                inputs.close()  # gives up the media player name: media keys go back to other players
         finally:
-            inputs.close()  # gives up the media player name: media keys go back to other players
+            prepared.ahead.close()  # stops the background synthesis (and a level still being measured)
     if coach.underruns:
         click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
                    err=True)

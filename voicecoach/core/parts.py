@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from voicecoach.core.plan import Plan
 from voicecoach.core.replan import exercise_start
@@ -118,15 +119,17 @@ def stitch(current: Timeline, new: Timeline, part: Part) -> Timeline:
                    chapters=_spliced(current.chapters, new.chapters, at, shift))
 
 
-def _spliced(mine: tuple[Phase, ...] | tuple[Chapter, ...], theirs: tuple[Phase, ...] | tuple[Chapter, ...],
-             at: float, shift: float) -> tuple:
+Span = TypeVar("Span", Phase, Chapter)
+
+
+def _spliced(mine: tuple[Span, ...], theirs: tuple[Span, ...], at: float, shift: float) -> tuple[Span, ...]:
     """Spans (phases or chapters) of ``mine`` that begin before the cut, then those of ``theirs`` after it.
 
     The spans begun before the cut are the same in both, in the same order;
     one that runs across the cut (the introduction while its second line is
     unknown) takes its end from ``theirs``.
     """
-    out = []
+    out: list[Span] = []
     for a, b in zip(mine, theirs):
         if b.start_s >= at - _EPS:
             break

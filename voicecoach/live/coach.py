@@ -10,6 +10,16 @@ functions of :mod:`voicecoach.core.replan` and the scheduler, and plays a new
 stream from that point: first a short spoken confirmation, then the session.
 Inputs that show state (the MPRIS player) are told the status and the current
 exercise whenever they change.
+
+A session may start before all its phrases are synthesized (see
+:func:`voicecoach.render.session.start_live`): its timeline is then final only
+up to a horizon, the start of the next part still waiting for phrases. The
+stream mixes up to the horizon, takes the part that has become final (the
+timeline is stitched, so nothing already heard moves, and edits such as a
+longer hold carry over) and goes on without a gap. If the voice has fallen
+behind, the stream ends at the horizon, before an exercise's setup: the
+session waits there (saying "One moment." if it takes long) and goes on
+from that point when the phrases exist.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -26,6 +37,7 @@ import numpy as np
 from voicecoach.control.commands import Command, PlayerState
 from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
+from voicecoach.core.parts import part_start, stitch
 from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
 from voicecoach.core.schedule import GAP_S
 from voicecoach.core.timeline import Cue, Timeline
@@ -35,6 +47,8 @@ from voicecoach.render.session import Prepared
 from voicecoach.store.progress import ProgressStore, Saved
 
 POLL_S = 0.05
+GRACE_S = 0.3  # at the horizon, how long the stream waits for the next part (about half the player's queue)
+MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says "One moment."
 
 # Everything a control may say, synthesized with the session so controls answer at once.
 CONTROL_PHRASES = phrases.control_phrases()
@@ -115,6 +129,13 @@ class Coach:
         self._paused_at = 0.0
         self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
         self._shown: tuple[str, str, str] | None = None  # the state last shown to the inputs
+        # A partial session (phrases still being made): the timeline and self.p change as parts
+        # become final, from the stream's thread too. Every stop ends a stream's right to do so.
+        self._lock = threading.Lock()
+        self._stream = 0
+        self._behind_at: float | None = None  # where the last stream stopped, waiting for phrases
+        self._waiting_since: float | None = None
+        self._said_moment = False
 
     # -- streams ------------------------------------------------------------
     def _blocks(self, prefix: Timeline | None, start_s: float) -> Iterator[np.ndarray]:
@@ -122,12 +143,53 @@ class Coach:
         if prefix is not None:
             parts.append(mix.blocks(prefix, self.p.clips_for(prefix), earcons=self.earcons, gain=self.gain))
         if not self.paused:
-            parts.append(mix.blocks(self.timeline, self.p.clips, earcons=self.earcons, start_s=start_s,
-                                    gain=self.gain))
+            parts.append(self._session_blocks(start_s, self._stream))
         return itertools.chain(*parts)
 
-    def _play(self, prefix: Timeline | None, start_s: float) -> None:
+    def _horizon(self) -> float:
+        """Up to when self.timeline is final (its end once every phrase is known)."""
+        part = self.p.next_part
+        return self.timeline.duration_s if part is None else part_start(self.timeline, part)
+
+    def _session_blocks(self, start_s: float, stream: int) -> Iterator[np.ndarray]:
+        """The session from ``start_s``: up to the horizon, then on as parts become final."""
+        pos = start_s
+        while True:
+            with self._lock:
+                timeline, horizon, complete = self.timeline, self._horizon(), self.p.complete
+            if pos < horizon:
+                yield from mix.blocks(timeline, self.p.clips_for(timeline), earcons=self.earcons, start_s=pos,
+                                      end_s=horizon, gain=self.gain)
+                pos = horizon
+            if complete:
+                return
+            deadline = time.monotonic() + GRACE_S
+            while not self._advance(stream):
+                if stream != self._stream:
+                    return
+                if time.monotonic() >= deadline:
+                    self._behind_at = pos  # the voice is behind: the session waits here
+                    return
+                time.sleep(0.01)
+
+    def _advance(self, stream: int | None = None) -> bool:
+        """Take the parts that have become final since; False when none has (or ``stream`` is over)."""
+        with self._lock:
+            part = self.p.next_part
+            if part is None or (stream is not None and stream != self._stream):
+                return False
+            new = self.p.refresh()  # raises the voice's error, if synthesis failed
+            if new.ready == self.p.ready:
+                return False
+            self.timeline = stitch(self.timeline, new.timeline, part)
+            self.p = new
+            return True
+
+    def _play(self, prefix: Timeline | None, start_s: float, *, waiting: bool = False) -> None:
         self._stop()
+        self._behind_at = None
+        if not waiting:
+            self._waiting_since, self._said_moment = None, False
         self._segment = _Segment(None if self.paused else self.timeline, start_s, prefix.duration_s if prefix else 0.0)
         self._printed = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
         blocks = self._blocks(prefix, start_s)
@@ -147,6 +209,8 @@ class Coach:
         self._thread.start()
 
     def _stop(self) -> None:
+        with self._lock:
+            self._stream += 1  # a producer still mixing the old stream may no longer change the session
         if self._thread is not None:
             # stop() acts only on a play() already entered: repeat until the thread ends.
             while self._thread.is_alive():
@@ -181,6 +245,9 @@ class Coach:
                     if self.paused:
                         self._stop()  # the "paused" words are done; wait for a command
                         continue
+                    if self._segment.timeline is not None and self._behind_at is not None:
+                        self._catch_up(self._behind_at)
+                        continue
                     if self._segment.timeline is not None:
                         self._show(self.timeline.duration_s + 1)
                         self._stop()
@@ -197,9 +264,23 @@ class Coach:
             self._publish("Stopped")
             self.out.close()
 
+    def _catch_up(self, at: float) -> None:
+        """The voice fell behind and the stream stopped at ``at`` (before a part): go on once it is final."""
+        self._segment, self._played_s = _Segment(self.timeline, at), 0.0  # the clock stands at the wait point
+        if self._advance():
+            self._play(None, at)
+            return
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        if not self._said_moment and now - self._waiting_since >= MOMENT_AFTER_S:
+            self._said_moment = True
+            self.out.message(phrases.ONE_MOMENT)
+            self._play(spoken(self.p, [phrases.ONE_MOMENT]), at, waiting=True)  # then on, if the part is final
+
     def _show(self, t: float) -> None:
         cues = self.timeline.cues
-        while self._printed < len(cues) and cues[self._printed].start_s <= t:
+        while self._printed < len(cues) and cues[self._printed].start_s < t - 1e-3:  # at t (a wait point): not yet
             self.out.cue(cues[self._printed])
             self._printed += 1
         self.out.status(status_text(self.timeline, t, self.n))
@@ -306,6 +387,7 @@ class Coach:
         self._control_playing(action, source, t)
 
     def _control_playing(self, action: str, source: str, t: float) -> None:
+        self._stop()  # before the timeline changes: the stream's thread may change it too
         if action in ("next", "back"):
             current = exercise_at(self.timeline, t)
             target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
@@ -336,8 +418,9 @@ class Coach:
             end = next(ph for ph in self.timeline.phases if ph.kind == "end")
             self._play(self._say(words, source), end.start_s)
             return
-        self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
-        self.timeline = self.p.timeline
+        with self._lock:
+            self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
+            self.timeline = self.p.timeline
         self._saved = None
         self._play(self._say(words, source), 0.0)
         self.inputs.seeked(0)

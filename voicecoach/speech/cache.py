@@ -70,8 +70,8 @@ class ClipCache:
             return None
         return np.frombuffer(payload, "<i2")
 
-    def store(self, key: str, pcm: np.ndarray, rate: int) -> None:
-        """Write ``pcm`` (int16) atomically; on failure log a warning once and carry on."""
+    def store(self, key: str, pcm: np.ndarray, rate: int) -> bool:
+        """Write ``pcm`` (int16) atomically; on failure log a warning once, carry on and return False."""
         payload = np.ascontiguousarray(pcm, "<i2").tobytes()
         header = _HEADER.pack(_MAGIC, rate, len(payload) // 2, hashlib.sha256(payload).digest())
         try:
@@ -80,3 +80,5 @@ class ClipCache:
             if not self._warned:
                 self._warned = True
                 _log.warning("cannot write the speech cache in %s: %s", self.directory, exc)
+            return False
+        return True
