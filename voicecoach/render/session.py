@@ -37,6 +37,7 @@ __all__ = ["Prepared", "SpeakerClips", "live_gain", "prepare", "prepare_measured
 
 Progress = Callable[[int, int], None]
 GAP_S = 0.25  # between the words said before a session, as the live controller says them
+QUICK_CHARS = 40  # control answers this short are made early in a live session
 
 
 class SpeakerClips(Mapping[str, Clip]):
@@ -211,9 +212,10 @@ def start_live(plan: Plan, options: Options, settings: SpeechSettings, *, first:
 
     ``first``: what is said before the session (notes, the keys hint); then
     the session's first part (its introduction). "One moment." comes next
-    (said if synthesis ever falls behind), then the next two parts, then
-    ``later`` (the live controls' answers), then the rest in order. The
-    synthesis threads run at a lower priority once the first words exist.
+    (said if synthesis ever falls behind), then the next two parts, the
+    short phrases of ``later`` (the live controls' answers), the rest of the
+    session in order and the long phrases of ``later``. Once the first words
+    exist, one thread makes the rest.
     When every phrase is made, the session's real level is measured and
     cached for the next session (this one keeps the level it started with).
     Close ``prepared.ahead`` when the session ends.
@@ -225,7 +227,10 @@ def start_live(plan: Plan, options: Options, settings: SpeechSettings, *, first:
         return [t for part in chosen for t in part.texts]
 
     urgent = [*first, *texts(session_parts[:1])]
-    order = [*urgent, phrases.ONE_MOMENT, *texts(session_parts[1:3]), *later, *texts(session_parts[3:])]
+    # The session comes first; short answers to controls after its first exercise, long ones (help) last:
+    # a control whose words are not made yet makes them on the spot (a fraction of a second).
+    quick, slow = [t for t in later if len(t) <= QUICK_CHARS], [t for t in later if len(t) > QUICK_CHARS]
+    order = [*urgent, phrases.ONE_MOMENT, *texts(session_parts[1:3]), *quick, *texts(session_parts[3:]), *slow]
 
     def measure_level() -> None:
         whole = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)

@@ -10,21 +10,17 @@ and its length becomes known (``speaker.known_length``); a phrase some other
 thread asks for meanwhile is made once.
 
 As many threads as the voice can use (piper: 2; the system voice: 1). With
-``background=True`` (a live session) the phrases after the first ``urgent``
-ones are made at a lower CPU priority (Linux), so the session's mixer and
-sound device always come first.
+``background=True`` (a live session) one thread makes the phrases after the
+first ``urgent`` ones: far faster than the session speaks them, and it
+leaves the other core to the session's mixer and sound device.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from collections.abc import Callable, Iterable
 
 from voicecoach.speech.speaker import Speaker
-
-LOW_PRIORITY_NICE = 10
 
 
 class Ahead:
@@ -62,7 +58,6 @@ class Ahead:
                 workers = self._workers or self.speaker.workers
                 for _ in range(1, workers):
                     self._spawn()
-            lowered = False
             while True:
                 with self._cond:
                     if self._closed or not self._queue:
@@ -78,9 +73,12 @@ class Ahead:
                 if on_idle is not None:
                     on_idle()
                     return
-                if self._background and not lowered and text not in self._urgent:
-                    _lower_priority()
-                    lowered = True
+                if self._background and not first and text not in self._urgent:
+                    with self._cond:  # past the urgent phrases, one thread is enough: put it back
+                        self._queue.insert(0, text)
+                        self._busy -= 1
+                        self._cond.notify_all()
+                    return
                 try:
                     self.speaker.clip(text, remember=False)
                 finally:
@@ -165,13 +163,3 @@ class Ahead:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-def _lower_priority() -> bool:
-    """Lower this thread's CPU priority (Linux: each thread has its own nice value). False where not possible."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOW_PRIORITY_NICE)
-    except (OSError, AttributeError):
-        return False
-    return True

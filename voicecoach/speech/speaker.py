@@ -102,7 +102,8 @@ class Speaker:
     "piper") here; the voice is looked up on first use.
     """
 
-    def __init__(self, settings: SpeechSettings = SpeechSettings(), cache_dir: Path | None = None) -> None:
+    def __init__(self, settings: SpeechSettings = SpeechSettings(), cache_dir: Path | None = None, *,
+                 voice: ResolvedVoice | None = None) -> None:
         self.engine = resolve_engine(settings)
         self.settings = settings
         self.cache = ClipCache(Path(cache_dir) if cache_dir is not None else default_clip_dir())
@@ -112,7 +113,7 @@ class Speaker:
         self._lengths: dict[str, float] = {}
         self._clips: OrderedDict[str, Clip] = OrderedDict()
         self._memory_lock = threading.Lock()
-        self._voice: ResolvedVoice | None = None
+        self._voice: ResolvedVoice | None = voice  # given: a voice ready to speak (the tests' fake engines)
         self._voice_lock = threading.Lock()
         self._count_lock = threading.Lock()
         # Phrases being made by some thread now: another thread asking for one waits for it
