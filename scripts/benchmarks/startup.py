@@ -159,8 +159,9 @@ def bench_startup(args, work: Path) -> dict:
     base_env = {**os.environ, **server.client_env(), "PYTHONPATH": path, "VOICECOACH_DATA_DIR": str(work / "data"),
                 "VOICECOACH_CONFIG": str(work / "absent-config")}
     base_env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no media-player registration on the desktop's bus
+    only = getattr(args, "startup_only", None)
     try:
-        for i in range(args.startup_runs):
+        for i in range(args.startup_runs if only != "export" else 0):
             for engine in engines:
                 cache = Path(tempfile.mkdtemp(prefix="cold-", dir=work))
                 log(f"startup: run {i + 1}/{args.startup_runs}: first sound, {engine}, cold cache")
@@ -168,7 +169,7 @@ def bench_startup(args, work: Path) -> dict:
                 firsts[engine].append(r)
                 log(f"startup:   {r['first_sound_s'] * 1000:.0f} ms")
                 shutil.rmtree(cache, ignore_errors=True)
-        for engine in engines:  # a reference: the same with every clip cached
+        for engine in engines if only != "export" else []:  # a reference: the same with every clip cached
             cache = work / f"warm-{engine}"
             subprocess.run([sys.executable, "-m", "voicecoach", "show", PROGRAM, "--engine", engine],
                            env={**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, check=True, capture_output=True)
@@ -184,8 +185,9 @@ def bench_startup(args, work: Path) -> dict:
     exports: dict[str, list[float]] = {"cold": [], "warm": []}
     export_engine = "piper" if "piper" in engines else "system"
     warm_cache = work / "export-warm"
-    export_run({**base_env, "VOICECOACH_CACHE_DIR": str(warm_cache)}, export_engine, work / "x.mp3")
-    for i in range(args.startup_runs):
+    if only != "first":
+        export_run({**base_env, "VOICECOACH_CACHE_DIR": str(warm_cache)}, export_engine, work / "x.mp3")
+    for i in range(args.startup_runs if only != "first" else 0):
         for case in (("cold", "warm") if i % 2 == 0 else ("warm", "cold")):
             cache = warm_cache if case == "warm" else Path(tempfile.mkdtemp(prefix="cold-", dir=work))
             log(f"startup: run {i + 1}/{args.startup_runs}: export {PROGRAM}, {export_engine}, {case} cache")

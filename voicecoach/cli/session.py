@@ -118,10 +118,9 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     from voicecoach.live.devices import resolve_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
-    from voicecoach.render.session import live_gain, start_live
+    from voicecoach.render.session import LiveStart, live_gain
     from voicecoach.store.progress import ProgressStore, plan_key
 
-    device_index = resolve_device(device)  # no device: a clear error before any work
     plan_obj = programs.load(plan)
     out = Output.auto(plain, quiet)
     store, key = ProgressStore(), plan_key(plan)
@@ -134,11 +133,13 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     debug = bool(ctx.find_root().params.get("debug"))
     with keyboard() as keys:
         said = [*notes, *([KEYS_HINT] if keys is not None else [])]  # what the coach says before the session
-        # Speaks as soon as its first words exist; the rest is synthesized in the background, ahead of it.
-        prepared = start_live(plan_obj, options, _settings(engine, voice, rate, volume, language), first=said,
-                              later=CONTROL_PHRASES, earcons=not no_earcons)
-        assert prepared.ahead is not None
+        # The voice starts at once (loading a neural model takes a moment) and makes the first words while
+        # the sound device is found; the rest is synthesized in the background, ahead of the session.
+        live = LiveStart(plan_obj, options, _settings(engine, voice, rate, volume, language), first=said,
+                         later=CONTROL_PHRASES, earcons=not no_earcons)
         try:
+            device_index = resolve_device(device)  # no device: a clear error before any sound
+            prepared = live.prepared()
             gain = live_gain(prepared, said, earcons=not no_earcons)  # kept for the whole session
             inputs = Inputs([keys] if keys is not None else [], note=out.message)
             if not no_mpris:
@@ -153,7 +154,7 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
             finally:
                 inputs.close()  # gives up the media player name: media keys go back to other players
         finally:
-            prepared.ahead.close()  # stops the background synthesis (and a level still being measured)
+            live.close()  # stops the background synthesis (and a level still being measured)
     if coach.underruns:
         click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
                    err=True)

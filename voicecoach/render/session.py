@@ -6,7 +6,7 @@ sample on what is said when. Three ways to get there:
 * :func:`prepare`: every phrase first, then the timeline (``show``);
 * :func:`prepare_measured`: every phrase, with the session's loudness measured
   on the part that is final while the voice makes the rest (``export``);
-* :func:`start_live`: the first words only; the rest is synthesized in the
+* :class:`LiveStart`: the first words only; the rest is synthesized in the
   background while the session plays (``play``). Its :class:`Prepared` is
   *partial*: final up to :attr:`Prepared.horizon_s`, and :meth:`Prepared.refresh`
   moves the horizon on as phrases arrive (see :mod:`voicecoach.core.parts`).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from voicecoach.core import phrases
 from voicecoach.core.parts import Part, part_start, partial_timeline, parts
@@ -33,11 +34,13 @@ from voicecoach.speech.ahead import Ahead
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 from voicecoach.speech.speaker import Speaker, SpeechSettings
 
-__all__ = ["Prepared", "SpeakerClips", "live_gain", "prepare", "prepare_measured", "session_gain", "start_live"]
+__all__ = ["LiveStart", "Prepared", "SpeakerClips", "live_gain", "prepare", "prepare_measured", "session_gain",
+           "start_live"]
 
 Progress = Callable[[int, int], None]
 GAP_S = 0.25  # between the words said before a session, as the live controller says them
 QUICK_CHARS = 40  # control answers this short are made early in a live session
+ESTIMATE_S = 30.0  # a live session's level is estimated from at most this much of its start
 
 
 class SpeakerClips(Mapping[str, Clip]):
@@ -205,46 +208,66 @@ def prepare_measured(plan: Plan, options: Options, settings: SpeechSettings, *, 
     return complete, gain
 
 
-def start_live(plan: Plan, options: Options, settings: SpeechSettings, *, first: Sequence[str] = (),
-               later: Sequence[str] = (), earcons: bool = True, target_lufs: float = -16.0,
-               speaker: Speaker | None = None) -> Prepared:
-    """Start a live session: return as soon as its first words are made, the rest following in the background.
+class LiveStart:
+    """A live session's voice, started at once: its phrases are made in the background, in the order heard.
 
     ``first``: what is said before the session (notes, the keys hint); then
     the session's first part (its introduction). "One moment." comes next
     (said if synthesis ever falls behind), then the next two parts, the
     short phrases of ``later`` (the live controls' answers), the rest of the
     session in order and the long phrases of ``later``. Once the first words
-    exist, one thread makes the rest.
-    When every phrase is made, the session's real level is measured and
-    cached for the next session (this one keeps the level it started with).
-    Close ``prepared.ahead`` when the session ends.
+    exist, one thread makes the rest. When every phrase is made, the
+    session's real level is measured and cached for the next session (this
+    one keeps the level it started with). Creating it returns at once (the
+    caller opens the sound device meanwhile); :meth:`prepared` waits for the
+    first words. :meth:`close` it when the session ends.
     """
-    speaker = speaker or Speaker(settings)
-    session_parts = parts(plan, options)
 
-    def texts(chosen: Sequence[Part]) -> list[str]:
-        return [t for part in chosen for t in part.texts]
+    def __init__(self, plan: Plan, options: Options, settings: SpeechSettings, *, first: Sequence[str] = (),
+                 later: Sequence[str] = (), earcons: bool = True, target_lufs: float = -16.0,
+                 speaker: Speaker | None = None) -> None:
+        self.plan, self.options, self.first = plan, options, list(first)
+        self.speaker = speaker = speaker or Speaker(settings)
+        self.parts = parts(plan, options)
 
-    urgent = [*first, *texts(session_parts[:1])]
-    # The session comes first; short answers to controls after its first exercise, long ones (help) last:
-    # a control whose words are not made yet makes them on the spot (a fraction of a second).
-    quick, slow = [t for t in later if len(t) <= QUICK_CHARS], [t for t in later if len(t) > QUICK_CHARS]
-    order = [*urgent, phrases.ONE_MOMENT, *texts(session_parts[1:3]), *quick, *texts(session_parts[3:]), *slow]
+        def texts(chosen: Sequence[Part]) -> list[str]:
+            return [t for part in chosen for t in part.texts]
 
-    def measure_level() -> None:
-        whole = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
-        try:
-            session_gain(whole, earcons=earcons, target_lufs=target_lufs, cancelled=lambda: ahead.closed)
-        except Exception:  # measuring only ever saves the next session some time
-            pass
+        urgent = [*self.first, *texts(self.parts[:1])]
+        # The session comes first; short answers to controls after its first exercise, long ones (help) last:
+        # a control whose words are not made yet makes them on the spot (a fraction of a second).
+        quick, slow = [t for t in later if len(t) <= QUICK_CHARS], [t for t in later if len(t) > QUICK_CHARS]
+        order = [*urgent, phrases.ONE_MOMENT, *texts(self.parts[1:3]), *quick, *texts(self.parts[3:]), *slow]
 
-    ahead = Ahead(speaker, order, urgent=len(urgent) + 1, background=True, on_idle=measure_level).start()
+        def measure_level() -> None:
+            whole = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
+            try:
+                session_gain(whole, earcons=earcons, target_lufs=target_lufs, cancelled=lambda: self.ahead.closed)
+            except Exception:  # measuring only ever saves the next session some time
+                pass
+
+        self.ahead = Ahead(speaker, order, urgent=len(urgent), background=True, on_idle=measure_level).start()
+
+    def prepared(self) -> Prepared:
+        """The session as soon as its first words exist: what is said before it, else its introduction.
+
+        The introduction is usually made while the words before it are heard;
+        if not, the session waits for it like for any part.
+        """
+        self.ahead.wait(self.first or self.parts[0].texts)
+        return _partial(self.plan, self.options, self.speaker, self.ahead, self.parts)
+
+    def close(self) -> None:
+        self.ahead.close()
+
+
+def start_live(plan: Plan, options: Options, settings: SpeechSettings, **kwargs: Any) -> Prepared:
+    """:class:`LiveStart` and its first words at once (close ``prepared.ahead`` when done)."""
+    live = LiveStart(plan, options, settings, **kwargs)
     try:
-        ahead.wait(urgent)
-        return _partial(plan, options, speaker, ahead, session_parts)
+        return live.prepared()
     except BaseException:
-        ahead.close()
+        live.close()
         raise
 
 
@@ -254,7 +277,8 @@ def live_gain(prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = 
 
     The session's measured level when it is cached (then live sounds exactly
     like the export); otherwise an estimate from what is heard first: the
-    words in ``first``, then the session up to its horizon.
+    words in ``first``, then the session up to its horizon (at most
+    ``ESTIMATE_S``).
     """
     if prepared.complete:
         cached = cached_gain(prepared, earcons=earcons, target_lufs=target_lufs)
@@ -267,6 +291,6 @@ def live_gain(prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = 
         t += n + GAP_S
     said = Timeline("", t, tuple(cues))
     return estimated_gain([(said, prepared.clips_for(said), said.duration_s),
-                           (prepared.timeline, prepared.clips, prepared.horizon_s)],
+                           (prepared.timeline, prepared.clips, min(prepared.horizon_s, ESTIMATE_S))],
                           earcons=earcons, target_lufs=target_lufs)
 

@@ -178,7 +178,7 @@ class Speaker:
         """``text``'s length if its clip is at hand (made or loaded in this process, or in the disk cache),
         else None. Never synthesizes."""
         known = self._lengths.get(text)
-        if known is not None or text in self._making:
+        if known is not None:
             return known
         if not text.strip():
             return 0.0
