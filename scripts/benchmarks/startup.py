@@ -35,7 +35,7 @@ T_FIRST_SYSTEM_S = 0.5
 T_COLD_EXPORT_RATIO = 2.0
 PROGRAM = "inner-knee"
 SILENT = 1e-6  # a float32 null sink gives exact zeros for silence; any sample above this is sound
-GIVE_UP_S = 30.0
+GIVE_UP_S = 60.0
 
 
 def engines_here() -> list[str]:
@@ -124,6 +124,37 @@ def first_sound(monitor: _Monitor, env: dict, engine: str, terminal: bool = True
     return {"engine": engine, "first_sound_s": first - t0}
 
 
+def level_rows(work: Path, engines: list[str]) -> list[dict]:
+    """The level a cold `play` starts at (estimated from the keys hint and the introduction, the peak taken as
+    full scale) against the session's measured level, for the built-in programs (this checkout's code)."""
+    import math
+
+    from voicecoach import programs
+    from voicecoach.core.parts import part_start, parts
+    from voicecoach.core.phrases import KEYS_HINT
+    from voicecoach.core.schedule import Options
+    from voicecoach.core.timeline import Cue, Timeline
+    from voicecoach.render.level import estimated_gain
+    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.speech.speaker import Speaker, SpeechSettings
+
+    rows = []
+    for engine in engines:
+        settings = SpeechSettings(engine=engine)
+        speaker = Speaker(settings, cache_dir=work / f"levels-{engine}")
+        for name in ("inner-knee", "medial-knee"):
+            log(f"startup: level of {name} with {engine}, measured and estimated")
+            p = prepare(programs.load(name), Options(), settings, speaker=speaker)
+            n = speaker.length_s(KEYS_HINT)
+            said = Timeline("", n + 0.25, (Cue(0.0, n, "intro", KEYS_HINT),))
+            intro_end = part_start(p.timeline, parts(p.plan, p.options)[1])
+            est = estimated_gain([(said, p.clips_for(said), said.duration_s), (p.timeline, p.clips, intro_end)])
+            db = 20 * math.log10(session_gain(p))
+            rows.append({"engine": engine, "program": name, "measured_db": db,
+                         "estimated_db": 20 * math.log10(est), "diff_db": 20 * math.log10(est) - db})
+    return rows
+
+
 def export_run(env: dict, engine: str, out: Path) -> float:
     cmd = [sys.executable, "-m", "voicecoach", "export", PROGRAM, "-o", str(out), "--engine", engine]
     t0 = time.perf_counter()
@@ -154,8 +185,9 @@ def bench_startup(args, work: Path) -> dict:
     firsts: dict[str, list[dict]] = {e: [] for e in engines}
     warm_firsts: dict[str, list[dict]] = {e: [] for e in engines}
     monitor = _Monitor(server)
-    # This checkout's voicecoach, whatever the interpreter has installed.
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    # This checkout's voicecoach (or --startup-source's), whatever the interpreter has installed.
+    source = getattr(args, "startup_source", None) or ROOT
+    path = os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p)
     base_env = {**os.environ, **server.client_env(), "PYTHONPATH": path, "VOICECOACH_DATA_DIR": str(work / "data"),
                 "VOICECOACH_CONFIG": str(work / "absent-config")}
     base_env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no media-player registration on the desktop's bus
@@ -197,14 +229,15 @@ def bench_startup(args, work: Path) -> dict:
             if case == "cold":
                 shutil.rmtree(cache, ignore_errors=True)
 
+    levels = level_rows(work, engines) if only != "export" else []
     med = {e: median([r["first_sound_s"] for r in firsts[e]]) for e in engines}
     warm_med = {e: median([r["first_sound_s"] for r in warm_firsts[e]]) for e in engines}
     export_med = {c: median(v) for c, v in exports.items()}
     per_round = [c / w for c, w in zip(exports["cold"], exports["warm"])]
     res = {
-        "runs": args.startup_runs, "engines": engines, "firsts": firsts, "warm_firsts": warm_firsts,
+        "source": str(source), "runs": args.startup_runs, "engines": engines, "firsts": firsts, "warm_firsts": warm_firsts,
         "first_median_s": med, "warm_first_median_s": warm_med,
-        "export_engine": export_engine, "exports": exports, "export_median_s": export_med,
+        "levels": levels, "export_engine": export_engine, "exports": exports, "export_median_s": export_med,
         "export_ratio": export_med["cold"] / export_med["warm"], "export_per_round": per_round,
     }
     targets = {"system": T_FIRST_SYSTEM_S, "piper": T_FIRST_PIPER_S}
@@ -249,6 +282,19 @@ def md_startup(res: dict, command: str, when: str) -> str:
         lines.append(f"| {e} | **{res['first_median_s'][e] * 1000:.0f} ms** | {cold} ms | "
                      f"{res['warm_first_median_s'][e] * 1000:.0f} ms | <= {targets[e] * 1000:.0f} ms | "
                      f"{'yes' if res['met'][e] else '**no**'} |")
+    if res.get("levels"):
+        lines += [
+            "",
+            "Level: where a cold `play` cannot use the session's measured level (not cached yet), it starts at one "
+            "estimated from the keys hint and the introduction (their loudness, numpy only; the peak taken as full "
+            "scale) and keeps it. Against the level an export measures (`session_gain`, -16 LUFS, peak ceiling "
+            "-1 dBFS):",
+            "",
+            "| engine | program | measured gain | estimated gain | estimate - measured |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        lines += [f"| {r['engine']} | {r['program']} | {r['measured_db']:+.2f} dB | {r['estimated_db']:+.2f} dB | "
+                  f"{r['diff_db']:+.2f} dB |" for r in res["levels"]]
     m, ex = res["export_median_s"], res["exports"]
     per = ", ".join(f"{r:.2f}" for r in res["export_per_round"])
     lines += [

@@ -12,7 +12,7 @@ Inputs that show state (the MPRIS player) are told the status and the current
 exercise whenever they change.
 
 A session may start before all its phrases are synthesized (see
-:func:`voicecoach.render.session.start_live`): its timeline is then final only
+:class:`voicecoach.render.session.LiveStart`): its timeline is then final only
 up to a horizon, the start of the next part still waiting for phrases. The
 stream mixes up to the horizon, takes the part that has become final (the
 timeline is stitched, so nothing already heard moves, and edits such as a
@@ -25,12 +25,10 @@ from that point when the phrases exist.
 from __future__ import annotations
 
 import itertools
-import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,9 +37,9 @@ from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
 from voicecoach.core.parts import part_start, stitch
 from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
-from voicecoach.core.schedule import GAP_S
-from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.core.timeline import Timeline
 from voicecoach.live.status import Output, status_text
+from voicecoach.live.stream import InputsLike, PlayerLike, Segment, spoken
 from voicecoach.render import mix
 from voicecoach.render.session import Prepared
 from voicecoach.store.progress import ProgressStore, Saved
@@ -52,53 +50,6 @@ MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says
 
 # Everything a control may say, synthesized with the session so controls answer at once.
 CONTROL_PHRASES = phrases.control_phrases()
-
-
-class InputsLike(Protocol):
-    """What the controller needs of its inputs (:class:`voicecoach.control.inputs.Inputs`)."""
-
-    def names(self) -> set[str]: ...
-    def wait(self, timeout_s: float) -> list[Command]: ...
-    def show(self, state: PlayerState) -> None: ...
-    def seeked(self, position_us: int) -> None: ...
-
-
-class PlayerLike(Protocol):
-    @property
-    def position_s(self) -> float: ...
-    @property
-    def underruns(self) -> int: ...
-
-    def play(self, blocks: Iterator[np.ndarray], *, on_progress: Callable[[float], None] | None = None,
-             progress_interval_s: float = 0.1): ...
-    def stop(self) -> None: ...
-
-
-@dataclass
-class _Segment:
-    """What is playing: an optional spoken prefix, then ``timeline`` from ``start_s``."""
-
-    timeline: Timeline | None
-    start_s: float
-    prefix_s: float = 0.0
-
-    def position(self, played_s: float) -> float:
-        return self.start_s + max(0.0, played_s - self.prefix_s)
-
-
-def spoken(prepared: Prepared, texts: list[str], count_in: int = 0) -> Timeline:
-    """A small timeline that says ``texts`` one after another, then counts ``count_in`` down."""
-    cues, t = [], 0.0
-    for text in texts:
-        n = prepared.speaker.length_s(text)
-        cues.append(Cue(t, t + n, "intro", text))
-        t += n + GAP_S
-    for k in range(count_in, 0, -1):
-        t = float(math.ceil(t))  # count on whole seconds from here
-        n = prepared.speaker.length_s(str(k))
-        cues.append(Cue(t, t + n, "countdown", str(k), earcon="tick"))
-        t += 1.0
-    return Timeline("", t + (0.0 if count_in else 0.3), tuple(cues))
 
 
 class Coach:
@@ -121,7 +72,7 @@ class Coach:
         self.n = len(prepared.plan.exercises)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._segment = _Segment(None, 0.0)
+        self._segment = Segment(None, 0.0)
         self._printed = 0  # cues of self.timeline already shown
         self._saved: tuple | None = None
         self.underruns = 0
@@ -190,7 +141,7 @@ class Coach:
         self._behind_at = None
         if not waiting:
             self._waiting_since, self._said_moment = None, False
-        self._segment = _Segment(None if self.paused else self.timeline, start_s, prefix.duration_s if prefix else 0.0)
+        self._segment = Segment(None if self.paused else self.timeline, start_s, prefix.duration_s if prefix else 0.0)
         self._printed = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
         blocks = self._blocks(prefix, start_s)
 
@@ -266,7 +217,7 @@ class Coach:
 
     def _catch_up(self, at: float) -> None:
         """The voice fell behind and the stream stopped at ``at`` (before a part): go on once it is final."""
-        self._segment, self._played_s = _Segment(self.timeline, at), 0.0  # the clock stands at the wait point
+        self._segment, self._played_s = Segment(self.timeline, at), 0.0  # the clock stands at the wait point
         if self._advance():
             self._play(None, at)
             return
@@ -371,7 +322,7 @@ class Coach:
                 # Obeyed from the paused place, and the session goes on: a headset's
                 # Next while paused means "on to the next one", not "stay paused".
                 self.paused = False
-                self._segment = _Segment(self.timeline, self._paused_at)
+                self._segment = Segment(self.timeline, self._paused_at)
                 self._played_s = 0.0
                 self._control_playing(action, source, self._paused_at)
             return  # "pause" while paused: already done (headsets repeat it)

@@ -7,13 +7,14 @@ and every ``play`` of the same session use the same gain and sound the same.
 A live session that starts before all its phrases exist cannot measure what
 is not synthesized yet, and its level must never jump mid-session. So it
 plays at the cached gain when there is one, and otherwise at a gain
-*estimated* from what it has when it starts (its first words and their
-earcons, measured with numpy alone, in milliseconds), kept for the whole
-session. When every phrase has been made, the real level is measured in the
-background and cached, so later sessions and exports use it. The estimate is
-close because the voice's level hardly changes from phrase to phrase, and
-sessions are usually limited by their peak (-1 dBFS), not their loudness:
-docs/benchmarks.md gives the difference for the built-in programs.
+*estimated* from what it has when it starts (the loudness of its first words
+and their earcons, measured with numpy alone, in milliseconds; the peak taken
+as full scale, so nothing later can clip), kept for the whole session. When
+every phrase has been made, the real level is measured in the background and
+cached, so later sessions and exports use it. Sessions are usually limited by
+their peak (-1 dBFS), not their loudness: with the neural voice the estimate
+is the measured gain exactly; with the system voice a session may play up to
+about 0.6 dB quieter the first time (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -94,12 +95,20 @@ def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -
 
 def estimated_gain(segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True,
                    target_lufs: float = -16.0) -> float:
-    """A gain for a session not yet synthesized: from its first ``segments`` ((timeline, clips, end_s):
-    what will be heard first), mixed one after another and measured with numpy alone."""
+    """A gain for a session not yet synthesized: its loudness from its first ``segments`` ((timeline, clips,
+    end_s): what will be heard first), mixed one after another and measured with numpy alone.
+
+    The peak cannot be estimated safely (the loudest sample may be in a phrase
+    not yet made, and a gain too high would clip it), so it is taken as full
+    scale, the most a measured mix can have: the gain never exceeds the one
+    that keeps a full-scale sample at the -1 dBFS ceiling. Sessions whose peak
+    does reach full scale (the neural voice's) then get exactly their measured
+    gain; others play a little quieter than their export at most.
+    """
     from voicecoach.render import loudness, mix
 
     audio = [block for timeline, clips, end_s in segments
              for block in mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES)]
-    if not audio:
-        return 1.0
-    return loudness.gain_from(loudness.quick_measure(np.concatenate(audio)), target_lufs)
+    measured = loudness.quick_measure(np.concatenate(audio)) if audio else None
+    lufs = measured.integrated_lufs if measured is not None else -math.inf
+    return loudness.gain_from(loudness.Measurement(lufs, 1.0, 0), target_lufs)
