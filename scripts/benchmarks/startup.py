@@ -94,8 +94,9 @@ class _Monitor:
         self.proc.wait(timeout=5)
 
 
-def first_sound(monitor: _Monitor, env: dict, engine: str, terminal: bool = True) -> dict:
-    """Start `voicecoach play` and time its first non-silent sample; then stop it."""
+def first_sound(monitor: _Monitor, env: dict, engine: str, cwd: Path, terminal: bool = True) -> dict:
+    """Start `voicecoach play` (in ``cwd``: not a checkout, whose voicecoach would come first) and time its
+    first non-silent sample; then stop it."""
     cmd = [sys.executable, "-m", "voicecoach", "play", PROGRAM, "--engine", engine, "--plain"]
     master = slave = None
     if terminal:
@@ -103,7 +104,7 @@ def first_sound(monitor: _Monitor, env: dict, engine: str, terminal: bool = True
     time.sleep(0.3)  # silence before, so nothing earlier is taken for the first sound
     monitor.arm()
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdin=slave if terminal else subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, env=env, stdin=slave if terminal else subprocess.DEVNULL, cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     if slave is not None:
         os.close(slave)
@@ -158,7 +159,7 @@ def level_rows(work: Path, engines: list[str]) -> list[dict]:
 def export_run(env: dict, engine: str, out: Path) -> float:
     cmd = [sys.executable, "-m", "voicecoach", "export", PROGRAM, "-o", str(out), "--engine", engine]
     t0 = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=out.parent)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
         raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{done.stderr[-2000:]}")
@@ -197,17 +198,17 @@ def bench_startup(args, work: Path) -> dict:
             for engine in engines:
                 cache = Path(tempfile.mkdtemp(prefix="cold-", dir=work))
                 log(f"startup: run {i + 1}/{args.startup_runs}: first sound, {engine}, cold cache")
-                r = first_sound(monitor, {**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, engine)
+                r = first_sound(monitor, {**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, engine, work)
                 firsts[engine].append(r)
                 log(f"startup:   {r['first_sound_s'] * 1000:.0f} ms")
                 shutil.rmtree(cache, ignore_errors=True)
         for engine in engines if only != "export" else []:  # a reference: the same with every clip cached
             cache = work / f"warm-{engine}"
-            subprocess.run([sys.executable, "-m", "voicecoach", "show", PROGRAM, "--engine", engine],
+            subprocess.run([sys.executable, "-m", "voicecoach", "show", PROGRAM, "--engine", engine], cwd=work,
                            env={**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, check=True, capture_output=True)
             for i in range(args.startup_runs):
                 log(f"startup: run {i + 1}/{args.startup_runs}: first sound, {engine}, warm cache")
-                r = first_sound(monitor, {**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, engine)
+                r = first_sound(monitor, {**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, engine, work)
                 warm_firsts[engine].append(r)
                 log(f"startup:   {r['first_sound_s'] * 1000:.0f} ms")
     finally:
@@ -229,7 +230,7 @@ def bench_startup(args, work: Path) -> dict:
             if case == "cold":
                 shutil.rmtree(cache, ignore_errors=True)
 
-    levels = level_rows(work, engines) if only != "export" else []
+    levels = level_rows(work, engines) if only != "export" and source == ROOT else []
     med = {e: median([r["first_sound_s"] for r in firsts[e]]) for e in engines}
     warm_med = {e: median([r["first_sound_s"] for r in warm_firsts[e]]) for e in engines}
     export_med = {c: median(v) for c, v in exports.items()}
