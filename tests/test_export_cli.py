@@ -124,3 +124,32 @@ def test_killed_export_leaves_no_file_and_keeps_the_old_one(exported, env, tmp_p
     assert b"Traceback" not in err
     assert target.read_bytes() == b"an earlier export"
     assert [p.name for p in tmp_path.iterdir()] == ["session.flac"]
+
+
+SHORT_PLAN = """\
+title: Short
+safety: Stop if it hurts.
+defaults: {countdown: 3, get_ready: 3, rest_between_exercises: 5}
+exercises:
+  - {name: Stretch, setup: Sit down and reach for your toes., hold: 20, sets: 2, rest_between_sets: 5}
+  - {name: Lift, setup: Lie on your back and lift one leg., reps: 4, sides: each}
+  - {name: Walk, setup: Walk on the spot., minutes: 1}
+"""
+
+
+@pytest.mark.slow
+def test_a_cold_export_is_sample_for_sample_a_warm_one(tmp_path):
+    """On an empty cache export synthesizes while it measures the level; the audio is the warm export's."""
+    import wave
+
+    plan = tmp_path / "short.yaml"
+    plan.write_text(SHORT_PLAN)
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(tmp_path / "cache"), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    pcm = {}
+    for case in ("cold", "warm"):  # the default voice: the neural one when installed (it never repeats itself)
+        out = tmp_path / f"{case}.wav"
+        _vc("export", str(plan), "-o", str(out), env=env)
+        with wave.open(str(out)) as w:
+            pcm[case] = w.readframes(w.getnframes())
+    assert len(pcm["cold"]) > 44100 * 2 * 60
+    assert pcm["cold"] == pcm["warm"]

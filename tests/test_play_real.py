@@ -61,6 +61,16 @@ def session(tmp_path_factory, clip_cache, pulse: PulseServer):
     return plan, env, timeline
 
 
+def _onsets_of_cues(timeline: dict, plan: Path, cache: Path) -> list[float]:
+    """Where the onset detector fires for each cue, on an ideal render of the session (see ``session``)."""
+    ideal = np.array(find_onsets(_ideal_render(plan, cache), RATE))
+    out = []
+    for cue in timeline["cues"]:
+        near = ideal[(ideal >= cue["start_s"] - 0.002) & (ideal <= cue["start_s"] + 0.1)]
+        out.append(float(near[0]) if near.size else cue["start_s"])
+    return out
+
+
 def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
     """The session as `play` mixes it, rendered offline from the same clip cache."""
     from voicecoach import programs
@@ -112,8 +122,8 @@ class _Run:
     def key(self, k: bytes) -> None:
         os.write(self.master, k)
 
-    def finish(self) -> tuple[int, str]:
-        rc = self.proc.wait(timeout=60)
+    def finish(self, timeout_s: float = 60) -> tuple[int, str]:
+        rc = self.proc.wait(timeout=timeout_s)
         os.close(self.master)
         return rc, self.proc.stderr.read()
 
@@ -236,3 +246,42 @@ def test_check_in_answered_with_keys(session, tmp_path):
         assert c.execute("SELECT red_flag, pain_before, pain_after, ended_early FROM sessions").fetchall() == [
             (0, 2, 10, 0)]
         assert c.execute("SELECT name, status FROM exercises").fetchall() == [("Stretch", "done")]
+
+
+THREE = """\
+title: Three
+safety: Stop if it hurts.
+defaults: {countdown: 2, get_ready: 2, rest_between_exercises: 3}
+exercises:
+  - {name: Reach, setup: Sit down and reach for your toes., hold: 20}
+  - {name: Lift, setup: Lie on your back and lift one leg., reps: 3, tempo: {lift: 1, lower: 1}}
+  - {name: Squeeze, setup: Squeeze a cushion between your knees., hold: 5}
+"""
+
+
+@pytest.mark.slow
+def test_a_cold_start_sounds_like_a_warm_one(pulse: PulseServer, tmp_path):
+    """The first session on an empty cache speaks while the rest is synthesized: same words, same cue times."""
+    plan = tmp_path / "three.yaml"
+    plan.write_text(THREE)
+    cache = tmp_path / "cache"
+    env = dict(os.environ, VOICECOACH_CACHE_DIR=str(cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
+    heard = {}
+    for case in ("cold", "warm"):  # the cold run fills the cache the warm one uses
+        assert cache.exists() == (case == "warm")
+        rec = pulse.start_recording()
+        run = _Run(plan, env)
+        rc, err = run.finish(timeout_s=120)
+        samples = rec.stop()
+        assert rc == 0 and "Traceback" not in err, err
+        heard[case] = (run.lines, np.array(find_onsets(samples, RATE)))
+    out = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
+                         capture_output=True, text=True, env=env, check=True)
+    timeline = json.loads(out.stdout)
+    spoken = [c["text"] for c in timeline["cues"]]
+    expected = _onsets_of_cues(timeline, plan, cache)
+    for case, (lines, onsets) in heard.items():
+        assert [line for line in lines if line in spoken] == spoken, case
+        assert "One moment." not in lines  # the voice kept ahead of the session
+        _, errors = _align(expected, onsets)
+        assert np.all(np.abs(errors) <= TOLERANCE_S), (case, list(zip(spoken, np.round(errors * 1000, 1))))

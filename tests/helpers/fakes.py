@@ -73,3 +73,35 @@ class CountingClips(dict):
         if self.fail_after is not None and self.lookups > self.fail_after:
             raise KeyError(key)
         return super().__getitem__(key)
+
+
+class ArrivingSpeaker(FakeSpeaker):
+    """A :class:`FakeSpeaker` whose phrases exist only once released: a voice still synthesizing in the background.
+
+    Clips are tones, not silence, so a rendered stream shows where every phrase sits.
+    """
+
+    def __init__(self) -> None:
+        self.released: set[str] = set()
+
+    def known_length(self, text: str) -> float | None:
+        return self.length_s(text) if text in self.released else None
+
+    def clip(self, text: str) -> Clip:
+        n = int(round(self.length_s(text) * MIX_RATE_HZ))
+        return Clip((0.2 * np.sin(np.arange(n) * (0.05 + 0.001 * (len(text) % 50)))).astype(np.float32))
+
+
+class FakeAhead:
+    """What a partial session asks of :class:`voicecoach.speech.ahead.Ahead`, over an :class:`ArrivingSpeaker`."""
+
+    def __init__(self, speaker: ArrivingSpeaker) -> None:
+        self.speaker = speaker
+        self.prioritized: list[list[str]] = []
+        self.closed = False
+
+    def ready(self, texts: Iterable[str]) -> bool:
+        return all(self.speaker.known_length(t) is not None for t in texts)
+
+    def prioritize(self, texts: Iterable[str]) -> None:
+        self.prioritized.append(list(texts))

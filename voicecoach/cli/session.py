@@ -15,6 +15,7 @@ from voicecoach.cli.common import (
     _prepare,
     _progress_bar,
     _settings,
+    _trim_cache,
     detailed_option,
     earcons_option,
     journal_options,
@@ -75,7 +76,7 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
                captions: tuple[str, ...], transcript: bool, loudness: float, earcons: bool) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
-    from voicecoach.render.session import session_level
+    from voicecoach.render.session import prepare_measured, session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
     existed = os.path.lexists(output)
@@ -84,11 +85,16 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
         options, changes = journal_options(plan, plan_obj, level, detailed, commit=True)
         for line in changes:
             click.echo(line)
-        prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language))
+        with _progress_bar("Preparing voice") as update:
+            # Every phrase (in the order heard, on both cores where the voice can), then the level.
+            prepared, _ = prepare_measured(plan_obj, options, _settings(engine, voice, rate, volume, language),
+                                           earcons=earcons, target_lufs=loudness,
+                                           progress=lambda done, total: update(done / total if total else 1.0))
+        _trim_cache(prepared)
         what = "doses from the training journal" if options.doses else f"level {options.level}"
         tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
                 "comment": f"{what}; voice {prepared.speaker.describe()}"}
-        reached = session_level(prepared, earcons=earcons, target_lufs=loudness)  # what play uses too
+        reached = session_level(prepared, earcons=earcons, target_lufs=loudness)  # what play uses too (cached)
         gain = reached.gain
         with _progress_bar("Exporting") as progress:
             result = export(prepared.timeline, prepared.clips, output, earcons=earcons, gain=gain,
@@ -148,14 +154,13 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     from voicecoach.live.devices import resolve_device, resolve_input_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
-    from voicecoach.render.session import session_gain
+    from voicecoach.render.session import LiveStart, live_gain
     from voicecoach.store.progress import ProgressStore, plan_key
 
     key = plan_key(plan)
     journal, store = None, None
     started = False
     try:
-        device_index = resolve_device(device)  # no device: a clear error before any work
         # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
         given = {n for n in ("mic", "wake_word")
                  if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
@@ -177,33 +182,42 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
             notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
         checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto",
                                            ask=not no_check_in)
-        prepared = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language), quiet=quiet,
-                            extra_texts=(*CONTROL_PHRASES, *(n if isinstance(n, str) else n[0] for n in notes),
-                                         *texts))
         debug = bool(ctx.find_root().params.get("debug"))
-        gain = session_gain(prepared, earcons=earcons)
         with keyboard() as keys:
-            inputs = Inputs([keys] if keys is not None else [], note=out.message)
+            # What the coach says before the session: its notes, then how to hear the keys.
+            said = [*(n if isinstance(n, str) else n[0] for n in notes), *([phrases.KEYS_HINT] if keys else [])]
+            # The voice starts at once (loading a neural model takes a moment) and makes the first words while
+            # the sound device is found; the rest is synthesized in the background, ahead of the session.
+            live = LiveStart(plan_obj, options, _settings(engine, voice, rate, volume, language), first=said,
+                             later=(*CONTROL_PHRASES, *texts), earcons=earcons)
             try:
-                if mpris:
-                    _add_media_player(inputs, debug)
-                on_sound = None
-                if voice_logic is not None:
-                    from voicecoach.control.voice.listener import VoiceSource
+                device_index = resolve_device(device)  # no device: a clear error before any sound
+                prepared = live.prepared()
+                gain = live_gain(prepared, said, earcons=earcons)  # kept for the whole session
+                inputs = Inputs([keys] if keys is not None else [], note=out.message)
+                try:
+                    if mpris:
+                        _add_media_player(inputs, debug)
+                    on_sound = None
+                    if voice_logic is not None:
+                        from voicecoach.control.voice.listener import VoiceSource
 
-                    inputs.add(VoiceSource(voice_logic, mic_index).start())
-                    on_sound = voice_logic.activity.mark  # the player says when the coach is heard: never obey it
-                coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs, store=store,
-                              plan_key=key, notes=notes, earcons=earcons, gain=gain, checkin=checkin)
-                started = True  # from here every way out is the coach's: it saves the place and says so once
-                coach.run()
-            except DeviceError as exc:
-                if not started:
-                    raise
-                raise DeviceError(f"{exc.message} The session stopped.",
-                                  hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+                        inputs.add(VoiceSource(voice_logic, mic_index).start())
+                        on_sound = voice_logic.activity.mark  # the player says when the coach is heard
+                    coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs,
+                                  store=store, plan_key=key, notes=notes, earcons=earcons, gain=gain,
+                                  checkin=checkin)
+                    started = True  # from here every way out is the coach's: it saves the place, says so once
+                    coach.run()
+                except DeviceError as exc:
+                    if not started:
+                        raise
+                    raise DeviceError(f"{exc.message} The session stopped.",
+                                      hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+                finally:
+                    inputs.close()  # gives up the media player name: media keys go back to other players
             finally:
-                inputs.close()  # gives up the media player name: media keys go back to other players
+                live.close()  # stops the background synthesis (and a level still being measured)
     except KeyboardInterrupt:
         if started:
             raise

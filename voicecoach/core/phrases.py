@@ -95,6 +95,8 @@ def resume_intro(plan: Plan, index: int, name: str) -> str:
 
 
 NO_SAVED_PLACE = "No saved place for this plan: starting from the beginning."
+# Said by a live session whose voice has fallen behind (it waits before an exercise, never mid-phrase).
+ONE_MOMENT = "One moment."
 
 # -- live controls (used by the live controller) ---------------------------------
 STEP_S = 15  # what + and - add or take off

@@ -35,6 +35,11 @@ def exercise_at(timeline: Timeline, t: float) -> int | None:
     return current
 
 
+def exercise_start(timeline: Timeline, index: int) -> float | None:
+    """When exercise ``index`` begins (its setup), if it is in this timeline."""
+    return next((p.start_s for p in timeline.phases if p.exercise_index == index and p.kind == "setup"), None)
+
+
 def cue_at(timeline: Timeline, t: float) -> Cue | None:
     """The cue sounding at ``t``, if any."""
     starts = [c.start_s for c in timeline.cues]

@@ -312,38 +312,78 @@ def _timed_callouts(dur: float) -> list[float]:
 
 def build_timeline(plan: Plan, options: Options = Options(), speech_len: SpeechLength = estimate_speech_s) -> Timeline:
     """Schedule ``plan`` into a :class:`Timeline` using ``speech_len`` for every phrase."""
+    return _layout(plan, options, speech_len, intro=intro_for(plan, options))
+
+
+def intro_for(plan: Plan, options: Options) -> str:
+    """The session introduction: ``options.intro``, else what, how long (about N minutes) and what is needed.
+
+    The length it says comes from the estimated speech lengths, never the
+    voice's, so the introduction can be spoken before the rest of the session
+    is synthesized (a live session starts at once) and is the same for
+    ``show``, ``play`` and ``export``.
+    """
     if not 0 <= options.first_exercise < len(plan.exercises):
         raise ScheduleError(f"there is no exercise {options.first_exercise + 1} in {plan.title!r}")
-    if options.doses:
-        if any(not 0 <= i < len(plan.exercises) or d.sets < 1 for i, d in options.doses):
-            raise ScheduleError(f"a dose is given for an exercise {plan.title!r} does not have")
-        plan = plan.with_doses(dict(options.doses))
-    # The intro says how long the session is, which depends on the intro: lay the
-    # body out once to measure it, then for real. Deterministic either way.
     if options.intro is not None:
-        return _layout(plan, options, speech_len, intro=options.intro)
-    body = _layout(plan, options, speech_len, intro="")
-    minutes = round(body.duration_s / 60)
-    return _layout(plan, options, speech_len, intro=phrases.intro_text(plan, minutes, options.first_exercise))
+        return options.intro
+    body = _layout(plan, options, estimate_speech_s, intro="")
+    return phrases.intro_text(plan, round(body.duration_s / 60), options.first_exercise)
 
 
-def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str) -> Timeline:
+Mark = Callable[[str, int], None]
+
+
+def phrases_by_part(plan: Plan, options: Options) -> list[tuple[str, int, list[str]]]:
+    """Every phrase the scheduler may ask the length of, by part of the session, in the order heard.
+
+    Parts: ``("intro", line)`` for each line of the introduction, ``("exercise",
+    index)`` for each exercise with the rest after it, ``("end", 0)``. Laid
+    out with silent speech, so every countdown number that can fit is asked
+    for: whatever the voice, the schedule needs no phrase beyond these.
+    """
+    found: list[tuple[str, int, list[str]]] = []
+
+    def heard(text: str) -> float:
+        found[-1][2].append(text)
+        return 0.0
+
+    _layout(plan, options, heard, intro_for(plan, options), mark=lambda kind, i: found.append((kind, i, [])))
+    return [(kind, i, list(dict.fromkeys(texts))) for kind, i, texts in found]
+
+
+def _dosed(plan: Plan, options: Options) -> Plan:
+    """The plan at the doses of ``options.doses`` (the journal's, one per exercise), if any."""
+    if not options.doses:
+        return plan
+    if any(not 0 <= i < len(plan.exercises) or d.sets < 1 for i, d in options.doses):
+        raise ScheduleError(f"a dose is given for an exercise {plan.title!r} does not have")
+    return plan.with_doses(dict(options.doses))
+
+
+def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str, mark: Mark | None = None) -> Timeline:
+    plan = _dosed(plan, options)
+    mark = mark or (lambda kind, i: None)
     b = _Builder(speech_len)
     s = _Session(plan, options, b)
     ctx = (None, None, None)
     if intro:
+        mark("intro", 0)
         b.say_next("intro", intro, ctx, "start")
         if options.intro is None:
+            mark("intro", 1)
             b.say_next("intro", phrases.safety_text(plan), ctx)
         b.phase("intro", 0.0, b.t, None, None, None, None, None)
     indices = range(options.first_exercise, len(plan.exercises))
     for i in indices:
+        mark("exercise", i)
         s.exercise(i)
         if i + 1 < len(plan.exercises):
             nxt = plan.exercises[i + 1]
             ex = plan.exercises[i]
             s.rest(i, max(0.0, ex.timing.rest_after_s + s.adjust(i)), ex, None, None,
                    phrases.exercise_rest_preview(nxt.name), countdown=0)
+    mark("end", 0)
     end_start = max(b.t, b.busy_until + GAP_S)
     b.t = end_start
     b.say_next("end", phrases.SESSION_END, ctx, "end")

@@ -13,16 +13,25 @@ exercise whenever they change. With a :class:`voicecoach.live.checkin.CheckIn`, 
 session starts and ends with spoken questions (answered by the inputs' answer
 commands, skippable, never asked twice) and every control, answer and exercise
 is recorded in the training journal.
+
+A session may start before all its phrases are synthesized (see
+:class:`voicecoach.render.session.LiveStart`): its timeline is then final only
+up to a horizon, the start of the next part still waiting for phrases. The
+stream mixes up to the horizon, takes the part that has become final (the
+timeline is stitched, so nothing already heard moves, and edits such as a
+longer hold carry over) and goes on without a gap. If the voice has fallen
+behind, the stream ends at the horizon, before an exercise's setup: the
+session waits there (saying "One moment." if it takes long) and goes on
+from that point when the phrases exist.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
 
 import numpy as np
 
@@ -30,68 +39,24 @@ from voicecoach import interrupts
 from voicecoach.control.commands import Command, PlayerState
 from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
+from voicecoach.core.parts import part_start, stitch
 from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at, resume_point
-from voicecoach.core.schedule import GAP_S
-from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.core.timeline import Timeline
 from voicecoach.live.checkin import ANSWER_WAIT_S, CheckIn, Outcome, Question, Script
 from voicecoach.live.questions import ACTIONS_LOGGED, Questions
 from voicecoach.live.status import Output, status_text
+from voicecoach.live.stream import InputsLike, PlayerLike, Segment, spoken
 from voicecoach.render import mix
 from voicecoach.render.session import Prepared
 from voicecoach.store.journal import JournalUnavailable
 from voicecoach.store.progress import ProgressStore, Saved
 
 POLL_S = 0.05
+GRACE_S = 0.3  # at the horizon, how long the stream waits for the next part (about half the player's queue)
+MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says "One moment."
 
 # Everything a control may say, synthesized with the session so controls answer at once.
 CONTROL_PHRASES = phrases.control_phrases()
-
-
-class InputsLike(Protocol):
-    """What the controller needs of its inputs (:class:`voicecoach.control.inputs.Inputs`)."""
-
-    def names(self) -> set[str]: ...
-    def wait(self, timeout_s: float) -> list[Command]: ...
-    def show(self, state: PlayerState) -> None: ...
-    def seeked(self, position_us: int) -> None: ...
-
-
-class PlayerLike(Protocol):
-    @property
-    def position_s(self) -> float: ...
-    @property
-    def underruns(self) -> int: ...
-
-    def play(self, blocks: Iterator[np.ndarray], *, on_progress: Callable[[float], None] | None = None,
-             progress_interval_s: float = 0.1): ...
-    def stop(self) -> None: ...
-
-
-@dataclass
-class _Segment:
-    """What is playing: an optional spoken prefix, then ``timeline`` from ``start_s``."""
-
-    timeline: Timeline | None
-    start_s: float
-    prefix_s: float = 0.0
-
-    def position(self, played_s: float) -> float:
-        return self.start_s + max(0.0, played_s - self.prefix_s)
-
-
-def spoken(prepared: Prepared, texts: list[str], count_in: int = 0) -> Timeline:
-    """A small timeline that says ``texts`` one after another, then counts ``count_in`` down."""
-    cues, t = [], 0.0
-    for text in texts:
-        n = prepared.speaker.length_s(text)
-        cues.append(Cue(t, t + n, "intro", text))
-        t += n + GAP_S
-    for k in range(count_in, 0, -1):
-        t = float(math.ceil(t))  # count on whole seconds from here
-        n = prepared.speaker.length_s(str(k))
-        cues.append(Cue(t, t + n, "countdown", str(k), earcon="tick"))
-        t += 1.0
-    return Timeline("", t + (0.0 if count_in else 0.3), tuple(cues))
 
 
 class Coach(Questions):
@@ -115,7 +80,7 @@ class Coach(Questions):
         self.n = len(prepared.plan.exercises)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
-        self._segment = _Segment(None, 0.0)
+        self._segment = Segment(None, 0.0)
         self._printed = 0  # cues of self.timeline already shown
         self._saved: tuple | None = None
         self.underruns = 0
@@ -133,6 +98,13 @@ class Coach(Questions):
         self._pending: list[str] = []  # said before whatever plays next (an answer's "Noted: 4.")
         self._hinted: set[str] = set()  # the kinds of question whose answer keys were said
         self._ending: bool | None = None  # once the words playing now end, run() returns this
+        # A partial session (phrases still being made): the timeline and self.p change as parts
+        # become final, from the stream's thread too. Every stop ends a stream's right to do so.
+        self._lock = threading.Lock()
+        self._stream = 0
+        self._behind_at: float | None = None  # where the last stream stopped, waiting for phrases
+        self._waiting_since: float | None = None
+        self._said_moment = False
 
     # -- streams ------------------------------------------------------------
     def _blocks(self, prefix: Timeline | None, start_s: float, session: bool = True) -> Iterator[np.ndarray]:
@@ -140,15 +112,56 @@ class Coach(Questions):
         if prefix is not None:
             parts.append(mix.blocks(prefix, self.p.clips_for(prefix), earcons=self.earcons, gain=self.gain))
         if session and not self.paused:
-            parts.append(mix.blocks(self.timeline, self.p.clips, earcons=self.earcons, start_s=start_s,
-                                    gain=self.gain))
+            parts.append(self._session_blocks(start_s, self._stream))
         return itertools.chain(*parts)
 
-    def _play(self, prefix: Timeline | None, start_s: float, *, session: bool = True) -> None:
+    def _horizon(self) -> float:
+        """Up to when self.timeline is final (its end once every phrase is known)."""
+        part = self.p.next_part
+        return self.timeline.duration_s if part is None else part_start(self.timeline, part)
+
+    def _session_blocks(self, start_s: float, stream: int) -> Iterator[np.ndarray]:
+        """The session from ``start_s``: up to the horizon, then on as parts become final."""
+        pos = start_s
+        while True:
+            with self._lock:
+                timeline, horizon, complete = self.timeline, self._horizon(), self.p.complete
+            if pos < horizon:
+                yield from mix.blocks(timeline, self.p.clips_for(timeline), earcons=self.earcons, start_s=pos,
+                                      end_s=horizon, gain=self.gain)
+                pos = horizon
+            if complete:
+                return
+            deadline = time.monotonic() + GRACE_S
+            while not self._advance(stream):
+                if stream != self._stream:
+                    return
+                if time.monotonic() >= deadline:
+                    self._behind_at = pos  # the voice is behind: the session waits here
+                    return
+                time.sleep(0.01)
+
+    def _advance(self, stream: int | None = None) -> bool:
+        """Take the parts that have become final since; False when none has (or ``stream`` is over)."""
+        with self._lock:
+            part = self.p.next_part
+            if part is None or (stream is not None and stream != self._stream):
+                return False
+            new = self.p.refresh()  # raises the voice's error, if synthesis failed
+            if new.ready == self.p.ready:
+                return False
+            self.timeline = stitch(self.timeline, new.timeline, part)
+            self.p = new
+            return True
+
+    def _play(self, prefix: Timeline | None, start_s: float, *, session: bool = True, waiting: bool = False) -> None:
         """Play ``prefix``, then (unless paused, or ``session`` is False) the session from ``start_s``."""
         self._stop()
+        self._behind_at = None
+        if not waiting:
+            self._waiting_since, self._said_moment = None, False
         session = session and not self.paused
-        self._segment = _Segment(self.timeline if session else None, start_s, prefix.duration_s if prefix else 0.0)
+        self._segment = Segment(self.timeline if session else None, start_s, prefix.duration_s if prefix else 0.0)
         self._printed = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
         blocks = self._blocks(prefix, start_s, session)
 
@@ -167,6 +180,8 @@ class Coach(Questions):
         self._thread.start()
 
     def _stop(self) -> None:
+        with self._lock:
+            self._stream += 1  # a producer still mixing the old stream may no longer change the session
         if self._thread is not None:
             # stop() acts only on a play() already entered: repeat until the thread ends.
             while self._thread.is_alive():
@@ -224,6 +239,9 @@ class Coach(Questions):
                     if self.paused:
                         self._stop()  # the "paused" words are done; wait for a command
                         continue
+                    if self._segment.timeline is not None and self._behind_at is not None:
+                        self._catch_up(self._behind_at)
+                        continue
                     if self._segment.timeline is not None:
                         self._show(self.timeline.duration_s + 1)
                         self._stop()
@@ -243,9 +261,23 @@ class Coach(Questions):
             self._publish("Stopped")
             self.out.close()
 
+    def _catch_up(self, at: float) -> None:
+        """The voice fell behind and the stream stopped at ``at`` (before a part): go on once it is final."""
+        self._segment, self._played_s = Segment(self.timeline, at), 0.0  # the clock stands at the wait point
+        if self._advance():
+            self._play(None, at)
+            return
+        now = time.monotonic()
+        if self._waiting_since is None:
+            self._waiting_since = now
+        if not self._said_moment and now - self._waiting_since >= MOMENT_AFTER_S:
+            self._said_moment = True
+            self.out.message(phrases.ONE_MOMENT)
+            self._play(spoken(self.p, [phrases.ONE_MOMENT]), at, waiting=True)  # then on, if the part is final
+
     def _show(self, t: float) -> None:
         cues = self.timeline.cues
-        while self._printed < len(cues) and cues[self._printed].start_s <= t:
+        while self._printed < len(cues) and cues[self._printed].start_s < t - 1e-3:  # at t (a wait point): not yet
             self.out.cue(cues[self._printed])
             self._printed += 1
         self.out.status(status_text(self.timeline, t, self.n))
@@ -367,7 +399,7 @@ class Coach(Questions):
                 # Obeyed from the paused place, and the session goes on: a headset's
                 # Next while paused means "on to the next one", not "stay paused".
                 self.paused = False
-                self._segment = _Segment(self.timeline, self._paused_at)
+                self._segment = Segment(self.timeline, self._paused_at)
                 self._played_s = 0.0
                 self._control_playing(action, source, self._paused_at)
             return  # "pause" while paused: already done (headsets repeat it)
@@ -383,6 +415,7 @@ class Coach(Questions):
         self._control_playing(action, source, t)
 
     def _control_playing(self, action: str, source: str, t: float) -> None:
+        self._stop()  # before the timeline changes: the stream's thread may change it too
         if action in ("next", "back"):
             current = exercise_at(self.timeline, t)
             target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
@@ -406,7 +439,7 @@ class Coach(Questions):
     def _leave_pause(self) -> None:
         """Go on from the paused place (the stream restarts there)."""
         self.paused = False
-        self._segment = _Segment(self.timeline, self._paused_at)
+        self._segment = Segment(self.timeline, self._paused_at)
         self._played_s = 0.0
 
     def _first_after(self, t: float) -> int:
@@ -427,8 +460,9 @@ class Coach(Questions):
             self.out.message(words, source=source)
             self._play(spoken(self.p, [*first, words]), end.start_s)
             return
-        self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
-        self.timeline = self.p.timeline
+        with self._lock:
+            self.p = self.p.replan(replace(self.p.options, first_exercise=target, intro=""))
+            self.timeline = self.p.timeline
         self._saved = None
         self.out.message(words, source=source)
         self._play(spoken(self.p, [*first, words]), 0.0)

@@ -7,6 +7,7 @@ cleanly; nothing relies on colour.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from typing import TextIO
 
@@ -37,6 +38,21 @@ def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
     return ", ".join(parts)
 
 
+def _own_stdout() -> TextIO:
+    """Standard output through a file descriptor of its own.
+
+    The system voice silences file descriptor 1 for a few milliseconds while it
+    speaks a phrase (espeak-ng prints); with phrases made in the background
+    during a session, lines written then would be lost. A duplicate of the
+    descriptor is not silenced.
+    """
+    try:
+        fd = os.dup(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no real descriptor (a test's capture): as it is
+        return sys.stdout
+    return open(fd, "w", encoding=sys.stdout.encoding, errors=sys.stdout.errors, buffering=1)
+
+
 class Output:
     """Where a live session writes. Modes: "status" (one line updated in place), "plain", "quiet"."""
 
@@ -47,7 +63,7 @@ class Output:
 
     @classmethod
     def auto(cls, plain: bool, quiet: bool, stream: TextIO | None = None) -> Output:
-        stream = stream or sys.stdout
+        stream = stream or _own_stdout()
         if quiet:
             return cls("quiet", stream)
         return cls("plain" if plain or not stream.isatty() else "status", stream)

@@ -78,6 +78,7 @@ def blocks(
     block_frames: int = DEFAULT_BLOCK_FRAMES,
     gain: float = 1.0,
     limit: bool = True,
+    end_s: float | None = None,
 ) -> Iterator[np.ndarray]:
     """Render ``timeline`` as consecutive float32 mono blocks at MIX_RATE_HZ.
 
@@ -92,15 +93,19 @@ def blocks(
     together cover frames ``round(start_s * rate)`` to
     ``round(timeline.duration_s * rate)``, so ``start_s`` starts playback in
     the middle of a session with a clip that began earlier heard from its
-    middle. Every sample is the same whatever ``block_frames`` and
-    ``start_s`` are: live playback and the exported file agree exactly.
-    Clips are looked up lazily, when they first overlap a block, so a
-    missing text raises ``KeyError`` at that point of the stream.
+    middle.  ``end_s`` stops the stream there instead (a session whose later
+    phrases are still being synthesized is mixed up to where it is final,
+    and continued later from that point). Every sample is the same whatever
+    ``block_frames``, ``start_s`` and ``end_s`` are: live playback and the
+    exported file agree exactly. Clips are looked up lazily, when they first
+    overlap a block, so a missing text raises ``KeyError`` at that point of the stream.
     Each yielded array is new and owned by the caller.
     """
     if block_frames <= 0:
         raise ValueError(f"block_frames must be positive, got {block_frames}")
     end_frame = total_frames(timeline)
+    if end_s is not None:
+        end_frame = min(end_frame, max(0, int(round(end_s * MIX_RATE_HZ))))
     pos = min(max(0, int(round(start_s * MIX_RATE_HZ))), end_frame)
     if not limit:
         for out in _raw(timeline, clips, earcons, pos, end_frame, block_frames, gain):

@@ -1,30 +1,45 @@
 """Prepare a session: plan + options + voice -> timeline with real clip lengths, and its clips.
 
 Shared by ``show``, ``export`` and ``play`` so that all three agree to the
-sample on what is said when.
+sample on what is said when. Three ways to get there:
+
+* :func:`prepare`: every phrase first, then the timeline (``show``);
+* :func:`prepare_measured`: every phrase, with the session's loudness measured
+  on the part that is final while the voice makes the rest (``export``);
+* :class:`LiveStart`: the first words only; the rest is synthesized in the
+  background while the session plays (``play``). Its :class:`Prepared` is
+  *partial*: final up to :attr:`Prepared.horizon_s`, and :meth:`Prepared.refresh`
+  moves the horizon on as phrases arrive (see :mod:`voicecoach.core.parts`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from voicecoach.atomic import write_atomic
+from voicecoach.core import phrases
+from voicecoach.core.parts import Part, part_start, partial_timeline, parts
 from voicecoach.core.plan import Plan
 from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
-from voicecoach.core.timeline import Timeline
+from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.render.level import (
+    cached_gain,
+    estimated_gain,
+    session_gain,
+    session_level,
+)
+from voicecoach.speech.ahead import Ahead
 from voicecoach.speech.clip import Clip
 from voicecoach.speech.speaker import Speaker, SpeechSettings
 
-if TYPE_CHECKING:
-    from voicecoach.render.loudness import Level
+__all__ = ["LiveStart", "Prepared", "SpeakerClips", "live_gain", "prepare", "prepare_measured", "session_gain", "session_level",
+           "start_live"]
 
 Progress = Callable[[int, int], None]
+GAP_S = 0.25  # between the words said before a session, as the live controller says them
+QUICK_CHARS = 40  # control answers this short are made early in a live session
+ESTIMATE_S = 30.0  # a live session's level is estimated from at most this much of its start
 
 
 class SpeakerClips(Mapping[str, Clip]):
@@ -51,10 +66,31 @@ class SpeakerClips(Mapping[str, Clip]):
 
 @dataclass(frozen=True)
 class Prepared:
+    """A session ready to mix: complete, or (live, with ``ahead`` synthesizing) final up to :attr:`horizon_s`."""
+
     plan: Plan
     options: Options
     timeline: Timeline
     speaker: Speaker
+    ahead: Ahead | None = None  # phrases still being made in the background
+    parts: tuple[Part, ...] = ()
+    ready: int = 0  # leading parts whose phrases are all made
+
+    @property
+    def complete(self) -> bool:
+        """Every phrase is known: the whole timeline is final."""
+        return self.ahead is None or self.ready >= len(self.parts)
+
+    @property
+    def next_part(self) -> Part | None:
+        """The first part still waiting for phrases (None when complete)."""
+        return None if self.complete else self.parts[self.ready]
+
+    @property
+    def horizon_s(self) -> float:
+        """Up to when the timeline is final: the start of the next part, or the end."""
+        part = self.next_part
+        return self.timeline.duration_s if part is None else part_start(self.timeline, part)
 
     @property
     def clips(self) -> SpeakerClips:
@@ -66,8 +102,31 @@ class Prepared:
         return SpeakerClips(self.speaker, timeline.texts())
 
     def replan(self, options: Options) -> Prepared:
-        """The same plan and voice with new options (live controls): lengths come from the cache."""
-        return Prepared(self.plan, options, build_timeline(self.plan, options, self.speaker.length_s), self.speaker)
+        """The same plan and voice with new options (live controls): lengths come from the cache.
+
+        A partial session asks for the new schedule's phrases first and stays partial.
+        """
+        if self.ahead is None:
+            return Prepared(self.plan, options, build_timeline(self.plan, options, self.speaker.length_s),
+                            self.speaker)
+        new_parts = parts(self.plan, options)
+        self.ahead.prioritize(t for part in new_parts for t in part.texts)
+        return _partial(self.plan, options, self.speaker, self.ahead, new_parts)
+
+    def refresh(self) -> Prepared:
+        """This session knowing the phrases made since (itself when nothing new is final).
+
+        Raises the voice's error if the background synthesis failed.
+        """
+        part = self.next_part
+        if part is None or self.ahead is None or not self.ahead.ready(part.texts):
+            return self
+        return _partial(self.plan, self.options, self.speaker, self.ahead, self.parts)
+
+
+def _partial(plan: Plan, options: Options, speaker: Speaker, ahead: Ahead, session_parts: tuple[Part, ...]) -> Prepared:
+    timeline, ready = partial_timeline(plan, options, speaker.known_length, session_parts)
+    return Prepared(plan, options, timeline, speaker, ahead, session_parts, ready)
 
 
 def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress: Progress | None = None,
@@ -77,9 +136,8 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     Phrases are first gathered from a timeline scheduled with estimated lengths,
     so they can be synthesized in one batch with progress; any phrase the real
     schedule needs beyond those (a cue the estimate had dropped) is made on demand.
-    ``extra_texts`` (a live session's spoken confirmations) join the batch, so
-    no control has to wait for synthesis. When anything had to be synthesized,
-    the session's loudness level is measured and cached too.
+    ``extra_texts`` join the batch. When anything had to be synthesized, the
+    session's loudness level is measured and cached too.
     """
     speaker = speaker or Speaker(settings)
     estimated = build_timeline(plan, options, estimate_speech_s)
@@ -88,51 +146,125 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     prepared = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
     if speaker.synthesized > made:
         # New phrases mean a session not heard before: measure its level now, while
-        # synthesis dominates anyway, so the next play starts at once (default level).
+        # synthesis dominates anyway, so the next play starts at the measured level.
         session_gain(prepared)
     return prepared
 
 
-LEVEL_VERSION = 3  # 3: the gain is found with the true-peak limiter (ceiling -2 dBTP) on
-GAIN_RANGE = (0.01, 20.0)  # -40 dB to +26 dB: any level cached outside it is damaged
+def prepare_measured(plan: Plan, options: Options, settings: SpeechSettings, *, earcons: bool = True,
+                     target_lufs: float = -16.0, progress: Progress | None = None,
+                     speaker: Speaker | None = None) -> tuple[Prepared, float]:
+    """Every phrase synthesized, and the session's gain (:func:`session_gain`, to the last bit).
 
-
-def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> float:
-    """The gain that brings this session to ``target_lufs``, shared by play and export (see :func:`session_level`)."""
-    return session_level(prepared, earcons=earcons, target_lufs=target_lufs).gain
-
-
-def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> Level:
-    """The session's gain and the loudness it reaches, through the limiter both play and export apply.
-
-    Measuring means mixing the whole session a few times (about 1500x real
-    time each), so the result is kept beside the clip cache, keyed by the
-    timeline: a warm session starts without measuring. Live controls keep
-    the first gain, so the level never jumps.
+    The phrases are made in the order they are heard, on as many threads as
+    the voice can use, while this thread mixes and measures the loudness of
+    the part of the session that is already final: on a cold cache the
+    measuring costs no extra time. The measuring blocks are the ones
+    :func:`session_gain` uses, so the gain (and the exported audio) is exactly
+    what a warm export gets.
     """
-    from voicecoach.render.loudness import Level
+    speaker = speaker or Speaker(settings)
+    session_parts = parts(plan, options)
+    texts = list(dict.fromkeys(t for part in session_parts for t in part.texts))
+    with Ahead(speaker, texts).start() as ahead:
+        made = -1
+        prepared = _partial(plan, options, speaker, ahead, session_parts)
+        while not prepared.complete:
+            made = ahead.wait_progress(made, timeout_s=0.5)
+            if progress is not None:
+                progress(min(ahead.made, len(texts)), len(texts))
+            prepared = prepared.refresh()
+    if progress is not None:
+        progress(len(texts), len(texts))
+    complete = Prepared(plan, options, prepared.timeline, speaker)
+    # The level is found through the true-peak limiter, which takes a few passes over the whole
+    # mix (render/level.py): measured once every phrase exists, or taken from the cache.
+    return complete, session_gain(complete, earcons=earcons, target_lufs=target_lufs)
 
-    doc = json.dumps([LEVEL_VERSION, prepared.timeline.to_json(), earcons, target_lufs], sort_keys=True)
-    path = Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
+
+class LiveStart:
+    """A live session's voice, started at once: its phrases are made in the background, in the order heard.
+
+    ``first``: what is said before the session (notes, the keys hint); then
+    the session's first part (its introduction). "One moment." comes next
+    (said if synthesis ever falls behind), then the next two parts, the
+    short phrases of ``later`` (the live controls' answers), the rest of the
+    session in order and the long phrases of ``later``. Once the first words
+    exist, one thread makes the rest. When every phrase is made, the
+    session's real level is measured and cached for the next session (this
+    one keeps the level it started with). Creating it returns at once (the
+    caller opens the sound device meanwhile); :meth:`prepared` waits for the
+    first words. :meth:`close` it when the session ends.
+    """
+
+    def __init__(self, plan: Plan, options: Options, settings: SpeechSettings, *, first: Sequence[str] = (),
+                 later: Sequence[str] = (), earcons: bool = True, target_lufs: float = -16.0,
+                 speaker: Speaker | None = None) -> None:
+        self.plan, self.options, self.first = plan, options, list(first)
+        self.speaker = speaker = speaker or Speaker(settings)
+        self.parts = parts(plan, options)
+
+        def texts(chosen: Sequence[Part]) -> list[str]:
+            return [t for part in chosen for t in part.texts]
+
+        urgent = [*self.first, *texts(self.parts[:1])]
+        # The session comes first; short answers to controls after its first exercise, long ones (help) last:
+        # a control whose words are not made yet makes them on the spot (a fraction of a second).
+        quick, slow = [t for t in later if len(t) <= QUICK_CHARS], [t for t in later if len(t) > QUICK_CHARS]
+        order = [*urgent, phrases.ONE_MOMENT, *texts(self.parts[1:3]), *quick, *texts(self.parts[3:]), *slow]
+
+        def measure_level() -> None:
+            whole = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
+            try:
+                session_gain(whole, earcons=earcons, target_lufs=target_lufs, cancelled=lambda: self.ahead.closed)
+            except Exception:  # measuring only ever saves the next session some time
+                pass
+
+        self.ahead = Ahead(speaker, order, urgent=len(urgent), background=True, on_idle=measure_level).start()
+
+    def prepared(self) -> Prepared:
+        """The session as soon as its first words exist: what is said before it, else its introduction.
+
+        The introduction is usually made while the words before it are heard;
+        if not, the session waits for it like for any part.
+        """
+        self.ahead.wait(self.first or self.parts[0].texts)
+        return _partial(self.plan, self.options, self.speaker, self.ahead, self.parts)
+
+    def close(self) -> None:
+        self.ahead.close()
+
+
+def start_live(plan: Plan, options: Options, settings: SpeechSettings, **kwargs: Any) -> Prepared:
+    """:class:`LiveStart` and its first words at once (close ``prepared.ahead`` when done)."""
+    live = LiveStart(plan, options, settings, **kwargs)
     try:
-        gain_text, lufs_text = path.read_text().split()
-        cached, lufs = float(gain_text), float(lufs_text)
-        # A damaged entry ("nan", 0, 100) must not make a silent or deafening session.
-        if math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1] and not math.isnan(lufs):
-            prepared.speaker.cache.touch(path)  # recently used: the cache's trim keeps it longer
-            return Level(cached, lufs)
-    except (OSError, ValueError):
-        pass
-    from voicecoach.render import (
-        loudness,
-        mix,  # scipy: only when measuring (its import alone takes ~0.5 s)
-    )
+        return live.prepared()
+    except BaseException:
+        live.close()
+        raise
 
-    level = loudness.level_for(
-        lambda gain, limit: mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=65536,
-                                       gain=gain, limit=limit), target_lufs)
-    try:  # a cache that cannot be written only costs time next run
-        write_atomic(path, f"{level.gain!r} {level.lufs!r}")
-    except OSError:
-        pass
-    return level
+
+def live_gain(prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = True,
+              target_lufs: float = -16.0) -> float:
+    """The gain a live session plays at, for its whole length (the level never jumps).
+
+    The session's measured level when it is cached (then live sounds exactly
+    like the export); otherwise an estimate from what is heard first: the
+    words in ``first``, then the session up to its horizon (at most
+    ``ESTIMATE_S``).
+    """
+    if prepared.complete:
+        cached = cached_gain(prepared, earcons=earcons, target_lufs=target_lufs)
+        if cached is not None:
+            return cached
+    cues, t = [], 0.0
+    for text in first:
+        n = prepared.speaker.length_s(text)
+        cues.append(Cue(t, t + n, "intro", text))
+        t += n + GAP_S
+    said = Timeline("", t, tuple(cues))
+    return estimated_gain([(said, prepared.clips_for(said), said.duration_s),
+                           (prepared.timeline, prepared.clips, min(prepared.horizon_s, ESTIMATE_S))],
+                          earcons=earcons, target_lufs=target_lufs)
+

@@ -118,8 +118,8 @@ class ClipCache:
         except OSError:
             pass  # a read-only cache still works; it only trims less well
 
-    def store(self, key: str, pcm: np.ndarray, rate: int) -> None:
-        """Write ``pcm`` (int16) atomically; on failure log a warning once and carry on."""
+    def store(self, key: str, pcm: np.ndarray, rate: int) -> bool:
+        """Write ``pcm`` (int16) atomically; on failure warn once, carry on and return False."""
         payload = np.ascontiguousarray(pcm, "<i2").tobytes()
         header = _HEADER.pack(_MAGIC, rate, len(payload) // 2, hashlib.sha256(payload).digest())
         try:
@@ -135,6 +135,8 @@ class ClipCache:
                     stream.write(f"voicecoach: note: cannot write the speech cache in {self.directory} "
                                  f"({exc.strerror or exc}): voices will be made again next time.\n")
                     stream.flush()
+            return False
+        return True
 
     # -- size ------------------------------------------------------------------------
 

@@ -262,6 +262,9 @@ def load(voice: PiperVoiceFile) -> Any:
             options.intra_op_num_threads = 1  # see the module's notes: phrases run in parallel instead
             options.inter_op_num_threads = 1
             options.enable_mem_pattern = False  # shapes change with every phrase: it only cost memory
+            # Graph optimizations made loading take 0.37-0.44 s instead of 0.16 s, and synthesis no
+            # faster (5.71 s against 5.81 s for 30 phrases): a live session's first word comes sooner.
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
             try:
                 config = piper.PiperConfig.from_dict(json.loads(voice.config.read_text(encoding="utf-8")))
                 session = onnxruntime.InferenceSession(str(voice.model), sess_options=options,

@@ -24,6 +24,7 @@ from voicecoach.speech.cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, 
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, to_int16
 from voicecoach.speech.engine import ENGINE_NAMES, ResolvedVoice, VoiceInfo
 from voicecoach.speech.engines import engines
+from voicecoach.speech.resample import double_rate
 
 __all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices",
            "resolve_engine"]
@@ -102,7 +103,8 @@ class Speaker:
     "piper") here; the voice is looked up on first use.
     """
 
-    def __init__(self, settings: SpeechSettings = SpeechSettings(), cache_dir: Path | None = None) -> None:
+    def __init__(self, settings: SpeechSettings = SpeechSettings(), cache_dir: Path | None = None, *,
+                 voice: ResolvedVoice | None = None) -> None:
         self.engine = resolve_engine(settings)
         self.settings = settings
         self.cache = ClipCache(Path(cache_dir) if cache_dir is not None else default_clip_dir())
@@ -112,20 +114,33 @@ class Speaker:
         self._lengths: dict[str, float] = {}
         self._clips: OrderedDict[str, Clip] = OrderedDict()
         self._memory_lock = threading.Lock()
-        self._voice: ResolvedVoice | None = None
+        self._voice: ResolvedVoice | None = voice  # given: a voice ready to speak (the tests' fake engines)
+        self._voice_lock = threading.Lock()
         self._count_lock = threading.Lock()
+        # Phrases being made by some thread now: another thread asking for one waits for it
+        # rather than making it again (a neural voice would say it differently the second time).
+        self._making: dict[str, threading.Event] = {}
+        # Clips the disk cache could not take (disk full): kept here, so a phrase is made once.
+        self._unstored: dict[str, np.ndarray] = {}
 
     def _resolved(self) -> ResolvedVoice:
-        if self._voice is None:
-            s = self.settings
-            self._voice = engines()[self.engine].resolve(s.voice, s.language, s.rate, s.volume)
-        return self._voice
+        with self._voice_lock:
+            if self._voice is None:
+                s = self.settings
+                self._voice = engines()[self.engine].resolve(s.voice, s.language, s.rate, s.volume)
+            return self._voice
+
+    @property
+    def workers(self) -> int:
+        """How many phrases this voice can synthesize at once (resolving it, maybe loading it)."""
+        return self._resolved().workers
 
     def clip(self, text: str, *, remember: bool = True) -> Clip:
         """The clip for ``text``: from memory, else the disk cache, else synthesized.
 
         ``remember=False`` keeps it out of the in-memory LRU (a batch that only
-        needs the phrases cached and their lengths known).
+        needs the phrases cached and their lengths known). Thread-safe: a phrase
+        asked for by several threads at once is made once.
         """
         with self._memory_lock:
             found = self._clips.get(text)
@@ -134,16 +149,46 @@ class Speaker:
                 return found
         if not text.strip():  # nothing to say (and pyttsx3 asserts on empty text)
             return self._keep(text, np.zeros(0, np.int16), remember)
-        voice = self._resolved()
-        key = cache_key(*voice.key, text)
-        pcm = self.cache.load(key, MIX_RATE_HZ)
+        with self._memory_lock:
+            other = self._making.get(text)
+            if other is None:
+                mine = self._making[text] = threading.Event()
+        if other is not None:
+            other.wait()
+            return self.clip(text, remember=remember)  # made by the other thread (or it failed: try again)
+        try:
+            voice = self._resolved()
+            key = cache_key(*voice.key, text)
+            pcm = self._unstored.get(text)
+            if pcm is None:
+                pcm = self.cache.load(key, MIX_RATE_HZ)
+            if pcm is None:
+                samples, rate_hz = voice.synthesize(text)
+                pcm = to_int16(_process(samples, rate_hz, self.settings.volume))
+                with self._count_lock:
+                    self.synthesized += 1
+                if not self.cache.store(key, pcm, MIX_RATE_HZ):
+                    self._unstored[text] = pcm
+            return self._keep(text, pcm, remember)
+        finally:
+            with self._memory_lock:
+                del self._making[text]
+            mine.set()
+
+    def known_length(self, text: str) -> float | None:
+        """``text``'s length if its clip is at hand (made or loaded in this process, or in the disk cache),
+        else None. Never synthesizes."""
+        known = self._lengths.get(text)
+        if known is not None:
+            return known
+        if not text.strip():
+            return 0.0
+        pcm = self._unstored.get(text)
         if pcm is None:
-            samples, rate_hz = voice.synthesize(text)
-            pcm = to_int16(_process(samples, rate_hz, self.settings.volume))
-            with self._count_lock:
-                self.synthesized += 1
-            self.cache.store(key, pcm, MIX_RATE_HZ)
-        return self._keep(text, pcm, remember)
+            pcm = self.cache.load(cache_key(*self._resolved().key, text), MIX_RATE_HZ)
+        if pcm is None:
+            return None
+        return self._keep(text, pcm, remember=False).duration_s
 
     def _keep(self, text: str, pcm: np.ndarray, remember: bool) -> Clip:
         # Fresh and cached clips both come from int16, so they are identical.
@@ -221,15 +266,17 @@ class Speaker:
 
 def _process(samples: np.ndarray, rate_hz: int, volume: float) -> np.ndarray:
     """Trim silence at both ends, resample to the mix rate, apply the volume."""
-    from scipy.signal import resample_poly  # scipy is slow to import; only needed on a miss
-
     threshold = 10 ** (SILENCE_DBFS / 20)
     loud = np.flatnonzero(np.abs(samples) >= threshold)
     if loud.size == 0:
         return np.zeros(0, np.float32)
     keep = round(KEEP_S * rate_hz)
     samples = samples[max(0, loud[0] - keep): loud[-1] + 1 + keep]
-    if rate_hz != MIX_RATE_HZ:
+    if 2 * rate_hz == MIX_RATE_HZ:  # espeak-ng and Piper voices: scipy's result without importing scipy
+        samples = double_rate(samples.astype(np.float64))
+    elif rate_hz != MIX_RATE_HZ:
+        from scipy.signal import resample_poly  # slow to import: only for voices at other rates
+
         g = math.gcd(rate_hz, MIX_RATE_HZ)
         samples = resample_poly(samples.astype(np.float64), MIX_RATE_HZ // g, rate_hz // g)
     # Volume is applied here, not by the engine: the trim above then does not depend on it.

@@ -220,13 +220,39 @@ def _wait_espeak_idle(timeout_s: float = 2.0) -> None:
         time.sleep(0.001)
 
 
+class _Theirs(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` while the voice speaks: what the voice's threads write goes to ``sink``.
+
+    Those are the thread that called it and espeak-ng's own threads, which
+    enter Python through a ctypes callback (as "dummy" threads). Every other
+    thread (a live session printing its cues while phrases are made in the
+    background) writes through to the real stream.
+    """
+
+    def __init__(self, real: Any, sink: io.StringIO, caller: threading.Thread) -> None:
+        self.real, self.sink, self.caller = real, sink, caller
+
+    def _target(self) -> Any:
+        me = threading.current_thread()
+        voice = me is self.caller or isinstance(me, threading._DummyThread)
+        return self.sink if voice or self.real is None else self.real
+
+    def write(self, text: str) -> int:
+        return self._target().write(text)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[io.StringIO]:
     """Silence stdout at the Python and file-descriptor level; capture Python's stderr.
 
     The driver prints from Python, and espeak-ng (C) may print too, so fd 1 is
-    pointed at /dev/null as well. That is process-wide: other threads' output
-    is lost for these few milliseconds.
+    pointed at /dev/null as well. That is process-wide: other threads' writes
+    to fd 1 are lost for these few milliseconds (a live session's lines go
+    through a descriptor of their own); at the Python level only the voice's
+    threads are silenced (:class:`_Theirs`).
     """
     if sys.stdout is not None:
         sys.stdout.flush()
@@ -239,7 +265,9 @@ def _quiet() -> Iterator[io.StringIO]:
         if saved is not None:
             with open(os.devnull, "w") as null:
                 os.dup2(null.fileno(), 1)
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        me = threading.current_thread()
+        with contextlib.redirect_stdout(_Theirs(sys.stdout, io.StringIO(), me)), \
+                contextlib.redirect_stderr(_Theirs(sys.stderr, err, me)):
             yield err
     finally:
         if saved is not None:

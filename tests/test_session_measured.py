@@ -1,0 +1,79 @@
+"""Export's preparation: every phrase made in the background, in the order heard, then the session's level.
+
+A fake voice (tones, a few milliseconds a phrase, deterministic) stands in for
+the engine: no audio device, no espeak. The gain must be exactly the one
+measured over the finished session through the true-peak limiter (so a cold
+export is byte for byte a warm one). (Measuring while synthesizing was dropped
+when the limiter came: its level takes several passes over the whole mix.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from voicecoach import programs
+from voicecoach.core.schedule import Options, build_timeline
+from voicecoach.render.level import cached_gain, session_gain
+from voicecoach.render.session import Prepared, prepare_measured
+from voicecoach.speech.clip import Clip
+from voicecoach.speech.engine import ResolvedVoice
+from voicecoach.speech.speaker import Speaker, SpeechSettings
+
+PLAN = programs.load("medial-knee")
+
+
+def fake_voice(delay_s: float) -> ResolvedVoice:
+    """A tone per phrase, its pitch and length from the text, at 22050 Hz like espeak-ng and piper."""
+
+    def synthesize(text: str) -> tuple[np.ndarray, int]:
+        time.sleep(delay_s)
+        n = int(22050 * (0.2 + 0.06 * len(text)))
+        t = np.arange(n) / 22050
+        return (0.5 * np.sin(2 * np.pi * (150 + 7 * (len(text) % 40)) * t)).astype(np.float32), 22050
+
+    return ResolvedVoice(key=("fake", 1), label="fake voice", synthesize=synthesize, workers=2)
+
+
+class Watching(Speaker):
+    """A speaker that notes which thread asks for a clip, and how many phrases were made by then."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mixed_early = 0  # clips the measuring thread read while phrases were still missing
+        self.total = 0
+
+    def clip(self, text: str, *, remember: bool = True) -> Clip:
+        if threading.current_thread() is threading.main_thread() and self.synthesized < self.total:
+            self.mixed_early += 1
+        return super().clip(text, remember=remember)
+
+
+@pytest.mark.parametrize("earcons", [True, False], ids=["earcons", "speech-only"])
+def test_gain_after_synthesizing_is_the_whole_sessions_to_the_last_bit(tmp_path, earcons):
+    speaker = Watching(SpeechSettings(engine="system"), tmp_path / "cold", voice=fake_voice(0.08))
+    speaker.total = len(build_timeline(PLAN, Options()).texts())
+    done: list[tuple[int, int]] = []
+    prepared, gain = prepare_measured(PLAN, Options(), SpeechSettings(engine="system"), earcons=earcons,
+                                      speaker=speaker, progress=lambda d, n: done.append((d, n)))
+    assert prepared.complete and prepared.ahead is None
+    assert done[-1][0] == done[-1][1] and [d for d, _ in done] == sorted(d for d, _ in done)
+    # The same session measured in one pass over the finished mix, from scratch.
+    whole = Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker)
+    assert prepared.timeline == whole.timeline
+    assert cached_gain(whole, earcons=earcons) == gain  # cached for play and the next export
+    for level in (tmp_path / "cold").glob("*.level"):
+        level.unlink()
+    assert session_gain(whole, earcons=earcons) == gain
+
+
+def test_a_warm_cache_measures_nothing(tmp_path):
+    settings = SpeechSettings(engine="system")
+    _, cold_gain = prepare_measured(PLAN, Options(), settings, speaker=Speaker(settings, tmp_path, voice=fake_voice(0)))
+    warm = Watching(settings, tmp_path, voice=fake_voice(0))
+    prepared, gain = prepare_measured(PLAN, Options(), settings, speaker=warm)
+    assert warm.synthesized == 0 and gain == cold_gain
+    assert prepared.timeline == build_timeline(PLAN, Options(), warm.length_s)

@@ -1,0 +1,147 @@
+"""The session's level: one static gain that brings a session to its loudness target, for play and export.
+
+Export measures the whole mix through the true-peak limiter (BS.1770 integrated
+loudness, :mod:`voicecoach.render.loudness`, :mod:`voicecoach.render.limiter`)
+and caches the gain and the loudness reached beside the clips, keyed by the timeline, so the next export
+and every ``play`` of the same session use the same gain and sound the same.
+
+A live session that starts before all its phrases exist cannot measure what
+is not synthesized yet, and its level must never jump mid-session. So it
+plays at the cached gain when there is one, and otherwise at a gain
+*estimated* from what it has when it starts (the loudness of its first words
+and their earcons, measured with numpy alone, in milliseconds; the peak taken
+as full scale, so nothing later can clip), kept for the whole session. When
+every phrase has been made, the real level is measured in the background and
+cached, so later sessions and exports use it. Sessions are usually limited by
+their peak (-1 dBFS), not their loudness: with the neural voice the estimate
+is the measured gain exactly; with the system voice a session may play up to
+about 0.6 dB quieter the first time (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from voicecoach.atomic import write_atomic
+from voicecoach.core.timeline import Timeline
+from voicecoach.speech.clip import Clip
+
+if TYPE_CHECKING:
+    from voicecoach.render.loudness import Level
+
+
+class Prepared(Protocol):
+    """What measuring needs of a prepared session (:class:`voicecoach.render.session.Prepared`)."""
+
+    @property
+    def timeline(self) -> Timeline: ...
+    @property
+    def speaker(self) -> Any: ...
+    @property
+    def clips(self) -> Mapping[str, Clip]: ...
+
+LEVEL_VERSION = 3  # 3: the gain is found with the true-peak limiter (ceiling -2 dBTP) on
+GAIN_RANGE = (0.01, 20.0)  # -40 dB to +26 dB: any level cached outside it is damaged
+MEASURE_BLOCK_FRAMES = 65536
+
+
+class Cancelled(Exception):
+    """A measurement stopped before its end (the session ended first)."""
+
+
+def _path(prepared: Prepared, earcons: bool, target_lufs: float) -> Path:
+    doc = json.dumps([LEVEL_VERSION, prepared.timeline.to_json(), earcons, target_lufs], sort_keys=True)
+    return Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
+
+
+def cached_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> Level | None:
+    """The level measured earlier for this very timeline, if it is cached (and sane)."""
+    from voicecoach.render.loudness import Level
+
+    path = _path(prepared, earcons, target_lufs)
+    try:
+        gain_text, lufs_text = path.read_text().split()
+        cached, lufs = float(gain_text), float(lufs_text)
+    except (OSError, ValueError):
+        return None
+    # A damaged entry ("nan", 0, 100) must not make a silent or deafening session.
+    if not (math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1] and not math.isnan(lufs)):
+        return None
+    prepared.speaker.cache.touch(path)  # recently used: the cache's trim keeps it longer
+    return Level(cached, lufs)
+
+
+def cached_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> float | None:
+    """The gain of :func:`cached_level`, if there is one."""
+    level = cached_level(prepared, earcons=earcons, target_lufs=target_lufs)
+    return None if level is None else level.gain
+
+
+def store_level(prepared: Prepared, level: Level, *, earcons: bool = True, target_lufs: float = -16.0) -> None:
+    try:  # a cache that cannot be written only costs time next run
+        write_atomic(_path(prepared, earcons, target_lufs), f"{level.gain!r} {level.lufs!r}")
+    except OSError:
+        pass
+
+
+def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
+                  cancelled: Callable[[], bool] | None = None) -> Level:
+    """The (complete) session's gain and the loudness it reaches, through the limiter play and export apply.
+
+    Measuring means mixing the whole session a few times (about 1500x real
+    time each), so the result is kept beside the clip cache, keyed by the
+    timeline: a warm session starts without measuring. ``cancelled`` is
+    polled while measuring (:class:`Cancelled` when it says so).
+    """
+    found = cached_level(prepared, earcons=earcons, target_lufs=target_lufs)
+    if found is not None:
+        return found
+    from voicecoach.render import loudness, mix  # scipy: only when measuring (its import alone takes ~0.6 s)
+
+    level = loudness.level_for(
+        lambda gain, limit: _until(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons,
+                                              block_frames=MEASURE_BLOCK_FRAMES, gain=gain, limit=limit), cancelled),
+        target_lufs)
+    store_level(prepared, level, earcons=earcons, target_lufs=target_lufs)
+    return level
+
+
+def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
+                 cancelled: Callable[[], bool] | None = None) -> float:
+    """The static gain that brings this (complete) session to ``target_lufs`` (see :func:`session_level`)."""
+    return session_level(prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled).gain
+
+
+def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -> Iterator[np.ndarray]:
+    for block in blocks:
+        if cancelled is not None and cancelled():
+            raise Cancelled
+        yield block
+
+
+def estimated_gain(segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True,
+                   target_lufs: float = -16.0) -> float:
+    """A gain for a session not yet synthesized: its loudness from its first ``segments`` ((timeline, clips,
+    end_s): what will be heard first), mixed one after another and measured with numpy alone.
+
+    The peak cannot be estimated safely (the loudest sample may be in a phrase
+    not yet made, and a gain too high would clip it), so it is taken as full
+    scale, the most a measured mix can have: the gain never exceeds the one
+    that keeps a full-scale sample at the -1 dBFS ceiling. Sessions whose peak
+    does reach full scale (the neural voice's) then get exactly their measured
+    gain; others play a little quieter than their export at most.
+    """
+    from voicecoach.render import loudness, mix
+
+    audio = [block for timeline, clips, end_s in segments
+             for block in mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES)]
+    measured = loudness.quick_measure(np.concatenate(audio)) if audio else None
+    lufs = measured.integrated_lufs if measured is not None else -math.inf
+    return loudness.gain_from(loudness.Measurement(lufs, 1.0, 0), target_lufs)
