@@ -128,6 +128,15 @@ def test_ctrl_c_while_preparing_says_the_session_had_not_started(tmp_path, pulse
     assert out == ""
 
 
+def _wait_for_part(directory, name: str, timeout_s: float = 60.0) -> None:
+    """Wait until an export to ``name`` in ``directory`` is writing its part file."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(p.name.startswith(f".{name}.") and p.name.endswith(".part") for p in directory.iterdir()):
+            return
+        time.sleep(0.005)
+
+
 def test_export_started_with_nohup_survives_the_hang_up(plan, clip_cache, tmp_path):
     env = dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "d"))
     results = {}
@@ -137,7 +146,12 @@ def test_export_started_with_nohup_survives_the_hang_up(plan, clip_cache, tmp_pa
             [sys.executable, "-m", "voicecoach", "export", str(plan), "--engine", "system", "-o", str(target)], env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if nohup else None)
-        time.sleep(0.8)
+        if not nohup:
+            # A loaded machine can take longer than any fixed sleep to start: wait until the export is
+            # writing (its part file exists), so the hang-up lands in the export, as a closing terminal would.
+            _wait_for_part(tmp_path, target.name)
+        else:
+            time.sleep(0.8)  # the ignore is inherited from the start: any moment tests it
         proc.send_signal(signal.SIGHUP)
         out, err = proc.communicate(timeout=120)
         results[nohup] = (proc.returncode, err, target.exists())
