@@ -128,23 +128,13 @@ def remove_stale_parts(target: Path) -> list[Path]:
     target are considered, and only when their process is gone; errors are
     ignored (a leftover costs disk space, never correctness).
     """
-    removed: list[Path] = []
     pattern = _part_pattern(target)
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        m = pattern.match(entry.name)
-        if m is None or _alive(int(m.group(1))):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False):
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError:
-            pass
-    return removed
+
+    def pid_of(name: str) -> int | None:
+        m = pattern.match(name)
+        return int(m.group(1)) if m else None
+
+    return _sweep(target.parent, pid_of)
 
 
 _ANY_PART = re.compile(r"\.(.+)\.(\d+)\.[0-9a-f]{8}\.part\Z")
@@ -156,14 +146,24 @@ def remove_stale_parts_in(directory: Path, owns: Callable[[str], bool]) -> list[
     For a folder of many targets (the clip cache); errors are ignored, as in
     :func:`remove_stale_parts`.
     """
+
+    def pid_of(name: str) -> int | None:
+        m = _ANY_PART.match(name)
+        return int(m.group(2)) if m and owns(m.group(1)) else None
+
+    return _sweep(directory, pid_of)
+
+
+def _sweep(directory: Path, pid_of: Callable[[str], int | None]) -> list[Path]:
+    """Remove the files of ``directory`` whose name gives the pid of a process that is gone."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return removed
     for entry in entries:
-        m = _ANY_PART.match(entry.name)
-        if m is None or not owns(m.group(1)) or _alive(int(m.group(2))):
+        pid = pid_of(entry.name)
+        if pid is None or _alive(pid):
             continue
         try:
             if entry.is_file(follow_symlinks=False):

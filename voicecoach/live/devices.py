@@ -99,22 +99,7 @@ def resolve_input_device(spec: str | None) -> int | None:
     """
     if spec is None:
         return None
-    devices = list_input_devices()
-    text = spec.strip()
-    if text.isdigit():
-        for device in devices:
-            if device.index == int(text):
-                return device.index
-        raise VoicecoachError(f"no input device number {text}", hint="input devices:\n" + format_devices(devices))
-    wanted = text.casefold()
-    exact = [d for d in devices if d.name.casefold() == wanted]
-    matches = exact or [d for d in devices if wanted in d.name.casefold()]
-    if len(matches) == 1:
-        return matches[0].index
-    if not matches:
-        raise VoicecoachError(f"no input device matches {spec!r}", hint="input devices:\n" + format_devices(devices))
-    raise VoicecoachError(f"{spec!r} matches several input devices: use a number",
-                          hint="matching devices:\n" + format_devices(matches))
+    return _match(list_input_devices(), spec, "input")
 
 
 def resolve_device(spec: str | None) -> int | None:
@@ -139,23 +124,26 @@ def resolve_device(spec: str | None) -> int | None:
                 hint="choose one with --device:\n" + format_devices(devices),
             )
         return None
+    return _match(devices, spec, "output")
+
+
+def _match(devices: list[Device], spec: str, kind: str) -> int:
+    """The device ``spec`` names: its number, its exact name, or a unique part of its name."""
     text = spec.strip()
     if text.isdigit():
         for device in devices:
             if device.index == int(text):
                 return device.index
-        raise VoicecoachError(f"no output device number {text}", hint="output devices:\n" + format_devices(devices))
+        raise VoicecoachError(f"no {kind} device number {text}", hint=f"{kind} devices:\n" + format_devices(devices))
     wanted = text.casefold()
     exact = [d for d in devices if d.name.casefold() == wanted]
     matches = exact or [d for d in devices if wanted in d.name.casefold()]
     if len(matches) == 1:
         return matches[0].index
     if not matches:
-        raise VoicecoachError(f"no output device matches {spec!r}", hint="output devices:\n" + format_devices(devices))
-    raise VoicecoachError(
-        f"{spec!r} matches several output devices: use a number",
-        hint="matching devices:\n" + format_devices(matches),
-    )
+        raise VoicecoachError(f"no {kind} device matches {spec!r}", hint=f"{kind} devices:\n" + format_devices(devices))
+    raise VoicecoachError(f"{spec!r} matches several {kind} devices: use a number",
+                          hint="matching devices:\n" + format_devices(matches))
 
 
 def format_devices(devices: list[Device]) -> str:
