@@ -9,7 +9,6 @@ when the limiter came: its level takes several passes over the whole mix.)
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -19,7 +18,6 @@ from voicecoach import programs
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.render.level import cached_gain, session_gain
 from voicecoach.render.session import Prepared, prepare_measured
-from voicecoach.speech.clip import Clip
 from voicecoach.speech.engine import ResolvedVoice
 from voicecoach.speech.speaker import Speaker, SpeechSettings
 
@@ -38,24 +36,9 @@ def fake_voice(delay_s: float) -> ResolvedVoice:
     return ResolvedVoice(key=("fake", 1), label="fake voice", synthesize=synthesize, workers=2)
 
 
-class Watching(Speaker):
-    """A speaker that notes which thread asks for a clip, and how many phrases were made by then."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.mixed_early = 0  # clips the measuring thread read while phrases were still missing
-        self.total = 0
-
-    def clip(self, text: str, *, remember: bool = True) -> Clip:
-        if threading.current_thread() is threading.main_thread() and self.synthesized < self.total:
-            self.mixed_early += 1
-        return super().clip(text, remember=remember)
-
-
 @pytest.mark.parametrize("earcons", [True, False], ids=["earcons", "speech-only"])
 def test_gain_after_synthesizing_is_the_whole_sessions_to_the_last_bit(tmp_path, earcons):
-    speaker = Watching(SpeechSettings(engine="system"), tmp_path / "cold", voice=fake_voice(0.08))
-    speaker.total = len(build_timeline(PLAN, Options()).texts())
+    speaker = Speaker(SpeechSettings(engine="system"), tmp_path / "cold", voice=fake_voice(0.08))
     done: list[tuple[int, int]] = []
     prepared, gain = prepare_measured(PLAN, Options(), SpeechSettings(engine="system"), earcons=earcons,
                                       speaker=speaker, progress=lambda d, n: done.append((d, n)))
@@ -73,7 +56,7 @@ def test_gain_after_synthesizing_is_the_whole_sessions_to_the_last_bit(tmp_path,
 def test_a_warm_cache_measures_nothing(tmp_path):
     settings = SpeechSettings(engine="system")
     _, cold_gain = prepare_measured(PLAN, Options(), settings, speaker=Speaker(settings, tmp_path, voice=fake_voice(0)))
-    warm = Watching(settings, tmp_path, voice=fake_voice(0))
+    warm = Speaker(settings, tmp_path, voice=fake_voice(0))
     prepared, gain = prepare_measured(PLAN, Options(), settings, speaker=warm)
     assert warm.synthesized == 0 and gain == cold_gain
     assert prepared.timeline == build_timeline(PLAN, Options(), warm.length_s)

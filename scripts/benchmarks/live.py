@@ -107,6 +107,14 @@ def match_onsets(recorded: list[float], ref: list[float], window_s: float = 0.05
     return np.asarray(diffs), unmatched
 
 
+def warm_live_session(work: Path, name: str) -> tuple[dict, Path, dict]:
+    """The live benchmarks' session (plan spec, its clip cache, the warmed session), synthesized once."""
+    plan_spec = {"builtin": LIVE_PROGRAM, "level": LIVE_LEVEL}
+    cache = work / f"{name}-warm-cache"
+    log(f"{name}: warming the clip cache for {LIVE_PROGRAM} --level {LIVE_LEVEL}")
+    return plan_spec, cache, warm_cache(cache, plan_spec)
+
+
 def bench_live(args, work: Path) -> dict:
     why = _live_unavailable()
     if why:
@@ -116,10 +124,7 @@ def bench_live(args, work: Path) -> dict:
     from helpers.pulse import PulseError, PulseServer, find_onsets
 
     noise = Noise()
-    plan_spec = {"builtin": LIVE_PROGRAM, "level": LIVE_LEVEL}
-    cache = work / "live-warm-cache"
-    log(f"live: warming the clip cache for {LIVE_PROGRAM} --level {LIVE_LEVEL}")
-    session = warm_cache(cache, plan_spec)
+    plan_spec, cache, session = warm_live_session(work, "live")
     prepared = session.pop("prepared")
     ref, cue_s, ref_missing = reference_onsets(prepared, args.live_seconds)
     bias_ms = 1000 * (np.asarray(ref) - np.asarray(cue_s))

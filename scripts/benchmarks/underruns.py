@@ -16,17 +16,16 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.common import Noise, log, noise_text, plan_label, run_child, warm_cache
+from benchmarks.common import Noise, log, noise_text, plan_label, run_child
 
 from voicecoach.live.player import DEFAULT_LATENCY_S, PREFILL_BLOCKS
 
-LIVE_PROGRAM, LIVE_LEVEL = "medial-knee", "low"
 START_S = 2.0  # "at the very start": gaps within this long after play() began
 T_GAPS = 0
 
 
 def bench_underruns(args, work: Path) -> dict:
-    from benchmarks.live import _live_unavailable
+    from benchmarks.live import _live_unavailable, warm_live_session
 
     why = _live_unavailable()
     if why:
@@ -35,10 +34,7 @@ def bench_underruns(args, work: Path) -> dict:
     from helpers.pulse import PulseError, PulseServer
 
     noise = Noise()
-    plan_spec = {"builtin": LIVE_PROGRAM, "level": LIVE_LEVEL}
-    cache = work / "underrun-cache"
-    log(f"underruns: warming the clip cache for {LIVE_PROGRAM} --level {LIVE_LEVEL}")
-    session = warm_cache(cache, plan_spec)
+    plan_spec, cache, session = warm_live_session(work, "underruns")
     session.pop("prepared")
     server = PulseServer()
     try:
