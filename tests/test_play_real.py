@@ -117,7 +117,9 @@ class _Run:
             found = self.seen.wait_for(lambda: text in self.lines or self.ended, timeout_s) and text in self.lines
         if not found and self.ended:
             raise AssertionError(f"exit {self.proc.wait()}: {self.proc.stderr.read()}\n{self.lines}")
-        assert found, self.lines
+        if not found:
+            print("\n".join(self.lines))  # pytest shows it on failure: the whole session, not a cut repr
+        assert found, text
 
     def key(self, k: bytes) -> None:
         os.write(self.master, k)

@@ -12,8 +12,11 @@ decided the shape of this module:
   ``[hey] [jarvis] (pause | resume | go on | ...)``.
 * **When the speaker has finished.** A voice activity detector (pocketsphinx's
   ``Vad``) on 30 ms frames: the command ends after :attr:`end_silence_s` of
-  non-speech. If nothing is said within :attr:`wait_s` of the wake word,
-  nothing happens.
+  non-speech; a clear command is taken already after
+  :attr:`early_silence_s`. If what was heard holds no command word (the
+  wake word alone: people often stop after it), it keeps listening; if
+  nothing more is said within :attr:`wait_s` of the wake word, nothing
+  happens.
 * **Rejection.** A grammar decoder always returns *some* command, so each
   result is checked: the command's frames are decoded again, once with the
   command grammar and once with a free phone loop (``allphone``, the best
@@ -53,6 +56,7 @@ class SphinxCommands:
     words the dictionary knows may come before the command.
     """
 
+    early_silence_s = 0.15  # non-speech after which a clear command is taken at once
     end_silence_s = 0.3  # non-speech that ends a command
     wait_s = 1.5  # after the wake word, time for the command to start
     max_s = 3.0  # after the wake word, the longest we listen
@@ -88,6 +92,7 @@ class SphinxCommands:
         self._speech = 0  # of which speech, as the VAD says
         self._speech_seen = False
         self._quiet = 0  # samples of non-speech at the end
+        self._tried = False  # this stretch of non-speech was already decoded early
         self.last_confidence = 0.0  # of the last command recognized (for the benchmark)
 
     # -- the streaming side ------------------------------------------------------
@@ -95,6 +100,7 @@ class SphinxCommands:
         self._audio = [np.asarray(before, np.int16)]
         self._pending = np.zeros(0, np.int16)
         self._after = self._speech = self._quiet = 0
+        self._tried = False
         # Still talking when the wake fired: the command may already be under way.
         tail = np.asarray(before[-int(0.2 * RATE):], np.int16)
         self._speech_seen = self._is_speech_at_all(tail)
@@ -111,10 +117,23 @@ class SphinxCommands:
                 self._speech += self._frame
                 self._speech_seen = True
                 self._quiet = 0
+                self._tried = False
             else:
                 self._quiet += self._frame
         if self._speech_seen and self._quiet >= self.end_silence_s * RATE:
-            return self._decide()
+            heard = self._decide()
+            if heard is not None:
+                return heard
+            # Only the wake word so far: people often stop after it, waiting to be heard.
+            # Keep listening for the command (nothing happens if none comes).
+            self._speech_seen = False
+        if self._speech_seen and not self._tried and self._quiet >= self.early_silence_s * RATE:
+            # A short pause: most commands are over by now. Take a clear command at once (half
+            # the waiting); anything else (the pause after "hey jarvis", half of "go back") waits.
+            self._tried = True
+            early = self._decide()
+            if early is not None and early.action != NOT_A_COMMAND.action:
+                return early
         if not self._speech_seen and self._after >= self.wait_s * RATE:
             return NOTHING
         if self._after >= self.max_s * RATE:
@@ -126,10 +145,11 @@ class SphinxCommands:
         return sum(bool(self._vad.is_speech(f.tobytes())) for f in frames) >= max(1, len(frames) // 2)
 
     # -- deciding ------------------------------------------------------------------
-    def _decide(self) -> Heard:
+    def _decide(self) -> Heard | None:
+        """What was said; ``None`` when no command word was heard (the wake word alone)."""
         if self._speech > self.max_speech_s * RATE:
             return NOT_A_COMMAND
-        return self.recognize(np.concatenate(self._audio))
+        return self._recognize(np.concatenate(self._audio))
 
     def _decode(self, search: str, pcm: np.ndarray) -> tuple[str | None, float, int, list]:
         d = self._decoder
@@ -145,10 +165,13 @@ class SphinxCommands:
 
     def recognize(self, pcm: np.ndarray) -> Heard:
         """Which command ``pcm`` (the wake word, perhaps, then speech) holds, or that it holds none."""
+        return self._recognize(pcm) or NOT_A_COMMAND
+
+    def _recognize(self, pcm: np.ndarray) -> Heard | None:
         text, _, _, segments = self._decode("after_wake", pcm)
         words = [s for s in segments if self._base(s.word) in self.vocabulary_words]
         if not text or not words:
-            return NOT_A_COMMAND
+            return None
         said = " ".join(self._base(s.word) for s in words)
         if said not in self.vocabulary:
             return NOT_A_COMMAND  # a partial path: the decoder reached no end of the grammar
