@@ -48,8 +48,8 @@ def _unavailable() -> str | None:
 class _Play:
     """`voicecoach play PLAN --plain` with its lines timestamped as they arrive."""
 
-    def __init__(self, plan: Path, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain"],
+    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", *(extra or [])],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env)
         self.lines: list[str] = []

@@ -37,8 +37,10 @@ ECHO_TAIL_S = 0.5
 WAKE_SPAN_S = 1.6
 #: Audio kept from before a wake, for the recognizer (the command may start before the wake is detected).
 BEFORE_S = 1.2
-#: Samples per read from the microphone (80 ms).
+#: Samples per chunk in the benchmarks and tests (80 ms, openWakeWord's and most examples' size).
 CHUNK = 1280
+#: Samples per read from the microphone (20 ms): small, so little waits in the input buffers.
+MIC_BLOCK = 320
 #: A microphone that sends nothing for this long is taken as gone.
 STALL_S = 3.0
 
@@ -207,12 +209,14 @@ class VoiceSource(QueueSource):
 
 
 def open_microphone(device: int | None, callback: Callable[..., None]) -> Any:
-    """A started-on-enter 16 kHz mono int16 input stream (sounddevice), ``CHUNK`` samples per callback.
+    """A started-on-enter 16 kHz mono int16 input stream (sounddevice), ``MIC_BLOCK`` samples per callback.
 
     PortAudio resamples where the device runs at another rate (PulseAudio
     and PipeWire always can).
     """
     import sounddevice as sd
 
-    return sd.InputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=CHUNK, device=device,
-                          callback=callback)
+    # Small blocks: the input side buffers two of them (PulseAudio's ALSA plugin: 160 ms at
+    # 80 ms blocks, 40 ms at 20 ms), and every command's answer waits for that.
+    return sd.InputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=MIC_BLOCK, device=device,
+                          callback=callback, latency="low")
