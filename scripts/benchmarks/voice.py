@@ -106,6 +106,26 @@ def recognition(speakers, over_coach: bool = False) -> dict:
     return {"rows": rows}
 
 
+def wake_probabilities(speakers, takes: int = 3) -> dict[str, float]:
+    """Each speaker's median of the wake model's highest probability for a clean "Hey Jarvis" (no room).
+
+    It tells a missed wake word from a misheard command: under the model's
+    cutoff (0.97 for "hey jarvis") the speaker is never woken, whatever follows.
+    """
+    from voicecoach.control.voice.micro import MicroWakeWordDetector
+
+    det = MicroWakeWordDetector()
+    pad = np.zeros(vs.RATE // 2, np.float32)
+    out = {}
+    for s in speakers:
+        probs = []
+        for _ in range(takes):  # the Piper voice differs a little each time
+            det.reset()
+            probs.append(det.probability(vs.to_int16(np.concatenate([pad, vs.say(s, "Hey Jarvis."), pad]))))
+        out[s.name] = statistics.median(probs)
+    return out
+
+
 def _sentences() -> list[str]:
     text = " ".join(p.read_text(errors="replace") for p in sorted(SEEDS.glob("*.txt")))
     parts = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
@@ -181,6 +201,8 @@ def bench_voice(args, work: Path) -> dict:
     speakers = vs.speakers()
     log(f"voice: recognition, quiet, {len(speakers)} speakers")
     quiet = recognition(speakers)
+    log("voice: the wake model's probability for a clean \"Hey Jarvis\", per speaker")
+    wake = wake_probabilities(speakers)
     log("voice: recognition while the coach speaks (2 speakers)")
     over = recognition([s for s in speakers if s.name in ("piper-joe", "espeak-scot")], over_coach=True)
     log(f"voice: unrelated speech, {args.voice_seconds:.0f} s")
@@ -191,7 +213,8 @@ def bench_voice(args, work: Path) -> dict:
     from benchmarks.voicelive import bench_voicelive
 
     live = bench_voicelive(args, work)
-    return {"quiet": quiet, "over": over, "unrelated": unrelated, "own": own, "live": live, "noise": noise.done()}
+    return {"quiet": quiet, "wake": wake, "over": over, "unrelated": unrelated, "own": own, "live": live,
+            "noise": noise.done()}
 
 
 def _rate(rows, pred=lambda r: True) -> tuple[int, int]:
@@ -224,15 +247,19 @@ def md_voice(v: dict, command: str, when: str) -> str:
     rows = v["quiet"]["rows"]
     s = summary(v)
     lines = [f"Command: `{command}` ({when}). {noise_text(v['noise'])}.", ""]
-    lines.append("| speaker | set | woke and obeyed | wrong command | Sorry? | nothing |")
-    lines.append("| --- | --- | ---: | ---: | ---: | ---: |")
+    wake = v.get("wake", {})
+    lines.append("| speaker | set | wake probability, clean \"Hey Jarvis\" (cutoff 0.97) | woke and obeyed | wrong command "
+                 "| Sorry? | nothing |")
+    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name in dict.fromkeys(r["speaker"] for r in rows):
         sel = [r for r in rows if r["speaker"] == name]
         ok = sum(r["got"] == r["action"] for r in sel)
         wrong = sum(r["got"] not in (None, "unknown", r["action"]) for r in sel)
         sorry = sum(r["got"] == "unknown" for r in sel)
         none = sum(r["got"] is None for r in sel)
-        lines.append(f"| {name} | {'tuning' if sel[0]['tuning'] else 'held out'} | {ok}/{len(sel)} | {wrong} | {sorry} | {none} |")
+        p = f"{wake[name]:.2f}" if name in wake else "-"
+        lines.append(f"| {name} | {'tuning' if sel[0]['tuning'] else 'held out'} | {p} | {ok}/{len(sel)} | {wrong} | "
+                     f"{sorry} | {none} |")
     piper = _rate(rows, lambda r: r["engine"] == "piper")
     espeak = _rate(rows, lambda r: r["engine"] == "espeak")
     held = _rate(rows, lambda r: not r["tuning"])

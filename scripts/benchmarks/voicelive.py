@@ -113,8 +113,18 @@ def bench_voicelive(args, work: Path) -> dict:
             except RuntimeError:
                 ok = False
             time.sleep(2.5)
-            play.proc.send_signal(signal.SIGINT)
-            play.proc.wait(timeout=30)
+            # SIGTERM, not SIGINT: started in the background from a script, the bench (and so the
+            # session) inherits an ignored SIGINT, and voicecoach keeps an inherited "ignore".
+            play.proc.send_signal(signal.SIGTERM)
+            try:
+                play.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # say what it was doing; the run counts as missed
+                play.proc.kill()
+                play.proc.wait()
+                err = play.proc.stderr.read() if play.proc.stderr else ""
+                log(f"voice live run {i + 1}: SIGTERM did not end the session in 30 s; last lines "
+                    f"{play.lines[-4:]}; stderr {err[-500:]!r}")
+                ok = False
             spk, rm = speakers.stop(), room.stop()
             end = _last_sound_end(rm)
             if not ok or end is None:
