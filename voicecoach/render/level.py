@@ -31,7 +31,7 @@ import numpy as np
 
 from voicecoach.atomic import write_atomic
 from voicecoach.core.timeline import Timeline
-from voicecoach.speech.clip import Clip
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 
 if TYPE_CHECKING:
     from voicecoach.render.loudness import Level
@@ -92,31 +92,75 @@ def store_level(prepared: Prepared, level: Level, *, earcons: bool = True, targe
 
 
 def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
-                  cancelled: Callable[[], bool] | None = None) -> Level:
+                  cancelled: Callable[[], bool] | None = None, raw_lufs: float | None = None) -> Level:
     """The (complete) session's gain and the loudness it reaches, through the limiter play and export apply.
 
     Measuring means mixing the whole session a few times (about 1500x real
     time each), so the result is kept beside the clip cache, keyed by the
     timeline: a warm session starts without measuring. ``cancelled`` is
-    polled while measuring (:class:`Cancelled` when it says so).
+    polled while measuring (:class:`Cancelled` when it says so). ``raw_lufs``:
+    the first pass's result (the raw mix's loudness), when a :class:`RawMeter`
+    measured it already.
     """
     found = cached_level(prepared, earcons=earcons, target_lufs=target_lufs)
     if found is not None:
         return found
     from voicecoach.render import loudness, mix  # scipy: only when measuring (its import alone takes ~0.6 s)
 
-    level = loudness.level_for(
-        lambda gain, limit: _until(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons,
-                                              block_frames=MEASURE_BLOCK_FRAMES, gain=gain, limit=limit), cancelled),
-        target_lufs)
+    def render(gain: float, limit: bool) -> Iterator[np.ndarray]:
+        blocks = mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=MEASURE_BLOCK_FRAMES,
+                            gain=gain, limit=limit)
+        return _until(blocks, cancelled)
+
+    level = loudness.level_for(render, target_lufs, raw_lufs=raw_lufs)
     store_level(prepared, level, earcons=earcons, target_lufs=target_lufs)
     return level
 
 
 def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
-                 cancelled: Callable[[], bool] | None = None) -> float:
+                 cancelled: Callable[[], bool] | None = None, raw_lufs: float | None = None) -> float:
     """The static gain that brings this (complete) session to ``target_lufs`` (see :func:`session_level`)."""
-    return session_level(prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled).gain
+    return session_level(prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled,
+                         raw_lufs=raw_lufs).gain
+
+
+class RawMeter:
+    """The first pass of :func:`session_level` (the raw mix's loudness), measured as a session becomes final.
+
+    An export's phrases are made in the order heard, so the session is final
+    up to a point that moves on while the voice works: :meth:`feed` measures
+    up to there in the meantime, and :meth:`finish` the rest once every
+    phrase exists. The measuring blocks are the ones :func:`session_level`
+    mixes (whole :data:`MEASURE_BLOCK_FRAMES` from frame 0, and every sample
+    before the point is final), so the result is the same to the last bit.
+    """
+
+    def __init__(self, *, earcons: bool = True) -> None:
+        self.earcons = earcons
+        self.measured = 0  # frames measured: a whole number of measuring blocks until finish()
+        self._meter: Any = None
+
+    def feed(self, timeline: Timeline, clips: Mapping[str, Clip], final_s: float) -> None:
+        """Measure ``timeline`` (final up to ``final_s``) from where the last call stopped, in whole blocks."""
+        final = int(round(final_s * MIX_RATE_HZ)) // MEASURE_BLOCK_FRAMES * MEASURE_BLOCK_FRAMES
+        if final > self.measured:
+            self._measure(timeline, clips, final)
+
+    def finish(self, timeline: Timeline, clips: Mapping[str, Clip]) -> float:
+        """The complete session's raw loudness (LUFS): the rest of it measured."""
+        self._measure(timeline, clips, None)
+        return float(self._meter.integrated_lufs())
+
+    def _measure(self, timeline: Timeline, clips: Mapping[str, Clip], end: int | None) -> None:
+        from voicecoach.render import loudness, mix  # scipy's import overlaps the voice's work too
+
+        if self._meter is None:
+            self._meter = loudness.LoudnessMeter(MIX_RATE_HZ)
+        for block in mix.blocks(timeline, clips, earcons=self.earcons, start_s=self.measured / MIX_RATE_HZ,
+                                end_s=None if end is None else end / MIX_RATE_HZ, block_frames=MEASURE_BLOCK_FRAMES,
+                                limit=False):
+            self._meter.feed(block)
+            self.measured += block.shape[0]
 
 
 def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -> Iterator[np.ndarray]:
