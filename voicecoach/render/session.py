@@ -181,9 +181,9 @@ def prepare_measured(plan: Plan, options: Options, settings: SpeechSettings, *, 
         progress(len(texts), len(texts))
     complete = Prepared(plan, options, prepared.timeline, speaker)
     gain = cached_gain(complete, earcons=earcons, target_lufs=target_lufs)
-    if gain is not None or raw.measured == 0:  # cached, or nothing was made: no head start to use
-        return complete, gain if gain is not None else session_gain(complete, earcons=earcons,
-                                                                    target_lufs=target_lufs)
+    if gain is not None:
+        return complete, gain
+    # The raw pass's rest (all of it when every phrase was cached), then the passes through the limiter.
     raw_lufs = raw.finish(complete.timeline, complete.clips)
     return complete, session_gain(complete, earcons=earcons, target_lufs=target_lufs, raw_lufs=raw_lufs)
 

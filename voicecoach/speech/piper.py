@@ -316,8 +316,8 @@ def synthesize(voice: PiperVoiceFile, text: str, rate_wpm: int) -> tuple[np.ndar
 # the same whatever phrase it is in. Short ones recur across a session's phrases ("Next exercise.",
 # "Relax."): inner-knee's 116 sentences are 96 distinct ones, 9 % of its phonemes said again. Each
 # short sentence is made once per process and reused; the clip cache then holds each phrase as made.
-SENTENCE_MEMO_IDS = 48  # sentences of at most this many phoneme ids (about 2.5 s) are kept
-SENTENCE_MEMO_SIZE = 256  # the most kept: at most about 25 MB
+SENTENCE_MEMO_IDS = 48  # sentences of at most this many phoneme ids (about 2 s) are kept
+SENTENCE_MEMO_SIZE = 128  # the most kept (the oldest goes first): under 25 MB
 _sentences: dict[tuple[Any, ...], np.ndarray] = {}
 _sentences_lock = threading.Lock()
 
