@@ -79,3 +79,29 @@ def test_raw_meter_in_steps_is_the_first_pass_to_the_last_bit(tmp_path, steps):
         assert raw.measured > 0
     want = loudness.measure(mix.blocks(timeline, whole.clips, block_frames=MEASURE_BLOCK_FRAMES, limit=False))
     assert raw.finish(timeline, whole.clips) == want.integrated_lufs
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("program", ["inner-knee", "medial-knee"])
+def test_a_cold_live_session_starts_near_the_measured_level(program):
+    """The first session on an empty cache plays at an estimate from its first words; the export's level is
+    measured on all of them. The limiter makes both the same kind of gain: they must agree within 3 dB
+    (they were 9-11 dB apart when the estimate still capped the gain at a full-scale peak)."""
+    import math
+
+    from voicecoach.core import phrases
+    from voicecoach.render.session import live_gain, start_live
+
+    plan, options = programs.load(program), Options()
+    settings = SpeechSettings(engine="system")
+    live = start_live(plan, options, settings, first=[phrases.KEYS_HINT])
+    try:
+        estimate = live_gain(live, [phrases.KEYS_HINT])
+        assert live.ahead is not None
+        live.ahead.wait([t for part in live.parts for t in part.texts])
+    finally:
+        assert live.ahead is not None
+        live.ahead.close()
+    whole = Prepared(plan, options, build_timeline(plan, options, live.speaker.length_s), live.speaker)
+    measured = session_gain(whole)
+    assert abs(20 * math.log10(estimate / measured)) < 3.0, (estimate, measured)

@@ -8,14 +8,12 @@ and every ``play`` of the same session use the same gain and sound the same.
 A live session that starts before all its phrases exist cannot measure what
 is not synthesized yet, and its level must never jump mid-session. So it
 plays at the cached gain when there is one, and otherwise at a gain
-*estimated* from what it has when it starts (the loudness of its first words
-and their earcons, measured with numpy alone, in milliseconds; the peak taken
-as full scale, so nothing later can clip), kept for the whole session. When
-every phrase has been made, the real level is measured in the background and
-cached, so later sessions and exports use it. Sessions are usually limited by
-their peak (-1 dBFS), not their loudness: with the neural voice the estimate
-is the measured gain exactly; with the system voice a session may play up to
-about 0.6 dB quieter the first time (docs/benchmarks.md).
+*estimated* the same way from what it has when it starts (its first words and
+their earcons, through the limiter, measured with numpy alone, in
+milliseconds), kept for the whole session. When every phrase has been made,
+the real level is measured in the background and cached, so later sessions
+and exports use it. The estimate is off by how much the first words'
+loudness differs from the whole session's (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -172,20 +170,27 @@ def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -
 
 def estimated_gain(segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True,
                    target_lufs: float = -16.0) -> float:
-    """A gain for a session not yet synthesized: its loudness from its first ``segments`` ((timeline, clips,
-    end_s): what will be heard first), mixed one after another and measured with numpy alone.
+    """A gain for a session not yet synthesized, found as an export finds it, on its first ``segments``.
 
-    The peak cannot be estimated safely (the loudest sample may be in a phrase
-    not yet made, and a gain too high would clip it), so it is taken as full
-    scale, the most a measured mix can have: the gain never exceeds the one
-    that keeps a full-scale sample at the -1 dBFS ceiling. Sessions whose peak
-    does reach full scale (the neural voice's) then get exactly their measured
-    gain; others play a little quieter than their export at most.
+    ``segments``: (timeline, clips, end_s), what will be heard first, mixed one
+    after another. The gain that brings *them* through the true-peak limiter to
+    ``target_lufs`` (:func:`~voicecoach.render.loudness.level_for`, measured with
+    numpy alone: scipy's import would delay the first word). The limiter keeps
+    every later peak under its ceiling whatever the gain, so the estimate need not
+    guess the session's peak; it misses the measured level only by how much the
+    first words' loudness differs from the whole session's (docs/benchmarks.md).
     """
     from voicecoach.render import loudness, mix
 
-    audio = [block for timeline, clips, end_s in segments
-             for block in mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES)]
-    measured = loudness.quick_measure(np.concatenate(audio)) if audio else None
-    lufs = measured.integrated_lufs if measured is not None else -math.inf
-    return loudness.gain_from(loudness.Measurement(lufs, 1.0, 0), target_lufs)
+    parts = list(segments)
+
+    def render(gain: float, limit: bool) -> Iterator[np.ndarray]:
+        for timeline, clips, end_s in parts:
+            yield from mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES,
+                                  gain=gain, limit=limit)
+
+    def quick(blocks: Iterable[np.ndarray]) -> loudness.Measurement:
+        audio = list(blocks)
+        return loudness.quick_measure(np.concatenate(audio)) if audio else loudness.Measurement(-math.inf, 0.0, 0)
+
+    return loudness.level_for(render, target_lufs, measure=quick).gain

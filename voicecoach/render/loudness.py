@@ -239,7 +239,8 @@ class Level:
 
 
 def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs: float = -16.0,
-              raw_lufs: float | None = None) -> Level:
+              raw_lufs: float | None = None,
+              measure: Callable[[Iterable[np.ndarray]], Measurement] = measure) -> Level:
     """The gain that brings the limited mix to ``target_lufs``, found by measuring it.
 
     ``render(gain, limit)`` streams the mix. The raw mix is measured once;
@@ -250,7 +251,8 @@ def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs
     ends of :data:`GAIN_RANGE` (a session that is nearly silent, or all
     peaks) the target may not be reached, and ``lufs`` says what was.
     ``raw_lufs``: the raw mix's loudness, when it was measured already (an
-    export measures it while the voice makes the phrases).
+    export measures it while the voice makes the phrases). ``measure``: the
+    meter (:func:`quick_measure` suits a few seconds held in memory).
     """
     raw = measure(render(1.0, False)).integrated_lufs if raw_lufs is None else raw_lufs
     if math.isinf(raw):
