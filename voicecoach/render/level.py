@@ -8,14 +8,12 @@ and every ``play`` of the same session use the same gain and sound the same.
 A live session that starts before all its phrases exist cannot measure what
 is not synthesized yet, and its level must never jump mid-session. So it
 plays at the cached gain when there is one, and otherwise at a gain
-*estimated* from what it has when it starts (the loudness of its first words
-and their earcons, measured with numpy alone, in milliseconds; the peak taken
-as full scale, so nothing later can clip), kept for the whole session. When
-every phrase has been made, the real level is measured in the background and
-cached, so later sessions and exports use it. Sessions are usually limited by
-their peak (-1 dBFS), not their loudness: with the neural voice the estimate
-is the measured gain exactly; with the system voice a session may play up to
-about 0.6 dB quieter the first time (docs/benchmarks.md).
+*estimated* the same way from what it has when it starts (its first words and
+their earcons, through the limiter, measured with numpy alone, in
+milliseconds), kept for the whole session. When every phrase has been made,
+the real level is measured in the background and cached, so later sessions
+and exports use it. The estimate is off by how much the first words'
+loudness differs from the whole session's (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -31,7 +29,7 @@ import numpy as np
 
 from voicecoach.atomic import write_atomic
 from voicecoach.core.timeline import Timeline
-from voicecoach.speech.clip import Clip
+from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 
 if TYPE_CHECKING:
     from voicecoach.render.loudness import Level
@@ -92,31 +90,75 @@ def store_level(prepared: Prepared, level: Level, *, earcons: bool = True, targe
 
 
 def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
-                  cancelled: Callable[[], bool] | None = None) -> Level:
+                  cancelled: Callable[[], bool] | None = None, raw_lufs: float | None = None) -> Level:
     """The (complete) session's gain and the loudness it reaches, through the limiter play and export apply.
 
     Measuring means mixing the whole session a few times (about 1500x real
     time each), so the result is kept beside the clip cache, keyed by the
     timeline: a warm session starts without measuring. ``cancelled`` is
-    polled while measuring (:class:`Cancelled` when it says so).
+    polled while measuring (:class:`Cancelled` when it says so). ``raw_lufs``:
+    the first pass's result (the raw mix's loudness), when a :class:`RawMeter`
+    measured it already.
     """
     found = cached_level(prepared, earcons=earcons, target_lufs=target_lufs)
     if found is not None:
         return found
     from voicecoach.render import loudness, mix  # scipy: only when measuring (its import alone takes ~0.6 s)
 
-    level = loudness.level_for(
-        lambda gain, limit: _until(mix.blocks(prepared.timeline, prepared.clips, earcons=earcons,
-                                              block_frames=MEASURE_BLOCK_FRAMES, gain=gain, limit=limit), cancelled),
-        target_lufs)
+    def render(gain: float, limit: bool) -> Iterator[np.ndarray]:
+        blocks = mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=MEASURE_BLOCK_FRAMES,
+                            gain=gain, limit=limit)
+        return _until(blocks, cancelled)
+
+    level = loudness.level_for(render, target_lufs, raw_lufs=raw_lufs)
     store_level(prepared, level, earcons=earcons, target_lufs=target_lufs)
     return level
 
 
 def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
-                 cancelled: Callable[[], bool] | None = None) -> float:
+                 cancelled: Callable[[], bool] | None = None, raw_lufs: float | None = None) -> float:
     """The static gain that brings this (complete) session to ``target_lufs`` (see :func:`session_level`)."""
-    return session_level(prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled).gain
+    return session_level(prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled,
+                         raw_lufs=raw_lufs).gain
+
+
+class RawMeter:
+    """The first pass of :func:`session_level` (the raw mix's loudness), measured as a session becomes final.
+
+    An export's phrases are made in the order heard, so the session is final
+    up to a point that moves on while the voice works: :meth:`feed` measures
+    up to there in the meantime, and :meth:`finish` the rest once every
+    phrase exists. The measuring blocks are the ones :func:`session_level`
+    mixes (whole :data:`MEASURE_BLOCK_FRAMES` from frame 0, and every sample
+    before the point is final), so the result is the same to the last bit.
+    """
+
+    def __init__(self, *, earcons: bool = True) -> None:
+        self.earcons = earcons
+        self.measured = 0  # frames measured: a whole number of measuring blocks until finish()
+        self._meter: Any = None
+
+    def feed(self, timeline: Timeline, clips: Mapping[str, Clip], final_s: float) -> None:
+        """Measure ``timeline`` (final up to ``final_s``) from where the last call stopped, in whole blocks."""
+        final = int(round(final_s * MIX_RATE_HZ)) // MEASURE_BLOCK_FRAMES * MEASURE_BLOCK_FRAMES
+        if final > self.measured:
+            self._measure(timeline, clips, final)
+
+    def finish(self, timeline: Timeline, clips: Mapping[str, Clip]) -> float:
+        """The complete session's raw loudness (LUFS): the rest of it measured."""
+        self._measure(timeline, clips, None)
+        return float(self._meter.integrated_lufs())
+
+    def _measure(self, timeline: Timeline, clips: Mapping[str, Clip], end: int | None) -> None:
+        from voicecoach.render import loudness, mix  # scipy's import overlaps the voice's work too
+
+        if self._meter is None:
+            self._meter = loudness.LoudnessMeter(MIX_RATE_HZ)
+        for block in mix.blocks(timeline, clips, earcons=self.earcons, start_s=self.measured / MIX_RATE_HZ,
+                                end_s=None if end is None else end / MIX_RATE_HZ, block_frames=MEASURE_BLOCK_FRAMES,
+                                limit=False):
+            self._meter.feed(block)
+            self.measured += block.shape[0]
 
 
 def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -> Iterator[np.ndarray]:
@@ -128,20 +170,27 @@ def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -
 
 def estimated_gain(segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True,
                    target_lufs: float = -16.0) -> float:
-    """A gain for a session not yet synthesized: its loudness from its first ``segments`` ((timeline, clips,
-    end_s): what will be heard first), mixed one after another and measured with numpy alone.
+    """A gain for a session not yet synthesized, found as an export finds it, on its first ``segments``.
 
-    The peak cannot be estimated safely (the loudest sample may be in a phrase
-    not yet made, and a gain too high would clip it), so it is taken as full
-    scale, the most a measured mix can have: the gain never exceeds the one
-    that keeps a full-scale sample at the -1 dBFS ceiling. Sessions whose peak
-    does reach full scale (the neural voice's) then get exactly their measured
-    gain; others play a little quieter than their export at most.
+    ``segments``: (timeline, clips, end_s), what will be heard first, mixed one
+    after another. The gain that brings *them* through the true-peak limiter to
+    ``target_lufs`` (:func:`~voicecoach.render.loudness.level_for`, measured with
+    numpy alone: scipy's import would delay the first word). The limiter keeps
+    every later peak under its ceiling whatever the gain, so the estimate need not
+    guess the session's peak; it misses the measured level only by how much the
+    first words' loudness differs from the whole session's (docs/benchmarks.md).
     """
     from voicecoach.render import loudness, mix
 
-    audio = [block for timeline, clips, end_s in segments
-             for block in mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES)]
-    measured = loudness.quick_measure(np.concatenate(audio)) if audio else None
-    lufs = measured.integrated_lufs if measured is not None else -math.inf
-    return loudness.gain_from(loudness.Measurement(lufs, 1.0, 0), target_lufs)
+    parts = list(segments)
+
+    def render(gain: float, limit: bool) -> Iterator[np.ndarray]:
+        for timeline, clips, end_s in parts:
+            yield from mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES,
+                                  gain=gain, limit=limit)
+
+    def quick(blocks: Iterable[np.ndarray]) -> loudness.Measurement:
+        audio = list(blocks)
+        return loudness.quick_measure(np.concatenate(audio)) if audio else loudness.Measurement(-math.inf, 0.0, 0)
+
+    return loudness.level_for(render, target_lufs, measure=quick).gain

@@ -98,23 +98,42 @@ class LoudnessMeter:
             return
         self._frames += x.size
         self._peak = max(self._peak, float(np.max(np.abs(x))))
-        i = 0
-        while i < x.size:
-            take = min(self._hop - self._hop_fill, x.size - i)
-            part = x[i:i + take]
+        # The block in pieces that end where a 100 ms hop ends (the first one completes the current hop).
+        starts = np.arange(min(self._hop - self._hop_fill, x.size), x.size, self._hop)
+        bounds = np.concatenate(([0], starts, [x.size])).tolist()
+        sound = np.logical_or.reduceat(x != 0, bounds[:-1]).tolist()  # which pieces are not digital silence
+        k, pieces = 0, len(sound)
+        while k < pieces:
+            if sound[k]:
+                # A run of pieces with sound goes through the filter in one call (scipy's overhead is per call);
+                # the filter is a recurrence, so its output and state are the same to the bit as piece by piece.
+                j = k + 1
+                while j < pieces and sound[j]:
+                    j += 1
+                y, self._zi = self._sosfilt(self._sos, x[bounds[k]:bounds[j]], zi=self._zi)
+                for m in range(k, j):
+                    piece = y[bounds[m] - bounds[k]:bounds[m + 1] - bounds[k]]
+                    self._hop_sum += float(np.dot(piece, piece))
+                    self._advance(bounds[m + 1] - bounds[m])
+                k = j
+                continue
             # Most of a session is digital silence between cues: once the filter
             # has rung out, silence in gives exactly silence out, so skip the filter.
-            if part.any() or np.abs(self._zi).max() > _RUNG_OUT:
-                y, self._zi = self._sosfilt(self._sos, part, zi=self._zi)
+            if np.abs(self._zi).max() > _RUNG_OUT:
+                y, self._zi = self._sosfilt(self._sos, x[bounds[k]:bounds[k + 1]], zi=self._zi)
                 self._hop_sum += float(np.dot(y, y))
-            self._hop_fill += take
-            i += take
-            if self._hop_fill == self._hop:
-                self._last_hops.append(self._hop_sum)
-                self._hop_sum, self._hop_fill = 0.0, 0
-                # Only complete 400 ms blocks count (BS.1770 drops a partial tail).
-                if len(self._last_hops) == 4:
-                    self._blocks.append(sum(self._last_hops) / (4 * self._hop))
+            self._advance(bounds[k + 1] - bounds[k])
+            k += 1
+
+    def _advance(self, frames: int) -> None:
+        """``frames`` more of the current hop are summed: close it (and a 400 ms block) when it is full."""
+        self._hop_fill += frames
+        if self._hop_fill == self._hop:
+            self._last_hops.append(self._hop_sum)
+            self._hop_sum, self._hop_fill = 0.0, 0
+            # Only complete 400 ms blocks count (BS.1770 drops a partial tail).
+            if len(self._last_hops) == 4:
+                self._blocks.append(sum(self._last_hops) / (4 * self._hop))
 
     def integrated_lufs(self) -> float:
         """Gated integrated loudness so far, in LUFS (-inf if all gated out)."""
@@ -219,7 +238,9 @@ class Level:
     lufs: float  # -inf for silence
 
 
-def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs: float = -16.0) -> Level:
+def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs: float = -16.0,
+              raw_lufs: float | None = None,
+              measure: Callable[[Iterable[np.ndarray]], Measurement] = measure) -> Level:
     """The gain that brings the limited mix to ``target_lufs``, found by measuring it.
 
     ``render(gain, limit)`` streams the mix. The raw mix is measured once;
@@ -229,8 +250,11 @@ def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs
     passes. The level closest to the target is returned: with a gain at the
     ends of :data:`GAIN_RANGE` (a session that is nearly silent, or all
     peaks) the target may not be reached, and ``lufs`` says what was.
+    ``raw_lufs``: the raw mix's loudness, when it was measured already (an
+    export measures it while the voice makes the phrases). ``measure``: the
+    meter (:func:`quick_measure` suits a few seconds held in memory).
     """
-    raw = measure(render(1.0, False)).integrated_lufs
+    raw = measure(render(1.0, False)).integrated_lufs if raw_lufs is None else raw_lufs
     if math.isinf(raw):
         return Level(1.0, raw)
     lo_db, hi_db = (20.0 * math.log10(g) for g in GAIN_RANGE)

@@ -24,6 +24,7 @@ from voicecoach.core.plan import Plan
 from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
 from voicecoach.core.timeline import Cue, Timeline
 from voicecoach.render.level import (
+    RawMeter,
     cached_gain,
     estimated_gain,
     session_gain,
@@ -157,19 +158,21 @@ def prepare_measured(plan: Plan, options: Options, settings: SpeechSettings, *, 
     """Every phrase synthesized, and the session's gain (:func:`session_gain`, to the last bit).
 
     The phrases are made in the order they are heard, on as many threads as
-    the voice can use, while this thread mixes and measures the loudness of
-    the part of the session that is already final: on a cold cache the
-    measuring costs no extra time. The measuring blocks are the ones
-    :func:`session_gain` uses, so the gain (and the exported audio) is exactly
-    what a warm export gets.
+    the voice can use, while this thread measures the raw loudness of the
+    part of the session that is already final (:class:`RawMeter`, the first
+    of the level's passes). The passes through the limiter need the whole
+    session: they follow once every phrase exists. Either way the gain (and
+    the exported audio) is exactly what a warm export gets.
     """
     speaker = speaker or Speaker(settings)
     session_parts = parts(plan, options)
     texts = list(dict.fromkeys(t for part in session_parts for t in part.texts))
+    raw = RawMeter(earcons=earcons)
     with Ahead(speaker, texts).start() as ahead:
         made = -1
         prepared = _partial(plan, options, speaker, ahead, session_parts)
         while not prepared.complete:
+            raw.feed(prepared.timeline, prepared.clips, prepared.horizon_s)
             made = ahead.wait_progress(made, timeout_s=0.5)
             if progress is not None:
                 progress(min(ahead.made, len(texts)), len(texts))
@@ -177,9 +180,12 @@ def prepare_measured(plan: Plan, options: Options, settings: SpeechSettings, *, 
     if progress is not None:
         progress(len(texts), len(texts))
     complete = Prepared(plan, options, prepared.timeline, speaker)
-    # The level is found through the true-peak limiter, which takes a few passes over the whole
-    # mix (render/level.py): measured once every phrase exists, or taken from the cache.
-    return complete, session_gain(complete, earcons=earcons, target_lufs=target_lufs)
+    gain = cached_gain(complete, earcons=earcons, target_lufs=target_lufs)
+    if gain is not None:
+        return complete, gain
+    # The raw pass's rest (all of it when every phrase was cached), then the passes through the limiter.
+    raw_lufs = raw.finish(complete.timeline, complete.clips)
+    return complete, session_gain(complete, earcons=earcons, target_lufs=target_lufs, raw_lufs=raw_lufs)
 
 
 class LiveStart:
