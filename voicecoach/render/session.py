@@ -192,6 +192,7 @@ class LiveStart:
     """A live session's voice, started at once: its phrases are made in the background, in the order heard.
 
     ``first``: what is said before the session (notes, the keys hint); then
+    ``soon`` (said next, not waited for: a check-in's first question), then
     the session's first part (its introduction). "One moment." comes next
     (said if synthesis ever falls behind), then the next two parts, the
     short phrases of ``later`` (the live controls' answers), the rest of the
@@ -204,8 +205,8 @@ class LiveStart:
     """
 
     def __init__(self, plan: Plan, options: Options, settings: SpeechSettings, *, first: Sequence[str] = (),
-                 later: Sequence[str] = (), earcons: bool = True, target_lufs: float = -16.0,
-                 speaker: Speaker | None = None) -> None:
+                 soon: Sequence[str] = (), later: Sequence[str] = (), earcons: bool = True,
+                 target_lufs: float = -16.0, speaker: Speaker | None = None) -> None:
         self.plan, self.options, self.first = plan, options, list(first)
         self.speaker = speaker = speaker or Speaker(settings)
         self.parts = parts(plan, options)
@@ -213,7 +214,9 @@ class LiveStart:
         def texts(chosen: Sequence[Part]) -> list[str]:
             return [t for part in chosen for t in part.texts]
 
-        urgent = [*self.first, *texts(self.parts[:1])]
+        # ``soon``: what follows the first words before the session (a check-in's question), made
+        # beside them on the voice's second thread, so it is ready when they end.
+        urgent = [*self.first, *soon, *texts(self.parts[:1])]
         # The session comes first; short answers to controls after its first exercise, long ones (help) last:
         # a control whose words are not made yet makes them on the spot (a fraction of a second).
         quick, slow = [t for t in later if len(t) <= QUICK_CHARS], [t for t in later if len(t) > QUICK_CHARS]
