@@ -291,3 +291,16 @@ def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path
     assert coach.run()
     assert buf.getvalue().splitlines()[:2] == [notes[0][1], "Press ? for the keys, q to quit."]
     assert (tmp_path / "journal.sqlite3").read_bytes() == b"not a database at all, but the user's file"
+
+
+@pytest.mark.parametrize(("can_ask", "ask", "opening"),
+                         [(True, True, (phrases.RED_FLAG_QUESTION, phrases.ANSWER_KEYS["yes_no"])),
+                          (False, True, ()), (True, False, ())], ids=["asks", "no-way-to-answer", "no-check-in"])
+def test_the_opening_words_are_what_the_check_in_says_first(tmp_path, can_ask, ask, opening):
+    """A live session has them made beside its first words: they must be the first question asked."""
+    with Journal.open(tmp_path / "journal.sqlite3") as journal:
+        checkin, _, _ = _checkin(journal, "ranges", PLAN, Options(), auto=True, ask=ask)
+        assert checkin.opening(can_ask) == opening
+        if opening:
+            first = next(checkin.before(can_ask))
+            assert (first.question.text, phrases.ANSWER_KEYS[first.question.kind]) == opening

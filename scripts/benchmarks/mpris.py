@@ -97,7 +97,7 @@ def bench_mpris(args, work: Path) -> dict:
                 subprocess.run(["playerctl", "-p", "voicecoach", "status"], env=env, capture_output=True)
                 dbus_ms.append((time.monotonic() - t) * 1000)
                 time.sleep(0.5)
-                sent_at = rec.path.stat().st_size // 4 / RATE  # the recording's "now"
+                sent_at = rec.recorded_s()
                 subprocess.run(["playerctl", "-p", "voicecoach", "play-pause"], env=env, capture_output=True)
                 play.wait_for("Paused (headset).")
                 time.sleep(3.0)

@@ -37,7 +37,6 @@ T_FALSE_PER_HOUR = 1.0
 T_LATENCY_MS = 700.0
 T_CPU_PCT = 25.0
 SEEDS = Path("/work/shared/seeds")
-CHUNK = 1280
 
 
 def _logic(activity=None):
@@ -58,6 +57,8 @@ class Timed:
         self.commands: list[tuple[float, object, float]] = []  # (sim time, command, wall s of that feed)
 
     def feed(self, pcm16: np.ndarray) -> None:
+        from voicecoach.control.voice.listener import CHUNK
+
         for i in range(0, len(pcm16), CHUNK):
             part = pcm16[i:i + CHUNK]
             self.t += len(part) / vs.RATE

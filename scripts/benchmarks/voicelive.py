@@ -35,30 +35,6 @@ exercises:
 """
 
 
-class _Parec:
-    """parec of one source into a file, float32 mono at 44.1 kHz; ``now_s`` is how much it has recorded."""
-
-    def __init__(self, server, device: str, path: Path) -> None:
-        self.path = path
-        self._out = open(path, "wb")  # closed in stop()
-        self.proc = subprocess.Popen(["parec", "--server", server.server, f"--device={device}", "--format=float32le",
-                                      f"--rate={RATE}", "--channels=1", "--raw", "--latency-msec=10"],
-                                     stdout=self._out, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, **server.client_env()})
-        deadline = time.monotonic() + 5
-        while path.stat().st_size == 0 and time.monotonic() < deadline:
-            time.sleep(0.005)
-
-    def now_s(self) -> float:
-        return self.path.stat().st_size // 4 / RATE
-
-    def stop(self) -> np.ndarray:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=5)
-        self._out.close()
-        return np.fromfile(self.path, dtype="<f4")
-
-
 def _last_sound_end(x: np.ndarray, threshold_db: float = -40.0, window_s: float = 0.005) -> float | None:
     """Where the last stretch of sound in ``x`` ends (s): the envelope's last frame above the threshold."""
     w = int(window_s * RATE)
@@ -100,9 +76,9 @@ def bench_voicelive(args, work: Path) -> dict:
         subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan)], env=env, check=True,
                        capture_output=True)  # a warm cache: every run starts at once
         for i in range(args.voicelive_runs):
-            speakers = _Parec(server, server.monitor, work / f"spk-{i}.f32")
-            room = _Parec(server, server.room_monitor, work / f"room-{i}.f32")
-            offset = speakers.now_s() - room.now_s()  # room time + offset = speakers time
+            speakers = server.start_recording()
+            room = server.start_recording(server.room_monitor)
+            offset = speakers.recorded_s() - room.recorded_s()  # room time + offset = speakers time
             play = _Play(plan, env, extra=["--listen", "--no-check-in"])
             play.wait_for("Hold.")
             time.sleep(3.0)  # a quiet stretch of the hold

@@ -222,9 +222,9 @@ class PulseServer:
     def unload(self, module: str) -> None:
         self.pactl("unload-module", module)
 
-    def start_recording(self) -> Recording:
-        """Record the null sink's monitor (what is played) until ``stop()``."""
-        return Recording(self)
+    def start_recording(self, device: str | None = None) -> Recording:
+        """Record the null sink's monitor (what is played), or another source, until ``stop()``."""
+        return Recording(self, device=device)
 
     def record(self, seconds: float) -> np.ndarray:
         """Record ``seconds`` of the null sink's monitor."""
@@ -236,11 +236,11 @@ class PulseServer:
 class Recording:
     """``parec`` writing the monitor as raw float32 mono at 44100 Hz to a file."""
 
-    def __init__(self, server: PulseServer, start_timeout_s: float = 5.0) -> None:
+    def __init__(self, server: PulseServer, start_timeout_s: float = 5.0, device: str | None = None) -> None:
         self.path = server.dir / f"rec-{time.monotonic_ns()}.f32"
         with open(self.path, "wb") as out:
             self.proc = subprocess.Popen(
-                ["parec", "--server", server.server, f"--device={server.monitor}", "--format=float32le",
+                ["parec", "--server", server.server, f"--device={device or server.monitor}", "--format=float32le",
                  f"--rate={RATE}", "--channels=1", "--raw",
                  # Small fragments: data reaches the file promptly, so stop() loses little.
                  "--latency-msec=10"],
@@ -255,6 +255,10 @@ class Recording:
                 err = self.stop_process()
                 raise PulseError(f"parec did not start recording: {err}")
             time.sleep(0.005)
+
+    def recorded_s(self) -> float:
+        """How much has been recorded so far (s): the recording's "now", within a 10 ms fragment."""
+        return self.path.stat().st_size // 4 / RATE
 
     def stop_process(self) -> str:
         if self.proc.poll() is None:

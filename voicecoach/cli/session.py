@@ -188,8 +188,7 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
             said = [*(n if isinstance(n, str) else n[0] for n in notes), *([phrases.KEYS_HINT] if keys else [])]
             # The voice starts at once (loading a neural model takes a moment) and makes the first words while
             # the sound device is found; the rest is synthesized in the background, ahead of the session.
-            # A check-in starts with the warning-signs question: made beside the first words.
-            soon = (phrases.RED_FLAG_QUESTION, phrases.ANSWER_KEYS["yes_no"]) if checkin is not None and keys else ()
+            soon = checkin.opening(keys is not None) if checkin is not None else ()
             live = LiveStart(plan_obj, options, _settings(engine, voice, rate, volume, language), first=said,
                              soon=soon, later=(*CONTROL_PHRASES, *texts), earcons=earcons)
             try:

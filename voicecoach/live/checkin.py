@@ -105,6 +105,13 @@ class CheckIn:
         self._set_doses(self.options.doses)
 
     # -- the scripts ----------------------------------------------------------------
+    def opening(self, can_ask: bool) -> tuple[str, ...]:
+        """The words :meth:`before` starts with (its first question and how to answer it): a
+        live session has them made beside its first words, so they are ready when those end."""
+        if not (can_ask and self.ask):
+            return ()
+        return RED_FLAG.text, phrases.ANSWER_KEYS[RED_FLAG.kind]
+
     def before(self, can_ask: bool) -> Script:
         """Before the first exercise: red flag (and a knowing override), last session's next
         morning, pain now; then today's doses, said with what changed and why."""
