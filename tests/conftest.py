@@ -82,8 +82,10 @@ def pulse() -> Iterator[PulseServer]:
 
     missing = missing_tools()
     if missing:
-        unavailable(f"PulseAudio not installed ({', '.join(missing)} not found): "
-                    "sudo apt-get install pulseaudio pulseaudio-utils, or run ./scripts/test")
+        unavailable(
+            f"PulseAudio not installed ({', '.join(missing)} not found): "
+            "sudo apt-get install pulseaudio pulseaudio-utils, or run ./scripts/test"
+        )
     from voicecoach.errors import MissingDependencyError
     from voicecoach.live import devices
 

@@ -59,8 +59,10 @@ def test_prioritized_phrases_come_next(tmp_path):
 
 def test_a_failing_voice_is_reported_to_whoever_waits(tmp_path):
     engine = FakeEngine(bad=TEXTS[2])
-    with Ahead(speaker(tmp_path, engine), TEXTS).start() as ahead, \
-            pytest.raises(VoicecoachError, match="failed on 'Phrase number 2.'"):
+    with (
+        Ahead(speaker(tmp_path, engine), TEXTS).start() as ahead,
+        pytest.raises(VoicecoachError, match="failed on 'Phrase number 2.'"),
+    ):
         ahead.wait(TEXTS, timeout_s=10)
 
 

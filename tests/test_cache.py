@@ -110,8 +110,14 @@ def test_session_levels_count_and_go_by_age_too(tmp_path):
 def foreign_files(directory: Path, dead: int, live: int, outside: Path) -> list[str]:
     """Files that are not the cache's own, or not stale; they must all survive."""
     key = cache_key("x")
-    names = ["notes.txt", "abc.clip", f"{key}.clip.bak", f"{key.upper()}.clip", f".notes.txt.{dead}.abcdef12.part",
-             f".{key}.clip.{live}.abcdef12.part"]
+    names = [
+        "notes.txt",
+        "abc.clip",
+        f"{key}.clip.bak",
+        f"{key.upper()}.clip",
+        f".notes.txt.{dead}.abcdef12.part",
+        f".{key}.clip.{live}.abcdef12.part",
+    ]
     for name in names:
         (directory / name).write_bytes(b"mine")
     (directory / f"{cache_key('dir')}.clip").mkdir()
@@ -151,21 +157,34 @@ def test_trim_removes_stale_parts_of_its_own_files(tmp_path, dead_pid, live_pid)
 def test_cache_command(tmp_path, monkeypatch):
     directory = tmp_path / "clips"
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(directory))
-    assert run("cache").output == (f"location: {directory} (from VOICECOACH_CACHE_DIR)\n"
-                                   "size: 0 bytes\nclips: 0\nlimit: 500 MB (default)\n")
+    assert run("cache").output == (
+        f"location: {directory} (from VOICECOACH_CACHE_DIR)\nsize: 0 bytes\nclips: 0\nlimit: 500 MB (default)\n"
+    )
     fill(ClipCache(directory), 150)
     config = tmp_path / "config.toml"
     config.write_text("cache_limit_mb = 80\n")
     monkeypatch.setenv("VOICECOACH_CONFIG", str(config))
-    assert run("cache").output == (f"location: {directory} (from VOICECOACH_CACHE_DIR)\n"
-                                   "size: 1.5 MB\nclips: 150\nlimit: 80 MB (config file)\n")
+    assert run("cache").output == (
+        f"location: {directory} (from VOICECOACH_CACHE_DIR)\nsize: 1.5 MB\nclips: 150\nlimit: 80 MB (config file)\n"
+    )
 
 
-@pytest.mark.parametrize(("size", "text"), [
-    (0, "0 bytes"), (1, "1 byte"), (999, "999 bytes"), (1000, "1.0 kB"), (12_345, "12.3 kB"),
-    (999_949, "999.9 kB"), (1_000_000, "1.0 MB"), (523_456_789, "523.5 MB"), (2_000_000_000, "2.0 GB"),
-    (5 * 10**12, "5000.0 GB"),
-], ids=str)
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 bytes"),
+        (1, "1 byte"),
+        (999, "999 bytes"),
+        (1000, "1.0 kB"),
+        (12_345, "12.3 kB"),
+        (999_949, "999.9 kB"),
+        (1_000_000, "1.0 MB"),
+        (523_456_789, "523.5 MB"),
+        (2_000_000_000, "2.0 GB"),
+        (5 * 10**12, "5000.0 GB"),
+    ],
+    ids=str,
+)
 def test_format_size(size, text):
     assert format_size(size) == text
 

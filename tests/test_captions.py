@@ -14,8 +14,8 @@ TL = Timeline(
     4530.0,
     (
         Cue(0.0, 1.5, "intro", "Welcome to morning mobility."),
-        Cue(1.5, 1.5, "setup", "Squats: 2 sets of 10."),            # zero length
-        Cue(2.0, 2.2, "start", "", earcon="start"),                  # earcon only: no caption
+        Cue(1.5, 1.5, "setup", "Squats: 2 sets of 10."),  # zero length
+        Cue(2.0, 2.2, "start", "", earcon="start"),  # earcon only: no caption
         Cue(61.2344, 63.0, "rep", "Knees <over> toes & breathe"),
         Cue(3723.456, 3725.9994, "callout", "Ten seconds left.\n\nKeep going."),
     ),
@@ -62,14 +62,18 @@ def test_lrc_exact():
     )
 
 
-@pytest.mark.parametrize("fn, sec, want", [
-    (captions.vtt_timestamp, 1.5, "00:00:01.500"),
-    (captions.srt_timestamp, 1.5, "00:00:01,500"),
-    (captions.lrc_timestamp, 1.5, "[00:01.50]"),
-    (captions.vtt_timestamp, 59.9996, "00:01:00.000"),  # rounding carries into minutes
-    (captions.lrc_timestamp, 59.996, "[01:00.00]"),
-    (captions.srt_timestamp, 36000.001, "10:00:00,001"),
-], ids=["vtt", "srt", "lrc", "vtt-carry", "lrc-carry", "srt-10h"])
+@pytest.mark.parametrize(
+    "fn, sec, want",
+    [
+        (captions.vtt_timestamp, 1.5, "00:00:01.500"),
+        (captions.srt_timestamp, 1.5, "00:00:01,500"),
+        (captions.lrc_timestamp, 1.5, "[00:01.50]"),
+        (captions.vtt_timestamp, 59.9996, "00:01:00.000"),  # rounding carries into minutes
+        (captions.lrc_timestamp, 59.996, "[01:00.00]"),
+        (captions.srt_timestamp, 36000.001, "10:00:00,001"),
+    ],
+    ids=["vtt", "srt", "lrc", "vtt-carry", "lrc-carry", "srt-10h"],
+)
 def test_timestamps(fn, sec, want):
     assert fn(sec) == want
 

@@ -44,8 +44,16 @@ def session(path, answers=None, script=(), sources=None, level="auto", ask=True,
         prepared = Prepared(PLAN, options, build_timeline(PLAN, options, speaker.length_s), speaker)
         buf, ref = io.StringIO(), []
         inputs = ScriptedInputs(ref, list(script), sources, answers)
-        coach = Coach(prepared, FakePlayer(), Output("plain", buf), inputs=inputs, store=ProgressStore(journal),
-                      plan_key="ranges", checkin=checkin, answer_wait_s=wait_s)
+        coach = Coach(
+            prepared,
+            FakePlayer(),
+            Output("plain", buf),
+            inputs=inputs,
+            store=ProgressStore(journal),
+            plan_key="ranges",
+            checkin=checkin,
+            answer_wait_s=wait_s,
+        )
         ref.append(coach)
         finished = coach.run()
     finally:
@@ -65,9 +73,17 @@ def log_past_session(path, days_ago, *, pain=(2, 2), settled=True, doses=None):
     with Journal.open(path) as j:
         day = date.today() - timedelta(days=days_ago)
         plan = decide_doses(j, "ranges", PLAN, day)
-        sid = j.add_logged_session("ranges", PLAN.title, "h", day, pain[0], pain[1], False, settled,
-                                   [{"name": ex.name, "dose": dose_dict(d.dose)}
-                                    for ex, d in zip(PLAN.exercises, plan.decisions)])
+        sid = j.add_logged_session(
+            "ranges",
+            PLAN.title,
+            "h",
+            day,
+            pain[0],
+            pain[1],
+            False,
+            settled,
+            [{"name": ex.name, "dose": dose_dict(d.dose)} for ex, d in zip(PLAN.exercises, plan.decisions)],
+        )
         record_doses(j, "ranges", plan, sid)
 
 
@@ -76,19 +92,29 @@ def test_first_session_asks_red_flag_and_pain_before_and_after(tmp_path):
     finished, lines, asked, _ = session(path, {"red_flag": ["no"], "pain_before": ["2"], "pain_after": ["10"]})
     assert finished
     assert asked == ["red_flag", "pain_before", "pain_after"]  # no last session: no next-morning question
-    assert lines[:7] == ["Press ? for the keys, q to quit.", RED_LINE, "Noted: no.", PAIN_LINE, "Noted: 2.",
-                         "Ranges. 2 exercises, about 1 minute.", "Stop if it hurts."]
+    assert lines[:7] == [
+        "Press ? for the keys, q to quit.",
+        RED_LINE,
+        "Noted: no.",
+        PAIN_LINE,
+        "Noted: 2.",
+        "Ranges. 2 exercises, about 1 minute.",
+        "Stop if it hurts.",
+    ]
     assert lines[-3:] == [phrases.PAIN_QUESTION, "Noted: 10.", "Session complete."]  # keys said once
     [s] = rows(path, "SELECT * FROM sessions")
     assert (s["pain_before"], s["pain_after"], s["red_flag"], s["ended_early"], s["source"]) == (2, 10, 0, 0, "live")
     assert s["plan_key"] == "ranges" and len(s["plan_hash"]) == 16 and s["ended_at"]
     ex = rows(path, "SELECT name, dose, status, repeated, hurt FROM exercises ORDER BY idx")
-    assert ex == [{"name": "Lift", "dose": '{"sets": 1, "reps": 3}', "status": "done", "repeated": 0, "hurt": 0},
-                  {"name": "Stretch", "dose": '{"sets": 1, "hold_s": 10.0}', "status": "done", "repeated": 0,
-                   "hurt": 0}]
+    assert ex == [
+        {"name": "Lift", "dose": '{"sets": 1, "reps": 3}', "status": "done", "repeated": 0, "hurt": 0},
+        {"name": "Stretch", "dose": '{"sets": 1, "hold_s": 10.0}', "status": "done", "repeated": 0, "hurt": 0},
+    ]
     starts = rows(path, "SELECT exercise, change, rule FROM doses ORDER BY id")
-    assert starts == [{"exercise": "Lift", "change": "start", "rule": "first-sessions"},
-                      {"exercise": "Stretch", "change": "start", "rule": "first-sessions"}]
+    assert starts == [
+        {"exercise": "Lift", "change": "start", "rule": "first-sessions"},
+        {"exercise": "Stretch", "change": "start", "rule": "first-sessions"},
+    ]
 
 
 @pytest.mark.parametrize("confirm", [["no"], []], ids=["says-no", "no-answer"])
@@ -97,8 +123,15 @@ def test_red_flag_means_no_session_today(tmp_path, confirm):
     finished, lines, asked, coach = session(path, {"red_flag": ["yes"], "confirm": confirm})
     assert not finished
     assert asked == ["red_flag", "confirm"]
-    assert lines == ["Press ? for the keys, q to quit.", RED_LINE, "Noted: yes.", phrases.RED_FLAG_ADVICE,
-                     phrases.RED_FLAG_CONFIRM, *(["Noted: no."] if confirm else []), phrases.NO_SESSION_TODAY]
+    assert lines == [
+        "Press ? for the keys, q to quit.",
+        RED_LINE,
+        "Noted: yes.",
+        phrases.RED_FLAG_ADVICE,
+        phrases.RED_FLAG_CONFIRM,
+        *(["Noted: no."] if confirm else []),
+        phrases.NO_SESSION_TODAY,
+    ]
     assert "as soon as possible" in phrases.RED_FLAG_ADVICE
     assert not any(c.text in lines for c in coach.timeline.cues)  # nothing of the session was said
     [s] = rows(path, "SELECT red_flag, ended_early, ended_at FROM sessions")
@@ -120,7 +153,8 @@ def test_no_answer_or_skip_moves_on_and_records_nothing(tmp_path):
     assert finished and asked == ["red_flag", "pain_before", "pain_after"]
     assert not any(line.startswith("Noted") for line in lines)
     assert rows(path, "SELECT red_flag, pain_before, pain_after FROM sessions") == [
-        {"red_flag": None, "pain_before": None, "pain_after": None}]
+        {"red_flag": None, "pain_before": None, "pain_after": None}
+    ]
 
 
 def test_answers_that_do_not_fit_the_question_are_ignored(tmp_path):
@@ -129,8 +163,9 @@ def test_answers_that_do_not_fit_the_question_are_ignored(tmp_path):
     assert "Noted: 4." not in lines and "Noted: yes." not in lines and "Noted: 3." in lines
 
 
-@pytest.mark.parametrize(("sources", "ask"), [({"headset"}, True), ({"keys"}, False)],
-                         ids=["no-input-can-answer", "no-check-in"])
+@pytest.mark.parametrize(
+    ("sources", "ask"), [({"headset"}, True), ({"keys"}, False)], ids=["no-input-can-answer", "no-check-in"]
+)
 def test_no_questions_without_a_way_to_answer_or_with_no_check_in(tmp_path, sources, ask):
     path = tmp_path / "journal.sqlite3"
     finished, lines, asked, _ = session(path, {"red_flag": ["no"]}, sources=sources, ask=ask)
@@ -151,14 +186,20 @@ def test_two_good_sessions_then_the_dose_rises_and_the_session_says_why(tmp_path
     changes = rows(path, "SELECT exercise, change, rule, session_id FROM doses WHERE change = 'progress'")
     live = rows(path, "SELECT id FROM sessions WHERE source = 'live'")[0]["id"]
     assert [(c["exercise"], c["rule"], c["session_id"]) for c in changes] == [
-        ("Lift", "two-good-sessions", live), ("Stretch", "two-good-sessions", live)]
+        ("Lift", "two-good-sessions", live),
+        ("Stretch", "two-good-sessions", live),
+    ]
 
 
-@pytest.mark.parametrize(("answer", "expected"), [
-    ("yes", "Lift: 4 repetitions today, up from 3: your last two sessions went well."),
-    ("no", None),
-    (None, None),
-], ids=["usual", "not-usual", "no-answer"])
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("yes", "Lift: 4 repetitions today, up from 3: your last two sessions went well."),
+        ("no", None),
+        (None, None),
+    ],
+    ids=["usual", "not-usual", "no-answer"],
+)
 def test_the_next_morning_answer_decides_todays_dose(tmp_path, answer, expected):
     path = tmp_path / "journal.sqlite3"
     log_past_session(path, 3)
@@ -187,8 +228,11 @@ def hold_start(level="low"):
     return next(p for p in tl.phases if p.kind == "reps").start_s
 
 
-@pytest.mark.parametrize(("pain", "then"), [("7", "skip"), ("3", "resume"), (None, "stay")],
-                         ids=["above-5-stops-the-exercise", "5-or-less-goes-on-gently", "no-answer-stays-paused"])
+@pytest.mark.parametrize(
+    ("pain", "then"),
+    [("7", "skip"), ("3", "resume"), (None, "stay")],
+    ids=["above-5-stops-the-exercise", "5-or-less-goes-on-gently", "no-answer-stays-paused"],
+)
 def test_it_hurts(tmp_path, pain, then):
     path = tmp_path / "journal.sqlite3"
     script = [(hold_start() + 1, "hurt"), *([(0, "toggle")] if then == "stay" else [])]
@@ -205,8 +249,11 @@ def test_it_hurts(tmp_path, pain, then):
     else:
         assert lines[lines.index(phrases.PAIN_QUESTION) + 1] == "Paused. Press space to resume."
     [lift] = rows(path, "SELECT status, hurt, pain_at_hurt FROM exercises WHERE name = 'Lift'")
-    assert lift == {"status": "partial" if then == "skip" else "done", "hurt": 1,
-                    "pain_at_hurt": int(pain) if pain else None}
+    assert lift == {
+        "status": "partial" if then == "skip" else "done",
+        "hurt": 1,
+        "pain_at_hurt": int(pain) if pain else None,
+    }
     assert [c["action"] for c in rows(path, "SELECT action FROM controls")][:1] == ["hurt"]
 
 
@@ -214,8 +261,11 @@ def test_it_hurts_in_the_exercise_backs_it_off_next_time(tmp_path):
     path = tmp_path / "journal.sqlite3"
     log_past_session(path, 4)
     log_past_session(path, 3)
-    session(path, {"red_flag": ["no"], "pain_before": ["1"], "hurt": ["3"], "pain_after": ["2"]},
-            script=[(hold_start() + 1, "hurt")])
+    session(
+        path,
+        {"red_flag": ["no"], "pain_before": ["1"], "hurt": ["3"], "pain_after": ["2"]},
+        script=[(hold_start() + 1, "hurt")],
+    )
     with Journal.open(path) as j:
         j.set_settled(True)
     _, lines, _, _ = session(path, {"red_flag": ["no"]})
@@ -227,14 +277,19 @@ def test_controls_quit_and_repeats_are_recorded(tmp_path):
     path = tmp_path / "journal.sqlite3"
     tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
     stretch = next(p for p in tl.phases if p.kind == "hold")
-    script = [(hold_start() + 0.5, "toggle"), (0, "toggle"), (hold_start() + 1, "back"),
-              (stretch.start_s + 1, "quit")]
+    script = [(hold_start() + 0.5, "toggle"), (0, "toggle"), (hold_start() + 1, "back"), (stretch.start_s + 1, "quit")]
     finished, _, _, _ = session(path, {"red_flag": ["no"], "pain_before": ["1"]}, script=script)
     assert not finished
     assert [c["action"] for c in rows(path, "SELECT action FROM controls ORDER BY id")] == [
-        "toggle", "toggle", "back", "quit"]
+        "toggle",
+        "toggle",
+        "back",
+        "quit",
+    ]
     assert rows(path, "SELECT name, status, repeated FROM exercises ORDER BY idx") == [
-        {"name": "Lift", "status": "done", "repeated": 1}, {"name": "Stretch", "status": "partial", "repeated": 0}]
+        {"name": "Lift", "status": "done", "repeated": 1},
+        {"name": "Stretch", "status": "partial", "repeated": 0},
+    ]
     assert rows(path, "SELECT ended_early, pain_after FROM sessions") == [{"ended_early": 1, "pain_after": None}]
     assert rows(path, "SELECT exercise_index FROM places") == [{"exercise_index": 1}]  # --resume still works
 
@@ -285,17 +340,24 @@ def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
     buf, ref = io.StringIO(), []
-    coach = Coach(Prepared(PLAN, Options(), tl, speaker), FakePlayer(), Output("plain", buf),
-                  inputs=ScriptedInputs(ref, []), notes=notes)
+    coach = Coach(
+        Prepared(PLAN, Options(), tl, speaker),
+        FakePlayer(),
+        Output("plain", buf),
+        inputs=ScriptedInputs(ref, []),
+        notes=notes,
+    )
     ref.append(coach)
     assert coach.run()
     assert buf.getvalue().splitlines()[:2] == [notes[0][1], "Press ? for the keys, q to quit."]
     assert (tmp_path / "journal.sqlite3").read_bytes() == b"not a database at all, but the user's file"
 
 
-@pytest.mark.parametrize(("can_ask", "ask", "opening"),
-                         [(True, True, (phrases.RED_FLAG_QUESTION, phrases.ANSWER_KEYS["yes_no"])),
-                          (False, True, ()), (True, False, ())], ids=["asks", "no-way-to-answer", "no-check-in"])
+@pytest.mark.parametrize(
+    ("can_ask", "ask", "opening"),
+    [(True, True, (phrases.RED_FLAG_QUESTION, phrases.ANSWER_KEYS["yes_no"])), (False, True, ()), (True, False, ())],
+    ids=["asks", "no-way-to-answer", "no-check-in"],
+)
 def test_the_opening_words_are_what_the_check_in_says_first(tmp_path, can_ask, ask, opening):
     """A live session has them made beside its first words: they must be the first question asked."""
     with Journal.open(tmp_path / "journal.sqlite3") as journal:

@@ -32,6 +32,7 @@ JSON_KINDS = {"intro", "setup", "start", "stop", "countdown", "rep", "tempo", "s
 def test_documented_cue_kinds_are_the_json_kinds():
     assert set(CUE_KINDS) == JSON_KINDS
 
+
 def test_help_lists_commands(run):
     result = run("--help")
     assert result.exit_code == 0
@@ -47,8 +48,10 @@ def test_programs_lists_builtins_with_length(run):
 
 
 # The real voice's lengths (audio; slow while the clip cache is cold) or the estimate: the same shapes either way.
-VOICES = [pytest.param((), id="voice", marks=[pytest.mark.audio, pytest.mark.slow]),
-          pytest.param(("--estimate",), id="estimate")]
+VOICES = [
+    pytest.param((), id="voice", marks=[pytest.mark.audio, pytest.mark.slow]),
+    pytest.param(("--estimate",), id="estimate"),
+]
 
 
 @pytest.mark.parametrize("voice", VOICES)
@@ -64,9 +67,17 @@ def test_show_json_shape(run, voice):
     for ch in doc["chapters"]:
         assert set(ch) == {"start_s", "end_s", "title"}
     titles = [c["title"] for c in doc["chapters"]]
-    assert titles[1:10] == ["Inner thigh stretch", "Supine hamstring stretch", "Side lunge stretch",
-                            "Seated butterfly stretch", "Seated straight leg raise", "Bridge",
-                            "Lateral leg raise", "Step ups", "Double knee to chest"]
+    assert titles[1:10] == [
+        "Inner thigh stretch",
+        "Supine hamstring stretch",
+        "Side lunge stretch",
+        "Seated butterfly stretch",
+        "Seated straight leg raise",
+        "Bridge",
+        "Lateral leg raise",
+        "Step ups",
+        "Double knee to chest",
+    ]
     starts = [c for c in doc["cues"] if c["kind"] == "start"]
     assert starts and all(c["exercise"] for c in starts)
 
@@ -124,9 +135,11 @@ def test_help_never_touches_audio_libraries():
     import subprocess
     import sys
 
-    code = ("import sys; from voicecoach.cli import cli; "
-            "heavy = [m for m in ('sounddevice', 'pyttsx3', 'pydub', 'scipy', 'onnxruntime', 'piper') if m in sys.modules]; "
-            "print(heavy); sys.exit(1 if heavy else 0)")
+    code = (
+        "import sys; from voicecoach.cli import cli; "
+        "heavy = [m for m in ('sounddevice', 'pyttsx3', 'pydub', 'scipy', 'onnxruntime', 'piper') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
     out = subprocess.run([sys.executable, "-m", "voicecoach", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "Usage: " in out.stdout

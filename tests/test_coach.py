@@ -41,8 +41,13 @@ class ScriptedInputs:
     no answer (the question times out). ``asked`` lists the questions, in order.
     """
 
-    def __init__(self, coach_ref: list, script: list[tuple], sources: set[str] | None = None,
-                 answers: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        coach_ref: list,
+        script: list[tuple],
+        sources: set[str] | None = None,
+        answers: dict[str, list[str]] | None = None,
+    ) -> None:
         self.coach_ref = coach_ref
         self.script = [s if len(s) >= 3 else (*s, "keys") for s in script]
         self.sources = {"keys"} if sources is None else sources
@@ -183,8 +188,12 @@ def test_shows_status_and_the_current_exercise_to_media_players(tmp_path):
     tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
     hold = next(p for p in tl.phases if p.kind == "hold")
     box: list = []
-    run([(hold.start_s + 1, "toggle", "headset"), (0, "toggle", "headset"), (hold.start_s + 3, "next", "headset")],
-        tmp_path, sources={"headset"}, inputs_out=box)
+    run(
+        [(hold.start_s + 1, "toggle", "headset"), (0, "toggle", "headset"), (hold.start_s + 3, "next", "headset")],
+        tmp_path,
+        sources={"headset"},
+        inputs_out=box,
+    )
     states = box[0].states
     titles = [s.title for s in states]
     assert states[0].status == "Playing" and states[0].album == "Two"
@@ -209,8 +218,14 @@ def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
         tl = build_timeline(PLAN, Options(), speaker.length_s)
         buf = io.StringIO()
         ref: list = []
-        coach = Coach(Prepared(PLAN, Options(), tl, speaker), FakePlayer(), Output("plain", buf),
-                      inputs=ScriptedInputs(ref, []), store=store, plan_key="two")
+        coach = Coach(
+            Prepared(PLAN, Options(), tl, speaker),
+            FakePlayer(),
+            Output("plain", buf),
+            inputs=ScriptedInputs(ref, []),
+            store=store,
+            plan_key="two",
+        )
         ref.append(coach)
         assert coach.run()
     finally:
@@ -225,12 +240,15 @@ def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
 def test_voice_commands_say_what_was_heard_then_confirm(tmp_path):
     tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
     hold = next(p for p in tl.phases if p.kind == "hold")
-    finished, lines, *_ = run([(hold.start_s + 2, "pause", "voice", "pause"),
-                               (0, "resume", "voice", "go on")], tmp_path, sources={"keys", "voice"})
+    finished, lines, *_ = run(
+        [(hold.start_s + 2, "pause", "voice", "pause"), (0, "resume", "voice", "go on")],
+        tmp_path,
+        sources={"keys", "voice"},
+    )
     assert finished
     i = lines.index("Heard: pause.")
     assert lines[i + 1] == "Paused (voice). Say the wake word, then resume."
-    assert lines[i + 2:i + 4] == ["Heard: go on.", "Resuming (voice)."]
+    assert lines[i + 2 : i + 4] == ["Heard: go on.", "Resuming (voice)."]
 
 
 @pytest.mark.parametrize("paused", [False, True], ids=["playing", "paused"])
@@ -242,10 +260,10 @@ def test_not_a_command_says_sorry_and_changes_nothing(tmp_path, paused):
     finished, lines, *_ = run(script, tmp_path, sources={"keys", "voice"})
     assert finished
     i = lines.index("Sorry? (voice)")
-    assert not any(line.startswith("Heard") for line in lines[i - 1:i])  # nothing was heard to name
+    assert not any(line.startswith("Heard") for line in lines[i - 1 : i])  # nothing was heard to name
     if paused:
-        assert lines[i + 1:i + 3] == ["Heard: resume.", "Resuming (voice)."]  # still paused until resumed
-    assert [c.text for c in tl.cues if c.text in lines[i + 1:]] != []  # the session went on
+        assert lines[i + 1 : i + 3] == ["Heard: resume.", "Resuming (voice)."]  # still paused until resumed
+    assert [c.text for c in tl.cues if c.text in lines[i + 1 :]] != []  # the session went on
 
 
 def test_quit_without_a_store_does_not_claim_the_place_is_saved():

@@ -134,4 +134,4 @@ def test_next_into_an_exercise_not_yet_made_asks_for_it_first_and_waits():
     lines = buf.getvalue().splitlines()
     assert prepared.ahead.prioritized[0][0].startswith("Exercise 2 of 3: Beta.")  # Beta's phrases first
     i = lines.index(phrases.NEXT)
-    assert [line for line in lines[i + 1:] if line != phrases.ONE_MOMENT][0].startswith("Exercise 2 of 3: Beta.")
+    assert [line for line in lines[i + 1 :] if line != phrases.ONE_MOMENT][0].startswith("Exercise 2 of 3: Beta.")

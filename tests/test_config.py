@@ -31,9 +31,11 @@ EXPECTED = {
     "08_text_not_bool.toml": [(1, 11, "earcons must be true or false, not 'no'")],
     "09_fractional_rate.toml": [(1, 8, "rate must be a whole number, not 150.5")],
     "10_empty_text.toml": [(1, 9, "voice must be non-empty text")],
-    "11_many_problems.toml": [(2, 20, "cache_limit_mb -1 is out of range"),
-                              (3, 1, "unknown key 'wakeword'; did you mean 'wake_word'?"),
-                              (4, 9, "mpris must be true or false, not 0")],
+    "11_many_problems.toml": [
+        (2, 20, "cache_limit_mb -1 is out of range"),
+        (3, 1, "unknown key 'wakeword'; did you mean 'wake_word'?"),
+        (4, 9, "mpris must be true or false, not 0"),
+    ],
     "12_not_utf8.toml": [(1, 13, "the file is not UTF-8 text")],
     "13_device_bool.toml": [(1, 10, "device must be a number or a name, not true")],
     "14_unterminated.toml": [(1, 18, "not valid TOML: illegal character '\\n'")],
@@ -90,7 +92,8 @@ def test_unknown_key_message_in_full(run, monkeypatch):
         "    ^\n"
         "    valid keys: engine, voice, rate, volume, language, level, loudness, earcons, device, listen, mic, "
         "wake_word, mpris, cache_limit_mb\n"
-        f"1 problem in {path}\n")
+        f"1 problem in {path}\n"
+    )
 
 
 def test_commands_that_do_not_use_the_file_work_whatever_it_holds(run, monkeypatch):
@@ -122,8 +125,10 @@ DEFAULTS_SHOWN = [
 def test_config_without_a_file(run, conf):
     result = run("config")
     assert result.exit_code == 0
-    assert result.output.splitlines() == [f"config file: {conf} (from VOICECOACH_CONFIG; not created yet)",
-                                          *DEFAULTS_SHOWN]
+    assert result.output.splitlines() == [
+        f"config file: {conf} (from VOICECOACH_CONFIG; not created yet)",
+        *DEFAULTS_SHOWN,
+    ]
 
 
 def test_config_shows_where_each_value_comes_from(run, conf):
@@ -131,9 +136,13 @@ def test_config_shows_where_each_value_comes_from(run, conf):
     conf.write_text('# mine\nrate = 150\nvoice = "en-gb"\nearcons = false\ndevice = 3\ncache_limit_mb = 80\n')
     lines = run("config").output.splitlines()
     assert lines[0] == f"config file: {conf} (from VOICECOACH_CONFIG)"
-    changed = {"voice": "voice: en-gb (config file)", "rate": "rate: 150 (config file)",
-               "earcons": "earcons: false (config file)", "device": "device: 3 (config file)",
-               "cache_limit_mb": "cache_limit_mb: 80 (config file)"}
+    changed = {
+        "voice": "voice: en-gb (config file)",
+        "rate": "rate: 150 (config file)",
+        "earcons": "earcons: false (config file)",
+        "device": "device: 3 (config file)",
+        "cache_limit_mb": "cache_limit_mb: 80 (config file)",
+    }
     assert lines[1:] == [changed.get(line.split(":")[0], line) for line in DEFAULTS_SHOWN]
 
 
@@ -150,23 +159,44 @@ def test_config_set_creates_then_rewrites_keeping_comments(run, conf):
     assert run("config", "set", "rate", "175").exit_code == 0
     assert run("config", "set", "voice", 'My "quoted" voice').exit_code == 0
     assert run("config", "set", "earcons", "off").output == f"earcons: false (written to {conf})\n"
-    assert conf.read_text() == ('# my settings\nrate = 175  # a bit slow\n\nlevel = "mid"\n'
-                                'voice = "My \\"quoted\\" voice"\nearcons = false\n')
+    assert conf.read_text() == (
+        '# my settings\nrate = 175  # a bit slow\n\nlevel = "mid"\nvoice = "My \\"quoted\\" voice"\nearcons = false\n'
+    )
     assert load().values == {"rate": 175, "level": "mid", "voice": 'My "quoted" voice', "earcons": False}
     assert [p.name for p in conf.parent.iterdir()] == ["config.toml"]  # no part file left
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("raet", "160", "voicecoach: error: unknown key 'raet'; did you mean 'rate'?\nvalid keys: engine, voice, "
-                    "rate, volume, language, level, loudness, earcons, device, listen, mic, wake_word, mpris, "
-                    "cache_limit_mb\n"),
-    ("rate", "fast", "voicecoach: error: rate must be a number, not 'fast'\n"
-                     "rate must be a whole number of words per minute from 80 to 400\n"),
-    ("volume", "2", "voicecoach: error: volume 2 is out of range\nvolume must be a number from 0 to 1\n"),
-    ("level", "hgh", "voicecoach: error: level must be one of auto, low, mid, high, not 'hgh'; did you mean 'high'?\n"),
-    ("mpris", "maybe", "voicecoach: error: mpris must be true or false, not 'maybe'\n"
-                       "mpris: true or false (appear as a media player on Linux)\n"),
-], ids=["unknown-key", "not-a-number", "out-of-range", "bad-choice", "not-a-bool"])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "raet",
+            "160",
+            "voicecoach: error: unknown key 'raet'; did you mean 'rate'?\nvalid keys: engine, voice, "
+            "rate, volume, language, level, loudness, earcons, device, listen, mic, wake_word, mpris, "
+            "cache_limit_mb\n",
+        ),
+        (
+            "rate",
+            "fast",
+            "voicecoach: error: rate must be a number, not 'fast'\n"
+            "rate must be a whole number of words per minute from 80 to 400\n",
+        ),
+        ("volume", "2", "voicecoach: error: volume 2 is out of range\nvolume must be a number from 0 to 1\n"),
+        (
+            "level",
+            "hgh",
+            "voicecoach: error: level must be one of auto, low, mid, high, not 'hgh'; did you mean 'high'?\n",
+        ),
+        (
+            "mpris",
+            "maybe",
+            "voicecoach: error: mpris must be true or false, not 'maybe'\n"
+            "mpris: true or false (appear as a media player on Linux)\n",
+        ),
+    ],
+    ids=["unknown-key", "not-a-number", "out-of-range", "bad-choice", "not-a-bool"],
+)
 def test_config_set_refuses_bad_values(run, conf, key, value, message):
     conf.parent.mkdir()
     conf.write_text("rate = 150\n")
@@ -181,11 +211,13 @@ def test_a_file_with_several_problems_is_mended_one_key_at_a_time(run, conf):
     conf.write_text("raet = 150\nrate = 1000\n")
     result = run("config", "set", "rate", "150")
     assert result.exit_code == 3  # written, and what is still wrong is said
-    assert result.output == (f"rate: 150 (written to {conf})\n"
-                             f"voicecoach: error: {conf}:1:1: unknown key 'raet'; did you mean 'rate'?\n"
-                             "    raet = 150\n    ^\n"
-                             f"    valid keys: {', '.join(config.KEYS)}\n"
-                             f"1 problem in {conf}\n")
+    assert result.output == (
+        f"rate: 150 (written to {conf})\n"
+        f"voicecoach: error: {conf}:1:1: unknown key 'raet'; did you mean 'rate'?\n"
+        "    raet = 150\n    ^\n"
+        f"    valid keys: {', '.join(config.KEYS)}\n"
+        f"1 problem in {conf}\n"
+    )
     assert conf.read_text() == "raet = 150\nrate = 150\n"
     result = run("config", "unset", "raet")
     assert (result.exit_code, result.output) == (0, f"raet: removed from {conf}\n")
@@ -200,8 +232,10 @@ def test_an_edit_that_would_change_anything_else_writes_nothing(run, conf, comma
     conf.write_text(text)
     result = run("config", *command)
     assert result.exit_code == 1
-    assert result.output == (f"voicecoach: error: cannot change rate in {conf} safely: the file is laid out "
-                             "in a way a one-line edit does not handle\nchange it in a text editor\n")
+    assert result.output == (
+        f"voicecoach: error: cannot change rate in {conf} safely: the file is laid out "
+        "in a way a one-line edit does not handle\nchange it in a text editor\n"
+    )
     assert conf.read_text() == text
 
 
@@ -269,7 +303,8 @@ def test_option_defaults_are_the_config_defaults():
 # -- editing the text --------------------------------------------------------------------
 
 text_values = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40).filter(
-    lambda t: t.strip() and t == t.strip())
+    lambda t: t.strip() and t == t.strip()
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -283,16 +318,27 @@ def test_any_text_value_survives_a_write_and_a_read(value: str, before: str):
 
 
 def test_set_in_text_goes_before_a_table_and_keeps_line_endings():
-    assert set_in_text('rate = 90\r\n[x]\ny = 1\n', "level", "mid") == 'rate = 90\r\nlevel = "mid"\n[x]\ny = 1\n'
-    assert set_in_text('rate = 90\r\n', "rate", 100) == "rate = 100\r\n"
+    assert set_in_text("rate = 90\r\n[x]\ny = 1\n", "level", "mid") == 'rate = 90\r\nlevel = "mid"\n[x]\ny = 1\n'
+    assert set_in_text("rate = 90\r\n", "rate", 100) == "rate = 100\r\n"
     assert set_in_text("rate = 90", "level", "mid") == 'rate = 90\nlevel = "mid"\n'
 
 
-@pytest.mark.parametrize(("key", "raw", "value"), [
-    ("rate", "160", 160), ("rate", "160.0", 160), ("volume", "0.5", 0.5), ("volume", "1", 1.0),
-    ("earcons", "yes", True), ("mpris", "Off", False), ("device", "3", "3"), ("voice", " en-gb ", "en-gb"),
-    ("cache_limit_mb", "0", 0), ("loudness", "-23", -23.0),
-], ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("key", "raw", "value"),
+    [
+        ("rate", "160", 160),
+        ("rate", "160.0", 160),
+        ("volume", "0.5", 0.5),
+        ("volume", "1", 1.0),
+        ("earcons", "yes", True),
+        ("mpris", "Off", False),
+        ("device", "3", "3"),
+        ("voice", " en-gb ", "en-gb"),
+        ("cache_limit_mb", "0", 0),
+        ("loudness", "-23", -23.0),
+    ],
+    ids=lambda v: str(v),
+)
 def test_values_from_the_command_line(key, raw, value):
     got = config.from_command_line(key, raw)
     assert got == value and type(got) is type(value)

@@ -64,14 +64,14 @@ def _dominant_hz(samples: np.ndarray) -> float:
 def test_start_rises_and_stop_falls():
     for name, rising in (("start", True), ("stop", False)):
         s = earcon(name).samples
-        head, tail = s[: s.size * 2 // 5], s[-s.size * 2 // 5:]
+        head, tail = s[: s.size * 2 // 5], s[-s.size * 2 // 5 :]
         assert (_dominant_hz(tail) > _dominant_hz(head)) == rising, name
 
 
 def test_switch_is_two_blips():
     env = np.abs(earcon("switch").samples)
     frame = MIX_RATE_HZ // 200  # 5 ms windows
-    levels = np.array([env[i:i + frame].max() for i in range(0, env.size - frame, frame)])
+    levels = np.array([env[i : i + frame].max() for i in range(0, env.size - frame, frame)])
     loud = levels > 0.3 * levels.max()
     # Count quiet->loud transitions: two separate blips.
     assert int(np.sum(loud[1:] & ~loud[:-1])) + int(loud[0]) == 2

@@ -39,15 +39,20 @@ def session(duration_s: float = 37.3) -> tuple[Timeline, dict[str, Clip]]:
         for i, t in enumerate(np.arange(0.25, duration_s - 1.5, 2.0))
     )
     c1, c2 = 10.123, 24.5
-    chapters = (Chapter(0.0, c1, "Intro"), Chapter(c1, c2, "Wall squats = easy; #1"),
-                Chapter(c2, duration_s, "Calf raises"))
+    chapters = (
+        Chapter(0.0, c1, "Intro"),
+        Chapter(c1, c2, "Wall squats = easy; #1"),
+        Chapter(c2, duration_s, "Calf raises"),
+    )
     return Timeline("Knees, day 3", duration_s, cues, chapters=chapters), clips
 
 
 def ffprobe(path: Path) -> dict:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-show_chapters", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(out)
 
@@ -55,7 +60,9 @@ def ffprobe(path: Path) -> dict:
 def ebur128_lufs(path: Path) -> float:
     err = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
     return float(re.findall(r"I:\s+(-?[\d.]+) LUFS", err)[-1])
 
@@ -81,8 +88,8 @@ def test_meter_matches_ffmpeg_ebur128(tmp_path):
     rng = np.random.default_rng(7)
     t = np.arange(RATE * 20) / RATE
     x = 0.2 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)
-    x[RATE * 5:RATE * 8] = 0
-    x[RATE * 12:RATE * 14] *= 0.03
+    x[RATE * 5 : RATE * 8] = 0
+    x[RATE * 12 : RATE * 14] *= 0.03
     x = x.astype(np.float32)
     write_wav(tmp_path / "x.wav", x)
     # Odd block sizes: filter state must carry across blocks.
@@ -284,8 +291,10 @@ def test_disk_full(tmp_path, old_target):
     # A real full filesystem: a 300 KB tmpfs (needs root; skipped otherwise).
     mnt = tmp_path / "small"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here")
     try:
         target = mnt / "session.wav"

@@ -17,13 +17,18 @@ pytestmark = pytest.mark.audio
 
 
 def _vc(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
-                          env=env, check=check)
+    return subprocess.run(
+        [sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True, env=env, check=check
+    )
 
 
 def _ffprobe(path: Path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_chapters", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-show_chapters", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -111,9 +116,24 @@ def test_missing_directory_is_a_clear_error(env, tmp_path):
 def test_killed_export_leaves_no_file_and_keeps_the_old_one(exported, env, tmp_path):
     target = tmp_path / "session.flac"
     target.write_bytes(b"an earlier export")
-    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "export", "inner-knee", "--level", "high",
-                             "-o", str(target), "--engine", "system"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "export",
+            "inner-knee",
+            "--level",
+            "high",
+            "-o",
+            str(target),
+            "--engine",
+            "system",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while not any(re.match(r"\.session\.flac\..*\.part$", p.name) for p in tmp_path.iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()

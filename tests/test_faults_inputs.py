@@ -47,6 +47,7 @@ class Hang(Exception):
 @contextlib.contextmanager
 def at_most(seconds: int) -> Iterator[None]:
     """Fail (not hang) when the block runs longer: SIGALRM interrupts pure-Python work such as PyYAML's."""
+
     def alarm(signum, frame):
         raise Hang(f"took more than {seconds} s")
 
@@ -82,14 +83,24 @@ def read_plan(data: bytes) -> Plan | None:
 # -- strategies ---------------------------------------------------------------------------
 
 texts = st.text(st.characters(codec="utf-8"), max_size=40)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), texts,
-                    st.sampled_from(["10-15", "2-3", "30", "-5", "1e400", "9" * 400, "15-10", "each", "left"]))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    texts,
+    st.sampled_from(["10-15", "2-3", "30", "-5", "1e400", "9" * 400, "15-10", "each", "left"]),
+)
 documents = st.recursive(
     scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=5),
-                            st.dictionaries(st.one_of(texts, st.sampled_from(["title", "exercises", "name", "setup",
-                                                                               "hold", "reps", "sets", "tempo"])),
-                                            inner, max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.dictionaries(
+            st.one_of(texts, st.sampled_from(["title", "exercises", "name", "setup", "hold", "reps", "sets", "tempo"])),
+            inner,
+            max_size=5,
+        ),
+    ),
     max_leaves=30,
 )
 
@@ -139,34 +150,45 @@ def test_a_real_plan_cut_short_or_with_junk_in_front(prefix, cut):
 def test_control_and_format_characters_in_text(char):
     """Written as YAML escapes (raw ones are refused by YAML itself): a located error or harmless text."""
     escaped = json.dumps(f"Bridge{char}x")  # a JSON string is a valid YAML double-quoted scalar
-    plan = read_plan(f"title: {escaped}\nexercises:\n  - {{name: {escaped}, setup: Sit., hold: 10}}\n"
-                     .encode("utf-8", "surrogatepass"))
+    plan = read_plan(
+        f"title: {escaped}\nexercises:\n  - {{name: {escaped}, setup: Sit., hold: 10}}\n".encode(
+            "utf-8", "surrogatepass"
+        )
+    )
     if plan is not None:  # what was accepted prints and speaks safely
         # Printable, the joiners some scripts need, or private-use glyphs (shown as boxes, harmless).
         assert all(c.isprintable() or c in "\u200c\u200d" or unicodedata.category(c) == "Co" for c in plan.title)
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 100_000 + "]" * 100_000,
-    "{a: " * 50_000,
-    "".join("  " * i + "- \n" for i in range(600)),
-    "- " * 100_000 + "x",
-    "title: x\nexercises:\n" + "".join(" " * (2 * i + 2) + "- \n" for i in range(MAX_DEPTH + 5)),
-    "a: &a [*a, *a]\nb: " + "[*a, " * 30 + "]" * 30,
-], ids=["flow-100k", "mapping-50k", "block-600", "compact-100k", "just-over-the-limit", "aliases"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        "{a: " * 50_000,
+        "".join("  " * i + "- \n" for i in range(600)),
+        "- " * 100_000 + "x",
+        "title: x\nexercises:\n" + "".join(" " * (2 * i + 2) + "- \n" for i in range(MAX_DEPTH + 5)),
+        "a: &a [*a, *a]\nb: " + "[*a, " * 30 + "]" * 30,
+    ],
+    ids=["flow-100k", "mapping-50k", "block-600", "compact-100k", "just-over-the-limit", "aliases"],
+)
 def test_deep_nesting_is_a_located_error_not_a_recursion(text):
     t0 = time.monotonic()
     assert read_plan(text.encode()) is None
     assert time.monotonic() - t0 < LIMIT_S
 
 
-@pytest.mark.parametrize(("text", "valid"), [
-    ("title: x\nexercises: [" + "{name: a, setup: b, hold: 10}, " * 7000 + "]\n", False),  # too many values
-    ("title: " + "x" * 900_000 + "\nexercises: [{name: a, setup: b, hold: 10}]\n", False),  # one huge text
-    ("title: x\nexercises: [{name: a, setup: b, hold: " + "9" * 5000 + "}]\n", False),  # a 5000-digit number
-    ("title: x\nexercises: [{name: a, setup: b, reps: " + "9" * 400 + ".5, sets: 1e400}]\n", False),
-    ("title: x\n" + "#" * 900_000 + "\nexercises: [{name: a, setup: b, hold: 10}]\n", True),  # a long comment
-], ids=["many-values", "huge-text", "huge-int", "huge-float", "huge-comment"])
+@pytest.mark.parametrize(
+    ("text", "valid"),
+    [
+        ("title: x\nexercises: [" + "{name: a, setup: b, hold: 10}, " * 7000 + "]\n", False),  # too many values
+        ("title: " + "x" * 900_000 + "\nexercises: [{name: a, setup: b, hold: 10}]\n", False),  # one huge text
+        ("title: x\nexercises: [{name: a, setup: b, hold: " + "9" * 5000 + "}]\n", False),  # a 5000-digit number
+        ("title: x\nexercises: [{name: a, setup: b, reps: " + "9" * 400 + ".5, sets: 1e400}]\n", False),
+        ("title: x\n" + "#" * 900_000 + "\nexercises: [{name: a, setup: b, hold: 10}]\n", True),  # a long comment
+    ],
+    ids=["many-values", "huge-text", "huge-int", "huge-float", "huge-comment"],
+)
 def test_huge_values_in_time(text, valid):
     assert (read_plan(text.encode()) is not None) is valid
 
@@ -189,8 +211,14 @@ def test_devices_and_special_files_as_plan(path):
 
 json_texts = st.one_of(st.text(max_size=10), st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2))
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from([2 ** 63, -(2 ** 63) - 1, 10 ** 400]),
-              st.floats(allow_nan=False), json_texts),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.sampled_from([2**63, -(2**63) - 1, 10**400]),
+        st.floats(allow_nan=False),
+        json_texts,
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(json_texts, inner, max_size=4)),
     max_leaves=20,
 )
@@ -205,9 +233,15 @@ def start_session(data: Path) -> tuple[int, str] | None:
 
 
 @FAST
-@given(entry=st.one_of(json_values, st.fixed_dictionaries(
-    {"exercise_index": json_values, "exercise": json_values}, optional={"set": json_values, "side": json_values,
-                                                                        "saved_at": json_values})))
+@given(
+    entry=st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {"exercise_index": json_values, "exercise": json_values},
+            optional={"set": json_values, "side": json_values, "saved_at": json_values},
+        ),
+    )
+)
 def test_damaged_progress_entries_mean_no_saved_place(tmp_path_factory, entry):
     """Regression: 30-digit numbers and lone surrogates ("\\ud800") in progress.json crashed the import."""
     data = tmp_path_factory.mktemp("data")
@@ -222,17 +256,35 @@ def test_damaged_progress_entries_mean_no_saved_place(tmp_path_factory, entry):
     assert saved_place(data, "inner-knee") == Saved(1, "Supine hamstring stretch", saved_at=ANY)
 
 
-@pytest.mark.parametrize("content", [
-    "[" * 100_000 + "]" * 100_000, '{"inner-knee": ' * 50_000, "\x00\xff" * 10, "",
-    '{"inner-knee": {"exercise_index": 1e999, "exercise": "x"}}',
-    '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "saved_at": ' + "9" * 400 + "}}",
-    '{"inner-knee": {"exercise_index": true, "exercise": "Supine hamstring stretch"}}',
-    '{"inner-knee": {"exercise_index": ' + "9" * 30 + ', "exercise": "Side lunge stretch"}}',
-    '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "set": ' + "9" * 30 + "}}",
-    '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "side": "\\udc00"}}',
-    '{"\\ud800": {"exercise_index": 2, "exercise": "Side lunge stretch"}}',
-], ids=["deep-list", "deep-object", "binary", "empty", "inf-index", "huge-time", "bool-index", "huge-index",
-        "huge-set", "surrogate-side", "surrogate-key"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"inner-knee": ' * 50_000,
+        "\x00\xff" * 10,
+        "",
+        '{"inner-knee": {"exercise_index": 1e999, "exercise": "x"}}',
+        '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "saved_at": ' + "9" * 400 + "}}",
+        '{"inner-knee": {"exercise_index": true, "exercise": "Supine hamstring stretch"}}',
+        '{"inner-knee": {"exercise_index": ' + "9" * 30 + ', "exercise": "Side lunge stretch"}}',
+        '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "set": ' + "9" * 30 + "}}",
+        '{"inner-knee": {"exercise_index": 2, "exercise": "Side lunge stretch", "side": "\\udc00"}}',
+        '{"\\ud800": {"exercise_index": 2, "exercise": "Side lunge stretch"}}',
+    ],
+    ids=[
+        "deep-list",
+        "deep-object",
+        "binary",
+        "empty",
+        "inf-index",
+        "huge-time",
+        "bool-index",
+        "huge-index",
+        "huge-set",
+        "surrogate-side",
+        "surrogate-key",
+    ],
+)
 def test_deep_or_absurd_progress_files(tmp_path, content):
     path = tmp_path / "progress.json"
     path.write_bytes(raw := content.encode("utf-8", "surrogateescape"))
@@ -299,8 +351,17 @@ def test_concurrent_sessions_keep_every_saved_place(tmp_path):
 
     threads = [threading.Thread(target=session, args=(f"plan-{k}",)) for k in range(4)]
     env = dict(os.environ, VOICECOACH_DATA_DIR=str(tmp_path))
-    procs = [subprocess.Popen([sys.executable, "-c", SESSION, f"proc-{k}"], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SESSION, f"proc-{k}"],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(3)
+    ]
     assert [p.stdout.readline() for p in procs] == ["ready\n"] * 3
     for t in threads:
         t.start()
@@ -326,20 +387,27 @@ def test_concurrent_sessions_keep_every_saved_place(tmp_path):
 def test_check_command_on_fuzzed_files(tmp_path, data):
     plan = tmp_path / "fuzz.yaml"
     plan.write_bytes(data)
-    out = subprocess.run([sys.executable, "-m", "voicecoach", "check", str(plan)], capture_output=True,
-                         text=True, timeout=LIMIT_S + 20)
+    out = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "check", str(plan)], capture_output=True, text=True, timeout=LIMIT_S + 20
+    )
     assert out.returncode in (0, 3), out.stderr
     assert "Traceback" not in out.stderr and "internal error" not in out.stderr
     assert "\x1b" not in out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("args", [["export", "inner-knee", "-o", "x.mp3", "--loudness", "nan"],
-                                  ["show", "inner-knee", "--volume", "nan"],
-                                  ["export", "inner-knee", "-o", "x.mp3", "--loudness", "inf"]],
-                         ids=["loudness-nan", "volume-nan", "loudness-inf"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "inner-knee", "-o", "x.mp3", "--loudness", "nan"],
+        ["show", "inner-knee", "--volume", "nan"],
+        ["export", "inner-knee", "-o", "x.mp3", "--loudness", "inf"],
+    ],
+    ids=["loudness-nan", "volume-nan", "loudness-inf"],
+)
 def test_not_a_number_is_a_usage_error(args, tmp_path):
     """Regression: click's FloatRange let NaN through (every comparison with NaN is false): a silent file."""
-    out = subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert out.returncode == 2, out.stderr
     assert "Invalid value for" in out.stderr and not (tmp_path / "x.mp3").exists()

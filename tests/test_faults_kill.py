@@ -31,13 +31,23 @@ SEED = 20261130
 
 
 def vc_popen(*args: str, env: dict, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "voicecoach", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def ffprobe_duration(path: Path) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(json.loads(out.stdout)["format"]["duration"])
 
 
@@ -62,8 +72,22 @@ def test_export_killed_at_random_moments(plan, env, tmp_path):
     target.write_bytes(EARLIER)
     # How long a whole export takes here, so the kills land before, during and near its end.
     t0 = time.monotonic()
-    subprocess.run([sys.executable, "-m", "voicecoach", "export", str(plan), "--engine", "system", "-o", str(tmp_path / "probe.flac")],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "export",
+            str(plan),
+            "--engine",
+            "system",
+            "-o",
+            str(tmp_path / "probe.flac"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     whole = time.monotonic() - t0
     rng = random.Random(SEED)
     for moment in sorted(rng.uniform(0.05, 1.1) * whole for _ in range(4)):
@@ -76,8 +100,24 @@ def test_export_killed_at_random_moments(plan, env, tmp_path):
             assert ffprobe_duration(target) > 5, f"killed after {moment:.2f} s"
             target.write_bytes(EARLIER)
     # The next normal run: succeeds, and no part file of the killed runs is left.
-    done = subprocess.run([sys.executable, "-m", "voicecoach", "export", str(plan), "--engine", "system", "-o", str(target),
-                           "--captions", "vtt"], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "export",
+            str(plan),
+            "--engine",
+            "system",
+            "-o",
+            str(target),
+            "--captions",
+            "vtt",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert ffprobe_duration(target) > 5 and target.with_suffix(".vtt").read_text().startswith("WEBVTT")
     assert parts(out_dir) == []
@@ -87,15 +127,23 @@ def test_export_killed_at_random_moments(plan, env, tmp_path):
 def test_clip_cache_killed_while_synthesizing(plan, tmp_path):
     """A cold cache killed mid-synthesis: the next run makes what is missing and says the same."""
     env = dict(os.environ, VOICECOACH_CACHE_DIR=str(tmp_path / "cache"), VOICECOACH_DATA_DIR=str(tmp_path / "d"))
-    clean = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--engine", "system"],
-                           env=dict(env, VOICECOACH_CACHE_DIR=str(tmp_path / "clean")), capture_output=True,
-                           text=True, check=True)
+    clean = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "show", str(plan), "--engine", "system"],
+        env=dict(env, VOICECOACH_CACHE_DIR=str(tmp_path / "clean")),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     proc = vc_popen("show", str(plan), "--engine", "system", env=env)
     time.sleep(random.Random(SEED).uniform(0.3, 1.0))
     proc.kill()
     proc.communicate()
-    again = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--engine", "system"], env=env,
-                           capture_output=True, text=True)
+    again = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "show", str(plan), "--engine", "system"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert again.returncode == 0, again.stderr
     assert again.stdout == clean.stdout
 
@@ -137,8 +185,15 @@ def test_progress_writes_killed_at_random_moments(tmp_path):
     for n in range(6):
         start = n * 1_000_000  # every round's places are new ones
         logs = {key: tmp_path / f"{key}-{n}.log" for key in keys}
-        savers = [subprocess.Popen([sys.executable, "-c", SAVER, key, str(logs[key]), str(start)], env=env,
-                                   stdout=subprocess.PIPE, text=True) for key in keys]
+        savers = [
+            subprocess.Popen(
+                [sys.executable, "-c", SAVER, key, str(logs[key]), str(start)],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for key in keys
+        ]
         for s in savers:
             assert s.stdout.readline() == "saving\n"
         time.sleep(rng.uniform(0.01, 0.3))

@@ -43,8 +43,9 @@ EARLIER = b"an earlier export"
 
 
 def vc(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True,
-                          env=env, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True, env=env, timeout=120, **kw
+    )
 
 
 def parts(directory: Path) -> list[str]:
@@ -52,15 +53,18 @@ def parts(directory: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def tmpfs(path: Path, size: str = "256k", *, fill: bool = False, readonly: bool = False,
-          files: dict[str, bytes] | None = None) -> Iterator[Path]:
+def tmpfs(
+    path: Path, size: str = "256k", *, fill: bool = False, readonly: bool = False, files: dict[str, bytes] | None = None
+) -> Iterator[Path]:
     """A real small filesystem at ``path``: optionally with ``files``, then filled up or made read-only."""
     path.mkdir(parents=True, exist_ok=True)
-    got = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(path)],
-                         capture_output=True, text=True)
+    got = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(path)], capture_output=True, text=True
+    )
     if got.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({got.stderr.strip() or 'not root'}): "
-                    "the full-disk and read-only cases need it")
+        pytest.skip(
+            f"cannot mount a tmpfs here ({got.stderr.strip() or 'not root'}): the full-disk and read-only cases need it"
+        )
     try:
         for name, data in (files or {}).items():
             (path / name).write_bytes(data)
@@ -122,7 +126,18 @@ def test_any_output_that_is_a_directory_fails_before_encoding(plan, env, tmp_pat
         (tmp_path / name).write_bytes(EARLIER)
     (tmp_path / blocked).unlink()
     (tmp_path / blocked).mkdir()
-    out = vc("export", str(plan), "--engine", "system", "-o", str(tmp_path / "s.mp3"), "--captions", "vtt", "--transcript", env=env)
+    out = vc(
+        "export",
+        str(plan),
+        "--engine",
+        "system",
+        "-o",
+        str(tmp_path / "s.mp3"),
+        "--captions",
+        "vtt",
+        "--transcript",
+        env=env,
+    )
     if blocked == "s.mp3":  # -o itself: click's own check, a usage error
         assert_clean_failure(out, 2, f"File '{tmp_path / blocked}' is a directory.")
     else:
@@ -190,13 +205,23 @@ def test_an_unusable_cache_costs_time_not_the_command(plan, tmp_path, kind):
 def test_stdout_closed_or_full(redirect):
     """`voicecoach show inner-knee >&-` and `> /dev/full`: no internal error."""
     if redirect == "closed":
-        out = subprocess.run(f"{sys.executable} -m voicecoach show inner-knee --estimate >&-", shell=True,
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            f"{sys.executable} -m voicecoach show inner-knee --estimate >&-",
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0 and out.stderr == "", out.stderr
     else:
         with open("/dev/full", "w") as full:
-            out = subprocess.run([sys.executable, "-m", "voicecoach", "show", "inner-knee", "--estimate"],
-                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+            out = subprocess.run(
+                [sys.executable, "-m", "voicecoach", "show", "inner-knee", "--estimate"],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=60,
+            )
         assert out.returncode == 1
         assert out.stderr == "voicecoach: error: cannot write the output: No space left on device\n"
 
@@ -204,8 +229,14 @@ def test_stdout_closed_or_full(redirect):
 @pytest.mark.audio
 def test_stderr_closed_with_a_progress_bar(plan, env):
     """Regression: a closed stderr made the progress bar an internal error (sys.stderr was None)."""
-    out = subprocess.run(f"{sys.executable} -m voicecoach show {plan} 2>&-", shell=True, env=env,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        f"{sys.executable} -m voicecoach show {plan} 2>&-",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0 and "Total:" in out.stdout
 
 
@@ -225,8 +256,14 @@ class SayingSpeaker(FakeSpeaker):
 
 # What the journal is said to be when it cannot be opened (the session starts without it) or
 # stops working during the session (then "The training journal stopped working..." is spoken).
-UNUSABLE = {"file": "other", "dangling-link": "other", "read-only": "read-only", "full": "other",
-            "full-later": "other", "locked-later": "busy"}
+UNUSABLE = {
+    "file": "other",
+    "dangling-link": "other",
+    "read-only": "read-only",
+    "full": "other",
+    "full-later": "other",
+    "locked-later": "busy",
+}
 
 
 @pytest.mark.parametrize("kind", list(UNUSABLE))
@@ -263,9 +300,15 @@ def test_a_place_that_cannot_be_saved_is_said_once_and_the_session_goes_on(tmp_p
         speaker = SayingSpeaker()
         buf = io.StringIO()
         ref: list = []
-        coach = Coach(Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker),
-                      FakePlayer(), Output("plain", buf), inputs=ScriptedInputs(ref, []),
-                      store=store, plan_key="two", notes=notes)
+        coach = Coach(
+            Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker),
+            FakePlayer(),
+            Output("plain", buf),
+            inputs=ScriptedInputs(ref, []),
+            store=store,
+            plan_key="two",
+            notes=notes,
+        )
         ref.append(coach)
         assert coach.run()
     lines = buf.getvalue().splitlines()

@@ -110,13 +110,22 @@ def test_keys_work_again_after_ctrl_z_and_fg(plan, env):
 def test_ctrl_c_while_preparing_says_the_session_had_not_started(tmp_path, pulse):
     # Sixty exercises of their own words: seconds of synthesis into an empty cache, a wide window.
     plan = tmp_path / "long.yaml"
-    plan.write_text("title: Long\nexercises:\n" + "".join(
-        f"  - {{name: Stretch number {i}, setup: Sit down and reach {i} times., hold: 5}}\n" for i in range(60)))
+    plan.write_text(
+        "title: Long\nexercises:\n"
+        + "".join(
+            f"  - {{name: Stretch number {i}, setup: Sit down and reach {i} times., hold: 5}}\n" for i in range(60)
+        )
+    )
     cache = tmp_path / "cold"
     env = dict(os.environ, VOICECOACH_CACHE_DIR=str(cache), VOICECOACH_DATA_DIR=str(tmp_path / "d"))
-    proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", "--engine", "system"],
-                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", "--engine", "system"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not (cache.is_dir() and any(cache.iterdir())):  # the first clip: it is preparing
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -143,9 +152,13 @@ def test_export_started_with_nohup_survives_the_hang_up(plan, clip_cache, tmp_pa
     for nohup in (True, False):
         target = tmp_path / f"nohup-{nohup}.flac"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "voicecoach", "export", str(plan), "--engine", "system", "-o", str(target)], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if nohup else None)
+            [sys.executable, "-m", "voicecoach", "export", str(plan), "--engine", "system", "-o", str(target)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if nohup else None,
+        )
         if not nohup:
             # A loaded machine can take longer than any fixed sleep to start: wait until the export is
             # writing (its part file exists), so the hang-up lands in the export, as a closing terminal would.

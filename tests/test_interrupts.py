@@ -29,8 +29,18 @@ print("never printed", flush=True)
 
 
 def test_first_interrupts_second_hurries_third_exits_and_nohup_is_kept():
-    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=30,
-                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
-    assert out.stdout.splitlines() == ["SIGHUP ignored", "SIGTERM handled", "first: interrupted",
-                                       "second: hurried", "still cleaning up"]
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert out.stdout.splitlines() == [
+        "SIGHUP ignored",
+        "SIGTERM handled",
+        "first: interrupted",
+        "second: hurried",
+        "still cleaning up",
+    ]
     assert out.returncode == 130 and out.stderr == ""

@@ -103,12 +103,12 @@ def test_live_session_round_trip(journal: Journal) -> None:
 
 def test_logged_sessions_and_history_order(journal: Journal) -> None:
     for day, pain in ((date(2025, 3, 2), 4), (date(2025, 3, 1), 5), (date(2025, 3, 3), None)):
-        journal.add_logged_session("p", "Plan", "h", day, pain, 3, False, None,
-                                   [{"name": "Bridge", "dose": {"sets": 2, "reps": 10}}])
+        journal.add_logged_session(
+            "p", "Plan", "h", day, pain, 3, False, None, [{"name": "Bridge", "dose": {"sets": 2, "reps": 10}}]
+        )
     days = [h["day"] for h in journal.history_for("p", "Bridge")]
     assert days == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
-    assert journal.pain_series("p") == [(date(2025, 3, 1), 5), (date(2025, 3, 2), 4),
-                                        (date(2025, 3, 3), None)]
+    assert journal.pain_series("p") == [(date(2025, 3, 1), 5), (date(2025, 3, 2), 4), (date(2025, 3, 3), None)]
     assert journal.recent(1)[0]["source"] == "logged"
     assert journal.set_settled(False) is not None  # the newest one without an answer
     assert journal.history_for("p", "Bridge")[-1]["settled"] is False
@@ -117,10 +117,10 @@ def test_logged_sessions_and_history_order(journal: Journal) -> None:
 def test_doses(journal: Journal) -> None:
     assert journal.current_dose("p", "Bridge") is None
     journal.record_dose("p", "Bridge", {"sets": 2, "reps": 10}, change="start", rule="first", reason="Start.")
-    journal.record_dose("p", "Bridge", {"sets": 2, "reps": 11}, change="progress", rule="two-good-sessions",
-                        reason="Went well.")
-    journal.record_dose("p", "Bridge", {"sets": 2, "reps": 10}, change="back off", rule="it-hurts",
-                        reason="It hurt.")
+    journal.record_dose(
+        "p", "Bridge", {"sets": 2, "reps": 11}, change="progress", rule="two-good-sessions", reason="Went well."
+    )
+    journal.record_dose("p", "Bridge", {"sets": 2, "reps": 10}, change="back off", rule="it-hurts", reason="It hurt.")
     assert journal.current_dose("p", "Bridge") == ({"sets": 2, "reps": 10}, "it-hurts", "It hurt.")
     assert journal.back_offs("p") == [date.today()]
 
@@ -168,11 +168,22 @@ def test_logged_session_times_sort_after_earlier_ones(journal: Journal) -> None:
 
 def test_dose_changes_are_kept_with_their_session(journal: Journal) -> None:
     sid = journal.start_session("p")
-    journal.record_dose("p", "Bridge", {"sets": 2, "reps": 11}, change="progress", rule="two-good-sessions",
-                        reason="Went well.", session_id=sid)
+    journal.record_dose(
+        "p",
+        "Bridge",
+        {"sets": 2, "reps": 11},
+        change="progress",
+        rule="two-good-sessions",
+        reason="Went well.",
+        session_id=sid,
+    )
     [row] = journal.dose_log("p")
-    assert (row["session_id"], row["exercise"], row["dose"], row["change"]) == (sid, "Bridge",
-                                                                              {"sets": 2, "reps": 11}, "progress")
+    assert (row["session_id"], row["exercise"], row["dose"], row["change"]) == (
+        sid,
+        "Bridge",
+        {"sets": 2, "reps": 11},
+        "progress",
+    )
     assert journal.dose_log("other") == []
 
 
@@ -195,11 +206,17 @@ def test_progress_json_imported_once_and_kept(journal: Journal, tmp_path: Path) 
 
 def test_progress_json_wrong_types_skipped(journal: Journal, tmp_path: Path) -> None:
     src = tmp_path / "progress.json"
-    bad = [{"exercise_index": "2", "exercise": "B"}, {"exercise_index": True, "exercise": "B"},
-           {"exercise_index": -1, "exercise": "B"}, {"exercise_index": 1, "exercise": 3},
-           {"exercise_index": 1, "exercise": "B", "set": 1.5},
-           {"exercise_index": 1, "exercise": "B", "side": 2},
-           {"exercise_index": 1, "exercise": "B", "saved_at": "now"}, [1, 2], None]
+    bad = [
+        {"exercise_index": "2", "exercise": "B"},
+        {"exercise_index": True, "exercise": "B"},
+        {"exercise_index": -1, "exercise": "B"},
+        {"exercise_index": 1, "exercise": 3},
+        {"exercise_index": 1, "exercise": "B", "set": 1.5},
+        {"exercise_index": 1, "exercise": "B", "side": 2},
+        {"exercise_index": 1, "exercise": "B", "saved_at": "now"},
+        [1, 2],
+        None,
+    ]
     src.write_text(json.dumps({"good": GOOD_PLACE, **{f"bad{i}": b for i, b in enumerate(bad)}}))
     (tmp_path / "progress.json.migrated").write_text("older")
     assert migrate_progress_json(journal, src) == 1
@@ -210,8 +227,7 @@ def test_progress_json_wrong_types_skipped(journal: Journal, tmp_path: Path) -> 
     assert (tmp_path / "progress.json.migrated.1").exists()
 
 
-@pytest.mark.parametrize("text", ["{not json", "[1, 2]", "\x00\xff", ""],
-                         ids=["broken", "list", "binary", "empty"])
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", "\x00\xff", ""], ids=["broken", "list", "binary", "empty"])
 def test_progress_json_damaged(journal: Journal, tmp_path: Path, text: str) -> None:
     src = tmp_path / "progress.json"
     src.write_bytes(text.encode("latin-1"))
@@ -267,16 +283,30 @@ def _valid_bytes(tmp_path: Path) -> bytes:
     return p.read_bytes()
 
 
-@pytest.mark.parametrize("damage", ["random", "header-then-random", "truncated-10", "truncated-100",
-                                    "truncated-half", "truncated-last-bytes", "zeroed-middle"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "random",
+        "header-then-random",
+        "truncated-10",
+        "truncated-100",
+        "truncated-half",
+        "truncated-last-bytes",
+        "zeroed-middle",
+    ],
+)
 def test_damaged_file_is_unavailable_and_untouched(tmp_path: Path, damage: str) -> None:
     good = _valid_bytes(tmp_path)
     rnd = os.urandom(len(good))
     half = len(good) // 2
     data = {
-        "random": rnd, "header-then-random": good[:100] + rnd[100:], "truncated-10": good[:10],
-        "truncated-100": good[:100], "truncated-half": good[:half], "truncated-last-bytes": good[:-700],
-        "zeroed-middle": good[:4096] + bytes(4096 * 3) + good[4096 * 4:],
+        "random": rnd,
+        "header-then-random": good[:100] + rnd[100:],
+        "truncated-10": good[:10],
+        "truncated-100": good[:100],
+        "truncated-half": good[:half],
+        "truncated-last-bytes": good[:-700],
+        "zeroed-middle": good[:4096] + bytes(4096 * 3) + good[4096 * 4 :],
     }[damage]
     p = tmp_path / "journal.sqlite3"
     p.write_bytes(data)
@@ -330,11 +360,19 @@ def test_read_only_file_and_folder() -> None:
         ro_dir.chmod(0o555)
         (ro_file / "journal.sqlite3").chmod(0o444)
         no_dir.chmod(0o555)
-        targets = [ro_dir / "journal.sqlite3", ro_file / "journal.sqlite3", no_dir / "journal.sqlite3",
-                   no_dir / "sub" / "journal.sqlite3"]
-        run = subprocess.run([python, str(base / "probe.py"), str(base / "code"), *map(str, targets)],
-                             capture_output=True, text=True, timeout=60,
-                             **({"user": 65534, "group": 65534, "extra_groups": []} if is_root else {}))
+        targets = [
+            ro_dir / "journal.sqlite3",
+            ro_file / "journal.sqlite3",
+            no_dir / "journal.sqlite3",
+            no_dir / "sub" / "journal.sqlite3",
+        ]
+        run = subprocess.run(
+            [python, str(base / "probe.py"), str(base / "code"), *map(str, targets)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            **({"user": 65534, "group": 65534, "extra_groups": []} if is_root else {}),
+        )
         assert run.returncode == 0, run.stderr
         lines = run.stdout.splitlines()
         assert len(lines) == 4 and all(line.startswith("unavailable True") for line in lines), lines
@@ -364,8 +402,9 @@ while True:
 
 def test_kill_9_during_writes_loses_no_committed_row(jpath: Path) -> None:
     Journal.open(jpath).close()
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER), str(ROOT), str(jpath)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER), str(ROOT), str(jpath)], stdout=subprocess.PIPE, text=True
+    )
     committed: list[int] = []
     assert proc.stdout is not None
     deadline = time.monotonic() + 60

@@ -45,15 +45,18 @@ def test_three_logged_sessions_raise_the_dose_then_a_painful_one_lowers_it(run):
     assert bridge_intro(run) == "Exercise 6 of 9: Bridge. 1 set of 10."  # a new user starts low
     first = run("journal", "add", "inner-knee", "--pain-before", "2", "--pain-after", "3", "--settled", "yes")
     assert first.exit_code == 0
-    assert first.output.splitlines()[0] == (f"Logged Inner knee pain (inner-knee) on {date.today().isoformat()}: "
-                                            "done; pain 2 -> 3; next morning: as usual.")
+    assert first.output.splitlines()[0] == (
+        f"Logged Inner knee pain (inner-knee) on {date.today().isoformat()}: done; pain 2 -> 3; next morning: as usual."
+    )
     second = run("journal", "add", "inner-knee", "--pain-before", "2", "--pain-after", "3", "--settled", "yes")
     assert "Next session: Bridge: 11 repetitions, up from 10: your last two sessions went well." in second.output
     assert bridge_intro(run) == "Exercise 6 of 9: Bridge. 1 set of 11."  # show reflects the journal
     third = run("journal", "add", "inner-knee", "--pain-before", "3", "--pain-after", "7", "--settled", "yes")
     assert "This session: Bridge: 11 repetitions, up from 10: your last two sessions went well." in third.output
-    assert ("Next session: Bridge: 10 repetitions, down from 11: your pain went above 5 out of 10 last time."
-            in third.output)
+    assert (
+        "Next session: Bridge: 10 repetitions, down from 11: your pain went above 5 out of 10 last time."
+        in third.output
+    )
     assert bridge_intro(run) == "Exercise 6 of 9: Bridge. 1 set of 10."
     assert run("show", "inner-knee", "--json", "--estimate", "--level", "high").stdout.count("1 set of 10.") == 0
 
@@ -75,7 +78,8 @@ def test_export_commits_the_doses_it_uses():
     assert changes == [] and dict(options.doses)[1].reps == 10
     with sqlite3.connect(journal_file()) as c:
         assert c.execute("SELECT change, rule FROM doses WHERE exercise = 'Wall slides'").fetchall() == [
-            ("start", "first-sessions")]
+            ("start", "first-sessions")
+        ]
     forced, _ = journal_options("medial-knee", plan, "mid", False, commit=True)
     assert forced.doses == () and forced.level == "mid"
 
@@ -89,8 +93,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("args", "code", "message"), BAD, ids=["pain-11", "pain-negative", "bad-date",
-                                                                 "future-date", "settled-maybe"])
+@pytest.mark.parametrize(
+    ("args", "code", "message"), BAD, ids=["pain-11", "pain-negative", "bad-date", "future-date", "settled-maybe"]
+)
 def test_bad_input_is_a_clear_error_and_changes_nothing(run, args, code, message):
     run("journal", "add", "inner-knee")  # one session already there
     before = journal_file().read_bytes()
@@ -111,23 +116,38 @@ def test_settled(run):
     assert result.exit_code == 1 and "there is no session in the journal to answer for yet" in result.output
     run("journal", "add", "inner-knee", "--date", "2025-03-01")
     result = run("journal", "settled", "no")
-    assert result.output == ("Noted: after the session of 2025-03-01 (inner-knee), your knee was not back to "
-                             "its usual by the next morning.\n")
+    assert result.output == (
+        "Noted: after the session of 2025-03-01 (inner-knee), your knee was not back to "
+        "its usual by the next morning.\n"
+    )
     with sqlite3.connect(journal_file()) as c:
         assert c.execute("SELECT settled FROM sessions").fetchall() == [(0,)]
 
 
 def test_listing_json_and_csv(run):
     assert "The journal is empty" in run("journal").output
-    run("journal", "add", "inner-knee", "--date", (date.today() - timedelta(days=8)).isoformat(),
-        "--pain-before", "5", "--pain-after", "4", "--settled", "yes")
+    run(
+        "journal",
+        "add",
+        "inner-knee",
+        "--date",
+        (date.today() - timedelta(days=8)).isoformat(),
+        "--pain-before",
+        "5",
+        "--pain-after",
+        "4",
+        "--settled",
+        "yes",
+    )
     run("journal", "add", "inner-knee", "--pain-before", "3", "--pain-after", "3", "--partial")
     text = run("journal").output.splitlines()
     assert text[0] == "Recent sessions, newest first:"
     assert text[1].endswith("  inner-knee  partial (logged); pain 3 -> 3")
     assert text[2].endswith("  inner-knee  done (logged); pain 5 -> 4; next morning: as usual")
-    assert ("Summary: 2 sessions in the last two weeks, 1 of them in full; pain before sessions from 5 "
-            "(the week before) to 3 (this week).") in text
+    assert (
+        "Summary: 2 sessions in the last two weeks, 1 of them in full; pain before sessions from 5 "
+        "(the week before) to 3 (this week)."
+    ) in text
     assert text[-1].startswith("voicecoach is not medical advice")
     assert any(line.startswith("  - Your pain before sessions has averaged 3 out of 10 this week.") for line in text)
     doc = json.loads(run("journal", "--json").stdout)
@@ -136,7 +156,9 @@ def test_listing_json_and_csv(run):
     assert doc["current_doses"]["inner-knee"]["Bridge"] == {"sets": 1, "reps": 10}
     rows = list(csv.DictReader(io.StringIO(run("journal", "--csv").stdout)))
     assert [(r["status"], r["pain_before"], r["back_to_usual_next_morning"]) for r in rows] == [
-        ("partial", "3", ""), ("done", "5", "yes")]
+        ("partial", "3", ""),
+        ("done", "5", "yes"),
+    ]
     both = CliRunner().invoke(cli, ["journal", "--json", "--csv"])
     assert both.exit_code == 2 and "choose one of --json and --csv" in both.output
 

@@ -13,22 +13,51 @@ from voicecoach.core.schedule import build_timeline
 from voicecoach.live.status import Output, status_text
 
 
-@pytest.mark.parametrize(("key", "action"), [(" ", "toggle"), ("n", "next"), ("N", "next"), ("\x1b[C", "next"),
-                                              ("\x1b[D", "back"), ("p", "back"), ("r", "repeat"), ("+", "more"),
-                                              ("-", "less"), ("q", "quit"), ("?", "help"), ("x", "hurt"),
-                                              ("!", "hurt"), ("s", "skip"), ("\n", "skip"), ("z", None),
-                                              ("\x1b[12;2~", None), ("\x1bOQ", None)], ids=repr)
+@pytest.mark.parametrize(
+    ("key", "action"),
+    [
+        (" ", "toggle"),
+        ("n", "next"),
+        ("N", "next"),
+        ("\x1b[C", "next"),
+        ("\x1b[D", "back"),
+        ("p", "back"),
+        ("r", "repeat"),
+        ("+", "more"),
+        ("-", "less"),
+        ("q", "quit"),
+        ("?", "help"),
+        ("x", "hurt"),
+        ("!", "hurt"),
+        ("s", "skip"),
+        ("\n", "skip"),
+        ("z", None),
+        ("\x1b[12;2~", None),
+        ("\x1bOQ", None),
+    ],
+    ids=repr,
+)
 def test_keymap(key, action):
     assert action_for(key) == action
 
 
-@pytest.mark.parametrize(("key", "command"), [
-    ("4", Command("answer", "keys", "4")), ("0", Command("answer", "keys", "0")),
-    ("t", Command("answer", "keys", "10")), ("T", Command("answer", "keys", "10")),
-    ("y", Command("answer", "keys", "yes")), ("n", Command("next", "keys", "no")),
-    ("s", Command("skip", "keys")), ("\r", Command("skip", "keys")), (" ", Command("toggle", "keys")),
-    ("\x1b[C", Command("next", "keys")), ("z", None),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("key", "command"),
+    [
+        ("4", Command("answer", "keys", "4")),
+        ("0", Command("answer", "keys", "0")),
+        ("t", Command("answer", "keys", "10")),
+        ("T", Command("answer", "keys", "10")),
+        ("y", Command("answer", "keys", "yes")),
+        ("n", Command("next", "keys", "no")),
+        ("s", Command("skip", "keys")),
+        ("\r", Command("skip", "keys")),
+        (" ", Command("toggle", "keys")),
+        ("\x1b[C", Command("next", "keys")),
+        ("z", None),
+    ],
+    ids=repr,
+)
 def test_keys_that_answer_check_in_questions(key, command):
     assert command_for(key) == command
 

@@ -28,9 +28,11 @@ def loud_session() -> tuple[Timeline, dict[str, Clip]]:
     envelope = np.abs(np.sin(np.linspace(0, 9 * np.pi, noise.size))) ** 3
     bursts = np.zeros_like(noise)
     for at in rng.integers(0, noise.size - 40, 3):  # sparse, loud consonant-like peaks
-        bursts[at:at + 40] = 0.8 * np.sin(2 * np.pi * 4000 * np.arange(40) / RATE) * np.hanning(40)
-    clips = {"speech": Clip(np.clip(0.06 * noise * envelope + bursts, -1, 1).astype(np.float32)),
-             "tone": tone(3100, 0.5, amp=0.02)}
+        bursts[at : at + 40] = 0.8 * np.sin(2 * np.pi * 4000 * np.arange(40) / RATE) * np.hanning(40)
+    clips = {
+        "speech": Clip(np.clip(0.06 * noise * envelope + bursts, -1, 1).astype(np.float32)),
+        "tone": tone(3100, 0.5, amp=0.02),
+    }
     cues = [Cue(i * 0.6, i * 0.6 + 0.8, "rep", "speech", earcon="tick" if i % 3 == 0 else None) for i in range(12)]
     cues += [Cue(2.05, 2.55, "rep", "tone"), Cue(5.3, 5.8, "rep", "tone")]
     return Timeline("loud", 8.0, tuple(sorted(cues, key=lambda c: c.start_s))), clips
@@ -57,13 +59,13 @@ def test_nothing_moves_the_gain_only_falls_around_peaks():
     """Look-ahead, not delay: a click stays on its frame; away from it the gain is exactly 1."""
     x = np.zeros(3 * RATE, np.float32)
     x[RATE] = 3.0  # one peak far over the ceiling
-    x[2 * RATE:2 * RATE + 100] = 0.25  # a quiet sound later
+    x[2 * RATE : 2 * RATE + 100] = 0.25  # a quiet sound later
     tl = Timeline("click", 3.0, (Cue(0.0, 3.0, "rep", "x"),))
     out = np.concatenate(list(mix.blocks(tl, {"x": Clip(x)}, earcons=False)))
     assert int(np.argmax(np.abs(out))) == RATE
     assert abs(out[RATE]) <= 10 ** (limiter.CEILING_DBTP / 20)
-    assert np.array_equal(out[2 * RATE:], x[2 * RATE:])  # long after the peak: untouched
-    assert np.array_equal(out[:RATE - limiter.LOOKAHEAD - 1], x[:RATE - limiter.LOOKAHEAD - 1])
+    assert np.array_equal(out[2 * RATE :], x[2 * RATE :])  # long after the peak: untouched
+    assert np.array_equal(out[: RATE - limiter.LOOKAHEAD - 1], x[: RATE - limiter.LOOKAHEAD - 1])
 
 
 @settings(max_examples=25, deadline=None)
@@ -75,7 +77,7 @@ def test_same_samples_whatever_the_blocks_and_the_start(start_s, block_frames):
     got = list(mix.blocks(tl, clips, gain=6.0, start_s=start_s, block_frames=block_frames))
     assert all(b.size == block_frames for b in got[:-1])
     out = np.concatenate(got) if got else np.zeros(0, np.float32)
-    assert np.array_equal(out, whole[min(round(start_s * RATE), whole.size):])
+    assert np.array_equal(out, whole[min(round(start_s * RATE), whole.size) :])
 
 
 def test_sliding_min_matches_the_definition():

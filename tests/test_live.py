@@ -28,8 +28,9 @@ TOLERANCE_S = 0.020
 PAUSE_TOLERANCE_S = 0.030  # pause/resume act at the next callback: up to one block (23 ms) each
 
 
-def burst_stream(duration_s: float = 6.0, bursts_s: list[float] = BURSTS_S, block: int = 3001,
-                 burst_s: float = 0.1) -> Iterator[np.ndarray]:
+def burst_stream(
+    duration_s: float = 6.0, bursts_s: list[float] = BURSTS_S, block: int = 3001, burst_s: float = 0.1
+) -> Iterator[np.ndarray]:
     """Silence with 1 kHz tone bursts starting at ``bursts_s``, in odd-sized blocks.
 
     Synthesised block by block, as the mixer does, so the producer thread
@@ -45,7 +46,7 @@ def burst_stream(duration_s: float = 6.0, bursts_s: list[float] = BURSTS_S, bloc
             lo, hi = max(first, start), min(first + n, start + length)
             if lo < hi:
                 k = np.arange(lo - start, hi - start)
-                out[lo - first:hi - first] = 0.5 * np.sin(2 * np.pi * 1000.0 * k / RATE)
+                out[lo - first : hi - first] = 0.5 * np.sin(2 * np.pi * 1000.0 * k / RATE)
         yield out
 
 
@@ -58,6 +59,7 @@ def errors_after_offset(onsets: list[float], planned: list[float]) -> tuple[np.n
 
 
 # -- unit tests: no sound device ------------------------------------------------
+
 
 class Stop(Exception):
     pass
@@ -252,8 +254,9 @@ def test_the_queue_is_full_before_the_stream_starts(monkeypatch: pytest.MonkeyPa
         streams.append(FakeStream(player, **kw))
         return streams[-1]
 
-    fake_sd = SimpleNamespace(OutputStream=open_stream, CallbackStop=Stop, CallbackAbort=Abort,
-                              PortAudioError=RuntimeError)
+    fake_sd = SimpleNamespace(
+        OutputStream=open_stream, CallbackStop=Stop, CallbackAbort=Abort, PortAudioError=RuntimeError
+    )
     monkeypatch.setattr(player_module, "import_sounddevice", lambda: fake_sd)
     result = player.play(np.full(256, 0.1, np.float32) for _ in range(100))
     assert streams[0].queued_at_start == player.prefill_blocks
@@ -288,8 +291,13 @@ def test_no_output_device_is_a_device_error(tmp_path) -> None:
             except DeviceError as exc:
                 print(exc.render())
     """)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path),
-           "PULSE_SERVER": f"unix:{tmp_path}/none", "PULSE_CLIENTCONFIG": str(tmp_path / "client.conf")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+        "PULSE_SERVER": f"unix:{tmp_path}/none",
+        "PULSE_CLIENTCONFIG": str(tmp_path / "client.conf"),
+    }
     (tmp_path / "client.conf").write_text("autospawn = no\n")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60).stdout
     if "HAS-DEVICES" in out:
@@ -299,6 +307,7 @@ def test_no_output_device_is_a_device_error(tmp_path) -> None:
 
 
 # -- real playback through PulseAudio ------------------------------------------
+
 
 @pytest.mark.audio
 def test_lists_and_resolves_pulse_devices(pulse: PulseServer) -> None:
@@ -329,9 +338,11 @@ def test_onsets_land_on_time(pulse: PulseServer, record_property) -> None:
     errors, offset = errors_after_offset(find_onsets(samples), BURSTS_S)
     p95 = float(np.percentile(np.abs(errors), 95))
     record_property("onset_p95_ms", round(p95 * 1000, 2))
-    print(f"\nonset errors ms {np.round(errors * 1000, 2).tolist()}, p95 {p95 * 1000:.2f} ms, "
-          f"offset {offset * 1000:.1f} ms, latency {result.latency_s * 1000:.1f} ms, "
-          f"CPU {100 * cpu / wall:.1f}% of a core")
+    print(
+        f"\nonset errors ms {np.round(errors * 1000, 2).tolist()}, p95 {p95 * 1000:.2f} ms, "
+        f"offset {offset * 1000:.1f} ms, latency {result.latency_s * 1000:.1f} ms, "
+        f"CPU {100 * cpu / wall:.1f}% of a core"
+    )
     assert np.all(np.abs(errors) <= TOLERANCE_S), errors
     assert result.underruns == 0 and not result.stopped_early
     assert result.frames_played == int(round(6.0 * RATE))
@@ -371,8 +382,8 @@ def test_pause_shifts_later_onsets_by_the_pause(pulse: PulseServer) -> None:
     onsets = find_onsets(samples)
     before = [s for s in BURSTS_S if s < pause_at_s]
     after = [s for s in BURSTS_S if s >= pause_at_s]
-    err_before, offset = errors_after_offset(onsets[:len(before)], before)
-    shifts = np.asarray(onsets[len(before):]) - offset - np.asarray(after)
+    err_before, offset = errors_after_offset(onsets[: len(before)], before)
+    shifts = np.asarray(onsets[len(before) :]) - offset - np.asarray(after)
     print(f"\npause {paused_s * 1000:.1f} ms; later onsets shifted by {np.round(shifts * 1000, 1).tolist()} ms")
     assert len(onsets) == len(BURSTS_S), onsets
     assert np.all(np.abs(err_before) <= TOLERANCE_S)

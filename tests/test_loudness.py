@@ -22,7 +22,7 @@ def _reference_blocks(x: np.ndarray, rate: int) -> np.ndarray:
     y = signal.sosfilt(k_weighting_sos(rate), x.astype(np.float64))
     hop = int(round(0.1 * rate))
     hops = np.add.reduceat(y * y, np.arange(0, len(y) // hop * hop, hop))[: len(y) // hop]
-    return np.array([hops[i - 3:i + 1].sum() / (4 * hop) for i in range(3, len(hops))])
+    return np.array([hops[i - 3 : i + 1].sum() / (4 * hop) for i in range(3, len(hops))])
 
 
 def test_silence_shortcut_matches_full_filtering():
@@ -52,7 +52,7 @@ class _PieceByPieceMeter(LoudnessMeter):
         i = 0
         while i < x.size:
             take = min(self._hop - self._hop_fill, x.size - i)
-            part = x[i:i + take]
+            part = x[i : i + take]
             if part.any() or np.abs(self._zi).max() > loudness._RUNG_OUT:
                 y, self._zi = self._sosfilt(self._sos, part, zi=self._zi)
                 self._hop_sum += float(np.dot(y, y))

@@ -33,5 +33,5 @@ def test_cover_is_a_png_that_depends_only_on_the_title():
     width, height = struct.unpack(">II", a[16:24])
     assert (width, height) == (SIZE, SIZE)
     at = a.index(b"IDAT")
-    (length,) = struct.unpack(">I", a[at - 4:at])
-    assert len(zlib.decompress(a[at + 4:at + 4 + length])) == SIZE * (1 + 3 * SIZE)
+    (length,) = struct.unpack(">I", a[at - 4 : at])
+    assert len(zlib.decompress(a[at + 4 : at + 4 + length])) == SIZE * (1 + 3 * SIZE)

@@ -29,7 +29,7 @@ def naive_render(timeline: Timeline, clips, *, earcons: bool = True, gain: float
             sounds.append(earcon(cue.earcon).samples)
         for s in sounds:
             n = max(0, min(s.size, out.size - start))
-            out[start:start + n] += s[:n]
+            out[start : start + n] += s[:n]
     if gain != 1.0:
         out *= np.float32(gain)
     return np.clip(out, -1, 1)
@@ -40,11 +40,11 @@ def busy_timeline() -> tuple[Timeline, dict[str, Clip]]:
     clips = {"one": tone(440, 1.0), "two": tone(660, 0.7), "three": tone(220, 2.5, 0.6)}
     cues = (
         Cue(0.0, 1.0, "intro", "one", earcon="start"),
-        Cue(0.5, 1.2, "rep", "two", earcon="tick"),        # overlaps "one"
+        Cue(0.5, 1.2, "rep", "two", earcon="tick"),  # overlaps "one"
         Cue(1.2345, 3.7, "rep", "three"),
-        Cue(2.0, 2.7, "rep", "two", earcon="switch"),      # overlaps "three"
-        Cue(3.0, 3.1, "stop", "", earcon="stop"),          # earcon only
-        Cue(4.2, 6.7, "end", "three", earcon="end"),       # runs past the end
+        Cue(2.0, 2.7, "rep", "two", earcon="switch"),  # overlaps "three"
+        Cue(3.0, 3.1, "stop", "", earcon="stop"),  # earcon only
+        Cue(4.2, 6.7, "end", "three", earcon="end"),  # runs past the end
     )
     return Timeline("busy", 5.0, cues), clips
 
@@ -56,7 +56,7 @@ def test_clip_lands_on_exact_frame():
     frame = round(1.234 * RATE)
     assert out.size == round(3.0 * RATE)
     assert out[frame - 1] == 0.0
-    assert np.all(out[frame:frame + 100] == 0.5)
+    assert np.all(out[frame : frame + 100] == 0.5)
     assert out[frame + 100] == 0.0
     assert np.count_nonzero(out) == 100
 
@@ -66,8 +66,8 @@ def test_earcon_lands_at_cue_start():
     out = np.concatenate(list(mix.blocks(tl, {})))
     s = earcon("stop").samples
     start = round(0.75 * RATE)
-    np.testing.assert_array_equal(out[start:start + s.size], s)
-    assert not out[:start].any() and not out[start + s.size:].any()
+    np.testing.assert_array_equal(out[start : start + s.size], s)
+    assert not out[:start].any() and not out[start + s.size :].any()
     # ...and not at all without earcons.
     assert not np.concatenate(list(mix.blocks(tl, {}, earcons=False))).any()
 
@@ -82,14 +82,19 @@ def test_blocks_equal_naive_render(block_frames):
 
 
 @settings(max_examples=40, deadline=None)
-@given(start_s=st.floats(0, 5.5), block_frames=st.integers(1, 30000),
-       gain=st.sampled_from([1.0, 0.5, 3.0]), earcons=st.booleans())
+@given(
+    start_s=st.floats(0, 5.5),
+    block_frames=st.integers(1, 30000),
+    gain=st.sampled_from([1.0, 0.5, 3.0]),
+    earcons=st.booleans(),
+)
 def test_start_mid_session_gain_and_clipping(start_s, block_frames, gain, earcons):
     """Without the limiter (how the raw mix is measured): exactly the naive sum, clipped."""
     tl, clips = busy_timeline()
-    want = naive_render(tl, clips, earcons=earcons, gain=gain)[min(round(start_s * RATE), round(5.0 * RATE)):]
-    got = list(mix.blocks(tl, clips, start_s=start_s, block_frames=block_frames, gain=gain, earcons=earcons,
-                          limit=False))
+    want = naive_render(tl, clips, earcons=earcons, gain=gain)[min(round(start_s * RATE), round(5.0 * RATE)) :]
+    got = list(
+        mix.blocks(tl, clips, start_s=start_s, block_frames=block_frames, gain=gain, earcons=earcons, limit=False)
+    )
     out = np.concatenate(got) if got else np.zeros(0, np.float32)
     np.testing.assert_array_equal(out, want)
     assert out.size == 0 or (out.max() <= 1.0 and out.min() >= -1.0)
@@ -173,5 +178,7 @@ def test_two_hours_in_flat_memory():
     assert frames == 7200 * RATE
     # The whole session would be 1.27 GB of float32; a block is 16 KB.
     assert peak < 20 * 2**20, f"peak {peak / 2**20:.1f} MiB"
-    print(f"\nmix: 2 h in {elapsed:.1f} s under tracemalloc = {7200 / elapsed:.0f}x real time, "
-          f"peak {peak / 2**20:.2f} MiB")
+    print(
+        f"\nmix: 2 h in {elapsed:.1f} s under tracemalloc = {7200 / elapsed:.0f}x real time, "
+        f"peak {peak / 2**20:.2f} MiB"
+    )

@@ -1,4 +1,5 @@
 """MprisSource against a real private dbus-daemon, driven by playerctl and jeepney clients."""
+
 from __future__ import annotations
 
 import os
@@ -29,10 +30,12 @@ from voicecoach.control import mpris
 from voicecoach.control.commands import Command, SourceError
 from voicecoach.control.mpris import MprisSource
 
-needs_dbus = pytest.mark.skipif(shutil.which("dbus-daemon") is None,
-                                reason="dbus-daemon not installed (Debian package dbus-daemon)")
-needs_playerctl = pytest.mark.skipif(shutil.which("playerctl") is None,
-                                     reason="playerctl not installed (Debian package playerctl)")
+needs_dbus = pytest.mark.skipif(
+    shutil.which("dbus-daemon") is None, reason="dbus-daemon not installed (Debian package dbus-daemon)"
+)
+needs_playerctl = pytest.mark.skipif(
+    shutil.which("playerctl") is None, reason="playerctl not installed (Debian package playerctl)"
+)
 
 PLAYER = "org.mpris.MediaPlayer2.Player"
 NAME = "org.mpris.MediaPlayer2.voicecoach"
@@ -77,8 +80,14 @@ def playerctl(s: MprisSource, *args: str) -> tuple[list[Command], str]:
     return pump(s, "playerctl", "-p", "voicecoach", *args)
 
 
-def call(s: MprisSource, client: DBusConnection, iface: str, member: str,
-         sig: str | None = None, body: tuple[object, ...] = ()) -> Message:
+def call(
+    s: MprisSource,
+    client: DBusConnection,
+    iface: str,
+    member: str,
+    sig: str | None = None,
+    body: tuple[object, ...] = (),
+) -> Message:
     """Call a method on *s* from a jeepney client without a thread: send, serve, receive."""
     addr = DBusAddress("/org/mpris/MediaPlayer2", bus_name=s.bus_name, interface=iface)
     msg = new_method_call(addr, member, sig, body)
@@ -97,17 +106,21 @@ def call(s: MprisSource, client: DBusConnection, iface: str, member: str,
     pytest.fail(f"no reply to {iface}.{member}")
 
 
-def show(s: MprisSource, status: str = "Playing", title: str = "Squats", track_id: str = "3",
-         **kw: object) -> None:
+def show(s: MprisSource, status: str = "Playing", title: str = "Squats", track_id: str = "3", **kw: object) -> None:
     """update() with a typical step; tests vary only what they look at."""
-    s.update(status=status, title=title, album="Morning legs", track_id=track_id,
-             length_us=45_000_000, **kw)  # type: ignore[arg-type]
+    s.update(status=status, title=title, album="Morning legs", track_id=track_id, length_us=45_000_000, **kw)  # type: ignore[arg-type]
 
 
 @needs_playerctl
 def test_buttons_become_headset_commands(src: MprisSource) -> None:
-    expected = {"play-pause": "toggle", "play": "resume", "pause": "pause",
-                "next": "next", "previous": "back", "stop": "quit"}
+    expected = {
+        "play-pause": "toggle",
+        "play": "resume",
+        "pause": "pause",
+        "next": "next",
+        "previous": "back",
+        "stop": "quit",
+    }
     for verb, action in expected.items():
         commands, out = playerctl(src, verb)
         assert commands == [Command(action, "headset")], (verb, out)
@@ -126,8 +139,11 @@ def test_status_follows_update(src: MprisSource) -> None:
 def test_metadata_and_position(src: MprisSource) -> None:
     show(src, status="Paused", position_us_fn=lambda: 12_500_000)
     _, out = playerctl(src, "metadata")
-    rows = {line.split(None, 2)[1]: line.split(None, 2)[2].strip()
-            for line in out.splitlines() if len(line.split(None, 2)) == 3}
+    rows = {
+        line.split(None, 2)[1]: line.split(None, 2)[2].strip()
+        for line in out.splitlines()
+        if len(line.split(None, 2)) == 3
+    }
     assert rows["xesam:title"] == "Squats"
     assert rows["xesam:album"] == "Morning legs"
     assert rows["xesam:artist"] == "voicecoach"
@@ -158,8 +174,7 @@ def test_close_removes_player(bus: Bus) -> None:
     s.close()
     s.close()  # twice is fine
     # check=False: playerctl -l exits 1 when it finds no player, which is the point.
-    out = subprocess.run(["playerctl", "-l"], check=False, capture_output=True, text=True,
-                         timeout=10).stdout
+    out = subprocess.run(["playerctl", "-l"], check=False, capture_output=True, text=True, timeout=10).stdout
     assert "voicecoach" not in out.split()
     with pytest.raises(SourceError):
         s.read()
@@ -225,8 +240,11 @@ def test_every_call_gets_a_reply(src: MprisSource) -> None:
         assert '<interface name="org.mpris.MediaPlayer2.Player">' in r.body[0]
         r = call(src, client, "org.freedesktop.DBus.Peer", "Ping")
         assert r.header.message_type is MessageType.method_return
-        for member, sig, body in [("Seek", "x", (5,)), ("SetPosition", "ox", ("/a", 5)),
-                                  ("OpenUri", "s", ("file:///x",))]:
+        for member, sig, body in [
+            ("Seek", "x", (5,)),
+            ("SetPosition", "ox", ("/a", 5)),
+            ("OpenUri", "s", ("file:///x",)),
+        ]:
             r = call(src, client, PLAYER, member, sig, body)
             assert r.header.message_type is MessageType.method_return
         r = call(src, client, PLAYER, "Rewind")

@@ -29,9 +29,11 @@ EPS = 1e-9
 
 def before(tl: Timeline, t: float) -> tuple:
     """What of ``tl`` is settled before ``t``: cues begun, phases and chapters ended."""
-    return (tuple(c for c in tl.cues if c.start_s < t - EPS),
-            tuple(p for p in tl.phases if p.end_s <= t + EPS),
-            tuple(c for c in tl.chapters if c.end_s <= t + EPS))
+    return (
+        tuple(c for c in tl.cues if c.start_s < t - EPS),
+        tuple(p for p in tl.phases if p.end_s <= t + EPS),
+        tuple(c for c in tl.chapters if c.end_s <= t + EPS),
+    )
 
 
 def full_or_skip(plan, opts, voice) -> Timeline:
@@ -74,7 +76,7 @@ def test_timeline_built_part_by_part_is_the_one_built_at_once(data, base, per_ch
     assert ready == 0 and horizon(current, ps, 0) == part_start(full, ps[0]) == 0.0
     step = max(1, len(order) // 6)
     for i in range(0, len(order), step):
-        known.update(order[i:i + step])
+        known.update(order[i : i + step])
         new, now_ready = partial_timeline(plan, opts, lambda t: voice(t) if t in known else None, ps)
         h = horizon(new, ps, now_ready)
         assert h == pytest.approx(horizon(full, ps, now_ready), abs=EPS)
@@ -118,10 +120,13 @@ def same(a: Timeline, b: Timeline) -> bool:
 
     def rounded(tl: Timeline) -> Timeline:
         r = lambda x: round(x, 9)  # noqa: E731
-        return replace(tl, duration_s=r(tl.duration_s),
-                       cues=tuple(replace(c, start_s=r(c.start_s), end_s=r(c.end_s)) for c in tl.cues),
-                       phases=tuple(replace(p, start_s=r(p.start_s), end_s=r(p.end_s)) for p in tl.phases),
-                       chapters=tuple(replace(c, start_s=r(c.start_s), end_s=r(c.end_s)) for c in tl.chapters))
+        return replace(
+            tl,
+            duration_s=r(tl.duration_s),
+            cues=tuple(replace(c, start_s=r(c.start_s), end_s=r(c.end_s)) for c in tl.cues),
+            phases=tuple(replace(p, start_s=r(p.start_s), end_s=r(p.end_s)) for p in tl.phases),
+            chapters=tuple(replace(c, start_s=r(c.start_s), end_s=r(c.end_s)) for c in tl.chapters),
+        )
 
     return rounded(a) == rounded(b)
 
@@ -129,13 +134,16 @@ def same(a: Timeline, b: Timeline) -> bool:
 def test_the_built_in_programs_split_into_their_exercises():
     plan = programs.load("inner-knee")
     ps = parts(plan, Options())
-    assert [(p.kind, p.index) for p in ps] == ([("intro", 0), ("intro", 1)]
-                                               + [("exercise", i) for i in range(9)] + [("end", 0)])
+    assert [(p.kind, p.index) for p in ps] == (
+        [("intro", 0), ("intro", 1)] + [("exercise", i) for i in range(9)] + [("end", 0)]
+    )
     assert ps[0].texts[0].startswith("Inner knee pain. 9 exercises, about ")
     resumed = parts(plan, Options(first_exercise=4, intro="Resuming."))
     assert [(p.kind, p.index) for p in resumed][:2] == [("intro", 0), ("exercise", 4)]
-    assert [(p.kind, p.index) for p in parts(plan, Options(first_exercise=8, intro=""))] == [("exercise", 8),
-                                                                                              ("end", 0)]
+    assert [(p.kind, p.index) for p in parts(plan, Options(first_exercise=8, intro=""))] == [
+        ("exercise", 8),
+        ("end", 0),
+    ]
 
 
 def test_the_introduction_says_the_estimated_length_whatever_the_voice():

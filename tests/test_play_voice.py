@@ -62,8 +62,9 @@ def test_voice_pauses_and_resumes_and_never_obeys_the_coach(voice_env, pulse: Pu
     t0 = time.monotonic()
     run = _Run(plan, env, extra=["--listen"])
     # The first run of the module synthesizes the session (cold clip cache): allow for it.
-    run.wait_for('Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).',
-                 timeout_s=180)
+    run.wait_for(
+        'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).', timeout_s=180
+    )
     run.wait_for("Hold.")
     time.sleep(1.5)  # past "Hold." and its echo: a quiet moment of the hold
     pulse.play_into_room(pause)
@@ -124,11 +125,14 @@ def test_voice_next_repeat_back_and_stop_from_unseen_speakers(voice_env, pulse: 
     """Two speakers the recognizer was not tuned on (benchmarks/voiceset.py has the tuning set) drive a session."""
     plan, env = voice_env
     plan.write_text(PLAN3)
-    said = {w: write_wav(tmp_path / f"{w}.wav", say(f"Hey Jarvis, {w}.", pitch=pitch, pace=pace))
-            for w in ("next", "repeat", "back", "stop")}
+    said = {
+        w: write_wav(tmp_path / f"{w}.wav", say(f"Hey Jarvis, {w}.", pitch=pitch, pace=pace))
+        for w in ("next", "repeat", "back", "stop")
+    }
     run = _Run(plan, env, extra=["--listen"])
-    run.wait_for('Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).',
-                 timeout_s=180)
+    run.wait_for(
+        'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).', timeout_s=180
+    )
     run.wait_for("Hold.")
     time.sleep(3.0)  # a quiet moment of the first hold (past the echo gate's reach: listener.WAKE_SPAN_S)
     pulse.play_into_room(said["next"])

@@ -10,14 +10,14 @@ from voicecoach.core.schedule import build_timeline
 # (name, kind, dose, sets, sides) as the sources give them (ranges stay ranges).
 # inner-knee: shared/seeds/inner-knee-pain-exercises.txt
 INNER = [
-    ("Inner thigh stretch", "hold", "30", "2-3", "each"),        # 30+ s, 2-3 sets, then the left side
-    ("Supine hamstring stretch", "hold", "30", "2-3", "each"),   # 30+ s, 2-3 sets on each leg
-    ("Side lunge stretch", "hold", "20", "2-3", "each"),         # 20+ s, 2-3 sets on each leg
-    ("Seated butterfly stretch", "hold", "60", "2-3", "none"),   # 60+ s, 2-3 sets total
+    ("Inner thigh stretch", "hold", "30", "2-3", "each"),  # 30+ s, 2-3 sets, then the left side
+    ("Supine hamstring stretch", "hold", "30", "2-3", "each"),  # 30+ s, 2-3 sets on each leg
+    ("Side lunge stretch", "hold", "20", "2-3", "each"),  # 20+ s, 2-3 sets on each leg
+    ("Seated butterfly stretch", "hold", "60", "2-3", "none"),  # 60+ s, 2-3 sets total
     ("Seated straight leg raise", "reps", "10-15", "2-3", "alternating"),  # alternate legs, hold 1 s extra
-    ("Bridge", "reps", "10-15", "1-3", "none"),                  # up to 3 sets, hold 2-5 s at the top
+    ("Bridge", "reps", "10-15", "1-3", "none"),  # up to 3 sets, hold 2-5 s at the top
     ("Lateral leg raise", "reps", "10-15", "2-3", "each"),
-    ("Step ups", "reps", "10", "2-3", "alternating"),            # 10 on each leg, lead foot alternates
+    ("Step ups", "reps", "10", "2-3", "alternating"),  # 10 on each leg, lead foot alternates
     ("Double knee to chest", "reps", "10-15", "2-3", "none"),
 ]
 # medial-knee: shared/seeds/medial-knee-pain-exercises.txt (no set count given: one set)
@@ -35,8 +35,9 @@ def _dose(ex) -> str:
     return str({"hold": ex.hold_s, "reps": ex.reps, "timed": ex.minutes}[ex.kind])
 
 
-@pytest.mark.parametrize(("name", "expected"), [("inner-knee", INNER), ("medial-knee", MEDIAL)],
-                         ids=["inner-knee", "medial-knee"])
+@pytest.mark.parametrize(
+    ("name", "expected"), [("inner-knee", INNER), ("medial-knee", MEDIAL)], ids=["inner-knee", "medial-knee"]
+)
 def test_program_matches_source(name, expected):
     plan = programs.load(name)
     got = [(e.name, e.kind, _dose(e), str(e.sets), e.sides) for e in plan.exercises]
@@ -53,9 +54,14 @@ def test_tempo_details_from_sources():
     assert str(ex["Bridge"].tempo.hold) == "2-5"  # "hold at the top for 2-5 seconds"
 
 
-@pytest.mark.parametrize(("name", "warning"), [("inner-knee", "if your knee pain gets worse, stop"),
-                                               ("medial-knee", "if the pain increases during or after the exercises, stop")],
-                         ids=["inner-knee", "medial-knee"])
+@pytest.mark.parametrize(
+    ("name", "warning"),
+    [
+        ("inner-knee", "if your knee pain gets worse, stop"),
+        ("medial-knee", "if the pain increases during or after the exercises, stop"),
+    ],
+    ids=["inner-knee", "medial-knee"],
+)
 def test_program_speaks_the_safety_rule(name, warning):
     plan = programs.load(name)
     timeline = build_timeline(plan)

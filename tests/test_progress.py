@@ -45,8 +45,10 @@ def test_resume_only_where_the_saved_place_still_fits(tmp_path):
         store = ProgressStore(journal)
         assert store.resume("medial-knee", plan) is None
         store.save("medial-knee", Saved(3, "Dynamic knee bends", 1, None))
-        assert store.resume("medial-knee", plan) == (3, "Resuming Medial knee pain at exercise 4 of 6: "
-                                                        "Dynamic knee bends.")
+        assert store.resume("medial-knee", plan) == (
+            3,
+            "Resuming Medial knee pain at exercise 4 of 6: Dynamic knee bends.",
+        )
         store.save("medial-knee", Saved(3, "Renamed since", 1, None))  # the plan file changed
         assert store.resume("medial-knee", plan) is None
         store.save("medial-knee", Saved(9, "Dynamic knee bends"))
@@ -55,8 +57,9 @@ def test_resume_only_where_the_saved_place_still_fits(tmp_path):
 
 def test_an_old_progress_file_is_brought_in_once_when_the_journal_opens(tmp_path, monkeypatch):
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path))
-    old = {"medial-knee": {"exercise_index": 3, "exercise": "Dynamic knee bends", "set": 1, "side": None,
-                           "saved_at": 5.0}}
+    old = {
+        "medial-knee": {"exercise_index": 3, "exercise": "Dynamic knee bends", "set": 1, "side": None, "saved_at": 5.0}
+    }
     (tmp_path / "progress.json").write_text(json.dumps(old))
     with open_journal() as journal:
         assert ProgressStore(journal).resume("medial-knee", programs.load("medial-knee"))[0] == 3

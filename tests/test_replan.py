@@ -44,7 +44,9 @@ def test_adjust_keeps_rules(frac, delta):
         assert applied == delta
     _no_overlap_after(new, t)
     # The countdown still lands on the whole seconds before the new end.
-    counts = [c for c in new.cues if c.kind == "countdown" and phase.start_s <= c.start_s < newp.end_s and c.start_s >= t]
+    counts = [
+        c for c in new.cues if c.kind == "countdown" and phase.start_s <= c.start_s < newp.end_s and c.start_s >= t
+    ]
     for c in counts:
         assert c.start_s + int(c.text) == pytest.approx(newp.end_s)
     # The stop (or the next start) moved with the end; what follows moved by the same amount.

@@ -25,6 +25,6 @@ def test_a_spoken_phrase_is_processed_as_before():
     voice = (np.sin(2 * np.pi * 180 * t) * np.sin(2 * np.pi * 3 * t) * 0.6).astype(np.float32)
     voice[:2000] = 0
     voice[-3000:] = 0
-    kept = voice[2000 - 220: 22050 - 3000 + 220]  # _process keeps 10 ms around the sound
+    kept = voice[2000 - 220 : 22050 - 3000 + 220]  # _process keeps 10 ms around the sound
     expected = (resample_poly(kept.astype(np.float64), 2, 1) * 0.8).astype(np.float32)
     assert np.array_equal(_process(voice, 22050, 0.8), expected)

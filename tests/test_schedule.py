@@ -109,9 +109,18 @@ def test_too_slow_voice_is_a_clear_error():
 
 
 def test_alternating_reps_name_the_side_each_time():
-    ex = Exercise("Leg raise", "reps", "Sit.", reps=Dose.fixed(3), sides="alternating", tempo=Tempo(2, Dose.fixed(1), 2))
+    ex = Exercise(
+        "Leg raise", "reps", "Sit.", reps=Dose.fixed(3), sides="alternating", tempo=Tempo(2, Dose.fixed(1), 2)
+    )
     tl = build_timeline(Plan("T", (ex,)), Options(), fake_voice(0.1, 0.05, 0))
-    assert [c.text for c in tl.cues if c.kind == "rep"] == ["Right, 1.", "Left, 1.", "Right, 2.", "Left, 2.", "Right, 3.", "Left, 3."]
+    assert [c.text for c in tl.cues if c.kind == "rep"] == [
+        "Right, 1.",
+        "Left, 1.",
+        "Right, 2.",
+        "Left, 2.",
+        "Right, 3.",
+        "Left, 3.",
+    ]
     assert [c.side for c in tl.cues if c.kind == "rep"] == ["right", "left"] * 3
 
 

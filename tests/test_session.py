@@ -56,8 +56,11 @@ def test_gain_is_measured_once_then_cached(prepared):
     levels[0].unlink()
 
 
-@pytest.mark.parametrize("damaged", ["nan -16.0", "0 -16.0", "100 -16.0", "0.5 nan", "0.5", "", "\x00\xff"],
-                         ids=["nan", "zero", "hundred", "nan-lufs", "old-format", "empty", "binary"])
+@pytest.mark.parametrize(
+    "damaged",
+    ["nan -16.0", "0 -16.0", "100 -16.0", "0.5 nan", "0.5", "", "\x00\xff"],
+    ids=["nan", "zero", "hundred", "nan-lufs", "old-format", "empty", "binary"],
+)
 def test_a_damaged_level_is_measured_again(prepared, damaged):
     g = session_gain(prepared)
     (level,) = prepared.speaker.cache.directory.glob("*.level")
@@ -74,8 +77,11 @@ def test_exports_measure_minus_16_lufs_with_true_peak_under_minus_1(prepared, tm
     """The promise, checked with ffmpeg's own EBU R128 meter (loudnorm's first pass) on the file."""
     out = tmp_path / f"s{ext}"
     export(prepared.timeline, prepared.clips, out, gain=session_gain(prepared))
-    err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(out), "-af",
-                          "loudnorm=print_format=json", "-f", "null", "-"], capture_output=True, text=True).stderr
+    err = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(out), "-af", "loudnorm=print_format=json", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+    ).stderr
     found = dict(LOUDNORM.findall(err))
     # LAME at 96 kb/s decodes 0.45 dB quieter than its input (a 1 kHz sine too): the README says so.
     assert abs(float(found["i"]) + 16.0) <= (0.8 if ext == ".mp3" else 0.5), found

@@ -42,8 +42,14 @@ def fake_voice(delay_s: float) -> ResolvedVoice:
 def test_gain_after_synthesizing_is_the_whole_sessions_to_the_last_bit(tmp_path, earcons):
     speaker = Speaker(SpeechSettings(engine="system"), tmp_path / "cold", voice=fake_voice(0.08))
     done: list[tuple[int, int]] = []
-    prepared, gain = prepare_measured(PLAN, Options(), SpeechSettings(engine="system"), earcons=earcons,
-                                      speaker=speaker, progress=lambda d, n: done.append((d, n)))
+    prepared, gain = prepare_measured(
+        PLAN,
+        Options(),
+        SpeechSettings(engine="system"),
+        earcons=earcons,
+        speaker=speaker,
+        progress=lambda d, n: done.append((d, n)),
+    )
     assert prepared.complete and prepared.ahead is None
     assert done[-1][0] == done[-1][1] and [d for d, _ in done] == sorted(d for d, _ in done)
     # The same session measured in one pass over the finished mix, from scratch.
@@ -64,8 +70,11 @@ def test_a_warm_cache_measures_nothing(tmp_path):
     assert prepared.timeline == build_timeline(PLAN, Options(), warm.length_s)
 
 
-@pytest.mark.parametrize("steps", [(), (0.1,), (0.05, 0.37, 0.8), (0.3, 0.3, 0.95, 1.0)],
-                         ids=["all-at-the-end", "one-step", "three-steps", "repeated-and-whole"])
+@pytest.mark.parametrize(
+    "steps",
+    [(), (0.1,), (0.05, 0.37, 0.8), (0.3, 0.3, 0.95, 1.0)],
+    ids=["all-at-the-end", "one-step", "three-steps", "repeated-and-whole"],
+)
 def test_raw_meter_in_steps_is_the_first_pass_to_the_last_bit(tmp_path, steps):
     settings = SpeechSettings(engine="system")
     speaker = Speaker(settings, tmp_path, voice=fake_voice(0))

@@ -121,10 +121,17 @@ def test_unknown_voice_is_a_clear_error(tmp_path: Path) -> None:
     assert "English" in (caught.value.hint or "")
 
 
-@pytest.mark.parametrize("settings", [SpeechSettings(rate=40), SpeechSettings(rate=1000),
-                                      SpeechSettings(volume=1.5), SpeechSettings(volume=-0.1),
-                                      SpeechSettings(engine="nope")],
-                         ids=["rate-40", "rate-1000", "volume-1.5", "volume-negative", "engine-nope"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SpeechSettings(rate=40),
+        SpeechSettings(rate=1000),
+        SpeechSettings(volume=1.5),
+        SpeechSettings(volume=-0.1),
+        SpeechSettings(engine="nope"),
+    ],
+    ids=["rate-40", "rate-1000", "volume-1.5", "volume-negative", "engine-nope"],
+)
 def test_bad_settings_are_clear_errors(settings: SpeechSettings) -> None:
     with pytest.raises(VoicecoachError):
         Speaker(settings)
@@ -153,29 +160,38 @@ def run_python(code: str) -> str:
 
 
 def test_import_is_cheap() -> None:
-    out = run_python("import sys, voicecoach.speech; "
-                     "print(sorted(m for m in ('pyttsx3', 'scipy', 'sounddevice') if m in sys.modules))")
+    out = run_python(
+        "import sys, voicecoach.speech; "
+        "print(sorted(m for m in ('pyttsx3', 'scipy', 'sounddevice') if m in sys.modules))"
+    )
     assert out.strip() == "[]"
 
 
-@pytest.mark.parametrize(("blocked", "hint"), [
-    ("pyttsx3", "pip install pyttsx3"),
-    ("pyttsx3.drivers._espeak", "sudo apt-get install espeak-ng"),  # what a missing libespeak-ng breaks
-], ids=["no-pyttsx3", "no-libespeak"])
+@pytest.mark.parametrize(
+    ("blocked", "hint"),
+    [
+        ("pyttsx3", "pip install pyttsx3"),
+        ("pyttsx3.drivers._espeak", "sudo apt-get install espeak-ng"),  # what a missing libespeak-ng breaks
+    ],
+    ids=["no-pyttsx3", "no-libespeak"],
+)
 def test_missing_dependency_is_a_clear_error(tmp_path: Path, blocked: str, hint: str) -> None:
     out = run_python(
         f"import sys; sys.modules[{blocked!r}] = None\n"  # makes importing it fail
         "from voicecoach.speech.speaker import Speaker\n"
         "from voicecoach.errors import MissingDependencyError\n"
         f"try: Speaker(cache_dir={str(tmp_path)!r}).clip('Hello')\n"
-        "except MissingDependencyError as e: print(int(e.exit_status), e.render())\n")
+        "except MissingDependencyError as e: print(int(e.exit_status), e.render())\n"
+    )
     assert out.startswith(f"{int(MissingDependencyError.exit_status)} The system voice is not available")
     assert hint in out
 
 
-@pytest.mark.parametrize(("fmt", "codec"), [("aiff", "pcm_s16be"), ("aiff", "pcm_s16le"),
-                                            ("aiff", "pcm_s24be"), ("wav", "pcm_u8")],
-                         ids=lambda v: v)
+@pytest.mark.parametrize(
+    ("fmt", "codec"),
+    [("aiff", "pcm_s16be"), ("aiff", "pcm_s16le"), ("aiff", "pcm_s24be"), ("wav", "pcm_u8")],
+    ids=lambda v: v,
+)
 def test_reads_what_other_system_voices_write(tmp_path: Path, fmt: str, codec: str) -> None:
     # macOS writes AIFF, SAPI5 may write other PCM widths: made here by ffmpeg.
     import shutil
@@ -190,8 +206,9 @@ def test_reads_what_other_system_voices_write(tmp_path: Path, fmt: str, codec: s
         w.setnchannels(2), w.setsampwidth(2), w.setframerate(22050)
         w.writeframes(np.repeat(tone, 2).tobytes())
     out = tmp_path / f"out.{fmt}"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(tmp_path / "in.wav"), "-c:a", codec,
-                    str(out)], check=True, timeout=30)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(tmp_path / "in.wav"), "-c:a", codec, str(out)], check=True, timeout=30
+    )
     samples, rate = read_audio(out)
     assert rate == 22050 and len(samples) == len(tone)
     assert np.abs(samples - tone / 32768).max() < (0.01 if codec == "pcm_u8" else 1e-4)

@@ -67,12 +67,16 @@ def run(logic: VoiceLogic, codes: list[int], t0: float = 100.0) -> list[tuple[fl
     return out
 
 
-@pytest.mark.parametrize("heard, expected", [
-    (Heard("pause", "pause"), Command("pause", "voice", heard="pause")),
-    (Heard("back", "go back"), Command("back", "voice", heard="go back")),
-    (NOT_A_COMMAND, Command("unknown", "voice", heard="")),
-    (NOTHING, None),
-], ids=["command", "synonym", "not-a-command", "nothing-said"])
+@pytest.mark.parametrize(
+    "heard, expected",
+    [
+        (Heard("pause", "pause"), Command("pause", "voice", heard="pause")),
+        (Heard("back", "go back"), Command("back", "voice", heard="go back")),
+        (NOT_A_COMMAND, Command("unknown", "voice", heard="")),
+        (NOTHING, None),
+    ],
+    ids=["command", "synonym", "not-a-command", "nothing-said"],
+)
 def test_wake_then_command(heard, expected):
     logic = VoiceLogic(FakeDetector(), FakeRecognizer([heard]))
     got = run(logic, [SILENT] * 5 + [WAKE] + [SILENT] * 6)
@@ -114,20 +118,25 @@ def test_while_listening_a_second_wake_is_part_of_the_command():
 CHUNK_S = CHUNK / RATE
 
 
-@pytest.mark.parametrize("sound, obeyed", [
-    (None, True),
-    ((99.0, 99.5), True),  # before the wake word began, echo included
-    ((100.4, 100.9), False),  # the coach spoke while the wake word was said
-    ((101.2, 101.4), False),  # ...or during the command
-    ((101.6, 101.8), True),  # after the command ended: not our business
-], ids=["quiet", "long-before", "over-the-wake-word", "over-the-command", "after"])
+@pytest.mark.parametrize(
+    "sound, obeyed",
+    [
+        (None, True),
+        ((99.0, 99.5), True),  # before the wake word began, echo included
+        ((100.4, 100.9), False),  # the coach spoke while the wake word was said
+        ((101.2, 101.4), False),  # ...or during the command
+        ((101.6, 101.8), True),  # after the command ended: not our business
+    ],
+    ids=["quiet", "long-before", "over-the-wake-word", "over-the-command", "after"],
+)
 def test_nothing_that_overlaps_the_coach_is_obeyed(sound, obeyed):
     activity = SoundActivity()
     if sound:
         activity.mark(*sound)
     # The wake word is heard at 101.12 (said over the second before), the command ends at 101.36.
-    logic = VoiceLogic(FakeDetector(), FakeRecognizer([Heard("pause", "pause")]), activity,
-                       echo_tail_s=0.3, wake_span_s=1.0)
+    logic = VoiceLogic(
+        FakeDetector(), FakeRecognizer([Heard("pause", "pause")]), activity, echo_tail_s=0.3, wake_span_s=1.0
+    )
     codes = [SILENT] * 13 + [WAKE] + [SILENT] * 10  # chunks of 80 ms from t = 100
     got = run(logic, codes)
     assert bool(got) is obeyed
@@ -156,6 +165,7 @@ def test_sound_activity_merges_touching_blocks():
 
 
 # -- the microphone thread ---------------------------------------------------------------
+
 
 class FakeStream:
     """Calls the callback with scripted chunks from a thread, like sounddevice's InputStream."""
@@ -194,12 +204,20 @@ def test_the_source_pushes_commands_into_the_session_inputs():
     assert got == [Command("next", "voice", heard="next")]
 
 
-@pytest.mark.parametrize("opener, note", [
-    (lambda device, cb: (_ for _ in ()).throw(OSError("Error querying device -1")),
-     "Voice control is off: cannot open the microphone (Error querying device -1)."),
-    (lambda device, cb: (_ for _ in ()).throw(OSError("PortAudio library not found")),
-     "Voice control is off: PortAudio is not installed."),
-], ids=["no-microphone", "no-portaudio"])
+@pytest.mark.parametrize(
+    "opener, note",
+    [
+        (
+            lambda device, cb: (_ for _ in ()).throw(OSError("Error querying device -1")),
+            "Voice control is off: cannot open the microphone (Error querying device -1).",
+        ),
+        (
+            lambda device, cb: (_ for _ in ()).throw(OSError("PortAudio library not found")),
+            "Voice control is off: PortAudio is not installed.",
+        ),
+    ],
+    ids=["no-microphone", "no-portaudio"],
+)
 def test_no_microphone_is_one_note_and_the_other_inputs_go_on(opener, note):
     notes: list[str] = []
     source = VoiceSource(VoiceLogic(FakeDetector(), FakeRecognizer([])), open_stream=opener)
@@ -216,8 +234,9 @@ def test_a_microphone_that_stops_sending_is_noted(monkeypatch):
 
     monkeypatch.setattr(listener, "STALL_S", 0.3)
     notes: list[str] = []
-    source = VoiceSource(VoiceLogic(FakeDetector(), FakeRecognizer([])),
-                         open_stream=lambda device, cb: FakeStream(cb, [SILENT] * 3))
+    source = VoiceSource(
+        VoiceLogic(FakeDetector(), FakeRecognizer([])), open_stream=lambda device, cb: FakeStream(cb, [SILENT] * 3)
+    )
     inputs = Inputs([source.start()], note=notes.append)
     deadline = time.monotonic() + 5
     while "voice" in inputs.names() and time.monotonic() < deadline:
@@ -231,6 +250,7 @@ def test_source_error_type_is_the_inputs_one():
 
 # -- the vocabulary and the phrases ------------------------------------------------------------
 
+
 def test_every_command_word_maps_to_an_action_the_coach_knows():
     from voicecoach.control.commands import ACTIONS
 
@@ -242,5 +262,7 @@ def test_voice_phrases_are_prepared_with_the_session():
     assert phrases.SORRY in phrases.control_phrases()
     assert phrases.VOICE_ON in phrases.control_phrases()
     assert phrases.heard("go back") == "Heard: go back."
-    assert phrases.voice_on_printed("Hey Jarvis") == \
-        'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).'
+    assert (
+        phrases.voice_on_printed("Hey Jarvis")
+        == 'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).'
+    )

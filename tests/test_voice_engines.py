@@ -38,7 +38,7 @@ def _listen(engines, pcm: np.ndarray) -> list[tuple[str, int]]:
     logic = VoiceLogic(detector(), recognizer())
     got = []
     for i in range(0, len(pcm), CHUNK):
-        command = logic.feed(pcm[i:i + CHUNK], (i + CHUNK) / RATE)
+        command = logic.feed(pcm[i : i + CHUNK], (i + CHUNK) / RATE)
         if command is not None:
             got.append((command.action, i + CHUNK))
     return got
@@ -83,6 +83,7 @@ def test_a_pause_after_the_wake_word_still_hears_the_command(engines, gap_s):
     """People stop after "hey jarvis", waiting to be heard: the command that follows still counts."""
     wake, _ = _take("Hey Jarvis.", 1.08, 0.92)
     command = (say("Pause.", pitch=1.08, pace=0.92) // 2).astype(np.int16)
-    pcm = np.concatenate([wake[: -3 * RATE], np.zeros(int(gap_s * RATE), np.int16), command,
-                          np.zeros(3 * RATE, np.int16)])
+    pcm = np.concatenate(
+        [wake[: -3 * RATE], np.zeros(int(gap_s * RATE), np.int16), command, np.zeros(3 * RATE, np.int16)]
+    )
     assert [action for action, _ in _listen(engines, pcm)] == ["pause"]

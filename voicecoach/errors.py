@@ -138,7 +138,7 @@ def _excerpt(line: str, column: int, width: int = 100) -> tuple[str, int]:
     start = max(0, min(column - 1 - width // 2, len(line) - width))
     head = "..." if start else ""
     tail = "..." if start + width < len(line) else ""
-    return head + line[start:start + width] + tail, column - start + len(head)
+    return head + line[start : start + width] + tail, column - start + len(head)
 
 
 class Interrupted(VoicecoachError):

@@ -55,11 +55,14 @@ def synth_plan(minutes: float):
     pool = a.exercises + b.exercises
 
     def plan_of(n: int) -> Plan:
-        return Plan(title=f"Benchmark session, {minutes:g} minutes",
-                    exercises=tuple(pool[i % len(pool)] for i in range(n)),
-                    description="Built-in exercises repeated to a target length.",
-                    safety=a.safety, equipment=tuple(dict.fromkeys(a.equipment + b.equipment)),
-                    source=f"bench-{minutes:g}min")
+        return Plan(
+            title=f"Benchmark session, {minutes:g} minutes",
+            exercises=tuple(pool[i % len(pool)] for i in range(n)),
+            description="Built-in exercises repeated to a target length.",
+            safety=a.safety,
+            equipment=tuple(dict.fromkeys(a.equipment + b.equipment)),
+            source=f"bench-{minutes:g}min",
+        )
 
     best, best_err = None, float("inf")
     for n in range(1, 500):
@@ -146,15 +149,18 @@ def child_export(spec: dict) -> dict:
     """prepare + export to MP3, timed from the call to prepare; memory at each step."""
     r: dict = {"rss_start_mb": _rss_now_mb()}
     import numpy  # noqa: F401
+
     r["rss_numpy_mb"] = _rss_now_mb()
     from voicecoach.export.encode import export
     from voicecoach.render.session import prepare, session_gain
     from voicecoach.speech.speaker import SpeechSettings
+
     plan, options = make_plan(spec["plan"])
     r["rss_imports_mb"] = _rss_now_mb()
     profiler = None
     if spec.get("profile"):
         import cProfile
+
         profiler = cProfile.Profile()
     children = ChildPeak() if spec.get("watch_children") else None
 
@@ -178,12 +184,21 @@ def child_export(spec: dict) -> dict:
         profiler.disable()
         profiler.dump_stats(spec["profile"])
     r.update(
-        prepare_s=t1 - t0, export_s=t2 - t1, total_s=t2 - t0, cpu_s=_cpu_s() - cpu0,
-        measure_s=t_level - t1, encode_s=t2 - t_level,
-        synthesized=prepared.speaker.synthesized, phrases=len(prepared.clips),
+        prepare_s=t1 - t0,
+        export_s=t2 - t1,
+        total_s=t2 - t0,
+        cpu_s=_cpu_s() - cpu0,
+        measure_s=t_level - t1,
+        encode_s=t2 - t_level,
+        synthesized=prepared.speaker.synthesized,
+        phrases=len(prepared.clips),
         clips_mb=sum(c.samples.nbytes for c in prepared.clips.values()) / 2**20,
-        duration_s=result.duration_s, gain_db=result.gain_db, voice=prepared.speaker.describe(),
-        maxrss_mb=_maxrss_mb(), vmhwm_mb=_vmhwm_mb(), ffmpeg_vmhwm_mb=ffmpeg_peak,
+        duration_s=result.duration_s,
+        gain_db=result.gain_db,
+        voice=prepared.speaker.describe(),
+        maxrss_mb=_maxrss_mb(),
+        vmhwm_mb=_vmhwm_mb(),
+        ffmpeg_vmhwm_mb=ffmpeg_peak,
         out_bytes=Path(spec["out"]).stat().st_size,
     )
     return r
@@ -231,10 +246,12 @@ def child_live(spec: dict) -> dict:
     had_loudness = "voicecoach.render.loudness" in sys.modules
     if spec.get("gain"):  # the session's loudness gain, as the live coach is to apply it
         from voicecoach.render.session import session_gain
+
         gain = session_gain(prepared)
     t_gain = perf_counter()
     watcher = None
     if first_mode:
+
         def watch() -> None:
             while "first_frames" not in stamps and perf_counter() - t0 < 20:
                 if player.position_s > 0:
@@ -243,12 +260,14 @@ def child_live(spec: dict) -> dict:
                     player.stop()
                     return
                 time.sleep(0.0005)
+
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
     gaps: dict[str, list[float]] = {"underruns": [], "xruns": []}  # when each gap happened, s after play()
     watching = threading.Event()
     w0, c0 = perf_counter(), process_time()
     if spec.get("watch_gaps"):
+
         def watch_gaps() -> None:
             seen = {"underruns": 0, "xruns": 0}
             while not watching.is_set():
@@ -259,6 +278,7 @@ def child_live(spec: dict) -> dict:
                         gaps[kind] += [perf_counter() - w0] * (now - seen[kind])
                         seen[kind] = now
                 time.sleep(0.005)
+
         threading.Thread(target=watch_gaps, daemon=True).start()
     res = player.play(blocks(prepared, gain))
     w1, c1 = perf_counter(), process_time()
@@ -271,10 +291,15 @@ def child_live(spec: dict) -> dict:
         "gain_imported_loudness": not had_loudness and "voicecoach.render.loudness" in sys.modules,
         "first_block_s": stamps.get("first_block", float("nan")) - t0,
         "first_frames_s": stamps.get("first_frames", float("nan")) - t0,
-        "play_wall_s": w1 - w0, "play_cpu_s": c1 - c0,
-        "frames_played": res.frames_played, "underruns": res.underruns, "xruns": res.xruns,
-        "latency_s": res.latency_s, "stopped_early": res.stopped_early,
-        "synthesized": prepared.speaker.synthesized, "gap_times": gaps,
+        "play_wall_s": w1 - w0,
+        "play_cpu_s": c1 - c0,
+        "frames_played": res.frames_played,
+        "underruns": res.underruns,
+        "xruns": res.xruns,
+        "latency_s": res.latency_s,
+        "stopped_early": res.stopped_early,
+        "synthesized": prepared.speaker.synthesized,
+        "gap_times": gaps,
     }
 
 

@@ -61,7 +61,7 @@ def machine_info() -> dict:
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "cpu_model": model,
         "mem_gb": mem_gb,
-        "os": _first_line(["sh", "-c", ". /etc/os-release && echo \"$PRETTY_NAME\""]),
+        "os": _first_line(["sh", "-c", '. /etc/os-release && echo "$PRETTY_NAME"']),
         "kernel": platform.release(),
         "python": platform.python_version(),
         "numpy": numpy.__version__,
@@ -94,14 +94,20 @@ class Noise:
         steal = None
         if self.c0 and c1 and c1[1] > self.c0[1]:
             steal = 100.0 * (c1[0] - self.c0[0]) / (c1[1] - self.c0[1])
-        return {"load_before": self.load0, "load_after": os.getloadavg()[0], "steal_pct": steal,
-                "elapsed_s": time.monotonic() - self.t0}
+        return {
+            "load_before": self.load0,
+            "load_after": os.getloadavg()[0],
+            "steal_pct": steal,
+            "elapsed_s": time.monotonic() - self.t0,
+        }
 
 
 def noise_text(n: dict) -> str:
     steal = "n/a" if n["steal_pct"] is None else f"{n['steal_pct']:.1f} %"
-    return (f"1-minute load average {n['load_before']:.2f} before, {n['load_after']:.2f} after; "
-            f"CPU steal {steal}; took {n['elapsed_s']:.0f} s")
+    return (
+        f"1-minute load average {n['load_before']:.2f} before, {n['load_after']:.2f} after; "
+        f"CPU steal {steal}; took {n['elapsed_s']:.0f} s"
+    )
 
 
 # --- child processes ------------------------------------------------------------------
@@ -119,8 +125,14 @@ def run_child(kind: str, spec: dict, env: dict | None = None, timeout_s: float =
     # 300 MB parent reported ru_maxrss 312 MiB for a real VmHWM of 11 MB.
     cmd = ["/bin/sh", "-c", '"$@"; exit $?', "sh", sys.executable, str(CHILD), kind, json.dumps(spec)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -160,12 +172,18 @@ def warm_cache(cache_dir: Path, plan_spec: dict) -> dict:
     speaker = Speaker(SpeechSettings(), cache_dir=cache_dir)
     p = prepare(plan, options, SpeechSettings(), speaker=speaker)
     session_gain(p)
-    return {"prepared": p, "duration_s": p.timeline.duration_s, "phrases": len(p.clips),
-            "exercises": len(plan.exercises), "cues": len(p.timeline.cues), "voice": speaker.describe()}
+    return {
+        "prepared": p,
+        "duration_s": p.timeline.duration_s,
+        "phrases": len(p.clips),
+        "exercises": len(plan.exercises),
+        "cues": len(p.timeline.cues),
+        "voice": speaker.describe(),
+    }
 
 
 def verdict(ratio_of_medians: float, median_of_ratios: float, target: float) -> str:
-    """"yes"/"no" when both ways of reading the runs agree, else "borderline" (within the noise)."""
+    """ "yes"/"no" when both ways of reading the runs agree, else "borderline" (within the noise)."""
     ok = (ratio_of_medians <= target, median_of_ratios <= target)
     return "yes" if all(ok) else "no" if not any(ok) else "borderline"
 
@@ -175,8 +193,10 @@ def warm_misses(runs: list[dict]) -> str:
     bad = [r["synthesized"] for r in runs if r.get("synthesized")]
     if not bad:
         return ""
-    return (f"\n**Warning:** {len(bad)} warm-cache run(s) synthesized phrases ({', '.join(map(str, bad))}): "
-            "the clip cache did not serve them (did voicecoach change during the run?). Run again.\n")
+    return (
+        f"\n**Warning:** {len(bad)} warm-cache run(s) synthesized phrases ({', '.join(map(str, bad))}): "
+        "the clip cache did not serve them (did voicecoach change during the run?). Run again.\n"
+    )
 
 
 def _met(v: str) -> str:
@@ -188,18 +208,23 @@ def _met(v: str) -> str:
 
 def md_machine(info: dict, command: str, when: str) -> str:
     mem = f", {info['mem_gb']:.0f} GB RAM" if info.get("mem_gb") else ""
-    return "\n".join([
-        f"Last run: `{command}` ({when}).",
-        "",
-        "| | |",
-        "| --- | --- |",
-        f"| CPU | {info['cpu_model']}, `nproc` = {info['nproc']}{mem} |",
-        f"| system | {info['os']}, Linux {info['kernel']} |",
-        f"| Python | {info['python']} (numpy {info['numpy']}, scipy {info['scipy']}) |",
-        f"| ffmpeg | {info['ffmpeg']} |",
-        f"| speech | {info['espeak']} |",
-        f"| sound server | {info['pulseaudio']} |",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"Last run: `{command}` ({when}).",
+                "",
+                "| | |",
+                "| --- | --- |",
+                f"| CPU | {info['cpu_model']}, `nproc` = {info['nproc']}{mem} |",
+                f"| system | {info['os']}, Linux {info['kernel']} |",
+                f"| Python | {info['python']} (numpy {info['numpy']}, scipy {info['scipy']}) |",
+                f"| ffmpeg | {info['ffmpeg']} |",
+                f"| speech | {info['espeak']} |",
+                f"| sound server | {info['pulseaudio']} |",
+            ]
+        )
+        + "\n"
+    )
 
 
 SKELETON = """# Benchmarks

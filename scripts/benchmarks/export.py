@@ -31,8 +31,27 @@ EXPORT_PROGRAM, EXPORT_LEVEL = "inner-knee", "mid"  # ~45 minutes with the defau
 
 
 def ffmpeg_bare_cmd(src: str, out: str) -> list[str]:
-    return ["ffmpeg", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-            "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", src, "-c:a", "libmp3lame", "-b:a", "96k", out]
+    return [
+        "ffmpeg",
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "s16le",
+        "-ar",
+        str(RATE),
+        "-ac",
+        "1",
+        "-i",
+        src,
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "96k",
+        out,
+    ]
 
 
 def time_ffmpeg(raw: Path, out: Path, pipe: bool) -> dict:
@@ -92,7 +111,7 @@ def bench_export(args, work: Path) -> dict:
     out = work / "out.mp3"
     for i in range(args.runs):
         order = list(cases)
-        order = order[i % len(order):] + order[:i % len(order)]  # rotate: no case always runs first
+        order = order[i % len(order) :] + order[: i % len(order)]  # rotate: no case always runs first
         for case in order:
             log(f"export: run {i + 1}/{args.runs}: {case}")
             if case.startswith("bare"):
@@ -102,8 +121,7 @@ def bench_export(args, work: Path) -> dict:
                     cache = warm
                 else:
                     cache = Path(tempfile.mkdtemp(prefix="cold-cache-", dir=work))
-                r = run_child("export", {"plan": plan_spec, "out": str(out)},
-                              env={"VOICECOACH_CACHE_DIR": str(cache)})
+                r = run_child("export", {"plan": plan_spec, "out": str(out)}, env={"VOICECOACH_CACHE_DIR": str(cache)})
                 if case == "cold":
                     shutil.rmtree(cache, ignore_errors=True)
             out.unlink(missing_ok=True)
@@ -111,24 +129,38 @@ def bench_export(args, work: Path) -> dict:
     raw.unlink(missing_ok=True)
 
     med = {c: median([r["total_s"] for r in rs]) for c, rs in cases.items()}
-    per_round = {c: [cases[c][i]["total_s"] / cases["bare_file"][i]["total_s"] for i in range(args.runs)]
-                 for c in ("warm", "cold", "bare_pipe")}
+    per_round = {
+        c: [cases[c][i]["total_s"] / cases["bare_file"][i]["total_s"] for i in range(args.runs)]
+        for c in ("warm", "cold", "bare_pipe")
+    }
     res = {
-        "session": {**session, "plan": plan_label(plan_spec), "minutes": minutes}, "runs": args.runs,
-        "cases": cases, "median_s": med, "per_round_ratio": per_round,
-        "ratio": {"warm_bare": med["warm"] / med["bare_file"], "cold_bare": med["cold"] / med["bare_file"],
-                  "warm_pipe": med["warm"] / med["bare_pipe"], "cold_pipe": med["cold"] / med["bare_pipe"]},
+        "session": {**session, "plan": plan_label(plan_spec), "minutes": minutes},
+        "runs": args.runs,
+        "cases": cases,
+        "median_s": med,
+        "per_round_ratio": per_round,
+        "ratio": {
+            "warm_bare": med["warm"] / med["bare_file"],
+            "cold_bare": med["cold"] / med["bare_file"],
+            "warm_pipe": med["warm"] / med["bare_pipe"],
+            "cold_pipe": med["cold"] / med["bare_pipe"],
+        },
     }
     res["paired"] = {c: median(per_round[c]) for c in ("warm", "cold")}
-    res["met"] = {c: verdict(res["ratio"][f"{c}_bare"], res["paired"][c], t)
-                  for c, t in (("warm", T_WARM_RATIO), ("cold", T_COLD_RATIO))}
+    res["met"] = {
+        c: verdict(res["ratio"][f"{c}_bare"], res["paired"][c], t)
+        for c, t in (("warm", T_WARM_RATIO), ("cold", T_COLD_RATIO))
+    }
     if args.profile or any(v != "yes" for v in res["met"].values()):
         which = "warm" if res["met"]["warm"] != "yes" or res["met"]["cold"] == "yes" else "cold"
         log(f"export: profiling one {which}-cache run with cProfile (not counted in the medians)")
         prof = work / "export.prof"
         cache = warm if which == "warm" else Path(tempfile.mkdtemp(prefix="cold-cache-", dir=work))
-        r = run_child("export", {"plan": plan_spec, "out": str(out), "profile": str(prof)},
-                      env={"VOICECOACH_CACHE_DIR": str(cache)})
+        r = run_child(
+            "export",
+            {"plan": plan_spec, "out": str(out), "profile": str(prof)},
+            env={"VOICECOACH_CACHE_DIR": str(cache)},
+        )
         out.unlink(missing_ok=True)
         res["profile"] = {"case": which, "total_s": r["total_s"], "top": top_profile(str(prof))}
     res["noise"] = noise.done()
@@ -144,8 +176,10 @@ def md_export(res: dict, command: str, when: str) -> str:
     def row(name: str, key: str, extra: str = "") -> str:
         runs = ", ".join(f"{r['total_s']:.2f}" for r in c[key])
         cpu = median([r["cpu_s"] for r in c[key]])
-        return (f"| {name} | **{med[key]:.2f}** | {runs} | {cpu:.2f} | {real_s / med[key]:.0f}x | "
-                f"{med[key] / med['bare_file']:.2f} | {med[key] / med['bare_pipe']:.2f} | {extra} |")
+        return (
+            f"| {name} | **{med[key]:.2f}** | {runs} | {cpu:.2f} | {real_s / med[key]:.0f}x | "
+            f"{med[key] / med['bare_file']:.2f} | {med[key] / med['bare_pipe']:.2f} | {extra} |"
+        )
 
     def rng(key: str) -> str:
         xs = res["per_round_ratio"][key]
@@ -164,13 +198,19 @@ def md_export(res: dict, command: str, when: str) -> str:
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |",
         row("bare ffmpeg, raw PCM file input", "bare_file", "the baseline"),
         row("bare ffmpeg, raw PCM through a pipe", "bare_pipe", "Python writes the same file to ffmpeg's stdin"),
-        row("voicecoach, warm clip cache", "warm",
+        row(
+            "voicecoach, warm clip cache",
+            "warm",
             f"prepare {median([r['prepare_s'] for r in warm]):.2f} s + loudness pass "
-            f"{median([r['measure_s'] for r in warm]):.2f} s + encode pass {median([r['encode_s'] for r in warm]):.2f} s"),
-        row("voicecoach, cold clip cache", "cold",
+            f"{median([r['measure_s'] for r in warm]):.2f} s + encode pass {median([r['encode_s'] for r in warm]):.2f} s",
+        ),
+        row(
+            "voicecoach, cold clip cache",
+            "cold",
             f"prepare (synthesis of {median([r['synthesized'] for r in cold]):.0f} phrases) "
             f"{median([r['prepare_s'] for r in cold]):.2f} s + export {median([r['export_s'] for r in cold]):.2f} s "
-            f"(loudness pass {median([r['measure_s'] for r in cold]):.2f} s)"),
+            f"(loudness pass {median([r['measure_s'] for r in cold]):.2f} s)",
+        ),
         "",
         "voicecoach times run from the call to `session.prepare` to the return of `export.export` "
         "(the loudness pass, the encode pass through ffmpeg, the ID3 fix-up and the fsync), in a fresh "
@@ -182,7 +222,7 @@ def md_export(res: dict, command: str, when: str) -> str:
         "",
         "Targets, against the file-input baseline: the ratio of the medians, and the median of the "
         "per-round ratios (each voicecoach run over the bare ffmpeg run of the same round, which cancels "
-        "slow drifts in the machine's speed). \"Borderline\" means the two disagree: the result is "
+        'slow drifts in the machine\'s speed). "Borderline" means the two disagree: the result is '
         "within the noise of the target.",
         "",
         "| target | ratio of medians | median of per-round ratios (range) | vs the pipe baseline | met |",
@@ -196,7 +236,14 @@ def md_export(res: dict, command: str, when: str) -> str:
         lines.append(warm_misses(c["warm"]))
     if "profile" in res:
         pr = res["profile"]
-        lines += ["", f"cProfile of one {pr['case']}-cache run ({pr['total_s']:.2f} s under the profiler), "
-                  "top functions by own time (`write` is time blocked writing to ffmpeg's stdin, i.e. waiting for the "
-                  "encoder; `sosfilt` and `feed` are the loudness pass):", "", "```", pr["top"], "```"]
+        lines += [
+            "",
+            f"cProfile of one {pr['case']}-cache run ({pr['total_s']:.2f} s under the profiler), "
+            "top functions by own time (`write` is time blocked writing to ffmpeg's stdin, i.e. waiting for the "
+            "encoder; `sosfilt` and `feed` are the loudness pass):",
+            "",
+            "```",
+            pr["top"],
+            "```",
+        ]
     return "\n".join(lines) + "\n"

@@ -23,10 +23,13 @@ def _live_unavailable() -> str | None:
         return f"tests/helpers/pulse.py cannot be imported: {exc}"
     missing = missing_tools()
     if missing:
-        return (f"PulseAudio is not installed ({', '.join(missing)} not found): "
-                "sudo apt-get install pulseaudio pulseaudio-utils (or run ./scripts/test once)")
+        return (
+            f"PulseAudio is not installed ({', '.join(missing)} not found): "
+            "sudo apt-get install pulseaudio pulseaudio-utils (or run ./scripts/test once)"
+        )
     from voicecoach.errors import MissingDependencyError
     from voicecoach.live import devices
+
     try:
         devices.import_sounddevice()
     except MissingDependencyError as exc:
@@ -59,7 +62,7 @@ def reference_onsets(prepared, seconds: float) -> tuple[list[float], list[float]
     end = int(round(seconds * RATE))
     pad_s = 0.5  # silence before the session, as in the recording, so a cue at 0 s is an onset too
     pad = int(round(pad_s * RATE))
-    ideal = np.concatenate([np.zeros(pad, np.float32), *mix.blocks(tl, prepared.clips)])[:pad + end]
+    ideal = np.concatenate([np.zeros(pad, np.float32), *mix.blocks(tl, prepared.clips)])[: pad + end]
     spans = []  # every sound's [start, end) in frames
     for cue in tl.cues:
         start = int(round(cue.start_s * RATE))
@@ -153,8 +156,13 @@ def bench_live(args, work: Path) -> dict:
             diffs, unmatched = match_onsets(recorded, ref)
             offset = float(np.median(diffs)) if diffs.size else float("nan")
             errors_ms = (diffs - offset) * 1000
-            r.update(errors_ms=errors_ms.tolist(), offset_ms=offset * 1000, unmatched=unmatched,
-                     recorded_onsets=len(recorded), cpu_pct=100 * r["play_cpu_s"] / r["play_wall_s"])
+            r.update(
+                errors_ms=errors_ms.tolist(),
+                offset_ms=offset * 1000,
+                unmatched=unmatched,
+                recorded_onsets=len(recorded),
+                cpu_pct=100 * r["play_cpu_s"] / r["play_wall_s"],
+            )
             plays.append(r)
         for i in range(args.first_runs):
             log(f"live: first-sound latency run {i + 1}/{args.first_runs}")
@@ -162,13 +170,16 @@ def bench_live(args, work: Path) -> dict:
         if _has_session_gain():
             for cached in (False, True):
                 for i in range(3):
-                    log(f"live: first-sound latency with session_gain, level {'cached' if cached else 'not cached'}, "
-                        f"run {i + 1}/3")
+                    log(
+                        f"live: first-sound latency with session_gain, level {'cached' if cached else 'not cached'}, "
+                        f"run {i + 1}/3"
+                    )
                     if not cached:
                         for level in cache.glob("*.level"):
                             level.unlink()
-                    gain_firsts[cached].append(run_child(
-                        "live", {"plan": plan_spec, "mode": "first", "seconds": 5.0, "gain": True}, env=env))
+                    gain_firsts[cached].append(
+                        run_child("live", {"plan": plan_spec, "mode": "first", "seconds": 5.0, "gain": True}, env=env)
+                    )
     finally:
         server.stop()
 
@@ -178,22 +189,36 @@ def bench_live(args, work: Path) -> dict:
         a = np.abs(np.asarray(a))
         if a.size == 0:
             return {"n": 0, "p50": float("nan"), "p95": float("nan"), "max": float("nan")}
-        return {"n": int(a.size), "p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)),
-                "max": float(a.max())}
+        return {
+            "n": int(a.size),
+            "p50": float(np.percentile(a, 50)),
+            "p95": float(np.percentile(a, 95)),
+            "max": float(a.max()),
+        }
 
     res = {
-        "session": {**session, "plan": plan_label(plan_spec)}, "seconds": args.live_seconds,
-        "reference": {"n": len(ref), "missing": ref_missing, "bias_ms_median": float(np.median(bias_ms)) if len(ref) else None,
-                      "bias_ms_max": float(np.max(np.abs(bias_ms))) if len(ref) else None},
-        "plays": plays, "firsts": firsts, "pooled": stats(pooled),
+        "session": {**session, "plan": plan_label(plan_spec)},
+        "seconds": args.live_seconds,
+        "reference": {
+            "n": len(ref),
+            "missing": ref_missing,
+            "bias_ms_median": float(np.median(bias_ms)) if len(ref) else None,
+            "bias_ms_max": float(np.max(np.abs(bias_ms))) if len(ref) else None,
+        },
+        "plays": plays,
+        "firsts": firsts,
+        "pooled": stats(pooled),
         "per_run": [stats(p["errors_ms"]) for p in plays],
         "cpu_pct_median": median([p["cpu_pct"] for p in plays]),
         "first_block_s_median": median([f["first_block_s"] for f in firsts]),
         "first_frames_s_median": median([f["first_frames_s"] for f in firsts]),
         "gain_firsts": {"uncached": gain_firsts[False], "cached": gain_firsts[True]},
     }
-    res["met"] = {"onsets": res["pooled"]["p95"] <= T_ONSET_P95_MS, "cpu": res["cpu_pct_median"] <= T_CPU_PCT,
-                  "first": res["first_block_s_median"] < T_FIRST_SOUND_S}
+    res["met"] = {
+        "onsets": res["pooled"]["p95"] <= T_ONSET_P95_MS,
+        "cpu": res["cpu_pct_median"] <= T_CPU_PCT,
+        "first": res["first_block_s_median"] < T_FIRST_SOUND_S,
+    }
     res["noise"] = noise.done()
     return res
 
@@ -225,11 +250,15 @@ def md_live(res: dict, command: str, when: str) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for i, (p, st) in enumerate(zip(res["plays"], res["per_run"]), 1):
-        lines.append(f"| {i} | {st['n']} of {ref['n']} | {st['p50']:.2f} ms | {st['p95']:.2f} ms | {st['max']:.2f} ms | "
-                     f"{p['offset_ms']:.1f} ms | {p['cpu_pct']:.2f} % | {p['underruns']} / {p['xruns']} |")
+        lines.append(
+            f"| {i} | {st['n']} of {ref['n']} | {st['p50']:.2f} ms | {st['p95']:.2f} ms | {st['max']:.2f} ms | "
+            f"{p['offset_ms']:.1f} ms | {p['cpu_pct']:.2f} % | {p['underruns']} / {p['xruns']} |"
+        )
     po = res["pooled"]
-    lines.append(f"| all runs | {po['n']} | **{po['p50']:.2f} ms** | **{po['p95']:.2f} ms** | **{po['max']:.2f} ms** | | "
-                 f"**{res['cpu_pct_median']:.2f} %** (median) | |")
+    lines.append(
+        f"| all runs | {po['n']} | **{po['p50']:.2f} ms** | **{po['p95']:.2f} ms** | **{po['max']:.2f} ms** | | "
+        f"**{res['cpu_pct_median']:.2f} %** (median) | |"
+    )
     fb = ", ".join(f"{f['first_block_s'] * 1000:.0f}" for f in res["firsts"])
     ff = ", ".join(f"{f['first_frames_s'] * 1000:.0f}" for f in res["firsts"])
     prep = median([f["prepare_s"] for f in res["firsts"]])
@@ -246,6 +275,7 @@ def md_live(res: dict, command: str, when: str) -> str:
     ]
     gf = res.get("gain_firsts") or {}
     if gf.get("uncached"):
+
         def med_ms(rows: list, key: str) -> str:
             return f"{median([r[key] for r in rows]) * 1000:.0f} ms"
 

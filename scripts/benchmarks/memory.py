@@ -25,8 +25,9 @@ def bench_memory(args, work: Path) -> dict:
         session.pop("prepared")
         log(f"memory: {minutes}-minute warm export in a fresh process")
         out = work / "mem.mp3"
-        r = run_child("export", {"plan": spec, "out": str(out), "watch_children": True},
-                      env={"VOICECOACH_CACHE_DIR": str(cache)})
+        r = run_child(
+            "export", {"plan": spec, "out": str(out), "watch_children": True}, env={"VOICECOACH_CACHE_DIR": str(cache)}
+        )
         out.unlink(missing_ok=True)
         rows.append({"minutes": minutes, "session": session, **r})
     peaks = [r["maxrss_mb"] for r in rows]
@@ -62,7 +63,8 @@ def md_memory(res: dict, command: str, when: str) -> str:
             f"| {r['minutes']} min target, {r['duration_s'] / 60:.1f} min real | {s['exercises']} | {r['phrases']} | "
             f"{r['clips_mb']:.1f} MiB | {r['rss_numpy_mb']:.0f} / {r['rss_imports_mb']:.0f} MiB | "
             f"{r['rss_prepared_mb']:.0f} MiB | {'yes' if r.get('scipy_loaded') else 'no'} | **{r['maxrss_mb']:.1f} MiB** (VmHWM {r['vmhwm_mb']:.1f}) | {ff} | "
-            f"{r['total_s']:.1f} s |")
+            f"{r['total_s']:.1f} s |"
+        )
     m = res["met"]
     lines += [
         "",

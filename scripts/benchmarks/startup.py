@@ -52,9 +52,21 @@ class _Monitor:
 
         self.rate = RATE
         self.proc = subprocess.Popen(
-            ["parec", "--server", server.server, f"--device={server.monitor}", "--format=float32le",
-             f"--rate={RATE}", "--channels=1", "--raw", "--latency-msec=5"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **server.client_env()})
+            [
+                "parec",
+                "--server",
+                server.server,
+                f"--device={server.monitor}",
+                "--format=float32le",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--raw",
+                "--latency-msec=5",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **server.client_env()},
+        )
         self.frames = 0
         self.first: float | None = None  # monotonic time of the first non-silent sample
         self.armed = False
@@ -104,8 +116,15 @@ def first_sound(monitor: _Monitor, env: dict, engine: str, cwd: Path, terminal: 
     time.sleep(0.3)  # silence before, so nothing earlier is taken for the first sound
     monitor.arm()
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdin=slave if terminal else subprocess.DEVNULL, cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdin=slave if terminal else subprocess.DEVNULL,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     if slave is not None:
         os.close(slave)
     try:
@@ -151,8 +170,15 @@ def level_rows(work: Path, engines: list[str]) -> list[dict]:
             intro_end = part_start(p.timeline, parts(p.plan, p.options)[1])
             est = estimated_gain([(said, p.clips_for(said), said.duration_s), (p.timeline, p.clips, intro_end)])
             db = 20 * math.log10(session_gain(p))
-            rows.append({"engine": engine, "program": name, "measured_db": db,
-                         "estimated_db": 20 * math.log10(est), "diff_db": 20 * math.log10(est) - db})
+            rows.append(
+                {
+                    "engine": engine,
+                    "program": name,
+                    "measured_db": db,
+                    "estimated_db": 20 * math.log10(est),
+                    "diff_db": 20 * math.log10(est) - db,
+                }
+            )
     return rows
 
 
@@ -189,8 +215,13 @@ def bench_startup(args, work: Path) -> dict:
     # This checkout's voicecoach (or --startup-source's), whatever the interpreter has installed.
     source = getattr(args, "startup_source", None) or ROOT
     path = os.pathsep.join(p for p in (str(source), os.environ.get("PYTHONPATH", "")) if p)
-    base_env = {**os.environ, **server.client_env(), "PYTHONPATH": path, "VOICECOACH_DATA_DIR": str(work / "data"),
-                "VOICECOACH_CONFIG": str(work / "absent-config")}
+    base_env = {
+        **os.environ,
+        **server.client_env(),
+        "PYTHONPATH": path,
+        "VOICECOACH_DATA_DIR": str(work / "data"),
+        "VOICECOACH_CONFIG": str(work / "absent-config"),
+    }
     base_env.pop("DBUS_SESSION_BUS_ADDRESS", None)  # no media-player registration on the desktop's bus
     only = getattr(args, "startup_only", None)
     try:
@@ -204,8 +235,13 @@ def bench_startup(args, work: Path) -> dict:
                 shutil.rmtree(cache, ignore_errors=True)
         for engine in engines if only != "export" else []:  # a reference: the same with every clip cached
             cache = work / f"warm-{engine}"
-            subprocess.run([sys.executable, "-m", "voicecoach", "show", PROGRAM, "--engine", engine], cwd=work,
-                           env={**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "voicecoach", "show", PROGRAM, "--engine", engine],
+                cwd=work,
+                env={**base_env, "VOICECOACH_CACHE_DIR": str(cache)},
+                check=True,
+                capture_output=True,
+            )
             for i in range(args.startup_runs):
                 log(f"startup: run {i + 1}/{args.startup_runs}: first sound, {engine}, warm cache")
                 r = first_sound(monitor, {**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, engine, work)
@@ -221,7 +257,7 @@ def bench_startup(args, work: Path) -> dict:
     if only != "first":
         export_run({**base_env, "VOICECOACH_CACHE_DIR": str(warm_cache)}, export_engine, work / "x.mp3")
     for i in range(args.startup_runs if only != "first" else 0):
-        for case in (("cold", "warm") if i % 2 == 0 else ("warm", "cold")):
+        for case in ("cold", "warm") if i % 2 == 0 else ("warm", "cold"):
             cache = warm_cache if case == "warm" else Path(tempfile.mkdtemp(prefix="cold-", dir=work))
             log(f"startup: run {i + 1}/{args.startup_runs}: export {PROGRAM}, {export_engine}, {case} cache")
             wall = export_run({**base_env, "VOICECOACH_CACHE_DIR": str(cache)}, export_engine, work / "x.mp3")
@@ -236,10 +272,19 @@ def bench_startup(args, work: Path) -> dict:
     export_med = {c: median(v) for c, v in exports.items()}
     per_round = [c / w for c, w in zip(exports["cold"], exports["warm"])]
     res = {
-        "source": str(source), "runs": args.startup_runs, "engines": engines, "firsts": firsts, "warm_firsts": warm_firsts,
-        "first_median_s": med, "warm_first_median_s": warm_med,
-        "levels": levels, "export_engine": export_engine, "exports": exports, "export_median_s": export_med,
-        "export_ratio": export_med["cold"] / export_med["warm"], "export_per_round": per_round,
+        "source": str(source),
+        "runs": args.startup_runs,
+        "engines": engines,
+        "firsts": firsts,
+        "warm_firsts": warm_firsts,
+        "first_median_s": med,
+        "warm_first_median_s": warm_med,
+        "levels": levels,
+        "export_engine": export_engine,
+        "exports": exports,
+        "export_median_s": export_med,
+        "export_ratio": export_med["cold"] / export_med["warm"],
+        "export_per_round": per_round,
     }
     targets = {"system": T_FIRST_SYSTEM_S, "piper": T_FIRST_PIPER_S}
     res["met"] = {e: med[e] <= targets[e] for e in engines}
@@ -251,12 +296,17 @@ def bench_startup(args, work: Path) -> dict:
 def summary(res: dict) -> str:
     if "skipped" in res:
         return f"startup: skipped: {res['skipped']}"
-    parts = [f"{e} {res['first_median_s'][e] * 1000:.0f} ms (warm {res['warm_first_median_s'][e] * 1000:.0f} ms; "
-             f"{'met' if res['met'][e] else 'MISSED'})" for e in res["engines"]]
+    parts = [
+        f"{e} {res['first_median_s'][e] * 1000:.0f} ms (warm {res['warm_first_median_s'][e] * 1000:.0f} ms; "
+        f"{'met' if res['met'][e] else 'MISSED'})"
+        for e in res["engines"]
+    ]
     m = res["export_median_s"]
-    return (f"startup: first sound on a cold cache, median of {res['runs']}: {', '.join(parts)}; "
-            f"export {PROGRAM} ({res['export_engine']}) cold {m['cold']:.2f} s / warm {m['warm']:.2f} s = "
-            f"{res['export_ratio']:.2f}x ({'met' if res['met']['export'] else 'MISSED'})")
+    return (
+        f"startup: first sound on a cold cache, median of {res['runs']}: {', '.join(parts)}; "
+        f"export {PROGRAM} ({res['export_engine']}) cold {m['cold']:.2f} s / warm {m['warm']:.2f} s = "
+        f"{res['export_ratio']:.2f}x ({'met' if res['met']['export'] else 'MISSED'})"
+    )
 
 
 def md_startup(res: dict, command: str, when: str) -> str:
@@ -280,9 +330,11 @@ def md_startup(res: dict, command: str, when: str) -> str:
     targets = {"system": T_FIRST_SYSTEM_S, "piper": T_FIRST_PIPER_S}
     for e in res["engines"]:
         cold = ", ".join(f"{r['first_sound_s'] * 1000:.0f}" for r in res["firsts"][e])
-        lines.append(f"| {e} | **{res['first_median_s'][e] * 1000:.0f} ms** | {cold} ms | "
-                     f"{res['warm_first_median_s'][e] * 1000:.0f} ms | <= {targets[e] * 1000:.0f} ms | "
-                     f"{'yes' if res['met'][e] else '**no**'} |")
+        lines.append(
+            f"| {e} | **{res['first_median_s'][e] * 1000:.0f} ms** | {cold} ms | "
+            f"{res['warm_first_median_s'][e] * 1000:.0f} ms | <= {targets[e] * 1000:.0f} ms | "
+            f"{'yes' if res['met'][e] else '**no**'} |"
+        )
     if res.get("levels"):
         lines += [
             "",
@@ -294,8 +346,11 @@ def md_startup(res: dict, command: str, when: str) -> str:
             "| engine | program | measured gain | estimated gain | estimate - measured |",
             "| --- | --- | ---: | ---: | ---: |",
         ]
-        lines += [f"| {r['engine']} | {r['program']} | {r['measured_db']:+.2f} dB | {r['estimated_db']:+.2f} dB | "
-                  f"{r['diff_db']:+.2f} dB |" for r in res["levels"]]
+        lines += [
+            f"| {r['engine']} | {r['program']} | {r['measured_db']:+.2f} dB | {r['estimated_db']:+.2f} dB | "
+            f"{r['diff_db']:+.2f} dB |"
+            for r in res["levels"]
+        ]
     m, ex = res["export_median_s"], res["exports"]
     per = ", ".join(f"{r:.2f}" for r in res["export_per_round"])
     lines += [

@@ -49,11 +49,22 @@ def bench_underruns(args, work: Path) -> dict:
             hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.hogs)]
             try:
                 time.sleep(1.0)  # the hogs are spinning before the session starts
-                log(f"underruns: run {i + 1}/{args.underrun_runs}: {args.underrun_seconds:g} s of play "
-                    f"with {args.hogs} CPU hogs")
-                r = run_child("live", {"plan": plan_spec, "mode": "play", "seconds": args.underrun_seconds,
-                                       "gain": True, "watch_gaps": True}, env=env,
-                              timeout_s=args.underrun_seconds + 300)
+                log(
+                    f"underruns: run {i + 1}/{args.underrun_runs}: {args.underrun_seconds:g} s of play "
+                    f"with {args.hogs} CPU hogs"
+                )
+                r = run_child(
+                    "live",
+                    {
+                        "plan": plan_spec,
+                        "mode": "play",
+                        "seconds": args.underrun_seconds,
+                        "gain": True,
+                        "watch_gaps": True,
+                    },
+                    env=env,
+                    timeout_s=args.underrun_seconds + 300,
+                )
             finally:
                 for h in hogs:
                     h.kill()
@@ -61,8 +72,12 @@ def bench_underruns(args, work: Path) -> dict:
             runs.append(r)
     finally:
         server.stop()
-    res = {"session": {**session, "plan": plan_label(plan_spec)}, "seconds": args.underrun_seconds,
-           "hogs": args.hogs, "runs": runs}
+    res = {
+        "session": {**session, "plan": plan_label(plan_spec)},
+        "seconds": args.underrun_seconds,
+        "hogs": args.hogs,
+        "runs": runs,
+    }
     total = sum(len(r["gap_times"]["underruns"]) + len(r["gap_times"]["xruns"]) for r in runs)
     res["met"] = total <= T_GAPS
     res["noise"] = noise.done()
@@ -98,8 +113,10 @@ def md_underruns(res: dict, command: str, when: str) -> str:
         g = r["gap_times"]
         every = sorted(g["underruns"] + g["xruns"])
         start = sum(1 for t in every if t <= START_S)
-        lines.append(f"| {i} | {r['play_wall_s']:.0f} s | {len(g['underruns'])} | {len(g['xruns'])} | {start} | "
-                     f"{_times(every)} |")
+        lines.append(
+            f"| {i} | {r['play_wall_s']:.0f} s | {len(g['underruns'])} | {len(g['xruns'])} | {start} | "
+            f"{_times(every)} |"
+        )
     lines += [
         "",
         "| target | met |",

@@ -60,7 +60,7 @@ class Timed:
         from voicecoach.control.voice.listener import CHUNK
 
         for i in range(0, len(pcm16), CHUNK):
-            part = pcm16[i:i + CHUNK]
+            part = pcm16[i : i + CHUNK]
             self.t += len(part) / vs.RATE
             w0 = time.perf_counter()
             c = self.logic.feed(part, self.t)
@@ -69,7 +69,9 @@ class Timed:
 
 
 def _room_take(room: vs.Room, speech: np.ndarray, lead_s=0.5, tail_s=2.5, snr_db=20.0):
-    x = np.concatenate([np.zeros(int(lead_s * vs.RATE), np.float32), speech, np.zeros(int(tail_s * vs.RATE), np.float32)])
+    x = np.concatenate(
+        [np.zeros(int(lead_s * vs.RATE), np.float32), speech, np.zeros(int(tail_s * vs.RATE), np.float32)]
+    )
     wet = room.reverb(x)[: len(x)]
     return vs.mix_at_snr(wet, room.noise(len(x), 1.0), snr_db), lead_s + len(speech) / vs.RATE
 
@@ -92,7 +94,7 @@ def recognition(speakers, over_coach: bool = False) -> dict:
             if over_coach:  # the coach talks from the wake word's end over the command (at a similar level)
                 start = int((end_s - 0.9) * vs.RATE)
                 seg = coach[: max(0, len(take) - start)] * 0.8
-                take[start:start + len(seg)] += seg
+                take[start : start + len(seg)] += seg
                 t_start = timed.t + start / vs.RATE
                 activity.mark(t_start, t_start + len(seg) / vs.RATE)
             before = len(timed.commands)
@@ -101,9 +103,18 @@ def recognition(speakers, over_coach: bool = False) -> dict:
             got = timed.commands[before:]
             c = got[0][1] if got else None
             latency = (got[0][0] - (t0 + end_s)) + got[0][2] if got else None
-            rows.append({"speaker": s.name, "engine": s.engine, "tuning": s in vs.TUNING, "words": words,
-                         "action": action, "got": getattr(c, "action", None), "heard": getattr(c, "heard", None),
-                         "latency_s": latency})
+            rows.append(
+                {
+                    "speaker": s.name,
+                    "engine": s.engine,
+                    "tuning": s in vs.TUNING,
+                    "words": words,
+                    "action": action,
+                    "got": getattr(c, "action", None),
+                    "heard": getattr(c, "heard", None),
+                    "latency_s": latency,
+                }
+            )
     return {"rows": rows}
 
 
@@ -151,8 +162,14 @@ def unrelated_speech(speakers, seconds: float) -> dict:
         with_words += bool(words.search(sentence))
     false = [c for _, c, _ in timed.commands if c.action != "unknown"]
     sorry = [c for _, c, _ in timed.commands if c.action == "unknown"]
-    return {"audio_s": audio_s, "sentences": n, "with_command_words": with_words, "false_commands": len(false),
-            "sorry": len(sorry), "speakers": [s.name for s in speakers]}
+    return {
+        "audio_s": audio_s,
+        "sentences": n,
+        "with_command_words": with_words,
+        "false_commands": len(false),
+        "sorry": len(sorry),
+        "speakers": [s.name for s in speakers],
+    }
 
 
 def own_session() -> dict:
@@ -177,16 +194,18 @@ def own_session() -> dict:
         if gated:  # as the player reports it: every 1024-frame block with sound
             block = 1024
             for k in range(0, len(pcm), block):
-                if np.abs(pcm[k:k + block]).max(initial=0.0) > 0.002:
+                if np.abs(pcm[k : k + block]).max(initial=0.0) > 0.002:
                     a = timed.t + k / 44100
                     activity.mark(a, a + block / 44100)
         c0 = time.process_time()
         timed.feed(vs.to_int16(x16))
         cpu = time.process_time() - c0
         key = "gated" if gated else "ungated"
-        out[key] = {"commands": len([c for _, c, _ in timed.commands if c.action != "unknown"]),
-                    "sorry": len([c for _, c, _ in timed.commands if c.action == "unknown"]),
-                    "ignored": timed.logic.ignored}
+        out[key] = {
+            "commands": len([c for _, c, _ in timed.commands if c.action != "unknown"]),
+            "sorry": len([c for _, c, _ in timed.commands if c.action == "unknown"]),
+            "ignored": timed.logic.ignored,
+        }
         if not gated:
             out["cpu_pct"] = 100.0 * cpu / (len(x16) / vs.RATE)
     return out
@@ -202,7 +221,7 @@ def bench_voice(args, work: Path) -> dict:
     speakers = vs.speakers()
     log(f"voice: recognition, quiet, {len(speakers)} speakers")
     quiet = recognition(speakers)
-    log("voice: the wake model's probability for a clean \"Hey Jarvis\", per speaker")
+    log('voice: the wake model\'s probability for a clean "Hey Jarvis", per speaker')
     wake = wake_probabilities(speakers)
     log("voice: recognition while the coach speaks (2 speakers)")
     over = recognition([s for s in speakers if s.name in ("piper-joe", "espeak-scot")], over_coach=True)
@@ -214,8 +233,15 @@ def bench_voice(args, work: Path) -> dict:
     from benchmarks.voicelive import bench_voicelive
 
     live = bench_voicelive(args, work)
-    return {"quiet": quiet, "wake": wake, "over": over, "unrelated": unrelated, "own": own, "live": live,
-            "noise": noise.done()}
+    return {
+        "quiet": quiet,
+        "wake": wake,
+        "over": over,
+        "unrelated": unrelated,
+        "own": own,
+        "live": live,
+        "noise": noise.done(),
+    }
 
 
 def _rate(rows, pred=lambda r: True) -> tuple[int, int]:
@@ -229,8 +255,15 @@ def summary(v: dict) -> dict:
     lat = [r["latency_s"] for r in rows if r["got"] == r["action"] and r["latency_s"] is not None]
     u = v["unrelated"]
     per_hour = u["false_commands"] / (u["audio_s"] / 3600)
-    return {"ok": ok, "n": n, "pct": 100 * ok / n, "latency_ms": 1000 * statistics.median(lat) if lat else None,
-            "false_per_hour": per_hour, "own_false": v["own"]["gated"]["commands"], "cpu_pct": v["own"]["cpu_pct"]}
+    return {
+        "ok": ok,
+        "n": n,
+        "pct": 100 * ok / n,
+        "latency_ms": 1000 * statistics.median(lat) if lat else None,
+        "false_per_hour": per_hour,
+        "own_false": v["own"]["gated"]["commands"],
+        "cpu_pct": v["own"]["cpu_pct"],
+    }
 
 
 def _live_row(live: dict) -> str:
@@ -239,9 +272,11 @@ def _live_row(live: dict) -> str:
     if "skipped" in live:
         return f"| end of command in the room -> spoken confirmation on the speakers | skipped: {live['skipped']} | | |"
     runs = ", ".join(f"{x:.0f}" for x in sorted(live["latency_ms"]))
-    return (f"| end of command in the room -> first sound of the spoken confirmation on the speakers (real stack, "
-            f"{live['runs']} live sessions, {live['missed']} not obeyed), median | **{live['median_ms']:.0f} ms** "
-            f"({runs}) | < {T_LATENCY_MS:.0f} ms | {'met' if live['met'] else 'MISSED'} |")
+    return (
+        f"| end of command in the room -> first sound of the spoken confirmation on the speakers (real stack, "
+        f"{live['runs']} live sessions, {live['missed']} not obeyed), median | **{live['median_ms']:.0f} ms** "
+        f"({runs}) | < {T_LATENCY_MS:.0f} ms | {'met' if live['met'] else 'MISSED'} |"
+    )
 
 
 def md_voice(v: dict, command: str, when: str) -> str:
@@ -249,8 +284,10 @@ def md_voice(v: dict, command: str, when: str) -> str:
     s = summary(v)
     lines = [f"Command: `{command}` ({when}). {noise_text(v['noise'])}.", ""]
     wake = v.get("wake", {})
-    lines.append("| speaker | set | wake probability, clean \"Hey Jarvis\" (cutoff 0.97) | woke and obeyed | wrong command "
-                 "| Sorry? | nothing |")
+    lines.append(
+        '| speaker | set | wake probability, clean "Hey Jarvis" (cutoff 0.97) | woke and obeyed | wrong command '
+        "| Sorry? | nothing |"
+    )
     lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for name in dict.fromkeys(r["speaker"] for r in rows):
         sel = [r for r in rows if r["speaker"] == name]
@@ -259,28 +296,33 @@ def md_voice(v: dict, command: str, when: str) -> str:
         sorry = sum(r["got"] == "unknown" for r in sel)
         none = sum(r["got"] is None for r in sel)
         p = f"{wake[name]:.2f}" if name in wake else "-"
-        lines.append(f"| {name} | {'tuning' if sel[0]['tuning'] else 'held out'} | {p} | {ok}/{len(sel)} | {wrong} | "
-                     f"{sorry} | {none} |")
+        lines.append(
+            f"| {name} | {'tuning' if sel[0]['tuning'] else 'held out'} | {p} | {ok}/{len(sel)} | {wrong} | "
+            f"{sorry} | {none} |"
+        )
     piper = _rate(rows, lambda r: r["engine"] == "piper")
     espeak = _rate(rows, lambda r: r["engine"] == "espeak")
     held = _rate(rows, lambda r: not r["tuning"])
     o_ok, o_n = _rate(v["over"]["rows"])
     u, own = v["unrelated"], v["own"]
     lat = s["latency_ms"]
-    lines += ["",
-              "| figure | measured | target | met |", "| --- | --- | --- | --- |",
-              f"| commands obeyed, quiet moment | **{s['ok']}/{s['n']} ({s['pct']:.0f} %)**; Piper speakers {piper[0]}/{piper[1]}, "
-              f"espeak-ng speakers {espeak[0]}/{espeak[1]}; held-out speakers {held[0]}/{held[1]} | >= 95 % | "
-              f"{'met' if s['pct'] >= 95 else 'MISSED'} |",
-              f"| commands obeyed while the coach speaks | {o_ok}/{o_n} (echo gate: ignored by design) | (reported) | - |",
-              f"| false commands, unrelated speech | {u['false_commands']} in {u['audio_s'] / 60:.1f} min ({u['sentences']} sentences, "
-              f"{u['with_command_words']} with command words; {u['sorry']} \"Sorry?\") = {s['false_per_hour']:.1f}/hour | <= 1/hour | "
-              f"{'met' if s['false_per_hour'] <= T_FALSE_PER_HOUR else 'MISSED'} |",
-              f"| false commands, own {own['minutes']:.0f}-minute session fed back | {own['gated']['commands']} with the echo gate "
-              f"({own['gated']['ignored']} wakes ignored); {own['ungated']['commands']} without it ({own['ungated']['sorry']} \"Sorry?\") | 0 | "
-              f"{'met' if own['gated']['commands'] == 0 else 'MISSED'} |",
-              f"| end of command -> command handed to the session (simulated clock + decoding), median | {lat:.0f} ms | "
-              f"(part of the next line) | - |",
-              _live_row(v.get("live") or {"skipped": "not run"}),
-              f"| CPU while listening | {s['cpu_pct']:.1f} % of one core | < 25 % | {'met' if s['cpu_pct'] < T_CPU_PCT else 'MISSED'} |"]
+    lines += [
+        "",
+        "| figure | measured | target | met |",
+        "| --- | --- | --- | --- |",
+        f"| commands obeyed, quiet moment | **{s['ok']}/{s['n']} ({s['pct']:.0f} %)**; Piper speakers {piper[0]}/{piper[1]}, "
+        f"espeak-ng speakers {espeak[0]}/{espeak[1]}; held-out speakers {held[0]}/{held[1]} | >= 95 % | "
+        f"{'met' if s['pct'] >= 95 else 'MISSED'} |",
+        f"| commands obeyed while the coach speaks | {o_ok}/{o_n} (echo gate: ignored by design) | (reported) | - |",
+        f"| false commands, unrelated speech | {u['false_commands']} in {u['audio_s'] / 60:.1f} min ({u['sentences']} sentences, "
+        f'{u["with_command_words"]} with command words; {u["sorry"]} "Sorry?") = {s["false_per_hour"]:.1f}/hour | <= 1/hour | '
+        f"{'met' if s['false_per_hour'] <= T_FALSE_PER_HOUR else 'MISSED'} |",
+        f"| false commands, own {own['minutes']:.0f}-minute session fed back | {own['gated']['commands']} with the echo gate "
+        f'({own["gated"]["ignored"]} wakes ignored); {own["ungated"]["commands"]} without it ({own["ungated"]["sorry"]} "Sorry?") | 0 | '
+        f"{'met' if own['gated']['commands'] == 0 else 'MISSED'} |",
+        f"| end of command -> command handed to the session (simulated clock + decoding), median | {lat:.0f} ms | "
+        f"(part of the next line) | - |",
+        _live_row(v.get("live") or {"skipped": "not run"}),
+        f"| CPU while listening | {s['cpu_pct']:.1f} % of one core | < 25 % | {'met' if s['cpu_pct'] < T_CPU_PCT else 'MISSED'} |",
+    ]
     return "\n".join(lines)

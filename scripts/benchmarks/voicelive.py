@@ -70,11 +70,16 @@ def bench_voicelive(args, work: Path) -> dict:
     server.start()
     try:
         server.add_room()
-        env = dict(os.environ, **server.client_env(), VOICECOACH_CACHE_DIR=str(work / "voice-cache"),
-                   VOICECOACH_DATA_DIR=str(work / "voice-data"))
+        env = dict(
+            os.environ,
+            **server.client_env(),
+            VOICECOACH_CACHE_DIR=str(work / "voice-cache"),
+            VOICECOACH_DATA_DIR=str(work / "voice-data"),
+        )
         env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        subprocess.run([sys.executable, "-m", "voicecoach", "show", str(plan)], env=env, check=True,
-                       capture_output=True)  # a warm cache: every run starts at once
+        subprocess.run(
+            [sys.executable, "-m", "voicecoach", "show", str(plan)], env=env, check=True, capture_output=True
+        )  # a warm cache: every run starts at once
         for i in range(args.voicelive_runs):
             speakers = server.start_recording()
             room = server.start_recording(server.room_monitor)
@@ -98,8 +103,10 @@ def bench_voicelive(args, work: Path) -> dict:
                 play.proc.kill()
                 play.proc.wait()
                 err = play.proc.stderr.read() if play.proc.stderr else ""
-                log(f"voice live run {i + 1}: SIGTERM did not end the session in 30 s; last lines "
-                    f"{play.lines[-4:]}; stderr {err[-500:]!r}")
+                log(
+                    f"voice live run {i + 1}: SIGTERM did not end the session in 30 s; last lines "
+                    f"{play.lines[-4:]}; stderr {err[-500:]!r}"
+                )
                 ok = False
             spk, rm = speakers.stop(), room.stop()
             end = _last_sound_end(rm)
@@ -120,14 +127,21 @@ def bench_voicelive(args, work: Path) -> dict:
     if not latencies:
         return {"skipped": f"no run produced a measurement ({missed} missed)"}
     med = median(latencies)
-    return {"runs": len(latencies), "missed": missed, "latency_ms": latencies, "median_ms": med,
-            "met": med < T_LATENCY_MS}
+    return {
+        "runs": len(latencies),
+        "missed": missed,
+        "latency_ms": latencies,
+        "median_ms": med,
+        "met": med < T_LATENCY_MS,
+    }
 
 
 def md_voicelive(res: dict, command: str, when: str) -> str:
     lat = ", ".join(f"{x:.0f}" for x in sorted(res["latency_ms"]))
-    return (f"Command: `{command}` ({when}): {res['runs']} runs of a real `voicecoach play --listen` on a private "
-            f"PulseAudio server (speakers and room null sinks); {res['missed']} runs where the command was not obeyed.\n\n"
-            f"| measure | median | all runs (ms) | target |\n| --- | --- | --- | --- |\n"
-            f"| end of \"Hey Jarvis, pause.\" in the room -> first sound of the spoken confirmation on the speakers | "
-            f"**{res['median_ms']:.0f} ms** | {lat} | < {T_LATENCY_MS:.0f} ms: {'met' if res['met'] else 'MISSED'} |\n")
+    return (
+        f"Command: `{command}` ({when}): {res['runs']} runs of a real `voicecoach play --listen` on a private "
+        f"PulseAudio server (speakers and room null sinks); {res['missed']} runs where the command was not obeyed.\n\n"
+        f"| measure | median | all runs (ms) | target |\n| --- | --- | --- | --- |\n"
+        f'| end of "Hey Jarvis, pause." in the room -> first sound of the spoken confirmation on the speakers | '
+        f"**{res['median_ms']:.0f} ms** | {lat} | < {T_LATENCY_MS:.0f} ms: {'met' if res['met'] else 'MISSED'} |\n"
+    )

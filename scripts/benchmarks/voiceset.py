@@ -73,8 +73,12 @@ def _resample(x: np.ndarray, src: int, dst: int) -> np.ndarray:
 
 
 def _espeak(text: str, voice: str, wpm: int, pitch: int) -> tuple[np.ndarray, int]:
-    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "--stdout", text],
-                         capture_output=True, check=True, timeout=60).stdout
+    out = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "--stdout", text],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
     with wave.open(io.BytesIO(out)) as w:
         rate = w.getframerate()
         pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
@@ -99,7 +103,7 @@ def say(speaker: Speaker, text: str) -> np.ndarray:
     x = _resample(x, int(round(rate * speaker.pitch)), RATE)
     loud = np.flatnonzero(np.abs(x) > 0.01 * max(1e-9, float(np.abs(x).max())))
     if loud.size:
-        x = x[max(0, loud[0] - 160):loud[-1] + 160]
+        x = x[max(0, loud[0] - 160) : loud[-1] + 160]
     peak = float(np.abs(x).max()) if x.size else 1.0
     return (x * (0.5 / max(peak, 1e-9))).astype(np.float32)
 
@@ -108,11 +112,11 @@ def speech_level(x: np.ndarray) -> float:
     """RMS over the louder half of 20 ms frames: the level of the speech, not of its pauses."""
     n = len(x) // 320
     if n == 0:
-        return float(np.sqrt(np.mean(x ** 2))) if x.size else 0.0
+        return float(np.sqrt(np.mean(x**2))) if x.size else 0.0
     frames = x[: n * 320].reshape(n, 320)
-    rms = np.sqrt(np.mean(frames ** 2, axis=1))
-    top = np.sort(rms)[n // 2:]
-    return float(np.sqrt(np.mean(top ** 2)))
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    top = np.sort(rms)[n // 2 :]
+    return float(np.sqrt(np.mean(top**2)))
 
 
 class Room:
@@ -124,7 +128,7 @@ class Room:
         t = np.arange(n) / RATE
         ir = self.rng.standard_normal(n) * np.exp(-6.9 * t / rt60_s)  # -60 dB at rt60
         ir[: int(0.003 * RATE)] = 0.0  # the first reflection arrives after a few ms
-        ir *= wet / np.sqrt(np.sum(ir ** 2))
+        ir *= wet / np.sqrt(np.sum(ir**2))
         ir[0] = 1.0  # the direct sound
         self.ir = ir.astype(np.float32)
         # Fan-like room noise: brown-ish noise low-passed under 1 kHz plus a little broadband hiss.
@@ -136,14 +140,14 @@ class Room:
     def noise(self, n: int, level_rms: float) -> np.ndarray:
         w = self.rng.standard_normal(n)
         z = signal.sosfilt(self._sos, w) + 0.3 * w
-        z *= level_rms / max(1e-12, float(np.sqrt(np.mean(z ** 2))))
+        z *= level_rms / max(1e-12, float(np.sqrt(np.mean(z**2))))
         return z.astype(np.float32)
 
 
 def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     """``speech`` plus ``noise`` scaled so the speech level is ``snr_db`` above the noise's RMS."""
     s = speech_level(speech)
-    rms = float(np.sqrt(np.mean(noise ** 2))) or 1.0
+    rms = float(np.sqrt(np.mean(noise**2))) or 1.0
     return (speech + noise * (s / (10 ** (snr_db / 20)) / rms)).astype(np.float32)
 
 

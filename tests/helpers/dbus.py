@@ -36,7 +36,10 @@ def private_bus() -> Iterator[Bus]:
     tmp = tempfile.mkdtemp(prefix="vc-bus-")
     proc = subprocess.Popen(
         ["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:path={tmp}/bus"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     address = proc.stdout.readline().strip()
     bus = Bus(proc, address, tmp)

@@ -33,8 +33,13 @@ class FakePlayer:
         self._stop = False
         self.played_s = 0.0
 
-    def play(self, blocks: Iterable[np.ndarray], *, on_progress: Callable[[float], Any] | None = None,
-             progress_interval_s: float = 0.1) -> None:
+    def play(
+        self,
+        blocks: Iterable[np.ndarray],
+        *,
+        on_progress: Callable[[float], Any] | None = None,
+        progress_interval_s: float = 0.1,
+    ) -> None:
         self._stop = False
         pos = 0.0
         for block in blocks:

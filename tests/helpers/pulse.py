@@ -116,15 +116,27 @@ class PulseServer:
     def start(self, timeout_s: float = 10.0) -> None:
         """Start the daemon and wait until it answers."""
         cmd = [
-            "pulseaudio", "-n", "--daemonize=no", "--use-pid-file=no", "--system=no",
-            "--exit-idle-time=-1", "--disallow-exit", "--log-target=stderr",
+            "pulseaudio",
+            "-n",
+            "--daemonize=no",
+            "--use-pid-file=no",
+            "--system=no",
+            "--exit-idle-time=-1",
+            "--disallow-exit",
+            "--log-target=stderr",
             f"--load=module-null-sink sink_name={self.sink} format=float32le rate={RATE} channels=1"
             " sink_properties=device.description=voicecoach-test",
             f"--load=module-native-protocol-unix socket={self.socket} auth-anonymous=1",
         ]
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, env=self._daemon_env(), stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            self.proc = subprocess.Popen(
+                cmd,
+                env=self._daemon_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -140,10 +152,24 @@ class PulseServer:
     def _start_keepalive(self) -> None:
         """Keep a silent 10 ms-latency stream playing (see the module docstring)."""
         self.keepalive = subprocess.Popen(
-            ["pacat", "--server", self.server, "--playback", f"--device={self.sink}", "--latency-msec=10",
-             "--format=float32le", f"--rate={RATE}", "--channels=1", "--raw", "/dev/zero"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, **self.client_env()}, preexec_fn=_die_with_parent,
+            [
+                "pacat",
+                "--server",
+                self.server,
+                "--playback",
+                f"--device={self.sink}",
+                "--latency-msec=10",
+                "--format=float32le",
+                f"--rate={RATE}",
+                "--channels=1",
+                "--raw",
+                "/dev/zero",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.client_env()},
+            preexec_fn=_die_with_parent,
         )
         time.sleep(0.2)  # let it connect and lower the sink's requested latency
         # Suspending and resuming restarts the sink's timer from now, at the new
@@ -186,13 +212,25 @@ class PulseServer:
         self._saved_env.clear()
 
     def _pactl_ok(self, *args: str) -> bool:
-        return subprocess.run(["pactl", "--server", self.server, *args], capture_output=True,
-                              env={**os.environ, **self.client_env()}, timeout=10).returncode == 0
+        return (
+            subprocess.run(
+                ["pactl", "--server", self.server, *args],
+                capture_output=True,
+                env={**os.environ, **self.client_env()},
+                timeout=10,
+            ).returncode
+            == 0
+        )
 
     def pactl(self, *args: str) -> str:
         """Run ``pactl`` against this server and return its output."""
-        res = subprocess.run(["pactl", "--server", self.server, *args], capture_output=True, text=True,
-                             env={**os.environ, **self.client_env()}, timeout=10)
+        res = subprocess.run(
+            ["pactl", "--server", self.server, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **self.client_env()},
+            timeout=10,
+        )
         if res.returncode != 0:
             raise PulseError(f"pactl {' '.join(args)} failed: {res.stderr.strip()}")
         return res.stdout
@@ -204,20 +242,33 @@ class PulseServer:
         measurably disturbed the timing of the speakers' sink (a 250 ms jump
         in test_play_real), so it is not there by default.
         """
-        module = self.pactl("load-module", "module-null-sink", f"sink_name={self.room}", "format=s16le",
-                            "rate=16000", "channels=1", "sink_properties=device.description=voicecoach-room").strip()
+        module = self.pactl(
+            "load-module",
+            "module-null-sink",
+            f"sink_name={self.room}",
+            "format=s16le",
+            "rate=16000",
+            "channels=1",
+            "sink_properties=device.description=voicecoach-room",
+        ).strip()
         self.pactl("set-default-source", self.room_monitor)  # the "microphone" hears the room
         return module
 
     def play_into_room(self, wav: Path) -> None:
         """Play a sound file into the room (what the microphone hears), to its end."""
-        subprocess.run(["paplay", "--server", self.server, f"--device={self.room}", str(wav)], check=True,
-                       env={**os.environ, **self.client_env()}, timeout=60, capture_output=True)
+        subprocess.run(
+            ["paplay", "--server", self.server, f"--device={self.room}", str(wav)],
+            check=True,
+            env={**os.environ, **self.client_env()},
+            timeout=60,
+            capture_output=True,
+        )
 
     def loop_speakers_into_room(self) -> str:
         """Feed everything played on the speakers into the room (an echo path); returns the module id."""
-        return self.pactl("load-module", "module-loopback", f"source={self.monitor}", f"sink={self.room}",
-                          "latency_msec=30").strip()
+        return self.pactl(
+            "load-module", "module-loopback", f"source={self.monitor}", f"sink={self.room}", "latency_msec=30"
+        ).strip()
 
     def unload(self, module: str) -> None:
         self.pactl("unload-module", module)
@@ -240,11 +291,21 @@ class Recording:
         self.path = server.dir / f"rec-{time.monotonic_ns()}.f32"
         with open(self.path, "wb") as out:
             self.proc = subprocess.Popen(
-                ["parec", "--server", server.server, f"--device={device or server.monitor}", "--format=float32le",
-                 f"--rate={RATE}", "--channels=1", "--raw",
-                 # Small fragments: data reaches the file promptly, so stop() loses little.
-                 "--latency-msec=10"],
-                stdout=out, stderr=subprocess.PIPE, env={**os.environ, **server.client_env()},
+                [
+                    "parec",
+                    "--server",
+                    server.server,
+                    f"--device={device or server.monitor}",
+                    "--format=float32le",
+                    f"--rate={RATE}",
+                    "--channels=1",
+                    "--raw",
+                    # Small fragments: data reaches the file promptly, so stop() loses little.
+                    "--latency-msec=10",
+                ],
+                stdout=out,
+                stderr=subprocess.PIPE,
+                env={**os.environ, **server.client_env()},
                 preexec_fn=_die_with_parent,
             )
         # The monitor delivers (silent) samples continuously: the first bytes
@@ -278,8 +339,9 @@ class Recording:
         return data
 
 
-def find_onsets(samples: np.ndarray, rate: int = RATE, threshold_db: float = -40.0,
-                min_gap_s: float = 0.1, window_s: float = 0.001) -> list[float]:
+def find_onsets(
+    samples: np.ndarray, rate: int = RATE, threshold_db: float = -40.0, min_gap_s: float = 0.1, window_s: float = 0.001
+) -> list[float]:
     """Times (s) where sound starts after at least ``min_gap_s`` of silence.
 
     The envelope is the mean power over a short trailing window of

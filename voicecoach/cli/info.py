@@ -37,8 +37,10 @@ def devices() -> None:
 
     found = list_output_devices()
     if not found:
-        raise DeviceError("no sound output device found",
-                          hint="export the session to a file instead: voicecoach export PLAN -o session.mp3")
+        raise DeviceError(
+            "no sound output device found",
+            hint="export the session to a file instead: voicecoach export PLAN -o session.mp3",
+        )
     click.echo(format_devices(found))
     inputs = list_input_devices()
     if inputs:

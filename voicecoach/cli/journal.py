@@ -15,8 +15,10 @@ from voicecoach.cli.app import cli
 from voicecoach.core import phrases
 from voicecoach.errors import VoicecoachError
 
-NOT_ADVICE = ("voicecoach is not medical advice: the rules follow published guidance, but only a "
-              "physiotherapist or doctor who knows your knee can tell what is right for you.")
+NOT_ADVICE = (
+    "voicecoach is not medical advice: the rules follow published guidance, but only a "
+    "physiotherapist or doctor who knows your knee can tell what is right for you."
+)
 SUMMARY_DAYS = 14
 
 
@@ -55,16 +57,25 @@ def _collect(journal, count: int) -> dict[str, Any]:
     sessions = []
     for s in journal.recent(count):
         exercises = journal.exercises_of(s["id"])
-        sessions.append({
-            "id": s["id"], "started_at": s["started_at"], "plan": s["plan_key"], "plan_title": s["plan_title"],
-            "plan_hash": s["plan_hash"], "source": s["source"], "status": _status(s, exercises),
-            "pain_before": s["pain_before"], "pain_after": s["pain_after"],
-            "back_to_usual_next_morning": None if s["settled"] is None else bool(s["settled"]),
-            "warning_signs": None if s["red_flag"] is None else bool(s["red_flag"]),
-            "ended_early": bool(s["ended_early"]), "exercises": exercises,
-            "controls": [c["action"] for c in journal.controls_of(s["id"])],
-            "dose_changes": [],
-        })
+        sessions.append(
+            {
+                "id": s["id"],
+                "started_at": s["started_at"],
+                "plan": s["plan_key"],
+                "plan_title": s["plan_title"],
+                "plan_hash": s["plan_hash"],
+                "source": s["source"],
+                "status": _status(s, exercises),
+                "pain_before": s["pain_before"],
+                "pain_after": s["pain_after"],
+                "back_to_usual_next_morning": None if s["settled"] is None else bool(s["settled"]),
+                "warning_signs": None if s["red_flag"] is None else bool(s["red_flag"]),
+                "ended_early": bool(s["ended_early"]),
+                "exercises": exercises,
+                "controls": [c["action"] for c in journal.controls_of(s["id"])],
+                "dose_changes": [],
+            }
+        )
     by_id = {s["id"]: s for s in sessions}
     previous: dict[tuple[str, str], dict[str, Any]] = {}
     for d in journal.dose_log():
@@ -74,24 +85,33 @@ def _collect(journal, count: int) -> dict[str, Any]:
         target = by_id.get(d["session_id"])
         if target is None or d["change"] not in ("progress", "back off") or old is None:
             continue
-        text = phrases.dose_change(d["exercise"], ExerciseDose(**old), ExerciseDose(**d["dose"]),
-                                   d["change"], d["rule"]).replace(" today,", ",")
-        target["dose_changes"].append({"exercise": d["exercise"], "change": d["change"], "rule": d["rule"],
-                                       "dose": d["dose"], "text": text})
+        text = phrases.dose_change(
+            d["exercise"], ExerciseDose(**old), ExerciseDose(**d["dose"]), d["change"], d["rule"]
+        ).replace(" today,", ",")
+        target["dose_changes"].append(
+            {"exercise": d["exercise"], "change": d["change"], "rule": d["rule"], "dose": d["dose"], "text": text}
+        )
     plans = list(dict.fromkeys(s["plan"] for s in sessions))
-    advice = {p: [{"rule": a.rule, "message": a.message} for a in advice_for(journal, p, today, before_today=False)]
-              for p in plans}
+    advice = {
+        p: [{"rule": a.rule, "message": a.message} for a in advice_for(journal, p, today, before_today=False)]
+        for p in plans
+    }
     current = {p: {k[1]: v for k, v in previous.items() if k[0] == p} for p in plans}
     window = [s for s in journal.recent(10_000, since=today - timedelta(days=SUMMARY_DAYS - 1))]
     done = [s for s in window if s["source"] == "logged" or journal.exercises_of(s["id"])]
     full = [s for s in done if _status(s, journal.exercises_of(s["id"])) == "done"]
     weeks = weekly_averages([(date.fromisoformat(s["started_at"][:10]), s["pain_before"]) for s in window], today)
-    return {"sessions": sessions, "current_doses": current, "advice": advice,
-            "summary": _summary(len(done), len(full), weeks[:2]), "not_medical_advice": NOT_ADVICE}
+    return {
+        "sessions": sessions,
+        "current_doses": current,
+        "advice": advice,
+        "summary": _summary(len(done), len(full), weeks[:2]),
+        "not_medical_advice": NOT_ADVICE,
+    }
 
 
 def _summary(done: int, full: int, weeks: list[float | None]) -> str:
-    """"9 sessions in the last two weeks, 8 of them in full; pain before sessions from 5 to 3."""
+    """ "9 sessions in the last two weeks, 8 of them in full; pain before sessions from 5 to 3."""
     if not done:
         return "No sessions in the last two weeks."
     text = f"{done} session{'s' if done != 1 else ''} in the last two weeks, {full} of them in full"
@@ -106,17 +126,22 @@ def _summary(done: int, full: int, weeks: list[float | None]) -> str:
 def _text(doc: dict[str, Any]) -> str:
     lines = []
     if not doc["sessions"]:
-        lines.append("The journal is empty: a session played with `voicecoach play`, or logged with "
-                     "`voicecoach journal add PLAN`, appears here.")
+        lines.append(
+            "The journal is empty: a session played with `voicecoach play`, or logged with "
+            "`voicecoach journal add PLAN`, appears here."
+        )
     else:
         lines.append("Recent sessions, newest first:")
     for s in doc["sessions"]:
         when = s["started_at"][:16].replace("T", " ")
         settled = {True: "; next morning: as usual", False: "; next morning: not as usual", None: ""}[
-            s["back_to_usual_next_morning"]]
+            s["back_to_usual_next_morning"]
+        ]
         how = " (logged)" if s["source"] == "logged" else ""
-        lines.append(f"{when}  {s['plan']}  {s['status']}{how}; pain {_pain(s['pain_before'])} -> "
-                     f"{_pain(s['pain_after'])}{settled}")
+        lines.append(
+            f"{when}  {s['plan']}  {s['status']}{how}; pain {_pain(s['pain_before'])} -> "
+            f"{_pain(s['pain_after'])}{settled}"
+        )
         hurt = [e["name"] for e in s["exercises"] if e["hurt"]]
         if hurt:
             lines.append(f"    it hurt: {', '.join(hurt)}")
@@ -129,8 +154,21 @@ def _text(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-CSV_FIELDS = ("date", "time", "plan", "source", "status", "pain_before", "pain_after", "back_to_usual_next_morning",
-              "warning_signs", "ended_early", "exercises_done", "exercises_logged", "dose_changes")
+CSV_FIELDS = (
+    "date",
+    "time",
+    "plan",
+    "source",
+    "status",
+    "pain_before",
+    "pain_after",
+    "back_to_usual_next_morning",
+    "warning_signs",
+    "ended_early",
+    "exercises_done",
+    "exercises_logged",
+    "dose_changes",
+)
 
 
 def _csv(doc: dict[str, Any]) -> str:
@@ -139,11 +177,23 @@ def _csv(doc: dict[str, Any]) -> str:
     w.writerow(CSV_FIELDS)
     for s in doc["sessions"]:
         yes_no = {True: "yes", False: "no", None: ""}
-        w.writerow([s["started_at"][:10], s["started_at"][11:16], s["plan"], s["source"], s["status"],
-                    _blank(s["pain_before"]), _blank(s["pain_after"]), yes_no[s["back_to_usual_next_morning"]],
-                    yes_no[s["warning_signs"]], yes_no[s["ended_early"]],
-                    sum(1 for e in s["exercises"] if e["status"] == "done"), len(s["exercises"]),
-                    "; ".join(c["text"] for c in s["dose_changes"])])
+        w.writerow(
+            [
+                s["started_at"][:10],
+                s["started_at"][11:16],
+                s["plan"],
+                s["source"],
+                s["status"],
+                _blank(s["pain_before"]),
+                _blank(s["pain_after"]),
+                yes_no[s["back_to_usual_next_morning"]],
+                yes_no[s["warning_signs"]],
+                yes_no[s["ended_early"]],
+                sum(1 for e in s["exercises"] if e["status"] == "done"),
+                len(s["exercises"]),
+                "; ".join(c["text"] for c in s["dose_changes"]),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -154,11 +204,22 @@ def _blank(v: int | None) -> str:
 @cli.group("journal", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="The sessions, doses and advice as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="One line per session as CSV (for a physiotherapist).")
-@click.option("--chart", type=click.Path(dir_okay=False), metavar="FILE",
-              help="Also draw pain before and after, and sessions per week, to FILE.png or FILE.svg "
-                   "(needs matplotlib: pip install 'voicecoach[chart]').")
-@click.option("-n", "--sessions", "count", type=click.IntRange(1, 10_000), default=10, show_default=True,
-              help="How many recent sessions to list.")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Also draw pain before and after, and sessions per week, to FILE.png or FILE.svg "
+    "(needs matplotlib: pip install 'voicecoach[chart]').",
+)
+@click.option(
+    "-n",
+    "--sessions",
+    "count",
+    type=click.IntRange(1, 10_000),
+    default=10,
+    show_default=True,
+    help="How many recent sessions to list.",
+)
 @click.pass_context
 def journal_cmd(ctx: click.Context, as_json: bool, as_csv: bool, chart: str | None, count: int) -> None:
     """The training journal: recent sessions (date, plan, done or partial, pain
@@ -190,15 +251,20 @@ def journal_cmd(ctx: click.Context, as_json: bool, as_csv: bool, chart: str | No
 
 @journal_cmd.command("add")
 @click.argument("plan", metavar="PLAN")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="When the session was done (default: today).")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="When the session was done (default: today).",
+)
 @click.option("--pain-before", type=click.IntRange(0, 10), metavar="0-10", help="Knee pain before the session.")
 @click.option("--pain-after", type=click.IntRange(0, 10), metavar="0-10", help="Knee pain right after it.")
 @click.option("--partial", is_flag=True, help="Not all of it was done.")
-@click.option("--settled", type=click.Choice(["yes", "no"]),
-              help="Was the knee back to its usual by the next morning?")
-def journal_add(plan: str, day: datetime | None, pain_before: int | None, pain_after: int | None, partial: bool,
-                settled: str | None) -> None:
+@click.option("--settled", type=click.Choice(["yes", "no"]), help="Was the knee back to its usual by the next morning?")
+def journal_add(
+    plan: str, day: datetime | None, pain_before: int | None, pain_after: int | None, partial: bool, settled: str | None
+) -> None:
     """Log a session done elsewhere (with an exported file), at the journal's
     doses, so progression works without a live session."""
     from voicecoach.store.progress import plan_key
@@ -213,15 +279,26 @@ def journal_add(plan: str, day: datetime | None, pain_before: int | None, pain_a
         doses = decide_doses(journal, key, plan_obj, when)
         status = "partial" if partial else "done"
         sid = journal.add_logged_session(
-            key, plan_obj.title, plan_hash(plan_obj), when, pain_before, pain_after, partial,
+            key,
+            plan_obj.title,
+            plan_hash(plan_obj),
+            when,
+            pain_before,
+            pain_after,
+            partial,
             None if settled is None else settled == "yes",
-            [{"name": ex.name, "dose": dose_dict(d.dose), "status": status}
-             for ex, d in zip(plan_obj.exercises, doses.decisions)])
+            [
+                {"name": ex.name, "dose": dose_dict(d.dose), "status": status}
+                for ex, d in zip(plan_obj.exercises, doses.decisions)
+            ],
+        )
         record_doses(journal, key, doses, sid)
         after = decide_doses(journal, key, plan_obj, date.today() + timedelta(days=1))
     words = {"yes": "; next morning: as usual", "no": "; next morning: not as usual", None: ""}[settled]
-    click.echo(f"Logged {plan_obj.title} ({key}) on {when.isoformat()}: {status}; "
-               f"pain {_pain(pain_before)} -> {_pain(pain_after)}{words}.")
+    click.echo(
+        f"Logged {plan_obj.title} ({key}) on {when.isoformat()}: {status}; "
+        f"pain {_pain(pain_before)} -> {_pain(pain_after)}{words}."
+    )
     for line in doses.changes():
         click.echo(f"This session: {line.replace(' today,', ',')}")
     for line in after.changes():
@@ -238,8 +315,12 @@ def journal_settled(answer: str) -> None:
         sid = journal.set_settled(answer == "yes", overwrite=True)
         session = next((s for s in journal.recent(10_000) if s["id"] == sid), None) if sid else None
     if session is None:
-        raise VoicecoachError("there is no session in the journal to answer for yet",
-                              hint="play one with `voicecoach play`, or log one with `voicecoach journal add PLAN`")
+        raise VoicecoachError(
+            "there is no session in the journal to answer for yet",
+            hint="play one with `voicecoach play`, or log one with `voicecoach journal add PLAN`",
+        )
     how = "was back to its usual" if answer == "yes" else "was not back to its usual"
-    click.echo(f"Noted: after the session of {session['started_at'][:10]} ({session['plan_key']}), "
-               f"your knee {how} by the next morning.")
+    click.echo(
+        f"Noted: after the session of {session['started_at'][:10]} ({session['plan_key']}), "
+        f"your knee {how} by the next morning."
+    )

@@ -36,8 +36,9 @@ from voicecoach.errors import DeviceError, Interrupted
 @voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @click.option("--estimate", is_flag=True, help="Estimate speech lengths instead of using the voice.")
-def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, as_json: bool,
-         estimate: bool) -> None:
+def show(
+    plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, as_json: bool, estimate: bool
+) -> None:
     """Print the cue sheet: when each cue is spoken, and the total length.
 
     Times use the real lengths of the voice's clips (synthesized once, then
@@ -61,19 +62,47 @@ def show(plan: str, level: str, detailed: bool, engine, voice, rate, volume, lan
 
 @cli.command("export")
 @plan_argument
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Output file: .mp3, .ogg, .opus, .m4a, .m4b, .wav or .flac.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Output file: .mp3, .ogg, .opus, .m4a, .m4b, .wav or .flac.",
+)
 @level_option
 @detailed_option
 @voice_options
-@click.option("--captions", type=click.Choice(["vtt", "srt", "lrc"]), multiple=True,
-              help="Also write captions next to the audio (repeatable).")
+@click.option(
+    "--captions",
+    type=click.Choice(["vtt", "srt", "lrc"]),
+    multiple=True,
+    help="Also write captions next to the audio (repeatable).",
+)
 @click.option("--transcript", is_flag=True, help="Also write a plain-text cue sheet (.txt).")
-@click.option("--loudness", type=FiniteFloatRange(-40, -5), default=config.default("loudness"), show_default=True,
-              metavar="LUFS", help="Integrated loudness target.")
+@click.option(
+    "--loudness",
+    type=FiniteFloatRange(-40, -5),
+    default=config.default("loudness"),
+    show_default=True,
+    metavar="LUFS",
+    help="Integrated loudness target.",
+)
 @earcons_option
-def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice, rate, volume, language,
-               captions: tuple[str, ...], transcript: bool, loudness: float, earcons: bool) -> None:
+def export_cmd(
+    plan: str,
+    output: str,
+    level: str,
+    detailed: bool,
+    engine,
+    voice,
+    rate,
+    volume,
+    language,
+    captions: tuple[str, ...],
+    transcript: bool,
+    loudness: float,
+    earcons: bool,
+) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
     from voicecoach.render.session import prepare_measured, session_level
@@ -87,19 +116,37 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
             click.echo(line)
         with _progress_bar("Preparing voice") as update:
             # Every phrase (in the order heard, on both cores where the voice can), then the level.
-            prepared, _ = prepare_measured(plan_obj, options, _settings(engine, voice, rate, volume, language),
-                                           earcons=earcons, target_lufs=loudness,
-                                           progress=lambda done, total: update(done / total if total else 1.0))
+            prepared, _ = prepare_measured(
+                plan_obj,
+                options,
+                _settings(engine, voice, rate, volume, language),
+                earcons=earcons,
+                target_lufs=loudness,
+                progress=lambda done, total: update(done / total if total else 1.0),
+            )
         _trim_cache(prepared)
         what = "doses from the training journal" if options.doses else f"level {options.level}"
-        tags = {"title": prepared.plan.title, "album": prepared.plan.title, "artist": "voicecoach",
-                "comment": f"{what}; voice {prepared.speaker.describe()}"}
+        tags = {
+            "title": prepared.plan.title,
+            "album": prepared.plan.title,
+            "artist": "voicecoach",
+            "comment": f"{what}; voice {prepared.speaker.describe()}",
+        }
         reached = session_level(prepared, earcons=earcons, target_lufs=loudness)  # what play uses too (cached)
         gain = reached.gain
         with _progress_bar("Exporting") as progress:
-            result = export(prepared.timeline, prepared.clips, output, earcons=earcons, gain=gain,
-                            tags=tags, progress=progress, captions=captions, transcript=transcript,
-                            inputs=[plan] if os.path.isfile(plan) else [])
+            result = export(
+                prepared.timeline,
+                prepared.clips,
+                output,
+                earcons=earcons,
+                gain=gain,
+                tags=tags,
+                progress=progress,
+                captions=captions,
+                transcript=transcript,
+                inputs=[plan] if os.path.isfile(plan) else [],
+            )
     except KeyboardInterrupt:
         kept = f"; the earlier {output} is unchanged" if existed else ""
         raise Interrupted(f"Stopped before the export was finished: nothing was written{kept}.") from None
@@ -107,8 +154,10 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
     click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
     if abs(reached.lufs - loudness) > 0.5:  # said, never silently off target (a nearly silent session)
         what = "silence" if reached.lufs == float("-inf") else f"{reached.lufs:.1f} LUFS"
-        click.echo(f"Loudness: {what}, not the {loudness:g} LUFS asked for: the session is too quiet or too "
-                   "short to raise that far.")
+        click.echo(
+            f"Loudness: {what}, not the {loudness:g} LUFS asked for: the session is too quiet or too "
+            "short to raise that far."
+        )
     for side in result.sidecars:
         click.echo(f"Wrote {side}")
 
@@ -123,21 +172,58 @@ def export_cmd(plan: str, output: str, level: str, detailed: bool, engine, voice
 @click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
 @click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
 @earcons_option
-@click.option("--mpris/--no-mpris", default=config.default("mpris"), show_default=True,
-              help="Appear as a media player (headset buttons, media keys, playerctl) on Linux.")
-@click.option("--no-check-in", is_flag=True,
-              help="Ask no questions before and after the session (pain, next morning, warning signs).")
-@click.option("--listen/--no-listen", default=config.default("listen"), show_default=True,
-              help='Voice control: say the wake word, then a command ("hey jarvis, pause"). Offline.')
-@click.option("--mic", metavar="DEVICE", default=config.default("mic"),
-              help="Microphone for --listen: number or name (see `voicecoach devices`).")
-@click.option("--wake-word", metavar="NAME|PATH", default=config.default("wake_word"),
-              help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
-                   "or a microWakeWord model file (.json).")
+@click.option(
+    "--mpris/--no-mpris",
+    default=config.default("mpris"),
+    show_default=True,
+    help="Appear as a media player (headset buttons, media keys, playerctl) on Linux.",
+)
+@click.option(
+    "--no-check-in",
+    is_flag=True,
+    help="Ask no questions before and after the session (pain, next morning, warning signs).",
+)
+@click.option(
+    "--listen/--no-listen",
+    default=config.default("listen"),
+    show_default=True,
+    help='Voice control: say the wake word, then a command ("hey jarvis, pause"). Offline.',
+)
+@click.option(
+    "--mic",
+    metavar="DEVICE",
+    default=config.default("mic"),
+    help="Microphone for --listen: number or name (see `voicecoach devices`).",
+)
+@click.option(
+    "--wake-word",
+    metavar="NAME|PATH",
+    default=config.default("wake_word"),
+    help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
+    "or a microWakeWord model file (.json).",
+)
 @click.pass_context
-def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, device,
-         resume: bool, plain: bool, quiet: bool, earcons: bool, mpris: bool, no_check_in: bool, listen: bool,
-         mic: str | None, wake_word: str | None) -> None:
+def play(
+    ctx: click.Context,
+    plan: str,
+    level: str,
+    detailed: bool,
+    engine,
+    voice,
+    rate,
+    volume,
+    language,
+    device,
+    resume: bool,
+    plain: bool,
+    quiet: bool,
+    earcons: bool,
+    mpris: bool,
+    no_check_in: bool,
+    listen: bool,
+    mic: str | None,
+    wake_word: str | None,
+) -> None:
     """Coach a session live on the speakers, controlled with single keys,
     headset buttons, media keys and (with --listen) your voice.
 
@@ -162,8 +248,9 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     started = False
     try:
         # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
-        given = {n for n in ("mic", "wake_word")
-                 if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
+        given = {
+            n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE
+        }
         listen = listen or bool(given)
         # The models load before any synthesis: a missing extra or a wrong name fails at once.
         voice_logic = _voice_logic(wake_word) if listen else None
@@ -180,8 +267,7 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
             notes.append(phrases.NO_SAVED_PLACE)
         if voice_logic is not None:
             notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
-        checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto",
-                                           ask=not no_check_in)
+        checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in)
         debug = bool(ctx.find_root().params.get("debug"))
         with keyboard() as keys:
             # What the coach says before the session: its notes, then how to hear the keys.
@@ -189,8 +275,15 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
             # The voice starts at once (loading a neural model takes a moment) and makes the first words while
             # the sound device is found; the rest is synthesized in the background, ahead of the session.
             soon = checkin.opening(keys is not None) if checkin is not None else ()
-            live = LiveStart(plan_obj, options, _settings(engine, voice, rate, volume, language), first=said,
-                             soon=soon, later=(*CONTROL_PHRASES, *texts), earcons=earcons)
+            live = LiveStart(
+                plan_obj,
+                options,
+                _settings(engine, voice, rate, volume, language),
+                first=said,
+                soon=soon,
+                later=(*CONTROL_PHRASES, *texts),
+                earcons=earcons,
+            )
             try:
                 device_index = resolve_device(device)  # no device: a clear error before any sound
                 prepared = live.prepared()
@@ -205,16 +298,27 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
 
                         inputs.add(VoiceSource(voice_logic, mic_index).start())
                         on_sound = voice_logic.activity.mark  # the player says when the coach is heard
-                    coach = Coach(prepared, Player(device_index, on_sound=on_sound), out, inputs=inputs,
-                                  store=store, plan_key=key, notes=notes, earcons=earcons, gain=gain,
-                                  checkin=checkin)
+                    coach = Coach(
+                        prepared,
+                        Player(device_index, on_sound=on_sound),
+                        out,
+                        inputs=inputs,
+                        store=store,
+                        plan_key=key,
+                        notes=notes,
+                        earcons=earcons,
+                        gain=gain,
+                        checkin=checkin,
+                    )
                     started = True  # from here every way out is the coach's: it saves the place, says so once
                     coach.run()
                 except DeviceError as exc:
                     if not started:
                         raise
-                    raise DeviceError(f"{exc.message} The session stopped.",
-                                      hint=f"Your place is saved: continue with voicecoach play {plan} --resume") from exc
+                    raise DeviceError(
+                        f"{exc.message} The session stopped.",
+                        hint=f"Your place is saved: continue with voicecoach play {plan} --resume",
+                    ) from exc
                 finally:
                     inputs.close()  # gives up the media player name: media keys go back to other players
             finally:
@@ -222,15 +326,19 @@ def play(ctx: click.Context, plan: str, level: str, detailed: bool, engine, voic
     except KeyboardInterrupt:
         if started:
             raise
-        kept = (" Your saved place is kept: continue with --resume."
-                if store is not None and store.load(key) is not None else "")
+        kept = (
+            " Your saved place is kept: continue with --resume."
+            if store is not None and store.load(key) is not None
+            else ""
+        )
         raise Interrupted(f"Stopped before the session started.{kept}") from None
     finally:
         if journal is not None:
             journal.close()
     if coach.underruns:
-        click.echo(f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.",
-                   err=True)
+        click.echo(
+            f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.", err=True
+        )
 
 
 def _open_journal_for_play():
@@ -266,9 +374,12 @@ def _checkin(journal, key: str, plan_obj, options: Options, *, auto: bool, ask: 
                 settled_session = int(last["id"])
             if auto:
                 answers = [None, True, False] if settled_session is not None else [None]
-                dose_plans = {a: decide_doses(journal, key, plan_obj, today,
-                                              {settled_session: a} if settled_session is not None else None)
-                              for a in answers}
+                dose_plans = {
+                    a: decide_doses(
+                        journal, key, plan_obj, today, {settled_session: a} if settled_session is not None else None
+                    )
+                    for a in answers
+                }
             said_lately = {rule for _, rule in journal.events("advice", since=date.fromordinal(today.toordinal() - 6))}
             advice = [a for a in advice_for(journal, key, today) if a.rule not in said_lately]
         except JournalUnavailable as exc:

@@ -131,5 +131,6 @@ def cache_clear() -> None:
 
     cache = ClipCache(default_clip_dir())
     gone = cache.clear()
-    click.echo(f"Removed {gone.clips} clip{'s' if gone.clips != 1 else ''} ({format_size(gone.size)}) "
-               f"from {cache.directory}")
+    click.echo(
+        f"Removed {gone.clips} clip{'s' if gone.clips != 1 else ''} ({format_size(gone.size)}) from {cache.directory}"
+    )

@@ -12,8 +12,22 @@ from typing import Protocol, runtime_checkable
 # "no"); "skip" moves on from a question without an answer. "unknown" is the
 # voice input's "I heard the wake word, then something that is not a command":
 # the coach answers "Sorry?".
-ACTIONS = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "quit", "help",
-           "hurt", "answer", "skip", "unknown")
+ACTIONS = (
+    "toggle",
+    "pause",
+    "resume",
+    "next",
+    "back",
+    "repeat",
+    "more",
+    "less",
+    "quit",
+    "help",
+    "hurt",
+    "answer",
+    "skip",
+    "unknown",
+)
 
 
 @dataclass(frozen=True)

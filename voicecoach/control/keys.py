@@ -23,15 +23,25 @@ from voicecoach.control.commands import Command
 # key -> action
 KEYMAP = {
     " ": "toggle",
-    "n": "next", "\x1b[C": "next", "\x1bOC": "next",
-    "p": "back", "\x1b[D": "back", "\x1bOD": "back",
+    "n": "next",
+    "\x1b[C": "next",
+    "\x1bOC": "next",
+    "p": "back",
+    "\x1b[D": "back",
+    "\x1bOD": "back",
     "r": "repeat",
-    "+": "more", "=": "more",
-    "-": "less", "_": "less",
+    "+": "more",
+    "=": "more",
+    "-": "less",
+    "_": "less",
     "q": "quit",
-    "?": "help", "h": "help",
-    "x": "hurt", "!": "hurt",
-    "s": "skip", "\r": "skip", "\n": "skip",
+    "?": "help",
+    "h": "help",
+    "x": "hurt",
+    "!": "hurt",
+    "s": "skip",
+    "\r": "skip",
+    "\n": "skip",
 }
 # key -> the answer it gives to a check-in question: 0-9, t for 10, y and n.
 ANSWER_KEYS = {**{str(d): str(d) for d in range(10)}, "t": "10", "y": "yes", "n": "no"}
@@ -132,7 +142,10 @@ def keyboard(enabled: bool = True) -> Iterator[Keys | None]:
             pass
 
     old: dict[int, Any] = {}
-    for sig, handler in ((getattr(signal, "SIGCONT", None), on_cont), (getattr(signal, "SIGQUIT", None), interrupts.handle)):
+    for sig, handler in (
+        (getattr(signal, "SIGCONT", None), on_cont),
+        (getattr(signal, "SIGQUIT", None), interrupts.handle),
+    ):
         if sig is not None:
             try:
                 old[sig] = signal.signal(sig, handler)

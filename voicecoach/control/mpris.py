@@ -9,6 +9,7 @@ It uses jeepney's blocking connection but never waits on it: the bus socket is
 one more file descriptor in the live loop's ``select()``, and :meth:`read`
 only drains what is already there. No thread, no asyncio, no GLib.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,14 @@ last_error: str = ""
 # Player methods that become commands. Stop quits (the place is saved): a
 # stopped voicecoach session cannot be restarted from a headset, GNOME and KDE
 # send Stop only for a dedicated Stop key, and pausing is already PlayPause.
-_ACTIONS = {"PlayPause": "toggle", "Play": "resume", "Pause": "pause",
-            "Next": "next", "Previous": "back", "Stop": "quit"}
+_ACTIONS = {
+    "PlayPause": "toggle",
+    "Play": "resume",
+    "Pause": "pause",
+    "Next": "next",
+    "Previous": "back",
+    "Stop": "quit",
+}
 # Accepted and ignored: CanSeek is false, and we play no URIs. Raise/Quit do
 # nothing because CanRaise/CanQuit are false (the spec's wording).
 _NO_EFFECT = {PLAYER_IFACE: {"Seek", "SetPosition", "OpenUri"}, ROOT_IFACE: {"Raise", "Quit"}}
@@ -62,7 +69,7 @@ def _methods(*specs: str) -> str:
     out = []
     for spec in specs:
         name, _, args = spec.partition(":")
-        xml_args = "".join(f'<arg {a} />' for a in args.split(";") if a)
+        xml_args = "".join(f"<arg {a} />" for a in args.split(";") if a)
         out.append(f'<method name="{name}">{xml_args}</method>')
     return "\n    ".join(out)
 
@@ -70,7 +77,8 @@ def _methods(*specs: str) -> str:
 def _props(props: dict[str, Any], writable: frozenset[str] = frozenset()) -> str:
     return "\n    ".join(
         f'<property name="{k}" type="{sig}" access="{"readwrite" if k in writable else "read"}" />'
-        for k, (sig, _) in props.items())
+        for k, (sig, _) in props.items()
+    )
 
 
 def _object_path(track_id: str) -> str:
@@ -85,8 +93,14 @@ class MprisSource:
 
     name = "headset"
 
-    def __init__(self, conn: DBusConnection, bus_name: str, *, identity: str = "voicecoach",
-                 position_us_fn: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        conn: DBusConnection,
+        bus_name: str,
+        *,
+        identity: str = "voicecoach",
+        position_us_fn: Callable[[], int] | None = None,
+    ) -> None:
         """Serve MPRIS on *conn*, which already owns *bus_name*; use :meth:`connect`."""
         self._conn = conn
         self.bus_name = bus_name
@@ -99,8 +113,7 @@ class MprisSource:
         self._closed = False
 
     @classmethod
-    def connect(cls, *, identity: str = "voicecoach",
-                bus_address: str | None = None) -> MprisSource | None:
+    def connect(cls, *, identity: str = "voicecoach", bus_address: str | None = None) -> MprisSource | None:
         """Connect to the session bus (or *bus_address*) and claim the player name.
 
         Returns None, with the reason in the module's ``last_error``, when there
@@ -193,8 +206,9 @@ class MprisSource:
             elif any(member in names for i, names in _NO_EFFECT.items() if iface in (i, None)):
                 reply = new_method_return(msg)
             else:
-                reply = new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s",
-                                  (f"No method {iface}.{member} on {path}",))
+                reply = new_error(
+                    msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"No method {iface}.{member} on {path}",)
+                )
         # Whatever fails here (say the position callable) must neither leave
         # the caller hanging nor end the session from inside read().
         except Exception as e:
@@ -222,8 +236,12 @@ class MprisSource:
         if member == "GetAll":  # an unknown interface has no properties, not an error
             return new_method_return(msg, "a{sv}", (props or {},))
         if props is None or len(args) < 2 or args[1] not in props:
-            return new_error(msg, "org.freedesktop.DBus.Error.UnknownProperty", "s",
-                             (f"No property {args[0]}.{args[1] if len(args) > 1 else ''}",))
+            return new_error(
+                msg,
+                "org.freedesktop.DBus.Error.UnknownProperty",
+                "s",
+                (f"No property {args[0]}.{args[1] if len(args) > 1 else ''}",),
+            )
         if member == "Get":
             return new_method_return(msg, "v", (props[args[1]],))
         if args[1] in _IGNORED_WRITES:
@@ -236,22 +254,40 @@ class MprisSource:
     def _all_props(self) -> dict[str, dict[str, tuple[str, Any]]]:
         t, f = ("b", True), ("b", False)
         return {
-            ROOT_IFACE: {"CanQuit": f, "CanRaise": f, "HasTrackList": f,
-                         "Identity": ("s", self.identity), "DesktopEntry": ("s", "voicecoach"),
-                         "SupportedUriSchemes": ("as", []), "SupportedMimeTypes": ("as", [])},
-            PLAYER_IFACE: {"PlaybackStatus": ("s", self._status), "Rate": ("d", 1.0),
-                           "Metadata": ("a{sv}", dict(self._metadata)), "Volume": ("d", 1.0),
-                           "Position": ("x", self._position_us()), "MinimumRate": ("d", 1.0),
-                           "MaximumRate": ("d", 1.0), "CanGoNext": t, "CanGoPrevious": t,
-                           "CanPlay": t, "CanPause": t, "CanSeek": f, "CanControl": t},
+            ROOT_IFACE: {
+                "CanQuit": f,
+                "CanRaise": f,
+                "HasTrackList": f,
+                "Identity": ("s", self.identity),
+                "DesktopEntry": ("s", "voicecoach"),
+                "SupportedUriSchemes": ("as", []),
+                "SupportedMimeTypes": ("as", []),
+            },
+            PLAYER_IFACE: {
+                "PlaybackStatus": ("s", self._status),
+                "Rate": ("d", 1.0),
+                "Metadata": ("a{sv}", dict(self._metadata)),
+                "Volume": ("d", 1.0),
+                "Position": ("x", self._position_us()),
+                "MinimumRate": ("d", 1.0),
+                "MaximumRate": ("d", 1.0),
+                "CanGoNext": t,
+                "CanGoPrevious": t,
+                "CanPlay": t,
+                "CanPause": t,
+                "CanSeek": f,
+                "CanControl": t,
+            },
         }
 
     def _introspect(self, path: str | None) -> str:
-        head = ('<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n'
-                ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n<node>\n')
+        head = (
+            '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n'
+            ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n<node>\n'
+        )
         if path != OBJECT_PATH:  # "/", "/org", ...: only lead the way to our object
             prefix = (path or "/").rstrip("/") + "/"
-            child = OBJECT_PATH[len(prefix):].split("/")[0] if OBJECT_PATH.startswith(prefix) else ""
+            child = OBJECT_PATH[len(prefix) :].split("/")[0] if OBJECT_PATH.startswith(prefix) else ""
             return head + (f'  <node name="{child}" />\n' if child else "") + "</node>\n"
         props = self._all_props()
         ifaces = {
@@ -260,22 +296,38 @@ class MprisSource:
             PROPS_IFACE: _methods(
                 'Get:type="s" direction="in";type="s" direction="in";type="v" direction="out"',
                 'GetAll:type="s" direction="in";type="a{sv}" direction="out"',
-                'Set:type="s" direction="in";type="s" direction="in";type="v" direction="in"')
+                'Set:type="s" direction="in";type="s" direction="in";type="v" direction="in"',
+            )
             + '\n    <signal name="PropertiesChanged"><arg type="s" /><arg type="a{sv}" /><arg type="as" /></signal>',
             ROOT_IFACE: _methods("Raise", "Quit") + "\n    " + _props(props[ROOT_IFACE]),
-            PLAYER_IFACE: _methods("Next", "Previous", "Pause", "PlayPause", "Stop", "Play",
-                                   'Seek:name="Offset" type="x" direction="in"',
-                                   'SetPosition:name="TrackId" type="o" direction="in";name="Position" type="x" direction="in"',
-                                   'OpenUri:name="Uri" type="s" direction="in"')
+            PLAYER_IFACE: _methods(
+                "Next",
+                "Previous",
+                "Pause",
+                "PlayPause",
+                "Stop",
+                "Play",
+                'Seek:name="Offset" type="x" direction="in"',
+                'SetPosition:name="TrackId" type="o" direction="in";name="Position" type="x" direction="in"',
+                'OpenUri:name="Uri" type="s" direction="in"',
+            )
             + '\n    <signal name="Seeked"><arg name="Position" type="x" /></signal>\n    '
             + _props(props[PLAYER_IFACE], _IGNORED_WRITES),
         }
         body = "".join(f'  <interface name="{n}">\n    {x}\n  </interface>\n' for n, x in ifaces.items())
         return head + body + "</node>\n"
 
-    def update(self, *, status: str, title: str, album: str, artist: str = "voicecoach",
-               track_id: str, length_us: int,
-               position_us_fn: Callable[[], int] | None = None) -> None:
+    def update(
+        self,
+        *,
+        status: str,
+        title: str,
+        album: str,
+        artist: str = "voicecoach",
+        track_id: str,
+        length_us: int,
+        position_us_fn: Callable[[], int] | None = None,
+    ) -> None:
         """Set what the player shows; signal PropertiesChanged with what changed.
 
         *status* is "Playing", "Paused" or "Stopped"; *track_id* an object path
@@ -287,10 +339,13 @@ class MprisSource:
             raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
         if position_us_fn is not None:
             self._position_us_fn = position_us_fn
-        metadata = {"mpris:trackid": ("o", _object_path(track_id)),
-                    "mpris:length": ("x", int(length_us)),
-                    "xesam:title": ("s", title), "xesam:album": ("s", album),
-                    "xesam:artist": ("as", [artist])}
+        metadata = {
+            "mpris:trackid": ("o", _object_path(track_id)),
+            "mpris:length": ("x", int(length_us)),
+            "xesam:title": ("s", title),
+            "xesam:album": ("s", album),
+            "xesam:artist": ("as", [artist]),
+        }
         changed: dict[str, tuple[str, Any]] = {}
         if status != self._status:
             self._status = status
@@ -311,8 +366,14 @@ class MprisSource:
         def position_us() -> int:
             return base + (round((time.monotonic() - since) * 1e6) if playing else 0)
 
-        self.update(status=state.status, title=state.title, album=state.album, track_id=state.track_id,
-                    length_us=state.length_us, position_us_fn=position_us)
+        self.update(
+            status=state.status,
+            title=state.title,
+            album=state.album,
+            track_id=state.track_id,
+            length_us=state.length_us,
+            position_us_fn=position_us,
+        )
 
     def seeked(self, position_us: int) -> None:
         """Emit Player.Seeked: the position jumped (e.g. a step was repeated)."""

@@ -39,28 +39,52 @@ class Setting:
     hi: float = 0.0
 
 
-SETTINGS: dict[str, Setting] = {s.key: s for s in (
-    Setting("engine", "choice", "system or piper", None, "automatic, piper when installed, else system",
-            choices=("system", "piper")),
-    Setting("voice", "text", "a voice id or name (see voicecoach voices), or the path of a piper .onnx voice",
-            None, "the engine's default voice"),
-    Setting("rate", "int", "a whole number of words per minute from 80 to 400", None, "the voice's own pace",
-            lo=80, hi=400),
-    Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
-    Setting("language", "text", "a language code such as en-us", None, "any"),
-    Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
-    Setting("loudness", "number", "a loudness in LUFS from -40 to -5 (export)", -16.0, lo=-40, hi=-5),
-    Setting("earcons", "bool", "true or false", True),
-    Setting("device", "device", "a sound output device number or name (see voicecoach devices)", None,
-            "the system's default output"),
-    Setting("listen", "bool", "true or false (voice control: play --listen)", False),
-    Setting("mic", "device", "a microphone number or name (play --mic)", None,
-            "the system's default microphone"),
-    Setting("wake_word", "text", "a wake word name or model file (play --wake-word)", None,
-            "none"),
-    Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
-    Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
-)}
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "engine",
+            "choice",
+            "system or piper",
+            None,
+            "automatic, piper when installed, else system",
+            choices=("system", "piper"),
+        ),
+        Setting(
+            "voice",
+            "text",
+            "a voice id or name (see voicecoach voices), or the path of a piper .onnx voice",
+            None,
+            "the engine's default voice",
+        ),
+        Setting(
+            "rate",
+            "int",
+            "a whole number of words per minute from 80 to 400",
+            None,
+            "the voice's own pace",
+            lo=80,
+            hi=400,
+        ),
+        Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
+        Setting("language", "text", "a language code such as en-us", None, "any"),
+        Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
+        Setting("loudness", "number", "a loudness in LUFS from -40 to -5 (export)", -16.0, lo=-40, hi=-5),
+        Setting("earcons", "bool", "true or false", True),
+        Setting(
+            "device",
+            "device",
+            "a sound output device number or name (see voicecoach devices)",
+            None,
+            "the system's default output",
+        ),
+        Setting("listen", "bool", "true or false (voice control: play --listen)", False),
+        Setting("mic", "device", "a microphone number or name (play --mic)", None, "the system's default microphone"),
+        Setting("wake_word", "text", "a wake word name or model file (play --wake-word)", None, "none"),
+        Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
+        Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
+    )
+}
 KEYS = tuple(SETTINGS)
 MAX_TEXT_CHARS = 1000
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -263,8 +287,9 @@ def parse_config_bytes(data: bytes, source: str) -> dict[str, Value]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(source, "", [Problem(line, col, "the file is not UTF-8 text",
-                                               "save the config file as UTF-8")]) from None
+        raise ConfigError(
+            source, "", [Problem(line, col, "the file is not UTF-8 text", "save the config file as UTF-8")]
+        ) from None
     return parse_config(text, source)
 
 
@@ -314,7 +339,7 @@ def _set(text: str, key: str, value: Value) -> str:
         assert m is not None  # _find_line matched it
         rest = _VALUE_AND_COMMENT.match(line.rstrip("\r\n"), m.end())
         comment = rest.group(2) if rest and rest.group(2) else ""
-        ending = line[len(line.rstrip("\r\n")):] or "\n"
+        ending = line[len(line.rstrip("\r\n")) :] or "\n"
         lines[found] = f"{m.group(1)}{assignment}{comment}{ending}"
         return "".join(lines)
     first_table = next((i for i, line in enumerate(lines) if _TABLE_LINE.match(line)), len(lines))

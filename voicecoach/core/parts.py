@@ -61,8 +61,9 @@ def part_start(timeline: Timeline, part: Part) -> float:
     return next(p.start_s for p in timeline.phases if p.kind == "end")
 
 
-def partial_timeline(plan: Plan, options: Options, known: KnownLength,
-                     session_parts: tuple[Part, ...] | None = None) -> tuple[Timeline, int]:
+def partial_timeline(
+    plan: Plan, options: Options, known: KnownLength, session_parts: tuple[Part, ...] | None = None
+) -> tuple[Timeline, int]:
     """The timeline with every known length (the estimate for the rest), and how many parts are ready.
 
     ``known(text)`` is the phrase's real length, or None while it is not
@@ -114,9 +115,13 @@ def stitch(current: Timeline, new: Timeline, part: Part) -> Timeline:
 
     cues = [c for c in current.cues if c.start_s < cut - _EPS]
     cues += [replace(c, start_s=moved(c.start_s), end_s=moved(c.end_s)) for c in new.cues if c.start_s >= at - _EPS]
-    return replace(current, duration_s=moved(new.duration_s), cues=tuple(cues),
-                   phases=_spliced(current.phases, new.phases, at, shift),
-                   chapters=_spliced(current.chapters, new.chapters, at, shift))
+    return replace(
+        current,
+        duration_s=moved(new.duration_s),
+        cues=tuple(cues),
+        phases=_spliced(current.phases, new.phases, at, shift),
+        chapters=_spliced(current.chapters, new.chapters, at, shift),
+    )
 
 
 Span = TypeVar("Span", Phase, Chapter)

@@ -121,14 +121,17 @@ NOTHING_TO_REPEAT = "Nothing to repeat yet."
 STOPPING = "Stopping. Your place is saved."
 STOPPING_UNSAVED = "Stopping. Your place could not be saved this time."
 LAST_EXERCISE = "That was the last exercise."
-KEYS_HELP = ("Keys: space, pause or resume. N or right arrow, next exercise. "
-             "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
-             "Plus or minus, 15 seconds more or less. X, it hurts. Q, quit. Question mark, these keys.")
+KEYS_HELP = (
+    "Keys: space, pause or resume. N or right arrow, next exercise. "
+    "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
+    "Plus or minus, 15 seconds more or less. X, it hurts. Q, quit. Question mark, these keys."
+)
 
-HEADSET_HELP = ("Media buttons: play or pause, to pause and resume. Next, the next exercise. "
-                "Previous, back to the start of this exercise. Stop, to stop and keep your place.")
-VOICE_HELP = ("Say the wake word, then: pause, resume, next, back, repeat, more time, less time, "
-              "stop, or help.")
+HEADSET_HELP = (
+    "Media buttons: play or pause, to pause and resume. Next, the next exercise. "
+    "Previous, back to the start of this exercise. Stop, to stop and keep your place."
+)
+VOICE_HELP = "Say the wake word, then: pause, resume, next, back, repeat, more time, less time, stop, or help."
 SORRY = "Sorry?"  # after the wake word, something that was not clearly a command: nothing else happens
 VOICE_ON = "Voice control is on. Say the wake word, then a command."
 HELP_BY = {"keys": KEYS_HELP, "headset": HEADSET_HELP, "voice": VOICE_HELP}
@@ -165,21 +168,25 @@ STOPPED_UNSAVED_PRINTED = "Stopped. Your place could not be saved this time."
 # -- the training journal: check-ins, dose changes, advice -------------------------
 # The questions use the same words every time (the 0-10 scale's end points never change).
 PAIN_QUESTION = "How much does your knee hurt right now, from 0, no pain, to 10, the worst pain imaginable?"
-RED_FLAG_QUESTION = ("Since last time, has your knee locked, given way, or become hot, red or badly swollen, "
-                     "or can you not put full weight on it?")
+RED_FLAG_QUESTION = (
+    "Since last time, has your knee locked, given way, or become hot, red or badly swollen, "
+    "or can you not put full weight on it?"
+)
 SETTLED_QUESTION = "After your last session, was your knee back to its usual by the next morning?"
 # The sources: swelling or instability, or symptoms getting worse -> a professional, as soon as possible.
-RED_FLAG_ADVICE = ("Then please don't exercise today. Those signs need checking: "
-                   "see a doctor or physiotherapist as soon as possible.")
+RED_FLAG_ADVICE = (
+    "Then please don't exercise today. Those signs need checking: see a doctor or physiotherapist as soon as possible."
+)
 RED_FLAG_CONFIRM = "Do you still want to exercise today, against this advice?"
 NO_SESSION_TODAY = "No session today. Look after your knee."
 GOING_AHEAD = "All right. Go gently, and stop at once if it hurts."
-HURT_STOP = ("Stop this exercise for today. If it keeps hurting, "
-             "get advice from a physiotherapist or doctor.")
+HURT_STOP = "Stop this exercise for today. If it keeps hurting, get advice from a physiotherapist or doctor."
 HURT_GENTLY = "Go gently, and stop if it gets worse."
 # How to answer: said once a session, after the first question of its kind (keys only).
-ANSWER_KEYS = {"pain": "Press a number key, T for 10, or S to skip.",
-               "yes_no": "Press Y for yes, N for no, or S to skip."}
+ANSWER_KEYS = {
+    "pain": "Press a number key, T for 10, or S to skip.",
+    "yes_no": "Press Y for yes, N for no, or S to skip.",
+}
 ANSWER_KEYS_PRINTED = {"pain": "(0-9, t for 10, s to skip)", "yes_no": "(y or n, s to skip)"}
 ANSWERS = (*(str(n) for n in range(11)), "yes", "no")
 JOURNAL_OFF = {
@@ -272,33 +279,55 @@ def advice_text(rule: str, *numbers: float) -> str:
     """The words of a piece of weekly advice (core.progression.advice), with its numbers."""
     n = [_num(round(x, 1)) for x in numbers]
     if rule == "weekly-pain-up-2":
-        return (f"Your pain before sessions is up by {n[0]} points on last week. We won't step up, "
-                "and it would be wise to have your knee checked by a physiotherapist or doctor.")
+        return (
+            f"Your pain before sessions is up by {n[0]} points on last week. We won't step up, "
+            "and it would be wise to have your knee checked by a physiotherapist or doctor."
+        )
     if rule == "weekly-pain-rising":
-        return (f"Your pain before sessions is up by {n[0]} on last week, "
-                "so we'll keep your doses as they are this week.")
+        return (
+            f"Your pain before sessions is up by {n[0]} on last week, so we'll keep your doses as they are this week."
+        )
     if rule == "back-offs-twice":
-        return ("We've had to ease off twice this week. It would be a good idea to have your knee "
-                "checked by a physiotherapist or doctor.")
+        return (
+            "We've had to ease off twice this week. It would be a good idea to have your knee "
+            "checked by a physiotherapist or doctor."
+        )
     if rule == "weekly-pain-high":
-        return (f"Your pain before sessions has averaged {n[0]} out of 10 this week, which is high. "
-                "Take it easy, and if it stays like this, ask a physiotherapist or doctor.")
+        return (
+            f"Your pain before sessions has averaged {n[0]} out of 10 this week, which is high. "
+            "Take it easy, and if it stays like this, ask a physiotherapist or doctor."
+        )
     if rule == "pain-acceptable":
-        return (f"Your pain before sessions has averaged {n[0]} out of 10 this week. Some pain, up to "
-                "about 5, is common when you start exercising a sore knee and doesn't mean harm, "
-                "as long as it settles by the next morning.")
+        return (
+            f"Your pain before sessions has averaged {n[0]} out of 10 this week. Some pain, up to "
+            "about 5, is common when you start exercising a sore knee and doesn't mean harm, "
+            "as long as it settles by the next morning."
+        )
     if rule == "no-improvement":
-        return (f"Since you started, your pain before sessions hasn't come down by a point "
-                f"(first week {n[0]}, latest {n[1]}). That's no cause for alarm, but "
-                "a physiotherapist or doctor could check the plan suits your knee.")
+        return (
+            f"Since you started, your pain before sessions hasn't come down by a point "
+            f"(first week {n[0]}, latest {n[1]}). That's no cause for alarm, but "
+            "a physiotherapist or doctor could check the plan suits your knee."
+        )
     raise ValueError(f"no words for advice {rule!r}")
 
 
 def checkin_phrases() -> tuple[str, ...]:
     """Every fixed phrase a check-in can say (the changing ones are prepared with each session)."""
-    return (PAIN_QUESTION, RED_FLAG_QUESTION, SETTLED_QUESTION, RED_FLAG_ADVICE, RED_FLAG_CONFIRM,
-            NO_SESSION_TODAY, GOING_AHEAD, HURT_STOP, HURT_GENTLY, *ANSWER_KEYS.values(),
-            *(noted(a) for a in ANSWERS), JOURNAL_LOST)
+    return (
+        PAIN_QUESTION,
+        RED_FLAG_QUESTION,
+        SETTLED_QUESTION,
+        RED_FLAG_ADVICE,
+        RED_FLAG_CONFIRM,
+        NO_SESSION_TODAY,
+        GOING_AHEAD,
+        HURT_STOP,
+        HURT_GENTLY,
+        *ANSWER_KEYS.values(),
+        *(noted(a) for a in ANSWERS),
+        JOURNAL_LOST,
+    )
 
 
 def adjusted(applied_s: float) -> str:
@@ -319,6 +348,25 @@ def adjusted(applied_s: float) -> str:
 
 def control_phrases() -> tuple[str, ...]:
     """Every phrase a live control can say outside the session's own cues."""
-    return (KEYS_HINT, *PAUSED_BY.values(), PAUSED_ANY, RESUMING, *COUNT_IN, NEXT, BACK, MORE, LESS, LESS_PARTLY,
-            NOTHING_TO_CHANGE, NOTHING_TO_REPEAT, STOPPING, STOPPING_UNSAVED, LAST_EXERCISE, *HELP_BY.values(), CANNOT_SAVE_PLACE,
-            *checkin_phrases(), SORRY, VOICE_ON)
+    return (
+        KEYS_HINT,
+        *PAUSED_BY.values(),
+        PAUSED_ANY,
+        RESUMING,
+        *COUNT_IN,
+        NEXT,
+        BACK,
+        MORE,
+        LESS,
+        LESS_PARTLY,
+        NOTHING_TO_CHANGE,
+        NOTHING_TO_REPEAT,
+        STOPPING,
+        STOPPING_UNSAVED,
+        LAST_EXERCISE,
+        *HELP_BY.values(),
+        CANNOT_SAVE_PLACE,
+        *checkin_phrases(),
+        SORRY,
+        VOICE_ON,
+    )

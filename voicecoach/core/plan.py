@@ -113,13 +113,17 @@ class Exercise:
     def at_dose(self, dose: ExerciseDose) -> Exercise:
         """This exercise pinned to ``dose`` (its ranges become single values; a field the kind
         does not use is ignored). The tempo's pause keeps its range, chosen by the level."""
+
         def pin(value: float | None, current: Dose | None) -> Dose | None:
             return Dose.fixed(value) if value is not None and current is not None else current
 
-        return replace(self, sets=Dose.fixed(dose.sets),
-                       reps=pin(dose.reps, self.reps) if self.kind == "reps" else self.reps,
-                       hold_s=pin(dose.hold_s, self.hold_s) if self.kind == "hold" else self.hold_s,
-                       minutes=pin(dose.minutes, self.minutes) if self.kind == "timed" else self.minutes)
+        return replace(
+            self,
+            sets=Dose.fixed(dose.sets),
+            reps=pin(dose.reps, self.reps) if self.kind == "reps" else self.reps,
+            hold_s=pin(dose.hold_s, self.hold_s) if self.kind == "hold" else self.hold_s,
+            minutes=pin(dose.minutes, self.minutes) if self.kind == "timed" else self.minutes,
+        )
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,9 @@ class Plan:
         """The plan with exercise ``i`` pinned to ``doses[i]`` (others unchanged)."""
         if not doses:
             return self
-        return replace(self, exercises=tuple(ex.at_dose(doses[i]) if i in doses else ex
-                                             for i, ex in enumerate(self.exercises)))
+        return replace(
+            self, exercises=tuple(ex.at_dose(doses[i]) if i in doses else ex for i, ex in enumerate(self.exercises))
+        )
 
     def all_equipment(self) -> tuple[str, ...]:
         seen = dict.fromkeys(self.equipment)

@@ -59,8 +59,20 @@ TIMING_KEYS = {
     "get_ready": ("get_ready_s", 2, 120),
 }
 EXERCISE_KEYS = (
-    "name", "setup", "details", "hold", "reps", "minutes", "sets", "sides", "first_side",
-    "tempo", "equipment", "countdown", "rest_after", *TIMING_KEYS,
+    "name",
+    "setup",
+    "details",
+    "hold",
+    "reps",
+    "minutes",
+    "sets",
+    "sides",
+    "first_side",
+    "tempo",
+    "equipment",
+    "countdown",
+    "rest_after",
+    *TIMING_KEYS,
 )
 DEFAULT_KEYS = (*TIMING_KEYS, "countdown", "tempo", "sides", "first_side")
 TEMPO_KEYS = ("lift", "hold", "lower")
@@ -99,7 +111,9 @@ class _Checker:
         self.problems.append(Problem(m.line + 1, m.column + 1, message, hint))
 
     # -- shapes -------------------------------------------------------------
-    def mapping(self, node: yaml.Node, what: str, allowed: tuple[str, ...] | Mapping[str, object]) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    def mapping(
+        self, node: yaml.Node, what: str, allowed: tuple[str, ...] | Mapping[str, object]
+    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         """Keys to (key node, value node); reports unknown and duplicate keys."""
         if not isinstance(node, yaml.MappingNode):
             self.err(node, f"{what} must be a mapping of keys to values", f"valid keys: {', '.join(allowed)}")
@@ -132,8 +146,11 @@ class _Checker:
             # Spoken text is also printed, tagged and captioned: a control character would act on
             # the terminal or corrupt the files, and no voice can say it.
             kind = "an invisible formatting character" if unicodedata.category(bad) == "Cf" else "a control character"
-            self.err(node, f"{what} contains {kind} (U+{ord(bad):04X}), which cannot be shown or spoken",
-                     "remove it (in double quotes, an escape such as \\x1b or \\u0007 makes one)")
+            self.err(
+                node,
+                f"{what} contains {kind} (U+{ord(bad):04X}), which cannot be shown or spoken",
+                "remove it (in double quotes, an escape such as \\x1b or \\u0007 makes one)",
+            )
             return None
         if len(value) > MAX_TEXT_CHARS:
             self.err(node, f"{what} is too long ({len(value)} characters)", f"at most {MAX_TEXT_CHARS}")
@@ -150,8 +167,17 @@ class _Checker:
         d = self.dose(node, what, lo, hi, unit, allow_range=False)
         return d.low if d else None
 
-    def dose(self, node: yaml.Node, what: str, lo: float, hi: float, unit: str = "",
-             allow_range: bool = True, whole: bool = False, example: str = "2-3") -> Dose | None:
+    def dose(
+        self,
+        node: yaml.Node,
+        what: str,
+        lo: float,
+        hi: float,
+        unit: str = "",
+        allow_range: bool = True,
+        whole: bool = False,
+        example: str = "2-3",
+    ) -> Dose | None:
         """A number, or a range "A-B" (A <= B), within [lo, hi]."""
         shape = "a whole number" if whole else "a number"
         if allow_range:
@@ -170,7 +196,11 @@ class _Checker:
             self.err(node, f"{what} must be whole numbers, not '{node.value}'", bounds)
             return None
         if high < low:
-            self.err(node, f"{what} range '{node.value}' goes backwards", f"write the smaller number first: {m.group(2)}-{m.group(1)}")
+            self.err(
+                node,
+                f"{what} range '{node.value}' goes backwards",
+                f"write the smaller number first: {m.group(2)}-{m.group(1)}",
+            )
             return None
         if low < lo or high > hi:
             self.err(node, f"{what} {node.value} is out of range", bounds)
@@ -191,7 +221,10 @@ class _Checker:
         out = base
         if "lift" in keys and (v := self.number(keys["lift"][1], "tempo lift", 0.5, 10, " seconds")) is not None:
             out = replace(out, lift_s=v)
-        if "hold" in keys and (d := self.dose(keys["hold"][1], "tempo hold", 0, 30, " seconds", example="2-5")) is not None:
+        if (
+            "hold" in keys
+            and (d := self.dose(keys["hold"][1], "tempo hold", 0, 30, " seconds", example="2-5")) is not None
+        ):
             out = replace(out, hold=d)
         if "lower" in keys and (v := self.number(keys["lower"][1], "tempo lower", 0.5, 10, " seconds")) is not None:
             out = replace(out, lower_s=v)
@@ -202,7 +235,10 @@ class _Checker:
         for key, (attr, lo, hi) in TIMING_KEYS.items():
             if key in keys and (v := self.number(keys[key][1], key, lo, hi, " seconds")) is not None:
                 out = _with_seconds(out, attr, v)
-        if "rest_after" in keys and (v := self.number(keys["rest_after"][1], "rest_after", 0, 600, " seconds")) is not None:
+        if (
+            "rest_after" in keys
+            and (v := self.number(keys["rest_after"][1], "rest_after", 0, 600, " seconds")) is not None
+        ):
             out = replace(out, rest_after_s=v)
         if "countdown" in keys and (v := self.number(keys["countdown"][1], "countdown", 0, 10)) is not None:
             if v.is_integer():
@@ -214,7 +250,9 @@ class _Checker:
     def exercise(self, node: yaml.Node, index: int, dflt: _Defaults) -> Exercise | None:
         label = f"exercise {index}"
         if isinstance(node, yaml.MappingNode):
-            named = [v.value for k, v in node.value if getattr(k, "value", None) == "name" and isinstance(v, yaml.ScalarNode)]
+            named = [
+                v.value for k, v in node.value if getattr(k, "value", None) == "name" and isinstance(v, yaml.ScalarNode)
+            ]
             label = f"exercise {index} ({named[0]})" if named and named[0] else label
         keys = self.mapping(node, label, EXERCISE_KEYS)
         if not keys and not isinstance(node, yaml.MappingNode):
@@ -224,18 +262,29 @@ class _Checker:
             self.err(node, f"exercise {index} has no 'name'", "add e.g. name: Bridge")
         setup = self.text(keys["setup"][1], "setup") if "setup" in keys else None
         if "setup" not in keys:
-            self.err(node, f"{label} has no 'setup' instruction", "add setup: one or two short sentences saying how to get into position")
+            self.err(
+                node,
+                f"{label} has no 'setup' instruction",
+                "add setup: one or two short sentences saying how to get into position",
+            )
         kinds = [k for k in ("hold", "reps", "minutes") if k in keys]
         if len(kinds) != 1:
             where = keys[kinds[1]][0] if len(kinds) > 1 else node
-            self.err(where, f"{label} needs exactly one of hold, reps or minutes (found {', '.join(kinds) or 'none'})",
-                     "hold: seconds to hold a stretch; reps: repetitions per set; minutes: continuous activity")
+            self.err(
+                where,
+                f"{label} needs exactly one of hold, reps or minutes (found {', '.join(kinds) or 'none'})",
+                "hold: seconds to hold a stretch; reps: repetitions per set; minutes: continuous activity",
+            )
         hold = self.dose(keys["hold"][1], "hold", 3, 600, " seconds", example="20-30") if "hold" in keys else None
         reps = self.dose(keys["reps"][1], "reps", 1, 100, whole=True, example="10-15") if "reps" in keys else None
         minutes = self.dose(keys["minutes"][1], "minutes", 0.5, 120, example="10-15") if "minutes" in keys else None
         sets = self.dose(keys["sets"][1], "sets", 1, 10, whole=True) if "sets" in keys else Dose.fixed(1)
         sides = self.choice(keys["sides"][1], "sides", SIDES) if "sides" in keys else dflt["sides"]
-        first = self.choice(keys["first_side"][1], "first_side", FIRST_SIDES) if "first_side" in keys else dflt["first_side"]
+        first = (
+            self.choice(keys["first_side"][1], "first_side", FIRST_SIDES)
+            if "first_side" in keys
+            else dflt["first_side"]
+        )
         tempo = self.tempo(keys["tempo"][1], dflt["tempo"]) if "tempo" in keys else dflt["tempo"]
         details = self.text(keys["details"][1], "details") if "details" in keys else None
         equipment = self.texts(keys["equipment"][1], "equipment") if "equipment" in keys else ()
@@ -245,15 +294,33 @@ class _Checker:
         if "hold" in keys and sides == "alternating":
             self.err(keys["sides"][1], f"{label} holds a position; 'alternating' is for repetitions", "use sides: each")
         if timing.countdown > timing.get_ready_s:
-            self.err(node, f"{label}: countdown ({timing.countdown}) is longer than get_ready ({timing.get_ready_s:g} s)")
+            self.err(
+                node, f"{label}: countdown ({timing.countdown}) is longer than get_ready ({timing.get_ready_s:g} s)"
+            )
         if name is None or setup is None or len(kinds) != 1 or sets is None or sides is None or first is None:
             return None
         kind = {"hold": "hold", "reps": "reps", "minutes": "timed"}[kinds[0]]
-        if (kind, hold, reps, minutes) in (("hold", None, None, None), ("reps", None, None, None), ("timed", None, None, None)):
+        if (kind, hold, reps, minutes) in (
+            ("hold", None, None, None),
+            ("reps", None, None, None),
+            ("timed", None, None, None),
+        ):
             return None
-        return Exercise(name=name, kind=kind, setup=setup, sets=sets, sides=sides, first_side=first,
-                        hold_s=hold, reps=reps, tempo=tempo, minutes=minutes, details=details,
-                        equipment=equipment, timing=timing)
+        return Exercise(
+            name=name,
+            kind=kind,
+            setup=setup,
+            sets=sets,
+            sides=sides,
+            first_side=first,
+            hold_s=hold,
+            reps=reps,
+            tempo=tempo,
+            minutes=minutes,
+            details=details,
+            equipment=equipment,
+            timing=timing,
+        )
 
     def plan(self, root: yaml.Node | None, source: str) -> Plan | None:
         if root is None:
@@ -280,7 +347,11 @@ class _Checker:
                 dflt["first_side"] = self.choice(dkeys["first_side"][1], "first_side", FIRST_SIDES) or "right"
         exercises: list[Exercise] = []
         if "exercises" not in keys:
-            self.err(root, "the plan has no 'exercises'", "add a list of exercises, each with name, setup and hold, reps or minutes")
+            self.err(
+                root,
+                "the plan has no 'exercises'",
+                "add a list of exercises, each with name, setup and hold, reps or minutes",
+            )
         else:
             enode = keys["exercises"][1]
             if not isinstance(enode, yaml.SequenceNode) or not enode.value:
@@ -294,8 +365,14 @@ class _Checker:
                         exercises.append(ex)
         if self.problems or title is None:
             return None
-        return Plan(title=title, exercises=tuple(exercises), description=description, safety=safety,
-                    equipment=equipment, source=source)
+        return Plan(
+            title=title,
+            exercises=tuple(exercises),
+            description=description,
+            safety=safety,
+            equipment=equipment,
+            source=source,
+        )
 
 
 def _check_shape(text: str, source: str) -> None:
@@ -313,17 +390,29 @@ def _check_shape(text: str, source: str) -> None:
                 depth += 1
                 if depth > MAX_DEPTH:
                     m = event.start_mark
-                    raise PlanError(source, text, [Problem(
-                        m.line + 1, m.column + 1, f"the plan is nested too deeply (more than {MAX_DEPTH} levels)",
-                        "a plan is a mapping, with a list of exercises, each a mapping")])
+                    raise PlanError(
+                        source,
+                        text,
+                        [
+                            Problem(
+                                m.line + 1,
+                                m.column + 1,
+                                f"the plan is nested too deeply (more than {MAX_DEPTH} levels)",
+                                "a plan is a mapping, with a list of exercises, each a mapping",
+                            )
+                        ],
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             if isinstance(event, yaml.NodeEvent):
                 nodes += 1
                 if nodes > MAX_NODES:
                     m = event.start_mark
-                    raise PlanError(source, text, [Problem(
-                        m.line + 1, m.column + 1, f"the plan has too many values (more than {MAX_NODES})")])
+                    raise PlanError(
+                        source,
+                        text,
+                        [Problem(m.line + 1, m.column + 1, f"the plan has too many values (more than {MAX_NODES})")],
+                    )
     except yaml.YAMLError:
         return
 
@@ -359,5 +448,7 @@ def parse_plan_bytes(data: bytes, source: str) -> Plan:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise PlanError(source, "", [Problem(line, col, "the file is not UTF-8 text", "save the plan as UTF-8")]) from None
+        raise PlanError(
+            source, "", [Problem(line, col, "the file is not UTF-8 text", "save the plan as UTF-8")]
+        ) from None
     return parse_plan(text, source)

@@ -117,12 +117,14 @@ class Advice:
 
 def ranges_of(ex: Exercise) -> DoseRanges:
     """A plan exercise's ranges, as the rules see them."""
+
     def span(d: Dose | None) -> tuple[float, float] | None:
         return (d.low, d.high) if d is not None else None
 
     reps = span(ex.reps) if ex.kind == "reps" else None
     return DoseRanges(
-        ex.kind, sets=(int(ex.sets.low), int(ex.sets.high)),
+        ex.kind,
+        sets=(int(ex.sets.low), int(ex.sets.high)),
         reps=(int(reps[0]), int(reps[1])) if reps else None,
         hold_s=span(ex.hold_s) if ex.kind == "hold" else None,
         minutes=span(ex.minutes) if ex.kind == "timed" else None,

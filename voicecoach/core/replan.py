@@ -116,5 +116,10 @@ def adjust_phase(timeline: Timeline, t: float, delta_s: float, min_left_s: float
         return x + delta if x >= phase.end_s - _EPS else x
 
     chapters = tuple(replace(ch, start_s=shift_t(ch.start_s), end_s=shift_t(ch.end_s)) for ch in timeline.chapters)
-    return replace(timeline, cues=cues, phases=tuple(shift(p) for p in timeline.phases), chapters=chapters,
-                   duration_s=timeline.duration_s + delta), delta
+    return replace(
+        timeline,
+        cues=cues,
+        phases=tuple(shift(p) for p in timeline.phases),
+        chapters=chapters,
+        duration_s=timeline.duration_s + delta,
+    ), delta

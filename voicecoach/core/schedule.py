@@ -85,8 +85,9 @@ class _Req:
 
     def cue(self) -> Cue:
         ex, st, side = self.ctx
-        return Cue(self.start_s, self.end_s, self.kind, self.text, ex, st, side, self.earcon,
-                   droppable=self.priority > 0)
+        return Cue(
+            self.start_s, self.end_s, self.kind, self.text, ex, st, side, self.earcon, droppable=self.priority > 0
+        )
 
 
 class _Builder:
@@ -131,8 +132,17 @@ class _Builder:
             if end_t - k >= free_from - _EPS:
                 self.fixed_at(end_t - k, "countdown", str(k), ctx, "tick")
 
-    def phase(self, kind: str, start: float, end: float, ex_index: int | None, ex: str | None,
-              set_: int | None, sets: int | None, side: str | None) -> None:
+    def phase(
+        self,
+        kind: str,
+        start: float,
+        end: float,
+        ex_index: int | None,
+        ex: str | None,
+        set_: int | None,
+        sets: int | None,
+        side: str | None,
+    ) -> None:
         self.phases.append(Phase(kind, start, end, ex_index, ex, set_, sets, side))
 
     # -- resolution -----------------------------------------------------------
@@ -226,8 +236,15 @@ class _Session:
                 assert nside is not None
                 self.switch(index, ex, nset, nside)
             else:
-                self.rest(index, max(MIN_REST_S, timing.rest_between_sets_s + extra), ex, nset, nside,
-                          phrases.set_rest_preview(nset, ex.sets.count(lvl), nside), countdown=timing.countdown)
+                self.rest(
+                    index,
+                    max(MIN_REST_S, timing.rest_between_sets_s + extra),
+                    ex,
+                    nset,
+                    nside,
+                    phrases.set_rest_preview(nset, ex.sets.count(lvl), nside),
+                    countdown=timing.countdown,
+                )
 
     def activity(self, index: int, ex: Exercise, set_: int, side: str | None, extra: float) -> None:
         b, lvl = self.b, self.o.level
@@ -239,8 +256,11 @@ class _Session:
             rep_s = ex.tempo.rep_s(lvl)
             hold = ex.tempo.hold.at(lvl)
             reps = ex.reps.count(lvl)
-            order = [(r, s) for r in range(1, reps + 1) for s in ex.side_order()] if ex.sides == "alternating" \
+            order = (
+                [(r, s) for r in range(1, reps + 1) for s in ex.side_order()]
+                if ex.sides == "alternating"
                 else [(r, side) for r in range(1, reps + 1)]
+            )
             for k, (r, s) in enumerate(order):
                 rt = t0 + k * rep_s
                 rctx = (ex.name, set_, s)
@@ -280,8 +300,16 @@ class _Session:
         b.t = end
         b.fixed_at(end, "stop", stop_text, ctx, "stop")
 
-    def rest(self, index: int | None, dur: float, ex: Exercise | None, nset: int | None, nside: str | None,
-             preview: str, countdown: int) -> None:
+    def rest(
+        self,
+        index: int | None,
+        dur: float,
+        ex: Exercise | None,
+        nset: int | None,
+        nside: str | None,
+        preview: str,
+        countdown: int,
+    ) -> None:
         b = self.b
         t0 = b.t
         end = t0 + dur
@@ -381,8 +409,15 @@ def _layout(plan: Plan, options: Options, speech_len: SpeechLength, intro: str, 
         if i + 1 < len(plan.exercises):
             nxt = plan.exercises[i + 1]
             ex = plan.exercises[i]
-            s.rest(i, max(0.0, ex.timing.rest_after_s + s.adjust(i)), ex, None, None,
-                   phrases.exercise_rest_preview(nxt.name), countdown=0)
+            s.rest(
+                i,
+                max(0.0, ex.timing.rest_after_s + s.adjust(i)),
+                ex,
+                None,
+                None,
+                phrases.exercise_rest_preview(nxt.name),
+                countdown=0,
+            )
     mark("end", 0)
     end_start = max(b.t, b.busy_until + GAP_S)
     b.t = end_start

@@ -13,17 +13,17 @@ from typing import Any
 
 # Cue kinds used in ``show --json`` and captions.
 CUE_KINDS = (
-    "intro",     # session introduction (what, how long, equipment, safety)
-    "setup",     # exercise name, dose and how to set up
-    "start",     # a hold / timed activity begins (anchored)
-    "stop",      # a hold, set or timed activity ends (anchored)
-    "countdown", # the last seconds before a start or stop (anchored)
-    "rep",       # one repetition begins (with its tempo word)
-    "tempo",     # tempo words inside a repetition ("hold", "down")
-    "switch",    # change sides
-    "rest",      # rest announcement with a preview of what comes next
-    "callout",   # time remaining during a long hold or timed activity
-    "end",       # session end with the safety reminder
+    "intro",  # session introduction (what, how long, equipment, safety)
+    "setup",  # exercise name, dose and how to set up
+    "start",  # a hold / timed activity begins (anchored)
+    "stop",  # a hold, set or timed activity ends (anchored)
+    "countdown",  # the last seconds before a start or stop (anchored)
+    "rep",  # one repetition begins (with its tempo word)
+    "tempo",  # tempo words inside a repetition ("hold", "down")
+    "switch",  # change sides
+    "rest",  # rest announcement with a preview of what comes next
+    "callout",  # time remaining during a long hold or timed activity
+    "end",  # session end with the safety reminder
 )
 
 # Phase kinds: exact stretches of the session.

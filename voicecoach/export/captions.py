@@ -119,4 +119,3 @@ def render(fmt: str, timeline: Timeline) -> str:
     except KeyError:
         raise ValueError(f"unknown caption format {fmt!r}; supported: {', '.join(FORMATS)}") from None
     return writer(timeline)
-

@@ -77,10 +77,7 @@ FORMATS: dict[str, Format] = {
 
 GENRE = "Fitness"  # every export is an exercise session
 
-_INSTALL_HINT = (
-    "Install it with 'sudo apt-get install ffmpeg' (Debian/Ubuntu) "
-    "or 'brew install ffmpeg' (macOS)."
-)
+_INSTALL_HINT = "Install it with 'sudo apt-get install ffmpeg' (Debian/Ubuntu) or 'brew install ffmpeg' (macOS)."
 
 
 @dataclass(frozen=True)
@@ -90,8 +87,8 @@ class ExportResult:
     path: Path
     duration_s: float
     sidecars: tuple[Path, ...]
-    gain_db: float                 # static gain applied to the whole mix
-    measured_lufs: float | None    # the loudness that gain reached (None: not measured here)
+    gain_db: float  # static gain applied to the whole mix
+    measured_lufs: float | None  # the loudness that gain reached (None: not measured here)
 
 
 def find_ffmpeg() -> str:
@@ -169,8 +166,14 @@ def export(
         atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
     ffmpeg = find_ffmpeg()
     report = _Progress(progress)
-    tag_map = {"title": timeline.title, "genre": GENRE, "date": datetime.date.today().isoformat(), "track": "1",
-               **({"media_type": "2"} if path.suffix.lower() == ".m4b" else {}), **(tags or {})}
+    tag_map = {
+        "title": timeline.title,
+        "genre": GENRE,
+        "date": datetime.date.today().isoformat(),
+        "track": "1",
+        **({"media_type": "2"} if path.suffix.lower() == ".m4b" else {}),
+        **(tags or {}),
+    }
     chapters = clean_chapters(timeline)
 
     measured: float | None = None
@@ -182,8 +185,7 @@ def export(
         from voicecoach.render import loudness  # scipy: loaded only when there is something to measure
 
         def render(g: float, limit: bool) -> Iterator[np.ndarray]:
-            return mix.blocks(timeline, clips, earcons=earcons, block_frames=_EXPORT_BLOCK_FRAMES, gain=g,
-                              limit=limit)
+            return mix.blocks(timeline, clips, earcons=earcons, block_frames=_EXPORT_BLOCK_FRAMES, gain=g, limit=limit)
 
         level = loudness.level_for(render, loudness_lufs)
         report.update(_MEASURE_SHARE)
@@ -193,8 +195,18 @@ def export(
     start_share = _MEASURE_SHARE if loudness_lufs is not None else 0.0
 
     def encode(part: Path) -> None:
-        _encode(ffmpeg, fmt, part, timeline, clips, earcons, gain, tag_map, chapters,
-                lambda f: report.update(start_share + (1 - start_share) * f))
+        _encode(
+            ffmpeg,
+            fmt,
+            part,
+            timeline,
+            clips,
+            earcons,
+            gain,
+            tag_map,
+            chapters,
+            lambda f: report.update(start_share + (1 - start_share) * f),
+        )
         from mutagen import MutagenError
 
         try:
@@ -207,6 +219,7 @@ def export(
     # (a full disk) leaves the earlier audio file untouched too.
     writes: list[tuple[Path, Callable[[Path], None]]] = [(path, encode)]
     for side, text in sidecar_texts:
+
         def write_text(part: Path, text: str = text) -> None:
             part.write_text(text, encoding="utf-8")
 
@@ -227,14 +240,11 @@ def export(
 # --- checks done before any work --------------------------------------------
 
 
-def _sidecar_texts(timeline: Timeline, path: Path, formats: Sequence[str],
-                   transcript: bool) -> list[tuple[Path, str]]:
+def _sidecar_texts(timeline: Timeline, path: Path, formats: Sequence[str], transcript: bool) -> list[tuple[Path, str]]:
     out = []
     for fmt in dict.fromkeys(f.lower().lstrip(".") for f in formats):
         if fmt not in _captions.FORMATS:
-            raise VoicecoachError(
-                f"Unknown caption format '{fmt}'.", hint="Supported: " + ", ".join(_captions.FORMATS)
-            )
+            raise VoicecoachError(f"Unknown caption format '{fmt}'.", hint="Supported: " + ", ".join(_captions.FORMATS))
         out.append((sidecar_path(path, fmt), _captions.render(fmt, timeline)))
     if transcript:
         out.append((sidecar_path(path, "txt"), _captions.to_transcript(timeline)))
@@ -270,8 +280,9 @@ def _check_not_an_input(target: Path, inputs: Sequence[str | os.PathLike[str]]) 
         except OSError:  # one of them does not exist (yet): they cannot be the same file
             same = False
         if same:
-            raise OutputError(f"Cannot write {target}: it is the plan file this export reads.",
-                              hint="Choose another output name.")
+            raise OutputError(
+                f"Cannot write {target}: it is the plan file this export reads.", hint="Choose another output name."
+            )
 
 
 # --- the encode --------------------------------------------------------------
@@ -286,9 +297,18 @@ def _frames_done(blocks: Iterable[np.ndarray], sink: Callable[[np.ndarray], obje
         yield done
 
 
-def _encode(ffmpeg: str, fmt: Format, part: Path, timeline: Timeline, clips: Mapping[str, Clip],
-            earcons: bool, gain: float, tag_map: Mapping[str, str], chapters: list[Chapter],
-            progress: Callable[[float], None]) -> None:
+def _encode(
+    ffmpeg: str,
+    fmt: Format,
+    part: Path,
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    earcons: bool,
+    gain: float,
+    tag_map: Mapping[str, str],
+    chapters: list[Chapter],
+    progress: Callable[[float], None],
+) -> None:
     total = max(1, mix.total_frames(timeline))
     meta = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".ffmeta", delete=False)
     err = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall ffmpeg
@@ -331,14 +351,38 @@ def _encode(ffmpeg: str, fmt: Format, part: Path, timeline: Timeline, clips: Map
 def ffmpeg_command(ffmpeg: str, fmt: Format, meta_path: str, out_path: str) -> list[str]:
     """The ffmpeg argv: raw PCM on stdin, ffmetadata as input 1."""
     return [
-        ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+        ffmpeg,
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-y",
         # With two inputs ffmpeg reads each in its own thread through an
         # 8-packet queue; that small queue throttled a WAV export 50-fold.
-        "-f", "s16le", "-ar", str(MIX_RATE_HZ), "-ac", "1", "-thread_queue_size", "1024", "-i", "pipe:0",
-        "-f", "ffmetadata", "-i", meta_path,
-        "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+        "-f",
+        "s16le",
+        "-ar",
+        str(MIX_RATE_HZ),
+        "-ac",
+        "1",
+        "-thread_queue_size",
+        "1024",
+        "-i",
+        "pipe:0",
+        "-f",
+        "ffmetadata",
+        "-i",
+        meta_path,
+        "-map",
+        "0:a",
+        "-map_metadata",
+        "1",
+        "-map_chapters",
+        "1",
         *fmt.codec_args,
-        "-f", fmt.muxer, out_path,
+        "-f",
+        fmt.muxer,
+        out_path,
     ]
 
 
@@ -353,8 +397,10 @@ def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
     if "No space left on device" in text:
         raise OutputError(f"Not enough disk space to write {target}.", hint=tail or None)
     how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-    raise OutputError(f"ffmpeg failed to encode the session: it {how}.",
-                      hint=tail or "Run again with --debug to see ffmpeg's own messages.")
+    raise OutputError(
+        f"ffmpeg failed to encode the session: it {how}.",
+        hint=tail or "Run again with --debug to see ffmpeg's own messages.",
+    )
 
 
 def _target_of(part: Path) -> Path:

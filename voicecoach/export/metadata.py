@@ -39,12 +39,19 @@ def ffmetadata(tags: Mapping[str, str], chapters: Sequence[Chapter]) -> str:
     lines = [";FFMETADATA1"]
     lines += [f"{_ffmeta_escape(str(k))}={_ffmeta_escape(str(v))}" for k, v in tags.items() if v is not None]
     for ch in chapters:
-        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={round(ch.start_s * 1000)}",
-                  f"END={round(ch.end_s * 1000)}", f"title={_ffmeta_escape(ch.title)}"]
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(ch.start_s * 1000)}",
+            f"END={round(ch.end_s * 1000)}",
+            f"title={_ffmeta_escape(ch.title)}",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def fix_metadata(chapters_mode: str, muxer: str, part: Path, tags: Mapping[str, str], chapters: Sequence[Chapter]) -> None:
+def fix_metadata(
+    chapters_mode: str, muxer: str, part: Path, tags: Mapping[str, str], chapters: Sequence[Chapter]
+) -> None:
     """Fix what ffmpeg got wrong: ID3 comment and chapters (MP3), Vorbis-comment chapters."""
     if chapters_mode == "id3":
         fix_id3(part, tags, chapters)
@@ -71,11 +78,16 @@ def fix_id3(part: Path, tags: Mapping[str, str], chapters: Sequence[Chapter]) ->
         id3.delall("CTOC")
         ids = [f"ch{i}" for i in range(len(chapters))]
         if ids:
-            id3.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                         child_element_ids=ids, sub_frames=[]))
+            id3.add(
+                CTOC(
+                    element_id="toc",
+                    flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                    child_element_ids=ids,
+                    sub_frames=[],
+                )
+            )
         for eid, (start, end, title) in zip(ids, want):
-            id3.add(CHAP(element_id=eid, start_time=start, end_time=end,
-                         sub_frames=[TIT2(encoding=3, text=[title])]))
+            id3.add(CHAP(element_id=eid, start_time=start, end_time=end, sub_frames=[TIT2(encoding=3, text=[title])]))
         changed = True
     if changed:
         id3.save(str(part), v2_version=3)
@@ -100,14 +112,14 @@ def order_id3_chapters(path: Path) -> None:
         frames: list[bytes] = []
         pos = 0
         while pos + 10 <= len(body) and body[pos] != 0:
-            end = pos + 10 + int.from_bytes(body[pos + 4:pos + 8], "big")
+            end = pos + 10 + int.from_bytes(body[pos + 4 : pos + 8], "big")
             frames.append(body[pos:end])
             pos = end
         slots = [i for i, fr in enumerate(frames) if fr[:4] == b"CHAP"]
 
         def start_ms(frame: bytes) -> int:
             at = frame.index(b"\0", 10) + 1  # after the element ID
-            return int.from_bytes(frame[at:at + 4], "big")
+            return int.from_bytes(frame[at : at + 4], "big")
 
         ordered = sorted((frames[i] for i in slots), key=start_ms)
         if ordered == [frames[i] for i in slots]:

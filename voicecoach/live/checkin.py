@@ -158,7 +158,7 @@ class CheckIn:
         return Outcome()
 
     def hurt(self, index: int | None, can_ask: bool) -> Script:
-        """"It hurts": how much? Above 5, stop this exercise for today."""
+        """ "It hurts": how much? Above 5, stop this exercise for today."""
         self._mark_hurt(index, None)
         if not can_ask:
             return Outcome(then="stay")
@@ -243,8 +243,9 @@ class CheckIn:
 
     def _set_doses(self, pinned: Sequence[tuple[int, ExerciseDose]]) -> None:
         by_index = dict(pinned)
-        self.doses = [by_index.get(i) or dose_at_level(ex, self.options.level)
-                      for i, ex in enumerate(self.plan.exercises)]
+        self.doses = [
+            by_index.get(i) or dose_at_level(ex, self.options.level) for i, ex in enumerate(self.plan.exercises)
+        ]
 
     def _mark_hurt(self, index: int | None, pain: int | None) -> None:
         if index is None:
@@ -269,8 +270,11 @@ class CheckIn:
             return
         st.written = row
         name, dose = self.plan.exercises[i].name, dose_dict(self.doses[i])
-        self._call(lambda j: j.log_exercise(self._sid(j), i, name, dose, status, repeated=st.repeated,
-                                            hurt=st.hurt, pain_at_hurt=st.pain))
+        self._call(
+            lambda j: j.log_exercise(
+                self._sid(j), i, name, dose, status, repeated=st.repeated, hurt=st.hurt, pain_at_hurt=st.pain
+            )
+        )
 
 
 _cache: dict[int, tuple[Timeline, dict[int, list[Phase]]]] = {}

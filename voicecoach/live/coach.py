@@ -62,11 +62,21 @@ CONTROL_PHRASES = phrases.control_phrases()
 class Coach(Questions):
     """Runs one live session to its end, a quit, or a device fault."""
 
-    def __init__(self, prepared: Prepared, player: PlayerLike, output: Output, *, inputs: InputsLike | None = None,
-                 store: ProgressStore | None = None, plan_key: str = "",
-                 notes: Sequence[str | tuple[str, str]] = (),
-                 earcons: bool = True, gain: float = 1.0, checkin: CheckIn | None = None,
-                 answer_wait_s: float = ANSWER_WAIT_S) -> None:
+    def __init__(
+        self,
+        prepared: Prepared,
+        player: PlayerLike,
+        output: Output,
+        *,
+        inputs: InputsLike | None = None,
+        store: ProgressStore | None = None,
+        plan_key: str = "",
+        notes: Sequence[str | tuple[str, str]] = (),
+        earcons: bool = True,
+        gain: float = 1.0,
+        checkin: CheckIn | None = None,
+        answer_wait_s: float = ANSWER_WAIT_S,
+    ) -> None:
         self.p = prepared
         self.player = player
         self.out = output
@@ -127,8 +137,14 @@ class Coach(Questions):
             with self._lock:
                 timeline, horizon, complete = self.timeline, self._horizon(), self.p.complete
             if pos < horizon:
-                yield from mix.blocks(timeline, self.p.clips_for(timeline), earcons=self.earcons, start_s=pos,
-                                      end_s=horizon, gain=self.gain)
+                yield from mix.blocks(
+                    timeline,
+                    self.p.clips_for(timeline),
+                    earcons=self.earcons,
+                    start_s=pos,
+                    end_s=horizon,
+                    gain=self.gain,
+                )
                 pos = horizon
             if complete:
                 return
@@ -355,15 +371,26 @@ class Coach(Questions):
         title = chapter.title if chapter else self.p.plan.title
         if ph is not None and ph.exercise_index is not None:
             title = track_title(ph.exercise_index, self.n, ph.exercise or "", ph.set, ph.sets, ph.side)
-        track = f"{ph.exercise_index}" if ph is not None and ph.exercise_index is not None \
+        track = (
+            f"{ph.exercise_index}"
+            if ph is not None and ph.exercise_index is not None
             else (chapter.title.lower() if chapter else "session")
+        )
         key = (status, title, track)
         if key == self._shown:
             return
         self._shown = key
         length_s = (chapter.end_s - chapter.start_s) if chapter else self.timeline.duration_s
-        self.inputs.show(PlayerState(status=status, title=title, album=self.p.plan.title, track_id=track,
-                                     length_us=round(length_s * 1e6), position_us=self.track_position_us()))
+        self.inputs.show(
+            PlayerState(
+                status=status,
+                title=title,
+                album=self.p.plan.title,
+                track_id=track,
+                length_us=round(length_s * 1e6),
+                position_us=self.track_position_us(),
+            )
+        )
 
     # -- controls -------------------------------------------------------------
     def _say(self, text: str, source: str, *, printed: str | None = None) -> Timeline:
@@ -375,8 +402,10 @@ class Coach(Questions):
         for text in first:
             self.out.message(text)
         self.out.message(phrases.RESUMING, source=source)
-        self._play(spoken(self.p, [*first, phrases.RESUMING], count_in=len(phrases.COUNT_IN)),
-                   resume_point(self.timeline, self._paused_at))
+        self._play(
+            spoken(self.p, [*first, phrases.RESUMING], count_in=len(phrases.COUNT_IN)),
+            resume_point(self.timeline, self._paused_at),
+        )
 
     def _control(self, command: Command) -> None:
         action, source = command.action, command.source
@@ -418,8 +447,11 @@ class Coach(Questions):
         self._stop()  # before the timeline changes: the stream's thread may change it too
         if action in ("next", "back"):
             current = exercise_at(self.timeline, t)
-            target = (current + 1 if current is not None else self._first_after(t)) if action == "next" \
+            target = (
+                (current + 1 if current is not None else self._first_after(t))
+                if action == "next"
                 else (current if current is not None else self._first_after(t))
+            )
             self._jump(target, phrases.NEXT if action == "next" else phrases.BACK, source)
         elif action in ("more", "less"):
             step = phrases.STEP_S if action == "more" else -phrases.STEP_S

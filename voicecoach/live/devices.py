@@ -63,8 +63,12 @@ def list_output_devices() -> list[Device]:
     try:
         default_out = _default_output_index(sd)
         return [
-            Device(index=int(info["index"]), name=str(info["name"]),
-                   channels=int(info["max_output_channels"]), default=int(info["index"]) == default_out)
+            Device(
+                index=int(info["index"]),
+                name=str(info["name"]),
+                channels=int(info["max_output_channels"]),
+                default=int(info["index"]) == default_out,
+            )
             for info in sd.query_devices()
             if int(info["max_output_channels"]) > 0
         ]
@@ -78,8 +82,13 @@ def list_input_devices() -> list[Device]:
     try:
         default_in = _default_index(sd, "input")
         return [
-            Device(index=int(info["index"]), name=str(info["name"]), channels=int(info["max_input_channels"]),
-                   default=int(info["index"]) == default_in, kind="input")
+            Device(
+                index=int(info["index"]),
+                name=str(info["name"]),
+                channels=int(info["max_input_channels"]),
+                default=int(info["index"]) == default_in,
+                kind="input",
+            )
             for info in sd.query_devices()
             if int(info["max_input_channels"]) > 0
         ]
@@ -142,8 +151,9 @@ def _match(devices: list[Device], spec: str, kind: str) -> int:
         return matches[0].index
     if not matches:
         raise VoicecoachError(f"no {kind} device matches {spec!r}", hint=f"{kind} devices:\n" + format_devices(devices))
-    raise VoicecoachError(f"{spec!r} matches several {kind} devices: use a number",
-                          hint="matching devices:\n" + format_devices(matches))
+    raise VoicecoachError(
+        f"{spec!r} matches several {kind} devices: use a number", hint="matching devices:\n" + format_devices(matches)
+    )
 
 
 def format_devices(devices: list[Device]) -> str:
@@ -151,7 +161,8 @@ def format_devices(devices: list[Device]) -> str:
     if not devices:
         return "  (none)"
     return "\n".join(
-        f"{'*' if d.default else ' '} {d.index:>3}  {d.name}  ({d.channels} ch" + (", input)" if d.kind == "input" else ")")
+        f"{'*' if d.default else ' '} {d.index:>3}  {d.name}  ({d.channels} ch"
+        + (", input)" if d.kind == "input" else ")")
         for d in devices
     )
 

@@ -226,9 +226,16 @@ class Player:
     properties may be used from any thread.
     """
 
-    def __init__(self, device: int | str | None = None, blocksize: int = 1024,
-                 latency: str | float = DEFAULT_LATENCY_S, *, prefill_blocks: int | None = None,
-                 stall_timeout_s: float = 5.0, on_sound: Callable[[float, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        device: int | str | None = None,
+        blocksize: int = 1024,
+        latency: str | float = DEFAULT_LATENCY_S,
+        *,
+        prefill_blocks: int | None = None,
+        stall_timeout_s: float = 5.0,
+        on_sound: Callable[[float, float], None] | None = None,
+    ) -> None:
         if prefill_blocks is None:
             # PortAudio may round the buffer up (0.5 s became 0.557 s): PREFILL_BLOCKS covers that.
             device_blocks = math.ceil(latency * MIX_RATE_HZ / blocksize) if isinstance(latency, (int, float)) else 0
@@ -307,9 +314,14 @@ class Player:
         return run.underruns + run.xruns if run is not None else 0
 
     # -- playing --------------------------------------------------------------
-    def play(self, blocks: Iterable[np.ndarray], *, start_s: float = 0.0,
-             on_progress: Callable[[float], None] | None = None,
-             progress_interval_s: float = 0.1) -> PlayResult:
+    def play(
+        self,
+        blocks: Iterable[np.ndarray],
+        *,
+        start_s: float = 0.0,
+        on_progress: Callable[[float], None] | None = None,
+        progress_interval_s: float = 0.1,
+    ) -> PlayResult:
         """Play ``blocks`` to the end, or until :meth:`stop`; blocks the calling thread.
 
         ``blocks`` yields 1-D float32 arrays (or ``(n, 1)``) of any length at
@@ -334,8 +346,9 @@ class Player:
         finally:
             self._lock.release()
 
-    def _play(self, blocks: Iterable[np.ndarray], start_s: float,
-              on_progress: Callable[[float], None] | None, interval: float) -> PlayResult:
+    def _play(
+        self, blocks: Iterable[np.ndarray], start_s: float, on_progress: Callable[[float], None] | None, interval: float
+    ) -> PlayResult:
         # Registered before any slow step, so a stop() from another thread is not lost.
         run = _Run(self)
         self._start_s = start_s
@@ -369,8 +382,10 @@ class Player:
             if run.error is not None:
                 raise run.error
             if not run.ended and not run.stop_requested:
-                raise DeviceError("the sound device stopped during playback (unplugged, or the sound server stopped?)",
-                                  hint=_DEVICE_HINT)
+                raise DeviceError(
+                    "the sound device stopped during playback (unplugged, or the sound server stopped?)",
+                    hint=_DEVICE_HINT,
+                )
             return PlayResult(run.frames, run.underruns, not run.ended, latency, run.xruns)
         except BaseException:
             run.stop_requested = True  # Ctrl-C or an error: the producer must stop too
@@ -387,22 +402,27 @@ class Player:
         for channels in (1, 2):
             try:
                 return sd.OutputStream(
-                    samplerate=self.samplerate, blocksize=self.blocksize, device=device,
-                    channels=channels, dtype="float32", latency=self.latency,
-                    callback=run.callback, finished_callback=run.finished.set,
+                    samplerate=self.samplerate,
+                    blocksize=self.blocksize,
+                    device=device,
+                    channels=channels,
+                    dtype="float32",
+                    latency=self.latency,
+                    callback=run.callback,
+                    finished_callback=run.finished.set,
                 )
             except sd.PortAudioError as exc:
                 code = exc.args[1] if len(exc.args) > 1 else None
                 if channels == 1 and code == _PA_INVALID_CHANNEL_COUNT:
                     continue
-                raise DeviceError(f"cannot open the sound device: {exc.args[0] if exc.args else exc}",
-                                  hint=_DEVICE_HINT) from exc
+                raise DeviceError(
+                    f"cannot open the sound device: {exc.args[0] if exc.args else exc}", hint=_DEVICE_HINT
+                ) from exc
             except ValueError as exc:  # sounddevice's own checks (bad device, rate...)
                 raise DeviceError(f"cannot open the sound device: {exc}", hint=_DEVICE_HINT) from exc
         raise AssertionError("unreachable")
 
-    def _wait(self, run: _Run, stream: Any, on_progress: Callable[[float], None] | None,
-              interval: float) -> None:
+    def _wait(self, run: _Run, stream: Any, on_progress: Callable[[float], None] | None, interval: float) -> None:
         """Wait for the stream to finish, reporting progress and watching for a dead device."""
         seen, last_change = run.callbacks, time.monotonic()
         while not run.finished.wait(interval):
@@ -415,7 +435,8 @@ class Player:
             elif time.monotonic() - last_change > self.stall_timeout_s:
                 # E.g. a sound server that died: some backends block forever instead of failing.
                 raise DeviceError(
-                    f"the sound device stopped responding for {self.stall_timeout_s:g} s", hint=_DEVICE_HINT)
+                    f"the sound device stopped responding for {self.stall_timeout_s:g} s", hint=_DEVICE_HINT
+                )
         if on_progress is not None:
             on_progress(self.position_s)
 
@@ -437,7 +458,7 @@ def rechunk(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
         pos, total = 0, samples.shape[0]
         while pos < total:
             n = min(size - fill, total - pos)
-            buf[fill:fill + n, 0] = samples[pos:pos + n]
+            buf[fill : fill + n, 0] = samples[pos : pos + n]
             fill += n
             pos += n
             if fill == size:

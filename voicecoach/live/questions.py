@@ -141,7 +141,7 @@ class Questions:
             self._play(self._words(texts), 0.0, session=False)
 
     def _hurt(self, source: str) -> None:
-        """"It hurts": pause, ask how much, and stop this exercise above 5."""
+        """ "It hurts": pause, ask how much, and stop this exercise above 5."""
         t = self._paused_at if self.paused else self.position()
         self._stop()
         self.paused, self._paused_at = True, t
@@ -158,8 +158,9 @@ class Questions:
         elif outcome.then == "skip":
             current = exercise_at(self.timeline, self._paused_at)
             self._leave_pause()
-            self._jump(current + 1 if current is not None else self._first_after(self._paused_at),
-                       phrases.NEXT, source, first)
+            self._jump(
+                current + 1 if current is not None else self._first_after(self._paused_at), phrases.NEXT, source, first
+            )
         else:  # no answer: stay paused, and say how to go on
             for text in outcome.say:
                 self.out.message(text)
@@ -180,9 +181,10 @@ class Questions:
             self.checkin.journal = None
         self.out.message(str(exc))
         if self.asking is None and not self.paused and self._thread is not None and self._thread.is_alive():
-            self._play(self._words([phrases.JOURNAL_LOST]), resume_point(self.timeline, t),
-                       session=self._segment.timeline is not None)
+            self._play(
+                self._words([phrases.JOURNAL_LOST]),
+                resume_point(self.timeline, t),
+                session=self._segment.timeline is not None,
+            )
         else:
             self._pending.append(phrases.JOURNAL_LOST)
-
-

@@ -15,8 +15,16 @@ from voicecoach.core.replan import phase_at
 from voicecoach.core.sheet import clock
 from voicecoach.core.timeline import Cue, Timeline
 
-_WHAT = {"hold": "hold", "reps": "repetitions", "timed": "keep going", "rest": "rest",
-         "switch": "switch sides", "setup": "get ready", "intro": "introduction", "end": "finished"}
+_WHAT = {
+    "hold": "hold",
+    "reps": "repetitions",
+    "timed": "keep going",
+    "rest": "rest",
+    "switch": "switch sides",
+    "setup": "get ready",
+    "intro": "introduction",
+    "end": "finished",
+}
 
 
 def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:

@@ -34,8 +34,13 @@ class PlayerLike(Protocol):
     @property
     def underruns(self) -> int: ...
 
-    def play(self, blocks: Iterator[np.ndarray], *, on_progress: Callable[[float], None] | None = None,
-             progress_interval_s: float = 0.1): ...
+    def play(
+        self,
+        blocks: Iterator[np.ndarray],
+        *,
+        on_progress: Callable[[float], None] | None = None,
+        progress_interval_s: float = 0.1,
+    ): ...
     def stop(self) -> None: ...
 
 

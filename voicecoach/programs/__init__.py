@@ -43,8 +43,10 @@ def load_plan_file(path: Path) -> Plan:
     except IsADirectoryError:
         raise VoicecoachError(f"{path} is a directory, not a plan file") from None
     except FileNotFoundError:
-        raise VoicecoachError(f"no plan file or built-in program named '{path}'",
-                              hint="see the built-in programs with: voicecoach programs") from None
+        raise VoicecoachError(
+            f"no plan file or built-in program named '{path}'",
+            hint="see the built-in programs with: voicecoach programs",
+        ) from None
     except OSError as exc:
         raise VoicecoachError(f"cannot read {path}: {exc.strerror}") from None
     st = os.fstat(fd)

@@ -68,7 +68,7 @@ def _note(
     # slope is zero there too, so neither end produces a click.
     a, r = _frames(attack_s), _frames(release_s)
     env[:a] *= 0.5 - 0.5 * np.cos(np.pi * np.arange(a) / a)
-    env[n - r:] *= 0.5 + 0.5 * np.cos(np.pi * np.arange(1, r + 1) / r)
+    env[n - r :] *= 0.5 + 0.5 * np.cos(np.pi * np.arange(1, r + 1) / r)
     return wave_ * env
 
 
@@ -77,7 +77,7 @@ def _sequence(total_s: float, notes: list[tuple[float, np.ndarray]]) -> np.ndarr
     out = np.zeros(_frames(total_s), dtype=np.float64)
     for offset_s, samples in notes:
         i = _frames(offset_s)
-        out[i:i + samples.shape[0]] += samples[: out.shape[0] - i]
+        out[i : i + samples.shape[0]] += samples[: out.shape[0] - i]
     return out
 
 
@@ -92,8 +92,9 @@ def _synthesise(name: str) -> np.ndarray:
         blip = _note(987.77, 0.055, attack_s=0.003, release_s=0.02, decay_per_s=10)
         return _sequence(0.145, [(0.0, blip), (0.09, blip)])
     if name == "end":  # C-E-G arpeggio ringing into a major chord
-        notes = [(i * 0.09, _note(f, 0.40 - i * 0.09, release_s=0.08, decay_per_s=5))
-                 for i, f in enumerate((_C5, _E5, _G5))]
+        notes = [
+            (i * 0.09, _note(f, 0.40 - i * 0.09, release_s=0.08, decay_per_s=5)) for i, f in enumerate((_C5, _E5, _G5))
+        ]
         return _sequence(0.40, notes)
     raise ValueError(f"unknown earcon {name!r}; expected one of: {', '.join(NAMES)}")
 

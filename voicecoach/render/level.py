@@ -45,6 +45,7 @@ class Prepared(Protocol):
     @property
     def clips(self) -> Mapping[str, Clip]: ...
 
+
 LEVEL_VERSION = 3  # 3: the gain is found with the true-peak limiter (ceiling -2 dBTP) on
 GAIN_RANGE = (0.01, 20.0)  # -40 dB to +26 dB: any level cached outside it is damaged
 MEASURE_BLOCK_FRAMES = 65536
@@ -89,8 +90,14 @@ def store_level(prepared: Prepared, level: Level, *, earcons: bool = True, targe
         pass
 
 
-def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
-                  cancelled: Callable[[], bool] | None = None, raw_lufs: float | None = None) -> Level:
+def session_level(
+    prepared: Prepared,
+    *,
+    earcons: bool = True,
+    target_lufs: float = -16.0,
+    cancelled: Callable[[], bool] | None = None,
+    raw_lufs: float | None = None,
+) -> Level:
     """The (complete) session's gain and the loudness it reaches, through the limiter play and export apply.
 
     Measuring means mixing the whole session a few times (about 1500x real
@@ -106,8 +113,14 @@ def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: floa
     from voicecoach.render import loudness, mix  # scipy: only when measuring (its import alone takes ~0.6 s)
 
     def render(gain: float, limit: bool) -> Iterator[np.ndarray]:
-        blocks = mix.blocks(prepared.timeline, prepared.clips, earcons=earcons, block_frames=MEASURE_BLOCK_FRAMES,
-                            gain=gain, limit=limit)
+        blocks = mix.blocks(
+            prepared.timeline,
+            prepared.clips,
+            earcons=earcons,
+            block_frames=MEASURE_BLOCK_FRAMES,
+            gain=gain,
+            limit=limit,
+        )
         return _until(blocks, cancelled)
 
     level = loudness.level_for(render, target_lufs, raw_lufs=raw_lufs)
@@ -115,11 +128,18 @@ def session_level(prepared: Prepared, *, earcons: bool = True, target_lufs: floa
     return level
 
 
-def session_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0,
-                 cancelled: Callable[[], bool] | None = None, raw_lufs: float | None = None) -> float:
+def session_gain(
+    prepared: Prepared,
+    *,
+    earcons: bool = True,
+    target_lufs: float = -16.0,
+    cancelled: Callable[[], bool] | None = None,
+    raw_lufs: float | None = None,
+) -> float:
     """The static gain that brings this (complete) session to ``target_lufs`` (see :func:`session_level`)."""
-    return session_level(prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled,
-                         raw_lufs=raw_lufs).gain
+    return session_level(
+        prepared, earcons=earcons, target_lufs=target_lufs, cancelled=cancelled, raw_lufs=raw_lufs
+    ).gain
 
 
 class RawMeter:
@@ -154,9 +174,15 @@ class RawMeter:
 
         if self._meter is None:
             self._meter = loudness.LoudnessMeter(MIX_RATE_HZ)
-        for block in mix.blocks(timeline, clips, earcons=self.earcons, start_s=self.measured / MIX_RATE_HZ,
-                                end_s=None if end is None else end / MIX_RATE_HZ, block_frames=MEASURE_BLOCK_FRAMES,
-                                limit=False):
+        for block in mix.blocks(
+            timeline,
+            clips,
+            earcons=self.earcons,
+            start_s=self.measured / MIX_RATE_HZ,
+            end_s=None if end is None else end / MIX_RATE_HZ,
+            block_frames=MEASURE_BLOCK_FRAMES,
+            limit=False,
+        ):
             self._meter.feed(block)
             self.measured += block.shape[0]
 
@@ -168,8 +194,9 @@ def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -
         yield block
 
 
-def estimated_gain(segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True,
-                   target_lufs: float = -16.0) -> float:
+def estimated_gain(
+    segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True, target_lufs: float = -16.0
+) -> float:
     """A gain for a session not yet synthesized, found as an export finds it, on its first ``segments``.
 
     ``segments``: (timeline, clips, end_s), what will be heard first, mixed one
@@ -186,8 +213,9 @@ def estimated_gain(segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]
 
     def render(gain: float, limit: bool) -> Iterator[np.ndarray]:
         for timeline, clips, end_s in parts:
-            yield from mix.blocks(timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES,
-                                  gain=gain, limit=limit)
+            yield from mix.blocks(
+                timeline, clips, earcons=earcons, end_s=end_s, block_frames=MEASURE_BLOCK_FRAMES, gain=gain, limit=limit
+            )
 
     def quick(blocks: Iterable[np.ndarray]) -> loudness.Measurement:
         audio = list(blocks)

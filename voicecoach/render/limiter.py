@@ -111,7 +111,7 @@ def gain_curve(x: np.ndarray, ceiling: float) -> np.ndarray | None:
     deficit = np.concatenate(([0.0], np.cumsum(1.0 - m)))
     width = LOOKAHEAD + 1
     i = np.arange(s1 - s0)  # core sample s0 + i averages m[i .. i + LOOKAHEAD] of this m
-    a[s0 - core_lo:s1 - core_lo] = 1.0 - (deficit[i + width] - deficit[i]) / width
+    a[s0 - core_lo : s1 - core_lo] = 1.0 - (deficit[i + width] - deficit[i]) / width
     return a
 
 
@@ -126,16 +126,17 @@ def sliding_min(x: np.ndarray, before: int, after: int) -> np.ndarray:
     n = x.shape[0]
     total = -(-(n + before + after) // w) * w + w
     xp = np.ones(total, dtype=x.dtype)
-    xp[before:before + n] = x
+    xp[before : before + n] = x
     rows = xp.reshape(-1, w)
     from_left = np.minimum.accumulate(rows, axis=1).ravel()
     from_right = np.minimum.accumulate(rows[:, ::-1], axis=1)[:, ::-1].ravel()
     # Window j covers xp[j .. j + w - 1].
-    return np.minimum(from_right[:n], from_left[w - 1:w - 1 + n])
+    return np.minimum(from_right[:n], from_left[w - 1 : w - 1 + n])
 
 
-def limit(raw: Iterator[np.ndarray], raw_from: int, grid_from: int, end: int,
-          ceiling_dbtp: float = CEILING_DBTP) -> Iterator[np.ndarray]:
+def limit(
+    raw: Iterator[np.ndarray], raw_from: int, grid_from: int, end: int, ceiling_dbtp: float = CEILING_DBTP
+) -> Iterator[np.ndarray]:
     """Limit a stream of raw (gained, unclipped) mix blocks; yield it from ``grid_from`` in CHUNK pieces.
 
     ``raw`` yields the mix from frame ``raw_from`` (at most ``grid_from -
@@ -165,14 +166,14 @@ def limit(raw: Iterator[np.ndarray], raw_from: int, grid_from: int, end: int,
         buf = np.concatenate(pieces) if len(pieces) > 1 else buf
         window = _window(buf, buf_from, pos - CONTEXT_BEFORE, stop + CONTEXT_AFTER, end)
         a = gain_curve(window, ceiling)
-        out = window[CONTEXT_BEFORE:CONTEXT_BEFORE + (stop - pos)].copy()
+        out = window[CONTEXT_BEFORE : CONTEXT_BEFORE + (stop - pos)].copy()
         if a is not None:
             out *= a[: stop - pos].astype(np.float32)
         np.clip(out, -1.0, 1.0, out=out)  # a last guard; the limiter keeps well inside it
         yield out
         # Keep what the next chunk's context needs.
         keep_from = max(buf_from, stop - CONTEXT_BEFORE)
-        buf = buf[keep_from - buf_from:]
+        buf = buf[keep_from - buf_from :]
         buf_from = keep_from
         pos = stop
 
@@ -182,7 +183,7 @@ def _window(buf: np.ndarray, buf_from: int, lo: int, hi: int, end: int) -> np.nd
     out = np.zeros(hi - lo, dtype=np.float32)
     a, b = max(lo, buf_from, 0), min(hi, buf_from + buf.shape[0], end)
     if a < b:
-        out[a - lo:b - lo] = buf[a - buf_from:b - buf_from]
+        out[a - lo : b - lo] = buf[a - buf_from : b - buf_from]
     return out
 
 

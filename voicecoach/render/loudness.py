@@ -45,7 +45,7 @@ def k_weighting_sos(rate_hz: int) -> np.ndarray:
     f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
     k = math.tan(math.pi * f0 / rate_hz)
     vh = 10.0 ** (gain_db / 20.0)
-    vb = vh ** 0.4996667741545416
+    vb = vh**0.4996667741545416
     a0 = 1.0 + k / q + k * k
     shelf_b = [(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
     shelf_a = [1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
@@ -67,7 +67,7 @@ class Measurement:
     """What one pass over a signal found."""
 
     integrated_lufs: float  # -inf when nothing passes the gates (silence)
-    sample_peak: float      # largest |sample|, linear
+    sample_peak: float  # largest |sample|, linear
     frames: int
 
 
@@ -110,9 +110,9 @@ class LoudnessMeter:
                 j = k + 1
                 while j < pieces and sound[j]:
                     j += 1
-                y, self._zi = self._sosfilt(self._sos, x[bounds[k]:bounds[j]], zi=self._zi)
+                y, self._zi = self._sosfilt(self._sos, x[bounds[k] : bounds[j]], zi=self._zi)
                 for m in range(k, j):
-                    piece = y[bounds[m] - bounds[k]:bounds[m + 1] - bounds[k]]
+                    piece = y[bounds[m] - bounds[k] : bounds[m + 1] - bounds[k]]
                     self._hop_sum += float(np.dot(piece, piece))
                     self._advance(bounds[m + 1] - bounds[m])
                 k = j
@@ -120,7 +120,7 @@ class LoudnessMeter:
             # Most of a session is digital silence between cues: once the filter
             # has rung out, silence in gives exactly silence out, so skip the filter.
             if np.abs(self._zi).max() > _RUNG_OUT:
-                y, self._zi = self._sosfilt(self._sos, x[bounds[k]:bounds[k + 1]], zi=self._zi)
+                y, self._zi = self._sosfilt(self._sos, x[bounds[k] : bounds[k + 1]], zi=self._zi)
                 self._hop_sum += float(np.dot(y, y))
             self._advance(bounds[k + 1] - bounds[k])
             k += 1
@@ -185,10 +185,10 @@ def quick_measure(samples: np.ndarray, rate_hz: int = MIX_RATE_HZ) -> Measuremen
     if x.size == 0:
         return Measurement(-math.inf, 0.0, 0)
     size = 1 << (x.size + DECAY_FRAMES - 1).bit_length()  # no wrap-around: linear convolution
-    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(_k_impulse(rate_hz), size), size)[:x.size]
+    y = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(_k_impulse(rate_hz), size), size)[: x.size]
     hop = int(round(0.1 * rate_hz))
     hops = x.size // hop
-    energy = np.sum((y[:hops * hop] ** 2).reshape(hops, hop), axis=1)
+    energy = np.sum((y[: hops * hop] ** 2).reshape(hops, hop), axis=1)
     blocks = np.convolve(energy, np.ones(4), mode="valid") / (4 * hop)  # each 400 ms block: four hops
     return Measurement(_gated_lufs(blocks), peak, int(x.size))
 
@@ -238,9 +238,12 @@ class Level:
     lufs: float  # -inf for silence
 
 
-def level_for(render: Callable[[float, bool], Iterable[np.ndarray]], target_lufs: float = -16.0,
-              raw_lufs: float | None = None,
-              measure: Callable[[Iterable[np.ndarray]], Measurement] = measure) -> Level:
+def level_for(
+    render: Callable[[float, bool], Iterable[np.ndarray]],
+    target_lufs: float = -16.0,
+    raw_lufs: float | None = None,
+    measure: Callable[[Iterable[np.ndarray]], Measurement] = measure,
+) -> Level:
     """The gain that brings the limited mix to ``target_lufs``, found by measuring it.
 
     ``render(gain, limit)`` streams the mix. The raw mix is measured once;

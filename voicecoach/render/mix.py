@@ -27,10 +27,10 @@ DEFAULT_BLOCK_FRAMES = 4096
 
 
 class _Event(NamedTuple):
-    start: int    # first frame of the sound in session frames
-    order: int    # tie-breaker: cue index * 2 (+1 for the earcon)
+    start: int  # first frame of the sound in session frames
+    order: int  # tie-breaker: cue index * 2 (+1 for the earcon)
     is_earcon: bool
-    key: str      # the clip's text, or the earcon's name
+    key: str  # the clip's text, or the earcon's name
 
 
 class _Active(NamedTuple):
@@ -60,9 +60,7 @@ def _events(timeline: Timeline, earcons: bool) -> list[_Event]:
 
 def _samples(clip: Clip, what: str) -> np.ndarray:
     if clip.sample_rate_hz != MIX_RATE_HZ:
-        raise ValueError(
-            f"clip for {what} is at {clip.sample_rate_hz} Hz; the mixer needs {MIX_RATE_HZ} Hz"
-        )
+        raise ValueError(f"clip for {what} is at {clip.sample_rate_hz} Hz; the mixer needs {MIX_RATE_HZ} Hz")
     samples = np.asarray(clip.samples, dtype=np.float32)
     if samples.ndim != 1:
         raise ValueError(f"clip for {what} must be mono (1-D), got shape {samples.shape}")
@@ -114,8 +112,9 @@ def blocks(
         return
     grid = limiter.grid_start(pos)
     raw_from = limiter.raw_start(pos)
-    chunks = limiter.limit(_raw(timeline, clips, earcons, raw_from, end_frame, limiter.CHUNK, gain),
-                           raw_from, grid, end_frame)
+    chunks = limiter.limit(
+        _raw(timeline, clips, earcons, raw_from, end_frame, limiter.CHUNK, gain), raw_from, grid, end_frame
+    )
     yield from _reblock(chunks, pos - grid, block_frames)
 
 
@@ -140,8 +139,15 @@ def _reblock(chunks: Iterator[np.ndarray], skip: int, size: int) -> Iterator[np.
         yield np.concatenate(pending) if len(pending) > 1 else pending[0].copy()
 
 
-def _raw(timeline: Timeline, clips: Mapping[str, Clip], earcons: bool, pos: int, end_frame: int,
-         block_frames: int, gain: float) -> Iterator[np.ndarray]:
+def _raw(
+    timeline: Timeline,
+    clips: Mapping[str, Clip],
+    earcons: bool,
+    pos: int,
+    end_frame: int,
+    block_frames: int,
+    gain: float,
+) -> Iterator[np.ndarray]:
     """The mix of frames ``[pos, end_frame)`` times ``gain``, unclipped, in blocks of ``block_frames``."""
     events = _events(timeline, earcons)
     g = np.float32(gain)
@@ -168,7 +174,7 @@ def _raw(timeline: Timeline, clips: Mapping[str, Clip], earcons: bool, pos: int,
         for a in active:
             lo, hi = max(a.start, pos), min(a.end, block_end)
             if lo < hi:
-                out[lo - pos:hi - pos] += a.samples[lo - a.start:hi - a.start]
+                out[lo - pos : hi - pos] += a.samples[lo - a.start : hi - a.start]
         # Keep list order (= event order) so summation order is deterministic.
         active = [a for a in active if a.end > block_end]
 

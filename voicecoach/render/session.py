@@ -34,8 +34,17 @@ from voicecoach.speech.ahead import Ahead
 from voicecoach.speech.clip import Clip
 from voicecoach.speech.speaker import Speaker, SpeechSettings
 
-__all__ = ["LiveStart", "Prepared", "SpeakerClips", "live_gain", "prepare", "prepare_measured", "session_gain", "session_level",
-           "start_live"]
+__all__ = [
+    "LiveStart",
+    "Prepared",
+    "SpeakerClips",
+    "live_gain",
+    "prepare",
+    "prepare_measured",
+    "session_gain",
+    "session_level",
+    "start_live",
+]
 
 Progress = Callable[[int, int], None]
 GAP_S = 0.25  # between the words said before a session, as the live controller says them
@@ -108,8 +117,7 @@ class Prepared:
         A partial session asks for the new schedule's phrases first and stays partial.
         """
         if self.ahead is None:
-            return Prepared(self.plan, options, build_timeline(self.plan, options, self.speaker.length_s),
-                            self.speaker)
+            return Prepared(self.plan, options, build_timeline(self.plan, options, self.speaker.length_s), self.speaker)
         new_parts = parts(self.plan, options)
         self.ahead.prioritize(t for part in new_parts for t in part.texts)
         return _partial(self.plan, options, self.speaker, self.ahead, new_parts)
@@ -130,8 +138,15 @@ def _partial(plan: Plan, options: Options, speaker: Speaker, ahead: Ahead, sessi
     return Prepared(plan, options, timeline, speaker, ahead, session_parts, ready)
 
 
-def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress: Progress | None = None,
-            speaker: Speaker | None = None, extra_texts: Sequence[str] = ()) -> Prepared:
+def prepare(
+    plan: Plan,
+    options: Options,
+    settings: SpeechSettings,
+    *,
+    progress: Progress | None = None,
+    speaker: Speaker | None = None,
+    extra_texts: Sequence[str] = (),
+) -> Prepared:
     """Synthesize (or fetch from the cache) every phrase, then schedule with the true lengths.
 
     Phrases are first gathered from a timeline scheduled with estimated lengths,
@@ -152,9 +167,16 @@ def prepare(plan: Plan, options: Options, settings: SpeechSettings, *, progress:
     return prepared
 
 
-def prepare_measured(plan: Plan, options: Options, settings: SpeechSettings, *, earcons: bool = True,
-                     target_lufs: float = -16.0, progress: Progress | None = None,
-                     speaker: Speaker | None = None) -> tuple[Prepared, float]:
+def prepare_measured(
+    plan: Plan,
+    options: Options,
+    settings: SpeechSettings,
+    *,
+    earcons: bool = True,
+    target_lufs: float = -16.0,
+    progress: Progress | None = None,
+    speaker: Speaker | None = None,
+) -> tuple[Prepared, float]:
     """Every phrase synthesized, and the session's gain (:func:`session_gain`, to the last bit).
 
     The phrases are made in the order they are heard, on as many threads as
@@ -204,9 +226,19 @@ class LiveStart:
     first words. :meth:`close` it when the session ends.
     """
 
-    def __init__(self, plan: Plan, options: Options, settings: SpeechSettings, *, first: Sequence[str] = (),
-                 soon: Sequence[str] = (), later: Sequence[str] = (), earcons: bool = True,
-                 target_lufs: float = -16.0, speaker: Speaker | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        options: Options,
+        settings: SpeechSettings,
+        *,
+        first: Sequence[str] = (),
+        soon: Sequence[str] = (),
+        later: Sequence[str] = (),
+        earcons: bool = True,
+        target_lufs: float = -16.0,
+        speaker: Speaker | None = None,
+    ) -> None:
         self.plan, self.options, self.first = plan, options, list(first)
         self.speaker = speaker = speaker or Speaker(settings)
         self.parts = parts(plan, options)
@@ -254,8 +286,9 @@ def start_live(plan: Plan, options: Options, settings: SpeechSettings, **kwargs:
         raise
 
 
-def live_gain(prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = True,
-              target_lufs: float = -16.0) -> float:
+def live_gain(
+    prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = True, target_lufs: float = -16.0
+) -> float:
     """The gain a live session plays at, for its whole length (the level never jumps).
 
     The session's measured level when it is cached (then live sounds exactly
@@ -273,7 +306,11 @@ def live_gain(prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = 
         cues.append(Cue(t, t + n, "intro", text))
         t += n + GAP_S
     said = Timeline("", t, tuple(cues))
-    return estimated_gain([(said, prepared.clips_for(said), said.duration_s),
-                           (prepared.timeline, prepared.clips, min(prepared.horizon_s, ESTIMATE_S))],
-                          earcons=earcons, target_lufs=target_lufs)
-
+    return estimated_gain(
+        [
+            (said, prepared.clips_for(said), said.duration_s),
+            (prepared.timeline, prepared.clips, min(prepared.horizon_s, ESTIMATE_S)),
+        ],
+        earcons=earcons,
+        target_lufs=target_lufs,
+    )

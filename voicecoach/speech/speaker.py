@@ -26,8 +26,7 @@ from voicecoach.speech.engine import ENGINE_NAMES, ResolvedVoice, VoiceInfo
 from voicecoach.speech.engines import engines
 from voicecoach.speech.resample import double_rate
 
-__all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices",
-           "resolve_engine"]
+__all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices", "resolve_engine"]
 
 ENGINES = ENGINE_NAMES
 RATE_RANGE_WPM = (80, 400)
@@ -60,8 +59,9 @@ def _check(settings: SpeechSettings) -> None:
     lo, hi = RATE_RANGE_WPM
     rate = settings.rate
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or not lo <= rate <= hi):
-        raise VoicecoachError(f"Speaking rate must be a whole number of words per minute from {lo} to {hi}, "
-                              f"not {rate!r}.")
+        raise VoicecoachError(
+            f"Speaking rate must be a whole number of words per minute from {lo} to {hi}, not {rate!r}."
+        )
     vol = settings.volume
     if isinstance(vol, bool) or not isinstance(vol, (int, float)) or not 0.0 <= vol <= 1.0:
         raise VoicecoachError(f"Volume must be from 0 to 1, not {vol!r}.")
@@ -103,8 +103,13 @@ class Speaker:
     "piper") here; the voice is looked up on first use.
     """
 
-    def __init__(self, settings: SpeechSettings = SpeechSettings(), cache_dir: Path | None = None, *,
-                 voice: ResolvedVoice | None = None) -> None:
+    def __init__(
+        self,
+        settings: SpeechSettings = SpeechSettings(),
+        cache_dir: Path | None = None,
+        *,
+        voice: ResolvedVoice | None = None,
+    ) -> None:
         self.engine = resolve_engine(settings)
         self.settings = settings
         self.cache = ClipCache(Path(cache_dir) if cache_dir is not None else default_clip_dir())
@@ -226,8 +231,7 @@ class Speaker:
         self.prefetch(distinct, progress)
         return {text: self.clip(text) for text in distinct}
 
-    def _clips_at_once(self, distinct: list[str], workers: int,
-                       progress: Callable[[int, int], None] | None) -> None:
+    def _clips_at_once(self, distinct: list[str], workers: int, progress: Callable[[int, int], None] | None) -> None:
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
         with ThreadPoolExecutor(workers, thread_name_prefix="voicecoach-speech") as pool:
@@ -271,7 +275,7 @@ def _process(samples: np.ndarray, rate_hz: int, volume: float) -> np.ndarray:
     if loud.size == 0:
         return np.zeros(0, np.float32)
     keep = round(KEEP_S * rate_hz)
-    samples = samples[max(0, loud[0] - keep): loud[-1] + 1 + keep]
+    samples = samples[max(0, loud[0] - keep) : loud[-1] + 1 + keep]
     if 2 * rate_hz == MIX_RATE_HZ:  # espeak-ng and Piper voices: scipy's result without importing scipy
         samples = double_rate(samples.astype(np.float64))
     elif rate_hz != MIX_RATE_HZ:

@@ -72,8 +72,7 @@ class _System:
         self.engine = engine
         self.driver: str = getattr(engine, "driver_name", str(engine))
         self.default_voice_id = str(engine.getProperty("voice") or "")
-        self.default_rate = (ESPEAK_DEFAULT_RATE_WPM if self.driver == "espeak"
-                             else int(engine.getProperty("rate")))
+        self.default_rate = ESPEAK_DEFAULT_RATE_WPM if self.driver == "espeak" else int(engine.getProperty("rate"))
 
 
 _lock = threading.Lock()
@@ -84,11 +83,12 @@ def _missing(detail: str, *, python_package: bool = False) -> MissingDependencyE
     if python_package:
         hint = "Reinstall voicecoach's Python dependencies: pip install pyttsx3."
     elif sys.platform.startswith("linux"):
-        hint = ("Install espeak-ng: sudo apt-get install espeak-ng (Debian/Ubuntu), "
-                "sudo dnf install espeak-ng (Fedora).")
+        hint = "Install espeak-ng: sudo apt-get install espeak-ng (Debian/Ubuntu), sudo dnf install espeak-ng (Fedora)."
     else:
-        hint = ("The system voice is built into macOS and Windows; reinstall the Python "
-                "package: pip install --force-reinstall pyttsx3.")
+        hint = (
+            "The system voice is built into macOS and Windows; reinstall the Python "
+            "package: pip install --force-reinstall pyttsx3."
+        )
     return MissingDependencyError(f"The system voice is not available ({detail}).", hint=hint)
 
 
@@ -139,9 +139,15 @@ def voices() -> list[VoiceInfo]:
         s = _get()
         with _quiet():
             found = s.engine.getProperty("voices")
-    return [VoiceInfo(id=str(v.id), name=str(v.name or v.id),
-                      languages=tuple(_norm_lang(lang) for lang in (v.languages or ())),
-                      engine=s.driver) for v in found]
+    return [
+        VoiceInfo(
+            id=str(v.id),
+            name=str(v.name or v.id),
+            languages=tuple(_norm_lang(lang) for lang in (v.languages or ())),
+            engine=s.driver,
+        )
+        for v in found
+    ]
 
 
 def _norm_lang(lang: Any) -> str:
@@ -159,8 +165,10 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
         timeout = WAV_TIMEOUT_S + 0.01 * len(text)
         errors: list[object] = []
         finished = threading.Event()
-        tokens = [engine.connect("error", lambda **kw: errors.append(kw.get("exception"))),
-                  engine.connect("finished-utterance", lambda **kw: finished.set())]
+        tokens = [
+            engine.connect("error", lambda **kw: errors.append(kw.get("exception"))),
+            engine.connect("finished-utterance", lambda **kw: finished.set()),
+        ]
         try:
             with _quiet() as stderr:
                 if espeak:
@@ -197,8 +205,9 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
             raise VoicecoachError(f"The system voice failed on {text!r}: {errors[0]}")
         if not ok:
             detail = stderr.getvalue().strip().splitlines()
-            raise VoicecoachError(f"The system voice produced no audio for {text!r}.",
-                                  hint=detail[-1] if detail else None)
+            raise VoicecoachError(
+                f"The system voice produced no audio for {text!r}.", hint=detail[-1] if detail else None
+            )
         return read_audio(path)
 
 
@@ -266,8 +275,10 @@ def _quiet() -> Iterator[io.StringIO]:
             with open(os.devnull, "w") as null:
                 os.dup2(null.fileno(), 1)
         me = threading.current_thread()
-        with contextlib.redirect_stdout(_Theirs(sys.stdout, io.StringIO(), me)), \
-                contextlib.redirect_stderr(_Theirs(sys.stderr, err, me)):
+        with (
+            contextlib.redirect_stdout(_Theirs(sys.stdout, io.StringIO(), me)),
+            contextlib.redirect_stderr(_Theirs(sys.stderr, err, me)),
+        ):
             yield err
     finally:
         if saved is not None:
@@ -301,30 +312,34 @@ class SystemEngine:
     def serves(self, voice: str | None, language: str | None) -> bool:
         return True  # the fallback: it takes any --voice and --language (or says why not)
 
-    def resolve(self, voice: str | None, language: str | None, rate: int | None,
-                volume: float) -> ResolvedVoice:
+    def resolve(self, voice: str | None, language: str | None, rate: int | None, volume: float) -> ResolvedVoice:
         driver, default_id, default_rate = info()
         found = _pick_voice(voices(), voice, language, default_id, driver)
         wpm = rate or default_rate
         label = ENGINE_LABELS.get(driver, driver)
         voice_id = found.id
         # The key is the one voicecoach has always used: existing caches stay valid.
-        return ResolvedVoice(key=(driver, voice_id, wpm, float(volume), language),
-                             label=f"{label} voice {found.name}, {wpm} wpm",
-                             synthesize=lambda text: synthesize(text, voice_id, wpm))
+        return ResolvedVoice(
+            key=(driver, voice_id, wpm, float(volume), language),
+            label=f"{label} voice {found.name}, {wpm} wpm",
+            synthesize=lambda text: synthesize(text, voice_id, wpm),
+        )
 
 
 SYSTEM = SystemEngine()
 
 
-def _pick_voice(voices: list[VoiceInfo], wanted: str | None, language: str | None,
-                default_id: str, driver: str) -> VoiceInfo:
+def _pick_voice(
+    voices: list[VoiceInfo], wanted: str | None, language: str | None, default_id: str, driver: str
+) -> VoiceInfo:
     """The voice for ``wanted`` (id, name or part of one), else for ``language``, else the default."""
     lang = normalize_language(language) if language else None
     speaks = [v for v in voices if lang and voice_speaks(v.languages, lang)]
     if lang and not speaks and wanted is None:
-        raise VoicecoachError(f"No installed voice speaks {language!r}.",
-                              hint="Run `voicecoach voices` to see the installed voices and their languages.")
+        raise VoicecoachError(
+            f"No installed voice speaks {language!r}.",
+            hint="Run `voicecoach voices` to see the installed voices and their languages.",
+        )
     if wanted is None:
         if lang:  # exact tag first, then the most general variant ("en" -> en-gb before en-gb-scotland)
             return min(speaks, key=lambda v: (lang not in v.languages, min(len(x) for x in v.languages)))

@@ -72,13 +72,13 @@ def _read_aiff(path: Path) -> tuple[np.ndarray, int]:
         raise VoicecoachError("The system voice wrote an unknown audio format.")
     pos, comm, ssnd = 12, None, None
     while pos + 8 <= len(data):
-        cid, size = data[pos:pos + 4], struct.unpack(">I", data[pos + 4:pos + 8])[0]
-        body = data[pos + 8:pos + 8 + size]
+        cid, size = data[pos : pos + 4], struct.unpack(">I", data[pos + 4 : pos + 8])[0]
+        body = data[pos + 8 : pos + 8 + size]
         if cid == b"COMM":
             comm = body
         elif cid == b"SSND":
             offset = struct.unpack(">I", body[:4])[0]
-            ssnd = body[8 + offset:]
+            ssnd = body[8 + offset :]
         pos += 8 + size + (size & 1)
     if comm is None or ssnd is None:
         raise VoicecoachError("The system voice wrote an incomplete AIFF file.")

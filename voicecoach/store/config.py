@@ -66,8 +66,9 @@ def _read(path: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise VoicecoachError(f"{path} is a directory, not a config file",
-                              hint=f"remove it, or set {ENV_VAR} to the path of a file") from None
+        raise VoicecoachError(
+            f"{path} is a directory, not a config file", hint=f"remove it, or set {ENV_VAR} to the path of a file"
+        ) from None
     except OSError as exc:
         raise VoicecoachError(f"cannot read the config file {path}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as f:
@@ -141,8 +142,10 @@ def _write(path: Path, old: str, new: str) -> ConfigError | None:
 
 
 def _cannot_edit(path: Path, key: str) -> VoicecoachError:
-    return VoicecoachError(f"cannot change {key} in {path} safely: the file is laid out in a way "
-                           "a one-line edit does not handle", hint="change it in a text editor")
+    return VoicecoachError(
+        f"cannot change {key} in {path} safely: the file is laid out in a way a one-line edit does not handle",
+        hint="change it in a text editor",
+    )
 
 
 def set_value(key: str, value: Value, path: Path | None = None) -> tuple[Path, ConfigError | None]:

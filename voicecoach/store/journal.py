@@ -161,8 +161,9 @@ class Journal:
             raise JournalUnavailable(kind, path, exc.strerror or str(exc)) from exc
         conn: sqlite3.Connection | None = None
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             rows = conn.execute("PRAGMA quick_check").fetchall()
             if rows != [("ok",)]:
@@ -242,43 +243,73 @@ class Journal:
 
     # -- sessions -----------------------------------------------------------------------
 
-    def start_session(self, plan_key: str, *, plan_title: str = "", plan_hash: str = "",
-                      pain_before: int | None = None, started_at: datetime | None = None,
-                      source: str = "live") -> int:
+    def start_session(
+        self,
+        plan_key: str,
+        *,
+        plan_title: str = "",
+        plan_hash: str = "",
+        pain_before: int | None = None,
+        started_at: datetime | None = None,
+        source: str = "live",
+    ) -> int:
         """A new session row; returns its id."""
         with self.transaction() as c:
             cur = c.execute(
                 "INSERT INTO sessions (plan_key, plan_title, plan_hash, started_at, source, pain_before)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (plan_key, plan_title, plan_hash,
-                 started_at.isoformat(timespec="seconds") if started_at else _now(), source, pain_before))
+                (
+                    plan_key,
+                    plan_title,
+                    plan_hash,
+                    started_at.isoformat(timespec="seconds") if started_at else _now(),
+                    source,
+                    pain_before,
+                ),
+            )
             return int(cur.lastrowid or 0)
 
-    def log_exercise(self, session_id: int, idx: int, name: str, dose: Mapping[str, Any], status: str,
-                     *, repeated: int = 0, hurt: bool = False, pain_at_hurt: int | None = None) -> None:
+    def log_exercise(
+        self,
+        session_id: int,
+        idx: int,
+        name: str,
+        dose: Mapping[str, Any],
+        status: str,
+        *,
+        repeated: int = 0,
+        hurt: bool = False,
+        pain_at_hurt: int | None = None,
+    ) -> None:
         """Record (or replace) exercise ``idx`` of a session."""
         with self.transaction() as c:
             c.execute(
                 "INSERT OR REPLACE INTO exercises (session_id, idx, name, dose, status, repeated, hurt,"
                 " pain_at_hurt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (session_id, idx, name, json.dumps(dict(dose)), status, repeated, int(hurt), pain_at_hurt))
+                (session_id, idx, name, json.dumps(dict(dose)), status, repeated, int(hurt), pain_at_hurt),
+            )
 
     def log_control(self, session_id: int, at_s: float, action: str, source: str) -> None:
         """A pause, skip, repeat or "it hurts" at ``at_s`` seconds, from key or voice ``source``."""
         with self.transaction() as c:
-            c.execute("INSERT INTO controls (session_id, at_s, action, source) VALUES (?, ?, ?, ?)",
-                      (session_id, at_s, action, source))
+            c.execute(
+                "INSERT INTO controls (session_id, at_s, action, source) VALUES (?, ?, ?, ?)",
+                (session_id, at_s, action, source),
+            )
 
-    def finish_session(self, session_id: int, *, ended_early: bool, pain_after: int | None = None,
-                       red_flag: bool | None = None) -> None:
+    def finish_session(
+        self, session_id: int, *, ended_early: bool, pain_after: int | None = None, red_flag: bool | None = None
+    ) -> None:
         """Close a session: when it ended, whether early, and the answers known by then.
 
         ``pain_after`` and ``red_flag`` are written only when given (an earlier answer stays).
         """
         with self.transaction() as c:
-            c.execute("UPDATE sessions SET ended_at = ?, ended_early = ?, pain_after = coalesce(?, pain_after),"
-                      " red_flag = coalesce(?, red_flag) WHERE id = ?",
-                      (_now(), int(ended_early), pain_after, _flag(red_flag), session_id))
+            c.execute(
+                "UPDATE sessions SET ended_at = ?, ended_early = ?, pain_after = coalesce(?, pain_after),"
+                " red_flag = coalesce(?, red_flag) WHERE id = ?",
+                (_now(), int(ended_early), pain_after, _flag(red_flag), session_id),
+            )
 
     _ANSWERS = ("pain_before", "pain_after", "red_flag", "settled")
 
@@ -292,27 +323,31 @@ class Journal:
         names = sorted(answers)
         values = [_flag(v) if isinstance(v, bool) else v for v in (answers[n] for n in names)]
         with self.transaction() as c:
-            c.execute(f"UPDATE sessions SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
-                      (*values, session_id))
+            c.execute(f"UPDATE sessions SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?", (*values, session_id))
 
     def log_event(self, session_id: int | None, kind: str, detail: str = "", at_s: float | None = None) -> None:
         """Something worth keeping that is not a column ("red-flag-override", "advice")."""
         with self.transaction() as c:
-            c.execute("INSERT INTO events (session_id, at_s, kind, detail) VALUES (?, ?, ?, ?)",
-                      (session_id, at_s, kind, detail))
+            c.execute(
+                "INSERT INTO events (session_id, at_s, kind, detail) VALUES (?, ?, ?, ?)",
+                (session_id, at_s, kind, detail),
+            )
 
     def events(self, kind: str, since: date | None = None) -> list[tuple[date, str]]:
         """(day, detail) of the events of ``kind`` in sessions since ``since``, oldest first."""
-        rows = self.read("SELECT s.started_at, e.detail FROM events e JOIN sessions s ON s.id = e.session_id"
-                          " WHERE e.kind = ? AND s.started_at >= ? ORDER BY e.id",
-                          (kind, since.isoformat() if since else ""))
+        rows = self.read(
+            "SELECT s.started_at, e.detail FROM events e JOIN sessions s ON s.id = e.session_id"
+            " WHERE e.kind = ? AND s.started_at >= ? ORDER BY e.id",
+            (kind, since.isoformat() if since else ""),
+        )
         return [(date.fromisoformat(r[0][:10]), r[1]) for r in rows]
 
     def last_session(self) -> dict[str, Any] | None:
         """The latest session in which something was done (the one the next-morning question is about)."""
         rows = self._rows(
             "SELECT * FROM sessions s WHERE s.source = 'logged' OR EXISTS (SELECT 1 FROM exercises e"
-            " WHERE e.session_id = s.id AND e.status != 'skipped') ORDER BY started_at DESC, id DESC LIMIT 1")
+            " WHERE e.session_id = s.id AND e.status != 'skipped') ORDER BY started_at DESC, id DESC LIMIT 1"
+        )
         return rows[0] if rows else None
 
     def set_settled(self, answer: bool, *, session_id: int | None = None, overwrite: bool = False) -> int | None:
@@ -327,13 +362,24 @@ class Journal:
                 return None
             session_id = int(last["id"])
         with self.transaction() as c:
-            cur = c.execute("UPDATE sessions SET settled = ? WHERE id = ?" + ("" if overwrite else " AND settled IS NULL"),
-                            (int(answer), session_id))
+            cur = c.execute(
+                "UPDATE sessions SET settled = ? WHERE id = ?" + ("" if overwrite else " AND settled IS NULL"),
+                (int(answer), session_id),
+            )
             return session_id if cur.rowcount else None
 
-    def add_logged_session(self, plan_key: str, plan_title: str, plan_hash: str, day: date,
-                           pain_before: int | None, pain_after: int | None, partial: bool,
-                           settled: bool | None, exercises: Sequence[Mapping[str, Any]]) -> int:
+    def add_logged_session(
+        self,
+        plan_key: str,
+        plan_title: str,
+        plan_hash: str,
+        day: date,
+        pain_before: int | None,
+        pain_after: int | None,
+        partial: bool,
+        settled: bool | None,
+        exercises: Sequence[Mapping[str, Any]],
+    ) -> int:
         """A session done without the app, told afterwards. ``exercises``: dicts with name, dose,
         status (default "done") and hurt (default False).
 
@@ -347,14 +393,21 @@ class Journal:
                 "INSERT INTO sessions (plan_key, plan_title, plan_hash, started_at, ended_at, source,"
                 " ended_early, pain_before, pain_after, settled)"
                 " VALUES (?, ?, ?, ?, ?, 'logged', ?, ?, ?, ?)",
-                (plan_key, plan_title, plan_hash, at, at, int(partial), pain_before, pain_after,
-                 _flag(settled)))
+                (plan_key, plan_title, plan_hash, at, at, int(partial), pain_before, pain_after, _flag(settled)),
+            )
             sid = int(cur.lastrowid or 0)
             for i, ex in enumerate(exercises):
-                c.execute("INSERT INTO exercises (session_id, idx, name, dose, status, hurt)"
-                          " VALUES (?, ?, ?, ?, ?, ?)",
-                          (sid, i, str(ex["name"]), json.dumps(dict(ex.get("dose") or {})),
-                           ex.get("status", "done"), int(bool(ex.get("hurt", False)))))
+                c.execute(
+                    "INSERT INTO exercises (session_id, idx, name, dose, status, hurt) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        sid,
+                        i,
+                        str(ex["name"]),
+                        json.dumps(dict(ex.get("dose") or {})),
+                        ex.get("status", "done"),
+                        int(bool(ex.get("hurt", False))),
+                    ),
+                )
             return sid
 
     def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -368,18 +421,22 @@ class Journal:
 
     def exercises_of(self, session_id: int) -> list[dict[str, Any]]:
         """The exercises logged for a session, in order (dose as a dict)."""
-        rows = self._rows("SELECT idx, name, dose, status, repeated, hurt, pain_at_hurt FROM exercises"
-                          " WHERE session_id = ? ORDER BY idx", (session_id,))
+        rows = self._rows(
+            "SELECT idx, name, dose, status, repeated, hurt, pain_at_hurt FROM exercises"
+            " WHERE session_id = ? ORDER BY idx",
+            (session_id,),
+        )
         return [{**r, "dose": _loads(r["dose"]), "hurt": bool(r["hurt"])} for r in rows]
 
     def controls_of(self, session_id: int) -> list[dict[str, Any]]:
-        return self._rows("SELECT at_s, action, source FROM controls WHERE session_id = ? ORDER BY id",
-                          (session_id,))
+        return self._rows("SELECT at_s, action, source FROM controls WHERE session_id = ? ORDER BY id", (session_id,))
 
     def dose_log(self, plan_key: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
         """Every recorded dose decision (oldest first), of one plan or all, since a day."""
-        sql = ("SELECT plan_key, exercise, dose, changed_at, rule, reason, change, session_id FROM doses"
-               " WHERE changed_at >= ?")
+        sql = (
+            "SELECT plan_key, exercise, dose, changed_at, rule, reason, change, session_id FROM doses"
+            " WHERE changed_at >= ?"
+        )
         args: list[Any] = [since.isoformat() if since else ""]
         if plan_key is not None:
             sql += " AND plan_key = ?"
@@ -388,8 +445,10 @@ class Journal:
 
     def recent(self, n: int = 10, since: date | None = None) -> list[dict[str, Any]]:
         """The last ``n`` sessions (since a day), newest first, as dicts of the sessions columns."""
-        return self._rows("SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
-                          (since.isoformat() if since else "", n))
+        return self._rows(
+            "SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+            (since.isoformat() if since else "", n),
+        )
 
     def history_for(self, plan_key: str, exercise: str, limit: int = 30) -> list[dict[str, Any]]:
         """The last ``limit`` sessions in which ``exercise`` was done (not skipped), oldest first.
@@ -401,41 +460,69 @@ class Journal:
             "SELECT s.started_at, e.status, s.pain_before, s.pain_after, e.hurt, s.settled, e.dose, s.id"
             " FROM exercises e JOIN sessions s ON s.id = e.session_id"
             " WHERE s.plan_key = ? AND e.name = ? AND e.status != 'skipped'"
-            " ORDER BY s.started_at DESC, s.id DESC LIMIT ?", (plan_key, exercise, limit))
-        return [{
-            "day": date.fromisoformat(started[:10]), "full_dose": status == "done",
-            "pain_before": before, "pain_after": after, "hurt": bool(hurt),
-            "settled": None if settled is None else bool(settled), "dose": _loads(dose), "session_id": sid,
-        } for started, status, before, after, hurt, settled, dose, sid in reversed(rows)]
+            " ORDER BY s.started_at DESC, s.id DESC LIMIT ?",
+            (plan_key, exercise, limit),
+        )
+        return [
+            {
+                "day": date.fromisoformat(started[:10]),
+                "full_dose": status == "done",
+                "pain_before": before,
+                "pain_after": after,
+                "hurt": bool(hurt),
+                "settled": None if settled is None else bool(settled),
+                "dose": _loads(dose),
+                "session_id": sid,
+            }
+            for started, status, before, after, hurt, settled, dose, sid in reversed(rows)
+        ]
 
     def pain_series(self, plan_key: str, before: date | None = None) -> list[tuple[date, int | None]]:
         """(day, pain before) of every session of a plan (before a day), oldest first, for
         ``progression.advice``."""
-        rows = self.read("SELECT started_at, pain_before FROM sessions WHERE plan_key = ? AND started_at < ?"
-                          " ORDER BY started_at, id", (plan_key, before.isoformat() if before else "~"))
+        rows = self.read(
+            "SELECT started_at, pain_before FROM sessions WHERE plan_key = ? AND started_at < ?"
+            " ORDER BY started_at, id",
+            (plan_key, before.isoformat() if before else "~"),
+        )
         return [(date.fromisoformat(s[:10]), p) for s, p in rows]
 
     # -- doses --------------------------------------------------------------------------
 
     def current_dose(self, plan_key: str, exercise: str) -> tuple[dict[str, Any], str, str] | None:
         """The latest recorded (dose, rule, reason) of an exercise, or None."""
-        rows = self.read("SELECT dose, rule, reason FROM doses WHERE plan_key = ? AND exercise = ?"
-                          " ORDER BY id DESC LIMIT 1", (plan_key, exercise))
+        rows = self.read(
+            "SELECT dose, rule, reason FROM doses WHERE plan_key = ? AND exercise = ? ORDER BY id DESC LIMIT 1",
+            (plan_key, exercise),
+        )
         return (_loads(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
 
-    def record_dose(self, plan_key: str, exercise: str, dose: Mapping[str, Any], *, change: str,
-                    rule: str, reason: str, session_id: int | None = None) -> None:
+    def record_dose(
+        self,
+        plan_key: str,
+        exercise: str,
+        dose: Mapping[str, Any],
+        *,
+        change: str,
+        rule: str,
+        reason: str,
+        session_id: int | None = None,
+    ) -> None:
         """Remember a dose decision ("progress", "hold", "back off", or "start"), for a session."""
         with self.transaction() as c:
-            c.execute("INSERT INTO doses (plan_key, exercise, dose, changed_at, rule, reason, change, session_id)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (plan_key, exercise, json.dumps(dict(dose)), _now(), rule, reason, change, session_id))
+            c.execute(
+                "INSERT INTO doses (plan_key, exercise, dose, changed_at, rule, reason, change, session_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (plan_key, exercise, json.dumps(dict(dose)), _now(), rule, reason, change, session_id),
+            )
 
     def back_offs(self, plan_key: str) -> list[date]:
         """Days on which any exercise of a plan was backed off, for ``progression.advice``."""
-        rows = self.read("SELECT changed_at FROM doses WHERE plan_key = ? AND change = 'back off'"
-                          " ORDER BY id", (plan_key,))
+        rows = self.read(
+            "SELECT changed_at FROM doses WHERE plan_key = ? AND change = 'back off' ORDER BY id", (plan_key,)
+        )
         return [date.fromisoformat(r[0][:10]) for r in rows]
+
 
 def _truncated(head: bytes, size: int, *, wal: bool) -> bool:
     """Whether a file with this 100-byte header and ``size`` has lost its tail."""

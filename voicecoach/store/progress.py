@@ -50,24 +50,30 @@ class ProgressStore:
     def load(self, key: str) -> Saved | None:
         if self.journal is None:
             return None
-        rows = self.journal.read('SELECT exercise_index, exercise, "set", side, saved_at FROM places'
-                                 " WHERE plan_key = ?", (key,))
+        rows = self.journal.read(
+            'SELECT exercise_index, exercise, "set", side, saved_at FROM places WHERE plan_key = ?', (key,)
+        )
         return Saved(*rows[0]) if rows else None
 
     def save(self, key: str, saved: Saved) -> None:
         if self.journal is None:
             return
         with self.journal.transaction() as c:
-            c.execute('INSERT OR REPLACE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
-                      " VALUES (?, ?, ?, ?, ?, ?)",
-                      (key, saved.exercise_index, saved.exercise, saved.set, saved.side, time.time()))
+            c.execute(
+                'INSERT OR REPLACE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key, saved.exercise_index, saved.exercise, saved.set, saved.side, time.time()),
+            )
 
     def resume(self, key: str, plan) -> tuple[int, str] | None:
         """Where to resume ``plan``: (exercise index, what to say), if a saved place still fits it."""
         saved = self.load(key)
         n = len(plan.exercises)
-        if saved is None or not 0 <= saved.exercise_index < n \
-                or plan.exercises[saved.exercise_index].name != saved.exercise:
+        if (
+            saved is None
+            or not 0 <= saved.exercise_index < n
+            or plan.exercises[saved.exercise_index].name != saved.exercise
+        ):
             return None  # nothing saved, or the plan file changed since
         i = saved.exercise_index
         return i, phrases.resume_intro(plan, i, saved.exercise)
@@ -81,7 +87,7 @@ class ProgressStore:
 
 def _is_int(v: object) -> TypeGuard[int]:
     """An int SQLite can store (a 30-digit one raised OverflowError out of the import)."""
-    return isinstance(v, int) and not isinstance(v, bool) and -(2 ** 63) <= v < 2 ** 63
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
 
 
 def _is_text(v: object) -> bool:
@@ -100,9 +106,14 @@ def _valid_place(entry: object) -> bool:
         return False
     index, name = entry.get("exercise_index"), entry.get("exercise")
     set_, side, saved_at = entry.get("set"), entry.get("side"), entry.get("saved_at", 0.0)
-    return (_is_int(index) and index >= 0 and _is_text(name)
-            and (set_ is None or _is_int(set_)) and (side is None or _is_text(side))
-            and (_is_int(saved_at) or (isinstance(saved_at, float) and math.isfinite(saved_at))))
+    return (
+        _is_int(index)
+        and index >= 0
+        and _is_text(name)
+        and (set_ is None or _is_int(set_))
+        and (side is None or _is_text(side))
+        and (_is_int(saved_at) or (isinstance(saved_at, float) and math.isfinite(saved_at)))
+    )
 
 
 def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
@@ -123,14 +134,14 @@ def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # undecodable bytes, or absurdly nested
         data = {}
-    entries = {k: v for k, v in data.items() if _is_text(k) and _valid_place(v)} \
-        if isinstance(data, dict) else {}
+    entries = {k: v for k, v in data.items() if _is_text(k) and _valid_place(v)} if isinstance(data, dict) else {}
     with journal.transaction() as c:
         for key, v in entries.items():
-            c.execute('INSERT OR IGNORE INTO places (plan_key, exercise_index, exercise, "set", side,'
-                      " saved_at) VALUES (?, ?, ?, ?, ?, ?)",
-                      (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"),
-                       float(v.get("saved_at", 0.0))))
+            c.execute(
+                'INSERT OR IGNORE INTO places (plan_key, exercise_index, exercise, "set", side,'
+                " saved_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"), float(v.get("saved_at", 0.0))),
+            )
     target = path.with_name(path.name + ".migrated")
     n = 0
     while target.exists():

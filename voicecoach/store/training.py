@@ -68,9 +68,12 @@ def dose_from(data: Mapping[str, Any] | None) -> ExerciseDose | None:
         for v in extra.values():
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0):
                 return None
-        return ExerciseDose(sets, None if extra["reps"] is None else int(extra["reps"]),
-                            None if extra["hold_s"] is None else float(extra["hold_s"]),
-                            None if extra["minutes"] is None else float(extra["minutes"]))
+        return ExerciseDose(
+            sets,
+            None if extra["reps"] is None else int(extra["reps"]),
+            None if extra["hold_s"] is None else float(extra["hold_s"]),
+            None if extra["minutes"] is None else float(extra["minutes"]),
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -109,14 +112,23 @@ class DosePlan:
 
 
 def _facts(rows: Sequence[Mapping[str, Any]], settled: Mapping[int, bool | None]) -> list[SessionFacts]:
-    return [SessionFacts(day=r["day"], full_dose=r["full_dose"], pain_before=r["pain_before"],
-                         pain_after=r["pain_after"], hurt=r["hurt"],
-                         settled=settled.get(r["session_id"], r["settled"]), dose=dose_from(r["dose"]))
-            for r in rows]
+    return [
+        SessionFacts(
+            day=r["day"],
+            full_dose=r["full_dose"],
+            pain_before=r["pain_before"],
+            pain_after=r["pain_after"],
+            hurt=r["hurt"],
+            settled=settled.get(r["session_id"], r["settled"]),
+            dose=dose_from(r["dose"]),
+        )
+        for r in rows
+    ]
 
 
-def decide_doses(journal: Journal, key: str, plan: Plan, today: date,
-                 settled: Mapping[int, bool | None] | None = None) -> DosePlan:
+def decide_doses(
+    journal: Journal, key: str, plan: Plan, today: date, settled: Mapping[int, bool | None] | None = None
+) -> DosePlan:
     """Each exercise's dose for a session today. ``settled`` (session id -> answer) stands in
     for next-morning answers not in the journal yet (a question about to be asked)."""
     paused = progression_paused(journal.pain_series(key, before=today), today)
@@ -137,8 +149,15 @@ def record_doses(journal: Journal, key: str, doses: DosePlan, session_id: int | 
     """Store each change with the rule that made it, and each exercise's starting dose."""
     for ex, d, known in zip(doses.plan.exercises, doses.decisions, doses.recorded):
         if d.change != "hold" or not known:
-            journal.record_dose(key, ex.name, dose_dict(d.dose), change=d.change if d.change != "hold" else "start",
-                                rule=d.rule, reason=d.reason, session_id=session_id)
+            journal.record_dose(
+                key,
+                ex.name,
+                dose_dict(d.dose),
+                change=d.change if d.change != "hold" else "start",
+                rule=d.rule,
+                reason=d.reason,
+                session_id=session_id,
+            )
 
 
 def advice_for(journal: Journal, key: str, today: date, *, before_today: bool = True) -> list[Advice]:

@@ -76,9 +76,16 @@ class VoiceLogic:
     time at which each chunk's last sample was captured.
     """
 
-    def __init__(self, detector: WakeWordDetector, recognizer: CommandRecognizer,
-                 activity: SoundActivity | None = None, *, before_s: float = BEFORE_S,
-                 echo_tail_s: float = ECHO_TAIL_S, wake_span_s: float = WAKE_SPAN_S) -> None:
+    def __init__(
+        self,
+        detector: WakeWordDetector,
+        recognizer: CommandRecognizer,
+        activity: SoundActivity | None = None,
+        *,
+        before_s: float = BEFORE_S,
+        echo_tail_s: float = ECHO_TAIL_S,
+        wake_span_s: float = WAKE_SPAN_S,
+    ) -> None:
         self.detector = detector
         self.recognizer = recognizer
         self.activity = activity or SoundActivity()
@@ -134,6 +141,7 @@ class VoiceLogic:
 
 # -- the microphone thread ---------------------------------------------------------
 
+
 def mic_reason(exc: BaseException) -> str:
     """A short reason for the one-line "Voice control is off: ..." note."""
     text = str(exc.args[0]) if getattr(exc, "args", None) else str(exc)
@@ -152,8 +160,12 @@ class VoiceSource(QueueSource):
     ``open_stream`` opens the microphone (tests and benchmarks give their own).
     """
 
-    def __init__(self, logic: VoiceLogic, device: int | None = None,
-                 open_stream: Callable[[int | None, Callable[..., None]], Any] | None = None) -> None:
+    def __init__(
+        self,
+        logic: VoiceLogic,
+        device: int | None = None,
+        open_stream: Callable[[int | None, Callable[..., None]], Any] | None = None,
+    ) -> None:
         super().__init__("voice")
         self.logic = logic
         self.device = device
@@ -176,8 +188,9 @@ class VoiceSource(QueueSource):
                 behind = 0.0
         except (AttributeError, TypeError):
             pass
-        self._chunks.put((np.array(indata[:, 0] if indata.ndim == 2 else indata, dtype=np.int16),
-                          now - behind + frames / RATE))
+        self._chunks.put(
+            (np.array(indata[:, 0] if indata.ndim == 2 else indata, dtype=np.int16), now - behind + frames / RATE)
+        )
 
     def _run(self) -> None:
         try:
@@ -218,5 +231,6 @@ def open_microphone(device: int | None, callback: Callable[..., None]) -> Any:
 
     # Small blocks: the input side buffers two of them (PulseAudio's ALSA plugin: 160 ms at
     # 80 ms blocks, 40 ms at 20 ms), and every command's answer waits for that.
-    return sd.InputStream(samplerate=RATE, channels=1, dtype="int16", blocksize=MIC_BLOCK, device=device,
-                          callback=callback, latency="low")
+    return sd.InputStream(
+        samplerate=RATE, channels=1, dtype="int16", blocksize=MIC_BLOCK, device=device, callback=callback, latency="low"
+    )

@@ -26,8 +26,7 @@ import numpy as np
 
 from voicecoach.errors import MissingDependencyError, VoicecoachError
 
-INSTALL_HINT = ("install the voice-control extra: pip install 'voicecoach[listen]' "
-                "(or run ./scripts/run --listen)")
+INSTALL_HINT = "install the voice-control extra: pip install 'voicecoach[listen]' (or run ./scripts/run --listen)"
 #: The shipped models, by how a user writes them.
 BUILTIN = {"hey jarvis": "hey_jarvis", "okay nabu": "okay_nabu", "hey mycroft": "hey_mycroft", "alexa": "alexa"}
 DEFAULT = "hey jarvis"
@@ -55,8 +54,10 @@ def _config_path(spec: str) -> Path:
     if not path.is_file():
         raise VoicecoachError(
             f"no wake word model {spec!r}",
-            hint="use one of " + ", ".join(f'"{n}"' for n in BUILTIN)
-                 + ", or the path of a microWakeWord model (.json with its .tflite beside it)")
+            hint="use one of "
+            + ", ".join(f'"{n}"' for n in BUILTIN)
+            + ", or the path of a microWakeWord model (.json with its .tflite beside it)",
+        )
     return path
 
 

@@ -49,9 +49,11 @@ EXTRA_PRONUNCIATIONS = (("help(2)", "HH EH L"), ("stop(2)", "S T AA"), ("pause(2
 
 def _grammar(commands: list[str], lead: list[str]) -> str:
     optional = "".join(f"[{w}] " for w in lead)
-    return ("#JSGF V1.0;\ngrammar voicecoach;\n"
-            f"public <utterance> = {optional}<command>;\n"
-            f"<command> = {' | '.join(commands)};\n")
+    return (
+        "#JSGF V1.0;\ngrammar voicecoach;\n"
+        f"public <utterance> = {optional}<command>;\n"
+        f"<command> = {' | '.join(commands)};\n"
+    )
 
 
 def _pronunciations(dictionary: str, words: set[str]) -> list[tuple[str, str]]:
@@ -96,8 +98,10 @@ class SphinxCommands:
             # grammar's and the phone loop's scores compare.
             self._fast: Any = pocketsphinx.Decoder(lm=None, dict=None, loglevel="FATAL")
             self._decoder: Any = pocketsphinx.Decoder(lm=None, dict=None, loglevel="FATAL", compallsen=True)
-            known = _pronunciations(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"),
-                                    {w for p in self.vocabulary for w in p.split()} | set(wake_words))
+            known = _pronunciations(
+                pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"),
+                {w for p in self.vocabulary for w in p.split()} | set(wake_words),
+            )
             for word, phones in [*known, *EXTRA_PRONUNCIATIONS]:
                 for d in (self._fast, self._decoder):
                     d.add_word(word, phones, False)
@@ -128,7 +132,7 @@ class SphinxCommands:
         self._after = self._speech = self._quiet = 0
         self._tried = False
         # Still talking when the wake fired: the command may already be under way.
-        tail = np.asarray(before[-int(0.2 * RATE):], np.int16)
+        tail = np.asarray(before[-int(0.2 * RATE) :], np.int16)
         self._speech_seen = self._is_speech_at_all(tail)
 
     def feed(self, pcm: np.ndarray) -> Heard | None:
@@ -139,7 +143,7 @@ class SphinxCommands:
         n = len(frames) // self._frame * self._frame
         self._pending = frames[n:]
         for i in range(0, n, self._frame):
-            if self._vad.is_speech(frames[i:i + self._frame].tobytes()):
+            if self._vad.is_speech(frames[i : i + self._frame].tobytes()):
                 self._speech += self._frame
                 self._speech_seen = True
                 self._quiet = 0
@@ -167,7 +171,7 @@ class SphinxCommands:
         return None
 
     def _is_speech_at_all(self, pcm: np.ndarray) -> bool:
-        frames = [pcm[i:i + self._frame] for i in range(0, len(pcm) - self._frame + 1, self._frame)]
+        frames = [pcm[i : i + self._frame] for i in range(0, len(pcm) - self._frame + 1, self._frame)]
         return sum(bool(self._vad.is_speech(f.tobytes())) for f in frames) >= max(1, len(frames) // 2)
 
     # -- deciding ------------------------------------------------------------------
@@ -210,7 +214,7 @@ class SphinxCommands:
         if said not in self.vocabulary:
             return NOT_A_COMMAND  # a partial path: the decoder reached no end of the grammar
         # The confidence, on the command's own frames (a little before, for its first sound).
-        part = pcm[max(0, words[0].start_frame - 5) * RATE // 100:]
+        part = pcm[max(0, words[0].start_frame - 5) * RATE // 100 :]
         _, grammar_score, frames, _ = self._decode("command", part)
         _, phone_score, _, _ = self._decode("phones", part)
         if grammar_score == 0.0 or phone_score == 0.0:
