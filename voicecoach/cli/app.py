@@ -120,6 +120,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     PLAN is a built-in program (see `voicecoach programs`) or a YAML plan file.
     Defaults for the long options come from the config file (`voicecoach config`).
+
+    Docs: README.md and the docs/ pages in the source (docs/index.md lists them).
     """
     from voicecoach import quiet
     from voicecoach.cli.common import apply_config
