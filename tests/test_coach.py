@@ -16,7 +16,8 @@ from voicecoach.control.commands import Command, PlayerState
 from voicecoach.core.phrases import KEYS_HINT
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
-from voicecoach.live.coach import Coach, spoken
+from voicecoach.live.coach import Coach
+from voicecoach.live.stream import spoken
 from voicecoach.live.status import Output
 from voicecoach.render.session import Prepared
 from voicecoach.store.journal import Journal
@@ -62,15 +63,15 @@ class ScriptedInputs:
     def wait(self, timeout_s: float) -> list[Command]:
         time.sleep(timeout_s / 10)
         coach = self.coach_ref[0]
-        question = getattr(coach, "asking", None)
+        question = coach.questions.asking
         if question is not None:
             if not self.asked or self.asked[-1] is not question:
                 self.asked.append(question)
-            if coach._deadline is None or not self.answers.get(question.key):
+            if coach.questions.deadline is None or not self.answers.get(question.key):
                 return []  # still being asked, or no answer this time
             value = self.answers[question.key].pop(0)
             return [Command("skip", "keys") if value == "skip" else Command("answer", "keys", value)]
-        if self.script and (coach.paused or coach.position() >= self.script[0][0]):
+        if self.script and (coach.paused or coach.playback.position() >= self.script[0][0]):
             _, action, source, *heard = self.script.pop(0)
             return [Command(action, source, heard=heard[0] if heard else "")]
         return []

@@ -45,7 +45,7 @@ class Quiet:
 
     def wait(self, timeout_s: float) -> list[Command]:
         time.sleep(timeout_s / 10)
-        if self.at is not None and self.coach_ref and self.coach_ref[0].position() >= self.at:
+        if self.at is not None and self.coach_ref and self.coach_ref[0].playback.position() >= self.at:
             self.at = None
             return [Command(self.action, "keys")]
         return []
@@ -81,16 +81,16 @@ def test_a_stream_begun_on_the_first_part_is_sample_for_sample_the_complete_sess
     coach = Coach(prepared, player=None, output=Output("quiet"), inputs=Quiet(), gain=0.8)
     out = []
     waiting = list(session_parts[1:])
-    for block in coach._blocks(None, 0.0):
+    for block in coach.playback.session_blocks(0.0):
         out.append(block)
         if waiting:  # the voice keeps ahead: the next part is made while this block plays
             speaker.released.update(waiting.pop(0).texts)
     whole = Coach(complete_session(), player=None, output=Output("quiet"), inputs=Quiet(), gain=0.8)
-    expected = pcm(whole._blocks(None, 0.0))
+    expected = pcm(whole.playback.session_blocks(0.0))
     got = np.concatenate(out)
     assert got.shape == expected.shape
     assert np.array_equal(got, expected)
-    assert coach.timeline == whole.timeline and coach._behind_at is None
+    assert coach.timeline == whole.timeline and coach.playback.behind_at is None
 
 
 def test_a_voice_behind_waits_before_the_exercise_and_says_one_moment():

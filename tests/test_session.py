@@ -95,7 +95,7 @@ def test_live_stream_is_sample_for_sample_the_exported_file(prepared, tmp_path):
     with wave.open(str(out)) as w:
         file_pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
     coach = Coach(prepared, player=None, output=Output("quiet"), gain=gain)
-    live_pcm = np.frombuffer(b"".join(pcm16_bytes(b) for b in coach._blocks(None, 0.0)), dtype="<i2")
+    live_pcm = np.frombuffer(b"".join(pcm16_bytes(b) for b in coach.playback.session_blocks(0.0)), dtype="<i2")
     assert len(file_pcm) == len(live_pcm) == mix.total_frames(prepared.timeline)
     assert np.array_equal(file_pcm, live_pcm)
     assert np.abs(file_pcm).max() > 1000  # not silence

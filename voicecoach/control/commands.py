@@ -1,33 +1,97 @@
-"""Commands: what every control input (keys, media buttons, voice) turns into, and the sources' interface."""
+"""Commands: what every control input (keys, media buttons, voice) turns into, and the inputs' interface.
+
+The vocabulary of controls has one owner: :class:`Action` names what can be asked,
+:class:`Source` names who asked, and :data:`BINDINGS` says, for each action, which keys,
+media-player methods and spoken words ask for it, and how a live session treats it. The
+keyboard (:mod:`.keys`), the media player (:mod:`.mpris`) and the voice
+(:mod:`.voice`) read their tables from here; the live session's dispatcher
+(:mod:`voicecoach.live.controls`) has one handler per action. A new control is one member
+here, one row of :data:`BINDINGS` and one handler.
+"""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol, runtime_checkable
 
-# The actions the live controller understands. "toggle" pauses or resumes;
-# "pause" and "resume" are idempotent (headsets send separate PLAY and PAUSE,
-# and may have drifted from our state). "hurt" is "it hurts" (pause, ask how
-# much). "answer" answers a check-in question (its value: "0"-"10", "yes",
-# "no"); "skip" moves on from a question without an answer. "unknown" is the
-# voice input's "I heard the wake word, then something that is not a command":
-# the coach answers "Sorry?".
-ACTIONS = (
-    "toggle",
-    "pause",
-    "resume",
-    "next",
-    "back",
-    "repeat",
-    "more",
-    "less",
-    "quit",
-    "help",
-    "hurt",
-    "answer",
-    "skip",
-    "unknown",
-)
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # pragma: no cover - Python 3.10
+
+    class StrEnum(str, Enum):
+        """A str whose members print as their value (enum.StrEnum from Python 3.11)."""
+
+        def __str__(self) -> str:
+            return str(self.value)
+
+
+class Action(StrEnum):
+    """What a control asks of the live session (the value is what the journal records)."""
+
+    TOGGLE = "toggle"  # pause or resume
+    PAUSE = "pause"  # idempotent: headsets send separate PLAY and PAUSE, and may have drifted from our state
+    RESUME = "resume"
+    NEXT = "next"
+    BACK = "back"
+    REPEAT = "repeat"
+    MORE = "more"  # 15 s more on the current hold or rest
+    LESS = "less"
+    QUIT = "quit"
+    HELP = "help"
+    HURT = "hurt"  # "it hurts": pause, ask how much
+    ANSWER = "answer"  # answers a check-in question (its value: "0"-"10", "yes", "no")
+    SKIP = "skip"  # moves on from a question without an answer
+    UNKNOWN = "unknown"  # the voice heard the wake word, then no command: the coach answers "Sorry?"
+
+
+class Source(StrEnum):
+    """Which input a command came from: printed after a confirmation ("Paused (headset).")."""
+
+    KEYS = "keys"
+    HEADSET = "headset"
+    VOICE = "voice"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How one action is asked for, and how a live session treats it."""
+
+    keys: tuple[str, ...] = ()  # terminal keys (escape sequences whole)
+    media: tuple[str, ...] = ()  # MPRIS2 Player methods (headset buttons, media keys, playerctl)
+    words: tuple[str, ...] = ()  # what is said after the wake word
+    logged: bool = False  # recorded in the training journal as a control
+    skips_question: bool = False  # while a check-in question waits: move on without an answer
+
+
+_ARROW_RIGHT, _ARROW_LEFT = ("\x1b[C", "\x1bOC"), ("\x1b[D", "\x1bOD")
+
+# Stop quits (the place is saved): a stopped voicecoach session cannot be restarted from a
+# headset, GNOME and KDE send Stop only for a dedicated Stop key, and pausing is already PlayPause.
+BINDINGS: dict[Action, Binding] = {
+    Action.TOGGLE: Binding(keys=(" ",), media=("PlayPause",), logged=True, skips_question=True),
+    Action.PAUSE: Binding(media=("Pause",), words=("pause",), logged=True, skips_question=True),
+    Action.RESUME: Binding(media=("Play",), words=("resume", "go on"), logged=True, skips_question=True),
+    Action.NEXT: Binding(keys=("n", *_ARROW_RIGHT), media=("Next",), words=("next",), logged=True, skips_question=True),
+    Action.BACK: Binding(
+        keys=("p", *_ARROW_LEFT), media=("Previous",), words=("back", "go back"), logged=True, skips_question=True
+    ),
+    Action.REPEAT: Binding(keys=("r",), words=("repeat",), logged=True),
+    Action.MORE: Binding(keys=("+", "="), words=("more time",), logged=True),
+    Action.LESS: Binding(keys=("-", "_"), words=("less time",), logged=True),
+    Action.QUIT: Binding(keys=("q",), media=("Stop",), words=("stop",)),
+    Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
+    Action.HURT: Binding(keys=("x", "!"), logged=True),
+    Action.ANSWER: Binding(),
+    Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True),
+    Action.UNKNOWN: Binding(),
+}
+
+
+def bound(kind: str) -> dict[str, Action]:
+    """One input's table: ``bound("keys")`` maps each key to its action (also "media", "words")."""
+    return {name: action for action, b in BINDINGS.items() for name in getattr(b, kind)}
 
 
 @dataclass(frozen=True)
@@ -39,8 +103,8 @@ class Command:
     key is "next", or "no" to a yes/no question).
     """
 
-    action: str  # one of ACTIONS
-    source: str = "keys"  # who sent it: "keys", "headset", "voice", ...
+    action: Action
+    source: Source = Source.KEYS
     value: str | None = None
     heard: str = ""  # voice: the words recognized ("go back"), printed as "Heard: go back."
 
@@ -61,13 +125,13 @@ class PlayerState:
 
 
 class SourceError(Exception):
-    """A control source stopped working (bus gone, device unplugged); the session goes on without it."""
+    """A control input stopped working (bus gone, device unplugged); the session goes on without it."""
 
 
-class Source(Protocol):
+class Input(Protocol):
     """An input: a file descriptor to wait on and the commands read from it."""
 
-    name: str
+    name: Source
 
     def fileno(self) -> int: ...
 
@@ -80,7 +144,7 @@ class Source(Protocol):
 
 @runtime_checkable
 class Display(Protocol):
-    """A source that also shows the session's state (MPRIS: status, metadata, position)."""
+    """An input that also shows the session's state (MPRIS: status, metadata, position)."""
 
     def show(self, state: PlayerState) -> None: ...
 

@@ -15,20 +15,20 @@ import select
 import threading
 from collections.abc import Callable, Iterable
 
-from voicecoach.control.commands import Command, Display, PlayerState, Source, SourceError
+from voicecoach.control.commands import Command, Display, Input, PlayerState, Source, SourceError
 
 
 class Inputs:
     """The session's control sources. ``note`` receives one line when a source is switched off."""
 
-    def __init__(self, sources: Iterable[Source] = (), note: Callable[[str], None] | None = None) -> None:
-        self.sources: list[Source] = list(sources)
+    def __init__(self, sources: Iterable[Input] = (), note: Callable[[str], None] | None = None) -> None:
+        self.sources: list[Input] = list(sources)
         self.note = note or (lambda text: None)
 
-    def names(self) -> set[str]:
+    def names(self) -> set[Source]:
         return {s.name for s in self.sources}
 
-    def add(self, source: Source) -> None:
+    def add(self, source: Input) -> None:
         self.sources.append(source)
 
     def wait(self, timeout_s: float) -> list[Command]:
@@ -81,7 +81,7 @@ class Inputs:
                 except (OSError, SourceError) as exc:
                     self._drop(s, exc)
 
-    def _drop(self, source: Source, exc: BaseException) -> None:
+    def _drop(self, source: Input, exc: BaseException) -> None:
         if source in self.sources:
             self.sources.remove(source)
             try:
@@ -100,7 +100,7 @@ class Inputs:
         self.sources.clear()
 
 
-_LABELS = {"keys": "Keyboard", "headset": "Media button", "voice": "Voice"}
+_LABELS = {Source.KEYS: "Keyboard", Source.HEADSET: "Media button", Source.VOICE: "Voice"}
 
 
 class QueueSource:
@@ -110,7 +110,7 @@ class QueueSource:
     wake-up byte, the commands themselves travel in a queue.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: Source) -> None:
         self.name = name
         self._queue: queue.SimpleQueue[Command | SourceError] = queue.SimpleQueue()
         self._r, self._w = os.pipe()

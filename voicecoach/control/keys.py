@@ -18,31 +18,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from voicecoach import interrupts
-from voicecoach.control.commands import Command
+from voicecoach.control.commands import Action, Command, Source, bound
 
-# key -> action
-KEYMAP = {
-    " ": "toggle",
-    "n": "next",
-    "\x1b[C": "next",
-    "\x1bOC": "next",
-    "p": "back",
-    "\x1b[D": "back",
-    "\x1bOD": "back",
-    "r": "repeat",
-    "+": "more",
-    "=": "more",
-    "-": "less",
-    "_": "less",
-    "q": "quit",
-    "?": "help",
-    "h": "help",
-    "x": "hurt",
-    "!": "hurt",
-    "s": "skip",
-    "\r": "skip",
-    "\n": "skip",
-}
+# key -> action (the table is the controls' one: voicecoach.control.commands.BINDINGS)
+KEYMAP = bound("keys")
 # key -> the answer it gives to a check-in question: 0-9, t for 10, y and n.
 ANSWER_KEYS = {**{str(d): str(d) for d in range(10)}, "t": "10", "y": "yes", "n": "no"}
 
@@ -50,15 +29,15 @@ ANSWER_KEYS = {**{str(d): str(d) for d in range(10)}, "t": "10", "y": "yes", "n"
 _ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1bO.|\x1b")
 
 
-def action_for(key: str) -> str | None:
+def action_for(key: str) -> Action | None:
     """The action for a key as read from the terminal (case-insensitive letters)."""
     return KEYMAP.get(key) or KEYMAP.get(key.lower())
 
 
-def command_for(key: str, source: str = "keys") -> Command | None:
+def command_for(key: str, source: Source = Source.KEYS) -> Command | None:
     """The command for a key: its action, with the answer it also gives (if any)."""
     answer = ANSWER_KEYS.get(key.lower()) if len(key) == 1 else None
-    action = action_for(key) or ("answer" if answer is not None else None)
+    action = action_for(key) or (Action.ANSWER if answer is not None else None)
     return Command(action, source, answer) if action else None
 
 
@@ -80,7 +59,7 @@ def _split(data: str) -> list[str]:
 class Keys:
     """The terminal's keys as a control source (``name`` "keys")."""
 
-    name = "keys"
+    name = Source.KEYS
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -98,7 +77,7 @@ class Keys:
             raise OSError("the terminal was closed")
         return [c for c in (command_for(k, self.name) for k in _split(data)) if c is not None]
 
-    def poll(self, timeout_s: float) -> list[str]:
+    def poll(self, timeout_s: float) -> list[Action]:
         """Actions for the keys pressed within ``timeout_s`` (waits at most that long)."""
         import select
 

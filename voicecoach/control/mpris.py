@@ -32,7 +32,7 @@ from jeepney.bus_messages import DBusNameFlags, message_bus
 from jeepney.io.blocking import DBusConnection, Proxy, open_dbus_connection
 from jeepney.wrappers import DBusErrorResponse
 
-from voicecoach.control.commands import Command, PlayerState, SourceError
+from voicecoach.control.commands import Action, Command, PlayerState, Source, SourceError, bound
 
 OBJECT_PATH = "/org/mpris/MediaPlayer2"
 ROOT_IFACE = "org.mpris.MediaPlayer2"
@@ -46,17 +46,8 @@ STATUSES = ("Playing", "Paused", "Stopped")
 #: Why the last :meth:`MprisSource.connect` returned None ("" after a success).
 last_error: str = ""
 
-# Player methods that become commands. Stop quits (the place is saved): a
-# stopped voicecoach session cannot be restarted from a headset, GNOME and KDE
-# send Stop only for a dedicated Stop key, and pausing is already PlayPause.
-_ACTIONS = {
-    "PlayPause": "toggle",
-    "Play": "resume",
-    "Pause": "pause",
-    "Next": "next",
-    "Previous": "back",
-    "Stop": "quit",
-}
+# Player methods that become commands (the controls' table: voicecoach.control.commands.BINDINGS).
+_ACTIONS = bound("media")
 # Accepted and ignored: CanSeek is false, and we play no URIs. Raise/Quit do
 # nothing because CanRaise/CanQuit are false (the spec's wording).
 _NO_EFFECT = {PLAYER_IFACE: {"Seek", "SetPosition", "OpenUri"}, ROOT_IFACE: {"Raise", "Quit"}}
@@ -91,7 +82,7 @@ def _object_path(track_id: str) -> str:
 class MprisSource:
     """An MPRIS2 player on the session bus whose buttons become :class:`Command` objects."""
 
-    name = "headset"
+    name = Source.HEADSET
 
     def __init__(
         self,
@@ -187,11 +178,11 @@ class MprisSource:
                     commands.append(Command(action, self.name))
             # Signals (NameAcquired...) and stray replies need nothing.
 
-    def _handle(self, msg: Message) -> str | None:
+    def _handle(self, msg: Message) -> Action | None:
         """Reply to one method call; return the action it maps to, if any."""
         f = msg.header.fields
         path, iface, member = f.get(HeaderFields.path), f.get(HeaderFields.interface), f.get(HeaderFields.member)
-        action = None
+        action: Action | None = None
         try:
             if iface == PEER_IFACE or (iface is None and member in ("Ping", "GetMachineId")):
                 reply = self._peer(msg, member)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from voicecoach.control.commands import Source
 from voicecoach.core import phrases
 from voicecoach.core.plan import ExerciseDose, Plan
 from voicecoach.core.progression import ACCEPTABLE_MAX, Advice
@@ -25,7 +26,7 @@ from voicecoach.store.journal import Journal, JournalUnavailable
 from voicecoach.store.training import DosePlan, dose_at_level, dose_dict, plan_hash, record_doses
 
 ANSWER_WAIT_S = 10.0  # no answer within this long after the question: move on, record nothing
-ANSWERING_SOURCES = frozenset({"keys", "voice"})  # inputs that can give a number or a yes/no
+ANSWERING_SOURCES = frozenset({Source.KEYS, Source.VOICE})  # inputs that can give a number or a yes/no
 ACTIVITY = ("hold", "reps", "timed")
 
 

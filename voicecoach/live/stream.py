@@ -13,7 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from voicecoach.control.commands import Command, PlayerState
+from voicecoach.control.commands import Command, PlayerState, Source
 from voicecoach.core.schedule import GAP_S
 from voicecoach.core.timeline import Cue, Timeline
 from voicecoach.render.session import Prepared
@@ -22,7 +22,7 @@ from voicecoach.render.session import Prepared
 class InputsLike(Protocol):
     """What the controller needs of its inputs (:class:`voicecoach.control.inputs.Inputs`)."""
 
-    def names(self) -> set[str]: ...
+    def names(self) -> set[Source]: ...
     def wait(self, timeout_s: float) -> list[Command]: ...
     def show(self, state: PlayerState) -> None: ...
     def seeked(self, position_us: int) -> None: ...

@@ -25,22 +25,12 @@ from typing import Protocol
 
 import numpy as np
 
+from voicecoach.control.commands import bound
+
 RATE = 16000
 
-#: What can be said after the wake word, and the action each one is.
-VOCABULARY: dict[str, str] = {
-    "pause": "pause",
-    "resume": "resume",
-    "go on": "resume",
-    "next": "next",
-    "back": "back",
-    "go back": "back",
-    "repeat": "repeat",
-    "more time": "more",
-    "less time": "less",
-    "stop": "quit",
-    "help": "help",
-}
+#: What can be said after the wake word, and the action each one is (from the controls' table).
+VOCABULARY: dict[str, str] = {words: str(action) for words, action in bound("words").items()}
 
 
 @dataclass(frozen=True)

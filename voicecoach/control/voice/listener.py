@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from voicecoach.control.commands import Command, SourceError
+from voicecoach.control.commands import Action, Command, Source, SourceError
 from voicecoach.control.inputs import QueueSource
 from voicecoach.control.voice import RATE, CommandRecognizer, WakeWordDetector
 
@@ -127,7 +127,7 @@ class VoiceLogic:
             return None  # the coach spoke over the command: we cannot know what was said
         if not heard.action:
             return None
-        return Command(heard.action, "voice", heard=heard.words)
+        return Command(Action(heard.action), Source.VOICE, heard=heard.words)
 
     def _remember(self, pcm: np.ndarray) -> None:
         self._before.append(pcm)
@@ -166,7 +166,7 @@ class VoiceSource(QueueSource):
         device: int | None = None,
         open_stream: Callable[[int | None, Callable[..., None]], Any] | None = None,
     ) -> None:
-        super().__init__("voice")
+        super().__init__(Source.VOICE)
         self.logic = logic
         self.device = device
         self._open = open_stream or open_microphone

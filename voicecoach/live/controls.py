@@ -1,0 +1,120 @@
+"""The dispatcher: each :class:`~voicecoach.control.commands.Action` and its handler, in one table.
+
+A handler gets the session's controller and the command; it changes the session through
+the controller's few verbs (pause, resume, say, go on, jump, adjust, hurt). Controls that
+the journal records are published as a CONTROL event before they are handled. An action
+with no handler (an answer or a skip with no question open) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from voicecoach.control.commands import BINDINGS, Action, Command, Source
+from voicecoach.core import phrases
+from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction
+from voicecoach.core.timeline import Timeline
+from voicecoach.live.events import EventType
+
+
+class Coach(Protocol):
+    """What handlers may do to a session (:class:`voicecoach.live.coach.Coach` does it)."""
+
+    paused: bool
+
+    @property
+    def timeline(self) -> Timeline: ...
+    def emit(self, kind: EventType, **fields: Any) -> None: ...
+    def say(self, text: str, source: Source) -> None: ...
+    def pause(self, source: Source) -> None: ...
+    def resume(self, source: Source, first: Sequence[str] = ()) -> None: ...
+    def go_on(self) -> float: ...
+    def first_after(self, t: float) -> int: ...
+    def jump(self, target: int, words: str, source: Source, t: float, first: Sequence[str] = ()) -> None: ...
+    def adjust(self, timeline: Timeline, source: Source, words: str) -> None: ...
+    def hurt(self, source: Source) -> None: ...
+
+
+Handler = Callable[[Coach, Command], None]
+
+
+def dispatch(coach: Coach, command: Command) -> None:
+    """Obey one command (a question is not waiting; quit is the loop's own)."""
+    if BINDINGS[command.action].logged:
+        coach.emit(EventType.CONTROL, action=command.action, source=command.source)
+    handler = HANDLERS.get(command.action)
+    if handler is not None:
+        handler(coach, command)
+
+
+def _toggle(coach: Coach, command: Command) -> None:
+    (coach.resume if coach.paused else coach.pause)(command.source)
+
+
+def _pause(coach: Coach, command: Command) -> None:
+    if not coach.paused:  # while paused: already done (headsets repeat it)
+        coach.pause(command.source)
+
+
+def _resume(coach: Coach, command: Command) -> None:
+    if coach.paused:
+        coach.resume(command.source)
+
+
+# Moves are obeyed from a paused place too, and the session goes on: a headset's Next
+# while paused means "on to the next one", not "stay paused".
+def _next(coach: Coach, command: Command) -> None:
+    t = coach.go_on()
+    current = exercise_at(coach.timeline, t)
+    target = current + 1 if current is not None else coach.first_after(t)
+    coach.jump(target, phrases.NEXT, command.source, t)
+
+
+def _back(coach: Coach, command: Command) -> None:
+    t = coach.go_on()
+    current = exercise_at(coach.timeline, t)
+    coach.jump(current if current is not None else coach.first_after(t), phrases.BACK, command.source, t)
+
+
+def _more_or_less(step_s: float) -> Handler:
+    def handler(coach: Coach, command: Command) -> None:
+        t = coach.go_on()
+        timeline, applied = adjust_phase(coach.timeline, t, step_s)
+        coach.adjust(timeline, command.source, phrases.adjusted(applied))
+
+    return handler
+
+
+def _repeat(coach: Coach, command: Command) -> None:
+    t = coach.go_on()
+    cue = last_instruction(coach.timeline, t)
+    coach.say(cue.text if cue else phrases.NOTHING_TO_REPEAT, command.source)
+
+
+def _help(coach: Coach, command: Command) -> None:
+    coach.say(phrases.help_for(command.source), command.source)
+
+
+def _hurt(coach: Coach, command: Command) -> None:
+    coach.hurt(command.source)
+
+
+def _sorry(coach: Coach, command: Command) -> None:
+    # The wake word, then no command: say so, change nothing (a pause stays a pause).
+    coach.say(phrases.SORRY, command.source)
+
+
+HANDLERS: dict[Action, Handler] = {
+    Action.TOGGLE: _toggle,
+    Action.PAUSE: _pause,
+    Action.RESUME: _resume,
+    Action.NEXT: _next,
+    Action.BACK: _back,
+    Action.REPEAT: _repeat,
+    Action.MORE: _more_or_less(phrases.STEP_S),
+    Action.LESS: _more_or_less(-phrases.STEP_S),
+    Action.HELP: _help,
+    Action.HURT: _hurt,
+    Action.UNKNOWN: _sorry,
+}
