@@ -17,8 +17,8 @@ from voicecoach.core.phrases import KEYS_HINT
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach
-from voicecoach.live.stream import spoken
 from voicecoach.live.status import Output
+from voicecoach.live.stream import spoken
 from voicecoach.render.session import Prepared
 from voicecoach.store.journal import Journal
 from voicecoach.store.progress import ProgressStore
