@@ -54,7 +54,7 @@ def import_sounddevice() -> ModuleType:
             "cannot play sound live: the Python package sounddevice is not installed",
             hint="reinstall voicecoach (pip install voicecoach), which depends on it",
         ) from exc
-    return sounddevice
+    return sounddevice  # type: ignore[no-any-return]  # an untyped module
 
 
 def list_output_devices() -> list[Device]:

@@ -29,6 +29,8 @@ class InputsLike(Protocol):
 
 
 class PlayerLike(Protocol):
+    """What the controller needs of its player (:class:`voicecoach.live.player.Player`)."""
+
     @property
     def position_s(self) -> float: ...
     @property
@@ -40,7 +42,7 @@ class PlayerLike(Protocol):
         *,
         on_progress: Callable[[float], None] | None = None,
         progress_interval_s: float = 0.1,
-    ): ...
+    ) -> object: ...
     def stop(self) -> None: ...
 
 
