@@ -273,3 +273,64 @@ def test_quit_without_a_store_does_not_claim_the_place_is_saved():
     finished, lines, _, store, _ = run([(beta.start_s + 1, "quit")], None)  # no journal: nothing is saved
     assert not finished and store is None
     assert lines[-1] == "Stopped. Your place could not be saved this time."
+
+
+def test_quit_with_a_journal_that_could_not_be_opened_does_not_claim_the_place_is_saved(tmp_path):
+    """play opens the place store on no journal when the journal is locked or damaged: nothing is kept."""
+    speaker = FakeSpeaker()
+    tl = build_timeline(PLAN, Options(), speaker.length_s)
+    beta = next(p for p in tl.phases if p.exercise == "Beta" and p.kind == "reps")
+    ref: list = []
+    buf = io.StringIO()
+    inputs = ScriptedInputs(ref, [(beta.start_s + 1, "quit")])
+    coach = Coach(
+        Prepared(PLAN, Options(), tl, speaker),
+        FakePlayer(),
+        Output("plain", buf),
+        inputs=inputs,
+        store=ProgressStore(None),
+        plan_key="two",
+    )
+    ref.append(coach)
+    assert not coach.run()
+    assert buf.getvalue().splitlines()[-1] == "Stopped. Your place could not be saved this time."
+
+
+def test_an_answer_key_with_no_question_open_changes_nothing(tmp_path):
+    """A digit pressed mid-session (no question asked) neither stops nor moves the session."""
+    tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    finished, lines, _, _, player = run([(hold.start_s + 2, "answer")], tmp_path)
+    assert finished and lines[1:-1] == [c.text for c in tl.cues]
+    assert player.played_s >= tl.duration_s
+
+
+def test_outputs_hear_one_typed_event_stream(tmp_path):
+    """A new output subscribes without touching the others: it hears each exercise, set and side begin."""
+    from voicecoach.live.events import EventType
+
+    speaker = FakeSpeaker()
+    tl = build_timeline(PLAN, Options(), speaker.length_s)
+    ref: list = []
+    coach = Coach(
+        Prepared(PLAN, Options(), tl, speaker),
+        FakePlayer(),
+        Output("quiet"),
+        inputs=ScriptedInputs(ref, []),
+        plan_key="two",
+    )
+    ref.append(coach)
+    heard = []
+    coach.events.subscribe(heard.append)
+    assert coach.run()
+    kinds = [e.type for e in heard]
+    assert kinds[0] is EventType.STARTED and kinds[-1] is EventType.CLOSED
+    assert EventType.FINISHED in kinds
+    from voicecoach.core.replan import phase_at
+
+    places = [phase_at(e.timeline, e.t) for e in heard if e.type is EventType.PLACE]
+    sets = [(p.exercise, p.set) for p in places if p is not None and p.exercise_index is not None]
+    # Setup, set 1, the rest before set 2 and set 2, the rest after, then Beta's setup and its set.
+    assert sets == [("Alpha", None), ("Alpha", 1), ("Alpha", 2), ("Alpha", None), ("Beta", None), ("Beta", 1)]
+    cues = [e.cue.text for e in heard if e.type is EventType.CUE]
+    assert cues == [c.text for c in tl.cues]

@@ -29,7 +29,7 @@ from voicecoach import interrupts
 from voicecoach.control.commands import Action, Source
 from voicecoach.control.inputs import Inputs
 from voicecoach.core import phrases
-from voicecoach.core.replan import exercise_at, resume_point
+from voicecoach.core.replan import exercise_at, phase_at, resume_point
 from voicecoach.core.timeline import Timeline
 from voicecoach.live import controls
 from voicecoach.live.checkin import ANSWER_WAIT_S, ANSWERING_SOURCES, CheckIn, Outcome
@@ -90,6 +90,7 @@ class Coach:
         self._ending: bool | None = None  # once the words playing now end, run() returns this
         self._waiting_since: float | None = None  # waiting for the voice since
         self._said_moment = False
+        self._place: tuple[int | None, int | None, str | None] | None = None  # exercise, set, side last published
         # The outputs, in the order they hear each event.
         exercises = self.playback.exercises
         self.events.subscribe(StatusView(output, exercises))
@@ -203,6 +204,11 @@ class Coach:
         for cue in self.playback.sounded(t):
             self.emit(EventType.CUE, t=t, cue=cue)
         self.emit(EventType.PROGRESS, t=t)
+        ph = phase_at(self.timeline, t)
+        place = (ph.exercise_index, ph.set, ph.side) if ph is not None else None
+        if place != self._place:
+            self._place = place
+            self.emit(EventType.PLACE, t=t)
 
     def _catch_up(self, at: float) -> None:
         """The voice fell behind and the stream stopped at ``at`` (before a part): go on once it is final."""
