@@ -8,14 +8,13 @@ import sqlite3
 from datetime import date, timedelta
 
 import pytest
-from helpers.fakes import FakePlayer, FakeSpeaker
-from test_coach import ScriptedInputs
+from helpers.coaching import ScriptedInputs, stepped_coach
+from helpers.fakes import FakeSpeaker
 
 from voicecoach.cli.session import _checkin
 from voicecoach.core import phrases
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
-from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
 from voicecoach.render.session import Prepared
 from voicecoach.store.journal import Journal
@@ -34,7 +33,7 @@ PAIN_LINE = f"{phrases.PAIN_QUESTION} {phrases.ANSWER_KEYS_PRINTED['pain']}"
 RED_LINE = f"{phrases.RED_FLAG_QUESTION} {phrases.ANSWER_KEYS_PRINTED['yes_no']}"
 
 
-def session(path, answers=None, script=(), sources=None, level="auto", ask=True, wait_s=0.05):
+def session(path, answers=None, script=(), sources=None, level="auto", ask=True, wait_s=1.0):
     """One live session of PLAN against the journal at ``path`` (None: no journal)."""
     journal = Journal.open(path) if path is not None else None
     try:
@@ -42,19 +41,17 @@ def session(path, answers=None, script=(), sources=None, level="auto", ask=True,
         checkin, options, _ = _checkin(journal, "ranges", PLAN, options, auto=level == "auto", ask=ask)
         speaker = FakeSpeaker()
         prepared = Prepared(PLAN, options, build_timeline(PLAN, options, speaker.length_s), speaker)
-        buf, ref = io.StringIO(), []
-        inputs = ScriptedInputs(ref, list(script), sources, answers)
-        coach = Coach(
+        buf = io.StringIO()
+        inputs = ScriptedInputs([], list(script), sources, answers)
+        coach = stepped_coach(
             prepared,
-            FakePlayer(),
             Output("plain", buf),
-            inputs=inputs,
+            inputs,
             store=ProgressStore(journal),
             plan_key="ranges",
             checkin=checkin,
             answer_wait_s=wait_s,
         )
-        ref.append(coach)
         finished = coach.run()
     finally:
         if journal is not None:
@@ -339,15 +336,10 @@ def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path
     assert notes == [(spoken, f"{spoken} ({tmp_path / 'journal.sqlite3'}: not a journal file)")]
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
-    buf, ref = io.StringIO(), []
-    coach = Coach(
-        Prepared(PLAN, Options(), tl, speaker),
-        FakePlayer(),
-        Output("plain", buf),
-        inputs=ScriptedInputs(ref, []),
-        notes=notes,
+    buf = io.StringIO()
+    coach = stepped_coach(
+        Prepared(PLAN, Options(), tl, speaker), Output("plain", buf), ScriptedInputs([], []), notes=notes
     )
-    ref.append(coach)
     assert coach.run()
     assert buf.getvalue().splitlines()[:2] == [notes[0][1], "Press ? for the keys, q to quit."]
     assert (tmp_path / "journal.sqlite3").read_bytes() == b"not a database at all, but the user's file"

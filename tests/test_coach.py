@@ -7,16 +7,14 @@ the control logic: what is said and shown, replanning, progress.
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
-from helpers.fakes import FakePlayer, FakeSpeaker
+from helpers.coaching import ScriptedInputs, stepped_coach
+from helpers.fakes import FakeSpeaker
 
-from voicecoach.control.commands import Command, PlayerState
 from voicecoach.core.phrases import KEYS_HINT
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
-from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
 from voicecoach.live.stream import spoken
 from voicecoach.render.session import Prepared
@@ -33,71 +31,18 @@ exercises:
 """)
 
 
-class ScriptedInputs:
-    """Sends each command once the session clock (as the coach sees it) passes its time,
-    and records what the coach shows (as a media player's widget would).
-
-    Check-ins: while the coach waits on a question, the next of ``answers[question key]``
-    is given ("4", "yes", or "skip" for the skip key); a key without answers left means
-    no answer (the question times out). ``asked`` lists the questions, in order.
-    """
-
-    def __init__(
-        self,
-        coach_ref: list,
-        script: list[tuple],
-        sources: set[str] | None = None,
-        answers: dict[str, list[str]] | None = None,
-    ) -> None:
-        self.coach_ref = coach_ref
-        self.script = [s if len(s) >= 3 else (*s, "keys") for s in script]
-        self.sources = {"keys"} if sources is None else sources
-        self.answers = {k: list(v) for k, v in (answers or {}).items()}
-        self.asked: list[str] = []
-        self.states: list[PlayerState] = []
-        self.seeks: list[int] = []
-
-    def names(self) -> set[str]:
-        return self.sources
-
-    def wait(self, timeout_s: float) -> list[Command]:
-        time.sleep(timeout_s / 10)
-        coach = self.coach_ref[0]
-        question = coach.questions.asking
-        if question is not None:
-            if not self.asked or self.asked[-1] is not question:
-                self.asked.append(question)
-            if coach.questions.deadline is None or not self.answers.get(question.key):
-                return []  # still being asked, or no answer this time
-            value = self.answers[question.key].pop(0)
-            return [Command("skip", "keys") if value == "skip" else Command("answer", "keys", value)]
-        if self.script and (coach.paused or coach.playback.position() >= self.script[0][0]):
-            _, action, source, *heard = self.script.pop(0)
-            return [Command(action, source, heard=heard[0] if heard else "")]
-        return []
-
-    def show(self, state: PlayerState) -> None:
-        self.states.append(state)
-
-    def seeked(self, position_us: int) -> None:
-        self.seeks.append(position_us)
-
-
 def run(script=(), tmp_path=None, sources=None, inputs_out=None):
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
     prepared = Prepared(PLAN, Options(), tl, speaker)
     buf = io.StringIO()
-    ref: list = []
     store = ProgressStore(Journal.open(tmp_path / "journal.sqlite3")) if tmp_path else None
-    player = FakePlayer()
-    inputs = ScriptedInputs(ref, list(script), sources)
+    inputs = ScriptedInputs([], list(script), sources)
     if inputs_out is not None:
         inputs_out.append(inputs)
-    coach = Coach(prepared, player, Output("plain", buf), inputs=inputs, store=store, plan_key="two")
-    ref.append(coach)
+    coach = stepped_coach(prepared, Output("plain", buf), inputs, store=store, plan_key="two")
     finished = coach.run()
-    return finished, buf.getvalue().splitlines(), tl, store, player
+    return finished, buf.getvalue().splitlines(), tl, store, coach.playback.player
 
 
 def test_plays_every_cue_and_clears_progress(tmp_path):
@@ -218,16 +163,13 @@ def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
         speaker = FakeSpeaker()
         tl = build_timeline(PLAN, Options(), speaker.length_s)
         buf = io.StringIO()
-        ref: list = []
-        coach = Coach(
+        coach = stepped_coach(
             Prepared(PLAN, Options(), tl, speaker),
-            FakePlayer(),
             Output("plain", buf),
-            inputs=ScriptedInputs(ref, []),
+            ScriptedInputs([], []),
             store=store,
             plan_key="two",
         )
-        ref.append(coach)
         assert coach.run()
     finally:
         other.execute("ROLLBACK")
@@ -280,18 +222,10 @@ def test_quit_with_a_journal_that_could_not_be_opened_does_not_claim_the_place_i
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
     beta = next(p for p in tl.phases if p.exercise == "Beta" and p.kind == "reps")
-    ref: list = []
     buf = io.StringIO()
-    inputs = ScriptedInputs(ref, [(beta.start_s + 1, "quit")])
-    coach = Coach(
-        Prepared(PLAN, Options(), tl, speaker),
-        FakePlayer(),
-        Output("plain", buf),
-        inputs=inputs,
-        store=ProgressStore(None),
-        plan_key="two",
-    )
-    ref.append(coach)
+    inputs = ScriptedInputs([], [(beta.start_s + 1, "quit")])
+    prepared = Prepared(PLAN, Options(), tl, speaker)
+    coach = stepped_coach(prepared, Output("plain", buf), inputs, store=ProgressStore(None), plan_key="two")
     assert not coach.run()
     assert buf.getvalue().splitlines()[-1] == "Stopped. Your place could not be saved this time."
 
@@ -311,15 +245,7 @@ def test_outputs_hear_one_typed_event_stream(tmp_path):
 
     speaker = FakeSpeaker()
     tl = build_timeline(PLAN, Options(), speaker.length_s)
-    ref: list = []
-    coach = Coach(
-        Prepared(PLAN, Options(), tl, speaker),
-        FakePlayer(),
-        Output("quiet"),
-        inputs=ScriptedInputs(ref, []),
-        plan_key="two",
-    )
-    ref.append(coach)
+    coach = stepped_coach(Prepared(PLAN, Options(), tl, speaker), Output("quiet"), ScriptedInputs([], []))
     heard = []
     coach.events.subscribe(heard.append)
     assert coach.run()

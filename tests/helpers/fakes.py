@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -110,3 +111,102 @@ class FakeAhead:
 
     def prioritize(self, texts: Iterable[str]) -> None:
         self.prioritized.append(list(texts))
+
+
+class SteppedPlayer:
+    """A player driven by the test's clock instead of sleeping: no audio moves until :meth:`advance`.
+
+    :meth:`advance` lets that much audio through and returns once the player has used it,
+    has nothing more to play, or is stopped; :meth:`spawn` is the controller's thread
+    factory, so a stream that is starting counts as playing before its thread runs. With
+    :attr:`now` as the controller's clock, a whole session runs in lock-step, the same way
+    every time, as fast as the machine mixes.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._budget = 0.0
+        self._starting = 0  # streams spawned that have not entered play() yet
+        self._inside = False
+        self._hungry = False  # inside play(), waiting for the clock
+        self._need = 0.0  # how much time the next block needs
+        self._stop = False
+        self.now_s = 0.0
+        self.played_s = 0.0
+        self.underruns = 0
+
+    def now(self) -> float:
+        return self.now_s
+
+    def spawn(self, run: Callable[[], None]) -> threading.Thread:
+        with self._cv:
+            self._starting += 1
+            self._budget = 0.0  # time before a stream starts passes in silence
+        thread = _SteppedThread(self, run)
+        thread.start()
+        return thread
+
+    def play(
+        self,
+        blocks: Iterable[np.ndarray],
+        *,
+        on_progress: Callable[[float], Any] | None = None,
+        progress_interval_s: float = 0.1,
+    ) -> None:
+        with self._cv:
+            self._starting = max(0, self._starting - 1)
+            self._inside, self._stop = True, False
+            self._cv.notify_all()
+        pos = 0.0
+        try:
+            for block in blocks:
+                dur = len(block) / MIX_RATE_HZ
+                with self._cv:
+                    self._hungry, self._need = True, dur
+                    self._cv.notify_all()
+                    self._cv.wait_for(lambda: self._stop or self._budget >= self._need - 1e-9)
+                    self._hungry = False
+                    if self._stop:
+                        break
+                    self._budget -= dur
+                pos += dur
+                self.played_s += dur
+                if on_progress:
+                    on_progress(pos)
+        finally:
+            with self._cv:
+                self._inside, self._hungry, self._budget = False, False, 0.0
+                self._cv.notify_all()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock on by ``seconds``, and let the stream play that much."""
+        with self._cv:
+            self.now_s += seconds
+            self._budget += seconds
+            self._cv.notify_all()
+            done = self._cv.wait_for(
+                lambda: (
+                    self._starting == 0 and (not self._inside or (self._hungry and self._budget < self._need - 1e-9))
+                ),
+                timeout=10.0,
+            )
+        assert done, "the stream neither used the time given nor ended"
+
+
+class _SteppedThread(threading.Thread):
+    """A stream's thread whose ``join()`` (waiting for words to end: the goodbye) moves the clock on."""
+
+    def __init__(self, player: SteppedPlayer, run: Callable[[], None]) -> None:
+        super().__init__(target=run, daemon=True)
+        self.player = player
+
+    def join(self, timeout: float | None = None) -> None:
+        while timeout is None and self.is_alive():
+            self.player.advance(0.05)
+            super().join(0.001)
+        super().join(timeout)

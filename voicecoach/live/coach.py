@@ -20,6 +20,7 @@ it takes long), and goes on from there when the phrases exist.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -67,8 +68,9 @@ class Coach:
         checkin: CheckIn | None = None,
         answer_wait_s: float = ANSWER_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
+        spawn: Callable[[Callable[[], None]], threading.Thread] | None = None,
     ) -> None:
-        self.playback = Playback(prepared, player, earcons=earcons, gain=gain, clock=clock)
+        self.playback = Playback(prepared, player, earcons=earcons, gain=gain, clock=clock, spawn=spawn)
         self.inputs: InputsLike = inputs if inputs is not None else Inputs()
         self.notes = tuple(notes)  # said (and printed) before the session starts
         self.checkin = checkin

@@ -44,6 +44,7 @@ class Playback:
         earcons: bool = True,
         gain: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        spawn: Callable[[Callable[[], None]], threading.Thread] | None = None,
     ) -> None:
         self.prepared = prepared
         self.timeline = prepared.timeline
@@ -51,6 +52,7 @@ class Playback:
         self.earcons = earcons
         self.gain = gain  # the session's loudness gain: live sounds as the exported file does
         self.clock = clock
+        self.spawn = spawn or _thread  # a test's player may want to know of a stream before it starts
         self.underruns = 0
         self.behind_at: float | None = None  # where the last stream stopped, waiting for phrases
         self.segment = Segment(None, 0.0)
@@ -169,8 +171,7 @@ class Playback:
             except BaseException as exc:  # handed to the main thread, which reports it
                 self._error = exc
 
-        self._thread = threading.Thread(target=run, name="voicecoach-play", daemon=True)
-        self._thread.start()
+        self._thread = self.spawn(run)
 
     def wait(self) -> None:
         """Until the current stream ends (the goodbye)."""
@@ -218,3 +219,10 @@ class Playback:
                     self.behind_at = pos  # the voice is behind: the session waits here
                     return
                 time.sleep(0.01)
+
+
+def _thread(run: Callable[[], None]) -> threading.Thread:
+    """The stream's thread, started (the player blocks in it; the controller's loop goes on)."""
+    thread = threading.Thread(target=run, name="voicecoach-play", daemon=True)
+    thread.start()
+    return thread
