@@ -17,9 +17,9 @@ from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 from voicecoach.store.journal import Journal
-from voicecoach.store.progress import ProgressStore
+from voicecoach.store.places import ProgressStore
 from voicecoach.store.training import decide_doses, dose_dict, record_doses
 
 PLAN = parse_plan("""\

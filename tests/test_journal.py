@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from voicecoach.store.journal import MIGRATIONS, SCHEMA_VERSION, Journal, JournalUnavailable
-from voicecoach.store.progress import ProgressStore, Saved, migrate_progress_json
+from voicecoach.store.places import ProgressStore, Saved, migrate_progress_json
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import json
 
 from voicecoach import programs
 from voicecoach.store.journal import Journal
-from voicecoach.store.progress import ProgressStore, Saved, plan_key
+from voicecoach.store.places import ProgressStore, Saved, plan_key
 from voicecoach.store.training import open_journal
 
 

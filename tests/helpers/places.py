@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.places import ProgressStore, Saved
 from voicecoach.store.training import open_journal
 
 

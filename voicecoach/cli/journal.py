@@ -267,7 +267,7 @@ def journal_add(
 ) -> None:
     """Log a session done elsewhere (with an exported file), at the journal's
     doses, so progression works without a live session."""
-    from voicecoach.store.progress import plan_key
+    from voicecoach.store.places import plan_key
     from voicecoach.store.training import decide_doses, dose_dict, plan_hash, record_doses
 
     when = day.date() if day else date.today()

@@ -47,9 +47,9 @@ from voicecoach.live.questions import ACTIONS_LOGGED, Questions
 from voicecoach.live.status import Output, status_text
 from voicecoach.live.stream import InputsLike, PlayerLike, Segment, spoken
 from voicecoach.render import mix
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 from voicecoach.store.journal import JournalUnavailable
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.places import ProgressStore, Saved
 
 POLL_S = 0.05
 GRACE_S = 0.3  # at the horizon, how long the stream waits for the next part (about half the player's queue)

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from voicecoach.core.timeline import Timeline
     from voicecoach.live.status import Output
-    from voicecoach.render.session import Prepared
-    from voicecoach.store.progress import ProgressStore
+    from voicecoach.render.prepare import Prepared
+    from voicecoach.store.places import ProgressStore
 
 # Controls that go into the journal (answers are recorded as answers).
 ACTIONS_LOGGED = ("toggle", "pause", "resume", "next", "back", "repeat", "more", "less", "help", "hurt")

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 class Prepared(Protocol):
-    """What measuring needs of a prepared session (:class:`voicecoach.render.session.Prepared`)."""
+    """What measuring needs of a prepared session (:class:`voicecoach.render.prepare.Prepared`)."""
 
     @property
     def timeline(self) -> Timeline: ...

@@ -28,7 +28,7 @@ from voicecoach.core.progression import (
     ranges_of,
 )
 from voicecoach.store.journal import Journal, default_path
-from voicecoach.store.progress import migrate_progress_json
+from voicecoach.store.places import migrate_progress_json
 
 
 def open_journal(path: Path | None = None) -> Journal:

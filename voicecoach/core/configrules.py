@@ -6,7 +6,7 @@ known: an unknown key, a wrong type or a value out of range is an error at
 ``file:line:column``, like a plan file's. :mod:`tomllib` reports a location
 only inside its message, and only for syntax errors, so the line of a key
 with a bad value is found by a small scan of the text (:func:`locate`).
-Reading and writing the file is :mod:`voicecoach.store.config`'s job.
+Reading and writing the file is :mod:`voicecoach.store.configfile`'s job.
 """
 
 from __future__ import annotations
