@@ -24,6 +24,10 @@ from voicecoach.errors import ExitStatus, FileProblems, Problem
 Value = str | int | float | bool
 Kind = Literal["choice", "text", "int", "number", "bool", "device"]
 
+# The loudness a session is made to (integrated, EBU R128): the `loudness` setting's default, and the
+# target of every level measured and gain computed below the command line.
+DEFAULT_LOUDNESS_LUFS = -16.0
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -69,7 +73,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
         Setting("language", "text", "a language code such as en-us", None, "any"),
         Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
-        Setting("loudness", "number", "a loudness in LUFS from -40 to -5 (export)", -16.0, lo=-40, hi=-5),
+        Setting(
+            "loudness", "number", "a loudness in LUFS from -40 to -5 (export)", DEFAULT_LOUDNESS_LUFS, lo=-40, hi=-5
+        ),
         Setting("earcons", "bool", "true or false", True),
         Setting(
             "device",

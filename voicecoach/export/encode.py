@@ -31,6 +31,7 @@ from typing import IO
 import numpy as np
 
 from voicecoach import atomic
+from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
 from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
 from voicecoach.export import captions as _captions
@@ -123,7 +124,7 @@ def export(
     path: str | os.PathLike[str],
     *,
     earcons: bool = True,
-    loudness_lufs: float | None = -16.0,
+    loudness_lufs: float | None = DEFAULT_LOUDNESS_LUFS,
     tags: Mapping[str, str] | None = None,
     progress: Callable[[float], None] | None = None,
     captions: Sequence[str] = (),
