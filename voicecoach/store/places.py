@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,20 +49,13 @@ class ProgressStore:
     def load(self, key: str) -> Saved | None:
         if self.journal is None:
             return None
-        rows = self.journal.read(
-            'SELECT exercise_index, exercise, "set", side, saved_at FROM places WHERE plan_key = ?', (key,)
-        )
-        return Saved(*rows[0]) if rows else None
+        row = self.journal.place(key)
+        return Saved(*row) if row else None
 
     def save(self, key: str, saved: Saved) -> None:
         if self.journal is None:
             return
-        with self.journal.transaction() as c:
-            c.execute(
-                'INSERT OR REPLACE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (key, saved.exercise_index, saved.exercise, saved.set, saved.side, time.time()),
-            )
+        self.journal.save_place(key, saved.exercise_index, saved.exercise, saved.set, saved.side)
 
     def resume(self, key: str, plan) -> tuple[int, str] | None:
         """Where to resume ``plan``: (exercise index, what to say), if a saved place still fits it."""
@@ -81,8 +73,7 @@ class ProgressStore:
     def clear(self, key: str) -> None:
         if self.journal is None:
             return
-        with self.journal.transaction() as c:
-            c.execute("DELETE FROM places WHERE plan_key = ?", (key,))
+        self.journal.clear_place(key)
 
 
 def _is_int(v: object) -> TypeGuard[int]:
@@ -135,13 +126,10 @@ def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
     except (ValueError, RecursionError):  # undecodable bytes, or absurdly nested
         data = {}
     entries = {k: v for k, v in data.items() if _is_text(k) and _valid_place(v)} if isinstance(data, dict) else {}
-    with journal.transaction() as c:
-        for key, v in entries.items():
-            c.execute(
-                'INSERT OR IGNORE INTO places (plan_key, exercise_index, exercise, "set", side,'
-                " saved_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"), float(v.get("saved_at", 0.0))),
-            )
+    journal.import_places(
+        (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"), float(v.get("saved_at", 0.0)))
+        for key, v in entries.items()
+    )
     target = path.with_name(path.name + ".migrated")
     n = 0
     while target.exists():
