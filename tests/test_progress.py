@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from voicecoach import programs
+from voicecoach.programs import plan_key
 from voicecoach.store.journal import Journal
-from voicecoach.store.places import ProgressStore, Saved, plan_key
+from voicecoach.store.places import ProgressStore, Saved
 from voicecoach.store.training import open_journal
 
 

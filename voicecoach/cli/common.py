@@ -143,8 +143,8 @@ def journal_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, com
         return Options(level=level, detailed=detailed), []
     from datetime import date
 
+    from voicecoach.programs import plan_key
     from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.places import plan_key
     from voicecoach.store.training import decide_doses, open_journal, record_doses
 
     key = plan_key(plan_spec)

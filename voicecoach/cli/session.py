@@ -240,8 +240,9 @@ def play(
     from voicecoach.live.devices import resolve_device, resolve_input_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
+    from voicecoach.programs import plan_key
     from voicecoach.render.prepare import LiveStart, live_gain
-    from voicecoach.store.places import ProgressStore, plan_key
+    from voicecoach.store.places import ProgressStore
 
     key = plan_key(plan)
     journal, store = None, None

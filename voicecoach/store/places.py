@@ -32,12 +32,6 @@ def legacy_path() -> Path:
     return data_dir() / "progress.json"
 
 
-def plan_key(spec: str) -> str:
-    """A stable key for a PLAN argument: the built-in name, or the file's absolute path."""
-    path = Path(spec)
-    return str(path.resolve()) if path.is_file() else spec
-
-
 class ProgressStore:
     """The saved place of each plan, in the journal. Without a journal (it could not be opened)
     nothing is saved and there is nothing to resume. Writes raise
