@@ -231,7 +231,7 @@ def md_live(res: dict, command: str, when: str) -> str:
         f"Command: `{command}` ({when}). {noise_text(res['noise'])}.",
         "",
         f"Session: the first {res['seconds']:g} s of {s['plan']} ({s['voice']}), real speech from "
-        "`prepare.prepare` on a warm clip cache, `mix.blocks` into `voicecoach.live.Player` "
+        "`prepare.prepare` on a warm clip cache, `mix.blocks` into `voicecoach.live.player.Player` "
         "(default device: PortAudio -> ALSA `pulse` plugin -> a private PulseAudio null sink, "
         "`tests/helpers/pulse.py`), its monitor recorded with `parec`. Each run is a fresh process.",
         "",

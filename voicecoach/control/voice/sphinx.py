@@ -193,10 +193,6 @@ class SphinxCommands:
             return None, 0.0, max(1, d.n_frames()), segments
         return hyp.hypstr, float(self._logmath.log(hyp.best_score)), max(1, d.n_frames()), segments
 
-    def recognize(self, pcm: np.ndarray) -> Heard:
-        """Which command ``pcm`` (the wake word, perhaps, then speech) holds, or that it holds none."""
-        return self._recognize(pcm) or NOT_A_COMMAND
-
     def _find(self, pcm: np.ndarray, search: str) -> tuple[list[Any], str]:
         """The command words ``search`` finds in ``pcm`` (segments), and what they say."""
         text, _, _, segments = self._decode(search, pcm)
