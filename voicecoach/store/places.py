@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from voicecoach.core import phrases
+from voicecoach.core.plan import Plan
 from voicecoach.store.journal import Journal, data_dir
 
 
@@ -51,7 +52,7 @@ class ProgressStore:
             return
         self.journal.save_place(key, saved.exercise_index, saved.exercise, saved.set, saved.side)
 
-    def resume(self, key: str, plan) -> tuple[int, str] | None:
+    def resume(self, key: str, plan: Plan) -> tuple[int, str] | None:
         """Where to resume ``plan``: (exercise index, what to say), if a saved place still fits it."""
         saved = self.load(key)
         n = len(plan.exercises)

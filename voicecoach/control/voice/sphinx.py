@@ -181,7 +181,7 @@ class SphinxCommands:
             return NOT_A_COMMAND
         return self._recognize(np.concatenate(self._audio))
 
-    def _decode(self, search: str, pcm: np.ndarray) -> tuple[str | None, float, int, list]:
+    def _decode(self, search: str, pcm: np.ndarray) -> tuple[str | None, float, int, list[Any]]:
         d = self._fast if search == "after_wake" else self._decoder
         d.activate_search(search)
         d.start_utt()
