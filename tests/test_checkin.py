@@ -16,9 +16,9 @@ from voicecoach.core import phrases
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.status import Output
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 from voicecoach.store.journal import Journal
-from voicecoach.store.progress import ProgressStore
+from voicecoach.store.places import PlaceStore
 from voicecoach.store.training import decide_doses, dose_dict, record_doses
 
 PLAN = parse_plan("""\
@@ -47,7 +47,7 @@ def session(path, answers=None, script=(), sources=None, level="auto", ask=True,
             prepared,
             Output("plain", buf),
             inputs,
-            store=ProgressStore(journal),
+            store=PlaceStore(journal),
             plan_key="ranges",
             checkin=checkin,
             answer_wait_s=wait_s,

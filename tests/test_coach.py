@@ -17,9 +17,9 @@ from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.status import Output
 from voicecoach.live.stream import spoken
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 from voicecoach.store.journal import Journal
-from voicecoach.store.progress import ProgressStore
+from voicecoach.store.places import PlaceStore
 
 PLAN = parse_plan("""\
 title: Two
@@ -36,7 +36,7 @@ def run(script=(), tmp_path=None, sources=None, inputs_out=None):
     tl = build_timeline(PLAN, Options(), speaker.length_s)
     prepared = Prepared(PLAN, Options(), tl, speaker)
     buf = io.StringIO()
-    store = ProgressStore(Journal.open(tmp_path / "journal.sqlite3")) if tmp_path else None
+    store = PlaceStore(Journal.open(tmp_path / "journal.sqlite3")) if tmp_path else None
     inputs = ScriptedInputs([], list(script), sources)
     if inputs_out is not None:
         inputs_out.append(inputs)
@@ -156,7 +156,7 @@ def test_a_place_that_cannot_be_saved_never_ends_the_session(tmp_path):
     import sqlite3
 
     path = tmp_path / "journal.sqlite3"
-    store = ProgressStore(Journal.open(path))
+    store = PlaceStore(Journal.open(path))
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
@@ -225,7 +225,7 @@ def test_quit_with_a_journal_that_could_not_be_opened_does_not_claim_the_place_i
     buf = io.StringIO()
     inputs = ScriptedInputs([], [(beta.start_s + 1, "quit")])
     prepared = Prepared(PLAN, Options(), tl, speaker)
-    coach = stepped_coach(prepared, Output("plain", buf), inputs, store=ProgressStore(None), plan_key="two")
+    coach = stepped_coach(prepared, Output("plain", buf), inputs, store=PlaceStore(None), plan_key="two")
     assert not coach.run()
     assert buf.getvalue().splitlines()[-1] == "Stopped. Your place could not be saved this time."
 

@@ -21,7 +21,7 @@ from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
-from voicecoach.render.session import Prepared, _partial
+from voicecoach.render.prepare import Prepared, _partial
 
 PLAN = parse_plan("""\
 title: Three

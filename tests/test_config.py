@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from voicecoach.cli import cli
 from voicecoach.cli.common import CONFIGURED
-from voicecoach.core import config
-from voicecoach.core.config import ConfigError, parse_config, set_in_text, unset_in_text
+from voicecoach.core import configrules
+from voicecoach.core.configrules import ConfigError, parse_config, set_in_text, unset_in_text
 from voicecoach.errors import ExitStatus
-from voicecoach.store.config import load
+from voicecoach.store.configfile import load
 
 BAD = Path(__file__).parent / "bad_configs"
 
@@ -215,7 +215,7 @@ def test_a_file_with_several_problems_is_mended_one_key_at_a_time(run, conf):
         f"rate: 150 (written to {conf})\n"
         f"voicecoach: error: {conf}:1:1: unknown key 'raet'; did you mean 'rate'?\n"
         "    raet = 150\n    ^\n"
-        f"    valid keys: {', '.join(config.KEYS)}\n"
+        f"    valid keys: {', '.join(configrules.KEYS)}\n"
         f"1 problem in {conf}\n"
     )
     assert conf.read_text() == "raet = 150\nrate = 150\n"
@@ -297,7 +297,7 @@ def test_option_defaults_are_the_config_defaults():
             if key in future and key not in given:
                 continue  # applies once play has the option
             assert key in given, f"{name} has no option for the config key {key}"
-            assert given[key] == config.default(key), (name, key)
+            assert given[key] == configrules.default(key), (name, key)
 
 
 # -- editing the text --------------------------------------------------------------------
@@ -340,7 +340,7 @@ def test_set_in_text_goes_before_a_table_and_keeps_line_endings():
     ids=lambda v: str(v),
 )
 def test_values_from_the_command_line(key, raw, value):
-    got = config.from_command_line(key, raw)
+    got = configrules.from_command_line(key, raw)
     assert got == value and type(got) is type(value)
 
 

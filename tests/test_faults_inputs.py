@@ -33,7 +33,7 @@ from voicecoach.core.plan import Plan
 from voicecoach.core.planfile import MAX_DEPTH, PlanError, parse_plan_bytes
 from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
 from voicecoach.errors import VoicecoachError
-from voicecoach.store.progress import Saved
+from voicecoach.store.places import Saved
 
 LIMIT_S = 10
 REAL = (Path(programs.__file__).parent / "inner-knee.yaml").read_text(encoding="utf-8")
@@ -320,12 +320,12 @@ def test_an_old_progress_json_is_imported_from_beside_the_journal(tmp_path, monk
 
 SESSION = """
 import sys
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.places import PlaceStore, Saved
 from voicecoach.store.training import open_journal
 print("ready", flush=True)
 sys.stdin.readline()  # all of them open the (new) journal at once
 with open_journal() as journal:
-    store = ProgressStore(journal)
+    store = PlaceStore(journal)
     for i in range(60):
         store.save(sys.argv[1], Saved(i, f"exercise {i}"))
 print("done")

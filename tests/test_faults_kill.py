@@ -25,7 +25,7 @@ from helpers.places import saved_place, store_in
 from test_faults_outputs import EARLIER, TINY, parts
 
 from voicecoach import programs
-from voicecoach.store.progress import Saved
+from voicecoach.store.places import Saved
 
 SEED = 20261130
 
@@ -150,10 +150,10 @@ def test_clip_cache_killed_while_synthesizing(plan, tmp_path):
 
 SAVER = """
 import os, sys
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.places import PlaceStore, Saved
 from voicecoach.store.training import open_journal
 key, log, i = sys.argv[1], os.open(sys.argv[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT), int(sys.argv[3])
-store = ProgressStore(open_journal())
+store = PlaceStore(open_journal())
 print("saving", flush=True)
 while True:
     store.save(key, Saved(i, f"exercise {i}", 1 + i % 2, "left"))

@@ -30,7 +30,7 @@ from voicecoach.core import phrases
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 
 TINY = """\
 title: Tiny

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from voicecoach.store.journal import MIGRATIONS, SCHEMA_VERSION, Journal, JournalUnavailable
-from voicecoach.store.progress import ProgressStore, Saved, migrate_progress_json
+from voicecoach.store.places import PlaceStore, Saved, migrate_progress_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,7 +126,7 @@ def test_doses(journal: Journal) -> None:
 
 
 def test_places(journal: Journal) -> None:
-    store = ProgressStore(journal)
+    store = PlaceStore(journal)
     assert store.load("p") is None
     store.save("p", Saved(2, "Bridge", 1, "left"))
     store.save("p", Saved(3, "Step ups"))
@@ -197,7 +197,7 @@ def test_progress_json_imported_once_and_kept(journal: Journal, tmp_path: Path) 
     text = json.dumps({"inner-knee": GOOD_PLACE, "/a/b.yaml": {"exercise_index": 0, "exercise": "X"}})
     src.write_text(text)
     assert migrate_progress_json(journal, src) == 2
-    store = ProgressStore(journal)
+    store = PlaceStore(journal)
     assert store.load("inner-knee") == Saved(**GOOD_PLACE)
     assert store.load("/a/b.yaml") == Saved(0, "X")
     assert not src.exists() and (tmp_path / "progress.json.migrated").read_text() == text
@@ -220,7 +220,7 @@ def test_progress_json_wrong_types_skipped(journal: Journal, tmp_path: Path) -> 
     src.write_text(json.dumps({"good": GOOD_PLACE, **{f"bad{i}": b for i, b in enumerate(bad)}}))
     (tmp_path / "progress.json.migrated").write_text("older")
     assert migrate_progress_json(journal, src) == 1
-    store = ProgressStore(journal)
+    store = PlaceStore(journal)
     assert store.load("good") == Saved(**GOOD_PLACE)
     assert all(store.load(f"bad{i}") is None for i in range(len(bad)))
     assert (tmp_path / "progress.json.migrated").read_text() == "older"  # never overwritten
@@ -236,7 +236,7 @@ def test_progress_json_damaged(journal: Journal, tmp_path: Path, text: str) -> N
 
 
 def test_progress_json_does_not_replace_a_newer_place(journal: Journal, tmp_path: Path) -> None:
-    store = ProgressStore(journal)
+    store = PlaceStore(journal)
     store.save("inner-knee", Saved(5, "Step ups"))
     (tmp_path / "progress.json").write_text(json.dumps({"inner-knee": GOOD_PLACE}))
     migrate_progress_json(journal, tmp_path / "progress.json")

@@ -28,7 +28,7 @@ from voicecoach import programs  # noqa: E402
 from voicecoach.cli import cli  # noqa: E402
 from voicecoach.core.schedule import Options, build_timeline  # noqa: E402
 from voicecoach.errors import MissingDependencyError, VoicecoachError  # noqa: E402
-from voicecoach.render.session import Prepared, prepare  # noqa: E402
+from voicecoach.render.prepare import Prepared, prepare  # noqa: E402
 from voicecoach.speech import piper as speech_piper  # noqa: E402
 from voicecoach.speech.clip import MIX_RATE_HZ  # noqa: E402
 from voicecoach.speech.speaker import Speaker, SpeechSettings, list_voices, resolve_engine  # noqa: E402

@@ -81,7 +81,7 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
     from voicecoach import programs
     from voicecoach.core.schedule import Options
     from voicecoach.render import mix
-    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.render.prepare import prepare, session_gain
     from voicecoach.speech.speaker import Speaker, SpeechSettings
 
     settings = SpeechSettings(engine=None)  # the CLI's default: the same voice play uses

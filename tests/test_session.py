@@ -16,7 +16,7 @@ from voicecoach.export.encode import export
 from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
 from voicecoach.render import mix
-from voicecoach.render.session import prepare, session_gain
+from voicecoach.render.prepare import prepare, session_gain
 from voicecoach.speech.clip import pcm16_bytes
 from voicecoach.speech.speaker import SpeechSettings
 

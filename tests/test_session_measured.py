@@ -19,7 +19,7 @@ from voicecoach import programs
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.render import loudness, mix
 from voicecoach.render.level import MEASURE_BLOCK_FRAMES, RawMeter, cached_gain, session_gain
-from voicecoach.render.session import Prepared, prepare_measured
+from voicecoach.render.prepare import Prepared, prepare_measured
 from voicecoach.speech.engine import ResolvedVoice
 from voicecoach.speech.speaker import Speaker, SpeechSettings
 
@@ -99,7 +99,7 @@ def test_a_cold_live_session_starts_near_the_measured_level(program):
     import math
 
     from voicecoach.core import phrases
-    from voicecoach.render.session import live_gain, start_live
+    from voicecoach.render.prepare import live_gain, start_live
 
     plan, options = programs.load(program), Options()
     settings = SpeechSettings(engine="system")

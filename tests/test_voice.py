@@ -14,6 +14,7 @@ from voicecoach.control.inputs import Inputs
 from voicecoach.control.voice import NOT_A_COMMAND, NOTHING, RATE, VOCABULARY, Heard
 from voicecoach.control.voice.listener import CHUNK, SoundActivity, VoiceLogic, VoiceSource
 from voicecoach.core import phrases
+from voicecoach.portaudio import PortAudioMissing
 
 # A scripted microphone: each chunk is filled with one code, read by the fakes below.
 WAKE, SILENT = 1, 0
@@ -212,7 +213,9 @@ def test_the_source_pushes_commands_into_the_session_inputs():
             "Voice control is off: cannot open the microphone (Error querying device -1).",
         ),
         (
-            lambda device, cb: (_ for _ in ()).throw(OSError("PortAudio library not found")),
+            lambda device, cb: (_ for _ in ()).throw(
+                PortAudioMissing("cannot play sound live: PortAudio library not found")
+            ),
             "Voice control is off: PortAudio is not installed.",
         ),
     ],

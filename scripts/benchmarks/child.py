@@ -152,7 +152,7 @@ def child_export(spec: dict) -> dict:
 
     r["rss_numpy_mb"] = _rss_now_mb()
     from voicecoach.export.encode import export
-    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.render.prepare import prepare, session_gain
     from voicecoach.speech.speaker import SpeechSettings
 
     plan, options = make_plan(spec["plan"])
@@ -217,7 +217,7 @@ def child_live(spec: dict) -> dict:
     from voicecoach.live import devices
     from voicecoach.live.player import Player
     from voicecoach.render import mix
-    from voicecoach.render.session import prepare
+    from voicecoach.render.prepare import prepare
     from voicecoach.speech.speaker import SpeechSettings
 
     plan, options = make_plan(spec["plan"])
@@ -245,7 +245,7 @@ def child_live(spec: dict) -> dict:
     gain = 1.0
     had_loudness = "voicecoach.render.loudness" in sys.modules
     if spec.get("gain"):  # the session's loudness gain, as the live coach is to apply it
-        from voicecoach.render.session import session_gain
+        from voicecoach.render.prepare import session_gain
 
         gain = session_gain(prepared)
     t_gain = perf_counter()

@@ -165,7 +165,7 @@ def median(xs):
 def warm_cache(cache_dir: Path, plan_spec: dict) -> dict:
     """Fill ``cache_dir`` for a plan (in this process) as a first export leaves it: every
     clip and the session's level; return what the session looks like."""
-    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.render.prepare import prepare, session_gain
     from voicecoach.speech.speaker import Speaker, SpeechSettings
 
     plan, options = make_plan(plan_spec)

@@ -38,12 +38,12 @@ def _live_unavailable() -> str | None:
 
 
 def _has_session_gain() -> bool:
-    """Whether this voicecoach has ``session.session_gain`` (the live loudness gain, newer than this script)."""
+    """Whether this voicecoach has ``prepare.session_gain`` (the live loudness gain, newer than this script)."""
     try:
-        from voicecoach.render import session
+        from voicecoach.render import prepare
     except ImportError:
         return False
-    return callable(getattr(session, "session_gain", None))
+    return callable(getattr(prepare, "session_gain", None))
 
 
 def reference_onsets(prepared, seconds: float) -> tuple[list[float], list[float], int]:
@@ -231,7 +231,7 @@ def md_live(res: dict, command: str, when: str) -> str:
         f"Command: `{command}` ({when}). {noise_text(res['noise'])}.",
         "",
         f"Session: the first {res['seconds']:g} s of {s['plan']} ({s['voice']}), real speech from "
-        "`session.prepare` on a warm clip cache, `mix.blocks` into `voicecoach.live.Player` "
+        "`prepare.prepare` on a warm clip cache, `mix.blocks` into `voicecoach.live.player.Player` "
         "(default device: PortAudio -> ALSA `pulse` plugin -> a private PulseAudio null sink, "
         "`tests/helpers/pulse.py`), its monitor recorded with `parec`. Each run is a fresh process.",
         "",
@@ -285,7 +285,7 @@ def md_live(res: dict, command: str, when: str) -> str:
 
         lines += [
             "",
-            "With the session's loudness gain (`session.session_gain`, which `voicecoach play` applies so "
+            "With the session's loudness gain (`prepare.session_gain`, which `voicecoach play` applies so "
             "that live sounds like the export; the same path plus that call; 3 runs each): with the level not "
             f"yet cached beside the clips, first block **{med_ms(gf['uncached'], 'first_block_s')}**, of which "
             f"`session_gain` {med_ms(gf['uncached'], 'gain_s')} (a loudness pass over this "

@@ -155,7 +155,7 @@ def level_rows(work: Path, engines: list[str]) -> list[dict]:
     from voicecoach.core.schedule import Options
     from voicecoach.core.timeline import Cue, Timeline
     from voicecoach.render.level import estimated_gain
-    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.render.prepare import prepare, session_gain
     from voicecoach.speech.speaker import Speaker, SpeechSettings
 
     rows = []

@@ -99,7 +99,7 @@ def md_underruns(res: dict, command: str, when: str) -> str:
         f"Command: `{command}` ({when}). {noise_text(res['noise'])}.",
         "",
         f"Session: the first {res['seconds']:g} s of {s['plan']} ({s['voice']}) with its loudness gain, "
-        f"mixed by `mix.blocks` into `voicecoach.live.Player` with the defaults `voicecoach play` uses "
+        f"mixed by `mix.blocks` into `voicecoach.live.player.Player` with the defaults `voicecoach play` uses "
         f"(1024-frame blocks, a {DEFAULT_LATENCY_S:g} s device buffer, and that buffer plus {PREFILL_BLOCKS} blocks queued before the stream starts), "
         "PortAudio -> ALSA `pulse` plugin -> a private PulseAudio null sink, each run a fresh process at "
         f"normal priority, while {res['hogs']} CPU hogs (`python -c 'while True: pass'`, normal priority) "

@@ -179,7 +179,7 @@ def own_session() -> dict:
     from voicecoach.control.voice.listener import SoundActivity
     from voicecoach.core.schedule import Options
     from voicecoach.render import mix
-    from voicecoach.render.session import prepare, session_gain
+    from voicecoach.render.prepare import prepare, session_gain
     from voicecoach.speech.speaker import SpeechSettings
 
     prepared = prepare(programs.load("inner-knee"), Options(), SpeechSettings(engine=None))

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.places import PlaceStore, Saved
 from voicecoach.store.training import open_journal
 
 
@@ -21,17 +21,17 @@ def journal_path(data_dir: Path) -> Path:
 
 
 @contextmanager
-def store_in(data_dir: Path) -> Iterator[ProgressStore]:
+def store_in(data_dir: Path) -> Iterator[PlaceStore]:
     """The progress store of ``data_dir``'s journal, opened as a session opens it (importing an
     old progress.json there). Raises JournalUnavailable when it cannot be opened."""
     with open_journal(journal_path(data_dir)) as journal:
-        yield ProgressStore(journal)
+        yield PlaceStore(journal)
 
 
 @contextmanager
-def store_for_play(data_dir: Path) -> Iterator[tuple[ProgressStore, list]]:
+def store_for_play(data_dir: Path) -> Iterator[tuple[PlaceStore, list]]:
     """The store and the notes ``voicecoach play`` starts a session with, by play's own code:
-    without a journal (it could not be opened), ProgressStore(None) and the one note saying so."""
+    without a journal (it could not be opened), PlaceStore(None) and the one note saying so."""
     from voicecoach.cli.session import _open_journal_for_play
 
     old = os.environ.get("VOICECOACH_DATA_DIR")
@@ -44,7 +44,7 @@ def store_for_play(data_dir: Path) -> Iterator[tuple[ProgressStore, list]]:
         else:
             os.environ["VOICECOACH_DATA_DIR"] = old
     try:
-        yield ProgressStore(journal), notes
+        yield PlaceStore(journal), notes
     finally:
         if journal is not None:
             journal.close()

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from voicecoach import programs
-from voicecoach.core import config
+from voicecoach.core import configrules
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.schedule import Options
 
@@ -39,7 +39,7 @@ def apply_config(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand not in CONFIGURED:
         return
-    from voicecoach.store.config import load
+    from voicecoach.store.configfile import load
 
     found = load()
     ctx.meta[_CONFIG_META] = found
@@ -53,7 +53,7 @@ def current_config():
     ctx = click.get_current_context(silent=True)
     if ctx is not None and _CONFIG_META in ctx.meta:
         return ctx.meta[_CONFIG_META]
-    from voicecoach.store.config import load
+    from voicecoach.store.configfile import load
 
     found = load()
     if ctx is not None:
@@ -75,14 +75,14 @@ plan_argument = click.argument("plan", metavar="PLAN", default=programs.DEFAULT_
 level_option = click.option(
     "--level",
     type=click.Choice(("auto", *LEVELS)),
-    default=config.default("level"),
+    default=configrules.default("level"),
     show_default=True,
     help="Where to sit in each range (2-3 sets, 10-15 reps): auto uses each exercise's dose from the "
     "training journal (starting low, progressing by its rules); low, mid or high force one level.",
 )
 earcons_option = click.option(
     "--earcons/--no-earcons",
-    default=config.default("earcons"),
+    default=configrules.default("earcons"),
     show_default=True,
     help="The short sounds for start, stop, countdown ticks, switching sides and the end; --no-earcons: speech only.",
 )
@@ -95,7 +95,7 @@ def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--volume",
         type=FiniteFloatRange(0, 1),
-        default=config.default("volume"),
+        default=configrules.default("volume"),
         show_default=True,
         help="Speech volume, 0 to 1.",
     )(f)
@@ -143,8 +143,8 @@ def journal_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, com
         return Options(level=level, detailed=detailed), []
     from datetime import date
 
+    from voicecoach.programs import plan_key
     from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.progress import plan_key
     from voicecoach.store.training import decide_doses, open_journal, record_doses
 
     key = plan_key(plan_spec)
@@ -161,7 +161,7 @@ def journal_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, com
 
 def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra_texts=()):
     """Synthesize (or fetch) every phrase with a progress bar, then schedule with real lengths."""
-    from voicecoach.render.session import prepare
+    from voicecoach.render.prepare import prepare
 
     with _progress_bar("Preparing voice", enabled=not quiet) as update:
         prepared = prepare(

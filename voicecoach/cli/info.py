@@ -51,8 +51,7 @@ def devices() -> None:
 def voices() -> None:
     """List the installed voices: the system engine's, then piper's (when installed)."""
     from voicecoach.errors import MissingDependencyError
-    from voicecoach.speech.engine import ENGINE_NAMES
-    from voicecoach.speech.engines import engines
+    from voicecoach.speech.engine import ENGINE_NAMES, engines
 
     registry = engines()
     found, problems = [], []

@@ -86,8 +86,8 @@ def _collect(journal, count: int) -> dict[str, Any]:
         if target is None or d["change"] not in ("progress", "back off") or old is None:
             continue
         text = phrases.dose_change(
-            d["exercise"], ExerciseDose(**old), ExerciseDose(**d["dose"]), d["change"], d["rule"]
-        ).replace(" today,", ",")
+            d["exercise"], ExerciseDose(**old), ExerciseDose(**d["dose"]), d["change"], d["rule"], today=False
+        )
         target["dose_changes"].append(
             {"exercise": d["exercise"], "change": d["change"], "rule": d["rule"], "dose": d["dose"], "text": text}
         )
@@ -267,7 +267,7 @@ def journal_add(
 ) -> None:
     """Log a session done elsewhere (with an exported file), at the journal's
     doses, so progression works without a live session."""
-    from voicecoach.store.progress import plan_key
+    from voicecoach.programs import plan_key
     from voicecoach.store.training import decide_doses, dose_dict, plan_hash, record_doses
 
     when = day.date() if day else date.today()
@@ -299,10 +299,10 @@ def journal_add(
         f"Logged {plan_obj.title} ({key}) on {when.isoformat()}: {status}; "
         f"pain {_pain(pain_before)} -> {_pain(pain_after)}{words}."
     )
-    for line in doses.changes():
-        click.echo(f"This session: {line.replace(' today,', ',')}")
-    for line in after.changes():
-        click.echo(f"Next session: {line.replace(' today,', ',')}")
+    for line in doses.changes(today=False):
+        click.echo(f"This session: {line}")
+    for line in after.changes(today=False):
+        click.echo(f"Next session: {line}")
     if settled is None:
         click.echo("Tomorrow morning, tell the journal how your knee is: voicecoach journal settled yes|no")
 

@@ -23,7 +23,7 @@ from voicecoach.cli.common import (
     plan_argument,
     voice_options,
 )
-from voicecoach.core import config, phrases
+from voicecoach.core import configrules, phrases
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
 from voicecoach.errors import DeviceError, Interrupted
@@ -82,7 +82,7 @@ def show(
 @click.option(
     "--loudness",
     type=FiniteFloatRange(-40, -5),
-    default=config.default("loudness"),
+    default=configrules.default("loudness"),
     show_default=True,
     metavar="LUFS",
     help="Integrated loudness target.",
@@ -105,7 +105,7 @@ def export_cmd(
 ) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
     from voicecoach.export.encode import export, format_for
-    from voicecoach.render.session import prepare_measured, session_level
+    from voicecoach.render.prepare import prepare_measured, session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
     existed = os.path.lexists(output)
@@ -174,7 +174,7 @@ def export_cmd(
 @earcons_option
 @click.option(
     "--mpris/--no-mpris",
-    default=config.default("mpris"),
+    default=configrules.default("mpris"),
     show_default=True,
     help="Appear as a media player (headset buttons, media keys, playerctl) on Linux.",
 )
@@ -185,20 +185,20 @@ def export_cmd(
 )
 @click.option(
     "--listen/--no-listen",
-    default=config.default("listen"),
+    default=configrules.default("listen"),
     show_default=True,
     help='Voice control: say the wake word, then a command ("hey jarvis, pause"). Offline.',
 )
 @click.option(
     "--mic",
     metavar="DEVICE",
-    default=config.default("mic"),
+    default=configrules.default("mic"),
     help="Microphone for --listen: number or name (see `voicecoach devices`).",
 )
 @click.option(
     "--wake-word",
     metavar="NAME|PATH",
-    default=config.default("wake_word"),
+    default=configrules.default("wake_word"),
     help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
     "or a microWakeWord model file (.json).",
 )
@@ -240,8 +240,9 @@ def play(
     from voicecoach.live.devices import resolve_device, resolve_input_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
-    from voicecoach.render.session import LiveStart, live_gain
-    from voicecoach.store.progress import ProgressStore, plan_key
+    from voicecoach.programs import plan_key
+    from voicecoach.render.prepare import LiveStart, live_gain
+    from voicecoach.store.places import PlaceStore
 
     key = plan_key(plan)
     journal, store = None, None
@@ -258,7 +259,7 @@ def play(
         plan_obj = programs.load(plan)
         out = Output.auto(plain, quiet)
         journal, notes = _open_journal_for_play()
-        store = ProgressStore(journal)
+        store = PlaceStore(journal)
         options = Options(level="low" if level == "auto" else level, detailed=detailed)
         found = store.resume(key, plan_obj) if resume else None
         if found:

@@ -6,7 +6,7 @@ import click
 
 from voicecoach.cli.app import cli
 from voicecoach.cli.common import current_config
-from voicecoach.core import config
+from voicecoach.core import configrules
 from voicecoach.errors import ExitStatus, VoicecoachError
 
 
@@ -44,16 +44,16 @@ def config_cmd(ctx: click.Context) -> None:
     if not found.exists:
         notes.append("not created yet")
     click.echo(f"config file: {found.path}" + (f" ({'; '.join(notes)})" if notes else ""))
-    for key, setting in config.SETTINGS.items():
+    for key, setting in configrules.SETTINGS.items():
         value = found.get(key)
-        shown = setting.unset if value is None else config.format_value(value)
+        shown = setting.unset if value is None else configrules.format_value(value)
         click.echo(f"{key}: {shown} ({'config file' if found.from_file(key) else 'default'})")
 
 
 @config_cmd.command("path")
 def config_path_cmd() -> None:
     """Print the config file's path (it may not exist yet)."""
-    from voicecoach.store.config import config_path
+    from voicecoach.store.configfile import config_path
 
     click.echo(str(config_path()[0]))
 
@@ -67,14 +67,14 @@ def config_set(key: str, value: str) -> None:
     Keys: engine, voice, rate, volume, language, level, loudness, earcons,
     device, listen, mic, wake_word, mpris, cache_limit_mb (see the README).
     """
-    from voicecoach.store.config import set_value
+    from voicecoach.store.configfile import set_value
 
     try:
-        checked = config.from_command_line(key, value)
+        checked = configrules.from_command_line(key, value)
     except ValueError as exc:
         raise SettingError(str(exc)) from None
     path, left = set_value(key, checked)
-    click.echo(f"{key}: {config.format_value(checked)} (written to {path})")
+    click.echo(f"{key}: {configrules.format_value(checked)} (written to {path})")
     if left is not None:
         raise left  # the file's other problems, which still stop show, export and play
 
@@ -83,17 +83,17 @@ def config_set(key: str, value: str) -> None:
 @click.argument("key", metavar="KEY")
 def config_unset(key: str) -> None:
     """Remove KEY from the config file: its default applies again."""
-    from voicecoach.store.config import config_path, unset_value
+    from voicecoach.store.configfile import config_path, unset_value
 
     path = config_path()[0]
     found, left = unset_value(key, path)
-    setting = config.SETTINGS.get(key)
+    setting = configrules.SETTINGS.get(key)
     if not found:
         click.echo(f"{key} is not set in {path}")
     elif setting is None:  # an unknown key, removed to mend the file
         click.echo(f"{key}: removed from {path}")
     else:
-        shown = setting.unset if setting.default is None else config.format_value(setting.default)
+        shown = setting.unset if setting.default is None else configrules.format_value(setting.default)
         click.echo(f"{key}: {shown} (default; removed from {path})")
     if left is not None:
         raise left  # the file's other problems, which still stop show, export and play

@@ -262,8 +262,9 @@ def dose_reason(rule: str, *, at_lowest: bool = False) -> str:
     return f"{why[0].upper()}{why[1:]}."
 
 
-def dose_change(name: str, old: ExerciseDose, new: ExerciseDose, change: str, rule: str) -> str:
-    """What the session says at its start about a changed dose.
+def dose_change(name: str, old: ExerciseDose, new: ExerciseDose, change: str, rule: str, *, today: bool = True) -> str:
+    """What the session says at its start about a changed dose (``today=False``: the journal's
+    record of it, without the "today").
 
     ``Bridge: 11 repetitions today, up from 10: your last two sessions went well.``
     """
@@ -271,7 +272,7 @@ def dose_change(name: str, old: ExerciseDose, new: ExerciseDose, change: str, ru
     if change in ("progress", "back off") and old != new:
         now, before = _what_changed(old, new)
         way = "up" if change == "progress" else "down"
-        return f"{name}: {now} today, {way} from {before}: {why}."
+        return f"{name}: {now}{' today' if today else ''}, {way} from {before}: {why}."
     return f"{name}: staying at {describe_dose(new)}, the easiest: {why}."
 
 

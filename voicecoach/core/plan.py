@@ -1,6 +1,6 @@
 """The plan model: what a session is made of, as pure frozen data.
 
-A plan is loaded from YAML by :mod:`voicecoach.planfile`; this module only
+A plan is loaded from YAML by :mod:`voicecoach.core.planfile`; this module only
 describes it. Counts may be ranges ("2-3 sets"): :meth:`Dose.at` picks the
 value for a level, the low end by default, because the sources advise
 starting small. An :class:`ExerciseDose` is one point inside an exercise's

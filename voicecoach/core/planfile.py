@@ -1,4 +1,4 @@
-"""Load and validate plan files (YAML) into :class:`voicecoach.plan.Plan`.
+"""Load and validate plan files (YAML) into :class:`voicecoach.core.plan.Plan`.
 
 The YAML is *composed* into nodes with PyYAML's safe loader, never
 constructed into Python objects, so a plan file can never run code, and

@@ -194,30 +194,30 @@ class _Builder:
 class _Session:
     """Walks the plan in order, laying out phases and cues on a builder."""
 
-    def __init__(self, plan: Plan, options: Options, b: _Builder) -> None:
-        self.plan, self.o, self.b = plan, options, b
-        self.n = len(plan.exercises)
+    def __init__(self, plan: Plan, options: Options, builder: _Builder) -> None:
+        self.plan, self.options, self.builder = plan, options, builder
+        self.exercise_count = len(plan.exercises)
 
     def adjust(self, index: int) -> float:
-        return sum(s for i, s in self.o.adjust_s if i == index)
+        return sum(s for i, s in self.options.adjust_s if i == index)
 
     def blocks(self, ex: Exercise) -> list[tuple[int, str | None]]:
         """(set number, side) in the order they are done; alternating sides live inside a set."""
-        sets = range(1, ex.sets.count(self.o.level) + 1)
+        sets = range(1, ex.sets.count(self.options.level) + 1)
         if ex.sides == "each":
             return [(s, side) for side in ex.side_order() for s in sets]
         return [(s, None) for s in sets]
 
     def exercise(self, index: int) -> None:
-        b, ex, lvl = self.b, self.plan.exercises[index], self.o.level
+        b, ex, lvl = self.builder, self.plan.exercises[index], self.options.level
         name = ex.name
         setup_start = max(b.t, b.busy_until)
         b.chapters.append((setup_start, name))
         b.t = setup_start
         ctx = (name, None, None)
-        b.say_next("setup", phrases.exercise_intro(index, self.n, ex, lvl), ctx)
+        b.say_next("setup", phrases.exercise_intro(index, self.exercise_count, ex, lvl), ctx)
         b.say_next("setup", ex.setup, ctx)
-        if self.o.detailed and ex.details:
+        if self.options.detailed and ex.details:
             b.say_next("setup", ex.details, ctx)
         timing = ex.timing
         end = b.t + GAP_S + timing.get_ready_s
@@ -247,7 +247,7 @@ class _Session:
                 )
 
     def activity(self, index: int, ex: Exercise, set_: int, side: str | None, extra: float) -> None:
-        b, lvl = self.b, self.o.level
+        b, lvl = self.builder, self.options.level
         t0 = b.t
         ctx = (ex.name, set_, side)
         sets = ex.sets.count(lvl)
@@ -310,7 +310,7 @@ class _Session:
         preview: str,
         countdown: int,
     ) -> None:
-        b = self.b
+        b = self.builder
         t0 = b.t
         end = t0 + dur
         name = ex.name if ex else None
@@ -322,7 +322,7 @@ class _Session:
         b.t = end
 
     def switch(self, index: int, ex: Exercise, nset: int, nside: str) -> None:
-        b = self.b
+        b = self.builder
         t0 = b.t
         ctx = (ex.name, nset, nside)
         b.say_next("switch", phrases.switch_sides(nside), ctx, "switch")

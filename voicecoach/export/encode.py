@@ -42,9 +42,6 @@ from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 # Big blocks for export: fewer Python iterations and pipe writes
 # (there is no latency to care about here, unlike live playback).
 _EXPORT_BLOCK_FRAMES = 1 << 16
-# Share of the progress bar taken by the loudness pass (measured: ~2000x
-# real time, against ~150-300x for the lossy encodes that follow it).
-_MEASURE_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,6 @@ class ExportResult:
     duration_s: float
     sidecars: tuple[Path, ...]
     gain_db: float  # static gain applied to the whole mix
-    measured_lufs: float | None  # the loudness that gain reached (None: not measured here)
 
 
 def find_ffmpeg() -> str:
@@ -123,12 +119,11 @@ def export(
     path: str | os.PathLike[str],
     *,
     earcons: bool = True,
-    loudness_lufs: float | None = -16.0,
     tags: Mapping[str, str] | None = None,
     progress: Callable[[float], None] | None = None,
     captions: Sequence[str] = (),
     transcript: bool = False,
-    gain: float | None = None,
+    gain: float = 1.0,
     inputs: Sequence[str | os.PathLike[str]] = (),
 ) -> ExportResult:
     """Render ``timeline`` with ``clips`` and encode it to ``path``.
@@ -140,15 +135,13 @@ def export(
     gets a cover picture (:mod:`voicecoach.export.cover`).  The timeline's
     chapters become the file's chapters (not possible in WAV).
 
-    ``loudness_lufs`` sets the integrated loudness target (None: no
-    normalisation), reached through the true-peak limiter the mixer applies
-    (:func:`voicecoach.render.loudness.level_for`).  ``progress`` is called with a fraction in
-    [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
+    ``gain`` is applied to the whole mix, through the true-peak limiter the
+    mixer applies: the caller measures it (:func:`voicecoach.render.prepare.session_gain`;
+    the live player applies the same gain, so a session sounds the same live
+    and exported).  ``progress`` is called with a fraction in [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
     "srt", "lrc") written next to the audio with the same stem, and
     ``transcript`` adds a ``.txt`` cue sheet. No output may be one of
-    ``inputs`` (the plan file). ``gain``, when given, is used
-    as is instead of measuring (the live player applies the same gain, so a
-    session sounds the same live and exported).
+    ``inputs`` (the plan file).
 
     Raises :class:`VoicecoachError` for an unsupported extension or caption
     format, :class:`OutputError` if the file cannot be written (checked
@@ -176,24 +169,6 @@ def export(
     }
     chapters = clean_chapters(timeline)
 
-    measured: float | None = None
-    if gain is not None:
-        loudness_lufs = None  # already levelled by the caller
-    else:
-        gain = 1.0
-    if loudness_lufs is not None:
-        from voicecoach.render import loudness  # scipy: loaded only when there is something to measure
-
-        def render(g: float, limit: bool) -> Iterator[np.ndarray]:
-            return mix.blocks(timeline, clips, earcons=earcons, block_frames=_EXPORT_BLOCK_FRAMES, gain=g, limit=limit)
-
-        level = loudness.level_for(render, loudness_lufs)
-        report.update(_MEASURE_SHARE)
-        measured = None if level.lufs == float("-inf") else level.lufs
-        gain = level.gain
-
-    start_share = _MEASURE_SHARE if loudness_lufs is not None else 0.0
-
     def encode(part: Path) -> None:
         _encode(
             ffmpeg,
@@ -205,7 +180,7 @@ def export(
             gain,
             tag_map,
             chapters,
-            lambda f: report.update(start_share + (1 - start_share) * f),
+            report.update,
         )
         from mutagen import MutagenError
 
@@ -233,7 +208,6 @@ def export(
         duration_s=mix.total_frames(timeline) / MIX_RATE_HZ,
         sidecars=tuple(written),
         gain_db=20.0 * math.log10(gain) if gain > 0 else float("-inf"),
-        measured_lufs=measured,
     )
 
 

@@ -7,7 +7,7 @@
   to its handler (a table);
 * outputs subscribe to the :class:`~voicecoach.live.events.EventStream`: the screen and the
   media player (:mod:`voicecoach.live.views`), the journal's record, the saved place
-  (:class:`~voicecoach.live.places.PlaceKeeper`).
+  (:class:`~voicecoach.live.keeper.PlaceKeeper`).
 
 This loop runs on the main thread beside the audio, waiting on all control inputs at once
 (:class:`voicecoach.control.inputs.Inputs`: keys, media buttons, voice) and following the
@@ -35,14 +35,14 @@ from voicecoach.core.timeline import Timeline
 from voicecoach.live import controls
 from voicecoach.live.checkin import ANSWER_WAIT_S, ANSWERING_SOURCES, CheckIn, Outcome
 from voicecoach.live.events import Event, EventStream, EventType
-from voicecoach.live.places import PlaceKeeper, Trouble
+from voicecoach.live.keeper import PlaceKeeper, Trouble
 from voicecoach.live.playback import POLL_S, Playback
 from voicecoach.live.questions import QuestionRunner
 from voicecoach.live.status import Output
 from voicecoach.live.stream import InputsLike, PlayerLike
 from voicecoach.live.views import JournalRecorder, MediaView, StatusView
-from voicecoach.render.session import Prepared
-from voicecoach.store.progress import ProgressStore
+from voicecoach.render.prepare import Prepared
+from voicecoach.store.places import PlaceStore
 
 MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says "One moment."
 
@@ -60,7 +60,7 @@ class Coach:
         output: Output,
         *,
         inputs: InputsLike | None = None,
-        store: ProgressStore | None = None,
+        store: PlaceStore | None = None,
         plan_key: str = "",
         notes: Sequence[str | tuple[str, str]] = (),
         earcons: bool = True,

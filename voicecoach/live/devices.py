@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from voicecoach.errors import DeviceError, MissingDependencyError, VoicecoachError
+from voicecoach.errors import DeviceError, VoicecoachError
+from voicecoach.portaudio import import_sounddevice as import_sounddevice  # re-exported: tests replace it here
 
 NO_DEVICE_HINT = "export the session to a file instead: voicecoach export PLAN -o session.mp3"
 
@@ -24,37 +25,6 @@ class Device:
     channels: int  # maximum output (or input) channels
     default: bool  # PortAudio's default output (or input) device
     kind: str = "output"  # "output" or "input"
-
-
-def import_sounddevice() -> ModuleType:
-    """Import and return ``sounddevice``, mapping a missing PortAudio to a user error.
-
-    ALSA's own messages (``snd_pcm_recover underrun occurred``...) are silenced
-    first, unless --debug (:mod:`voicecoach.quiet`).
-
-    Raises:
-        MissingDependencyError: PortAudio (or the sounddevice package) is not installed.
-    """
-    from voicecoach import quiet
-
-    quiet.silence_alsa()  # before PortAudio starts: its ALSA back end prints from C (unless --debug)
-    try:
-        import sounddevice
-    except OSError as exc:  # sounddevice raises OSError("PortAudio library not found")
-        raise MissingDependencyError(
-            f"cannot play sound live: {exc}",
-            hint=(
-                "install PortAudio: sudo apt-get install libportaudio2 (Debian/Ubuntu), "
-                "brew install portaudio (macOS); or export the session to a file: "
-                "voicecoach export PLAN -o session.mp3"
-            ),
-        ) from exc
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "cannot play sound live: the Python package sounddevice is not installed",
-            hint="reinstall voicecoach (pip install voicecoach), which depends on it",
-        ) from exc
-    return sounddevice  # type: ignore[no-any-return]  # an untyped module
 
 
 def list_output_devices() -> list[Device]:

@@ -6,7 +6,7 @@ the player, and the position. It knows nothing of controls or questions: the con
 asks it to play some words, then (or not) the session from a point, and to stop.
 
 A session may start before all its phrases are synthesized (see
-:class:`voicecoach.render.session.LiveStart`): its timeline is then final only up to a
+:class:`voicecoach.render.prepare.LiveStart`): its timeline is then final only up to a
 horizon, the start of the next part still waiting for phrases. The stream mixes up to the
 horizon, takes the part that has become final (the timeline is stitched, so nothing already
 heard moves, and edits such as a longer hold carry over) and goes on without a gap. If the
@@ -27,7 +27,7 @@ from voicecoach.core.schedule import Options
 from voicecoach.core.timeline import Cue, Timeline
 from voicecoach.live.stream import PlayerLike, Segment, spoken
 from voicecoach.render import mix
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 
 POLL_S = 0.05  # how often the player reports its position
 GRACE_S = 0.3  # at the horizon, how long the stream waits for the next part (about half the player's queue)

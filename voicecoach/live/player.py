@@ -13,7 +13,7 @@ the producer for a single O(1) append at most, never while it waits). The
 frames it hands to the device are counted there: that count is the playback
 clock (:attr:`Player.position_s`).
 
-``sounddevice`` is imported lazily (see :mod:`voicecoach.devices`).
+``sounddevice`` is imported lazily (see :mod:`voicecoach.portaudio`).
 
 A controller that replans mid-session calls :meth:`Player.stop` (from any
 thread), waits for :meth:`Player.play` to return, and calls ``play`` again
@@ -372,7 +372,6 @@ class Player:
             # Enough silence after the end to push the last frames through the
             # device buffer (its latency), plus two blocks of margin.
             run.drain_blocks = math.ceil(float(stream.latency) * self.samplerate / self.blocksize) + 2
-            run.latency_s = float(stream.latency)
             try:
                 stream.start()
             except sd.PortAudioError as exc:

@@ -16,7 +16,7 @@ import numpy as np
 from voicecoach.control.commands import Command, PlayerState, Source
 from voicecoach.core.schedule import GAP_S
 from voicecoach.core.timeline import Cue, Timeline
-from voicecoach.render.session import Prepared
+from voicecoach.render.prepare import Prepared
 
 
 class InputsLike(Protocol):

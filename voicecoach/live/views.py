@@ -1,7 +1,7 @@
 """The outputs of a live session that follow its events: the screen, the media player, the journal.
 
 Each is one callback on the session's :class:`~voicecoach.live.events.EventStream`; none
-knows the others. The saved place is kept by :class:`voicecoach.live.places.PlaceKeeper`.
+knows the others. The saved place is kept by :class:`voicecoach.live.keeper.PlaceKeeper`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from voicecoach.core.replan import phase_at
 from voicecoach.core.timeline import Chapter, Timeline
 from voicecoach.live.checkin import CheckIn
 from voicecoach.live.events import Event, EventType
-from voicecoach.live.places import Trouble
+from voicecoach.live.keeper import Trouble
 from voicecoach.live.status import Output, status_text
 from voicecoach.live.stream import InputsLike
 from voicecoach.store.journal import JournalUnavailable

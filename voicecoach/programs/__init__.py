@@ -24,12 +24,27 @@ def load_builtin(name: str) -> Plan:
     return parse_plan(text, source=name)
 
 
-def load(spec: str) -> Plan:
-    """A built-in program by name, or a plan file by path (an existing file wins)."""
+def plan_file(spec: str) -> Path | None:
+    """What a PLAN argument means: the plan file it names, or None for the built-in program of that name.
+
+    The one place that decides it: an existing file wins over a built-in program of the same name.
+    """
     path = Path(spec)
     if spec in builtin_names() and not path.is_file():
-        return load_builtin(spec)
-    return load_plan_file(path)
+        return None
+    return path
+
+
+def plan_key(spec: str) -> str:
+    """A stable key for a PLAN argument (journal and saved places): the built-in name, or the file's absolute path."""
+    path = plan_file(spec)
+    return spec if path is None else str(path.resolve())
+
+
+def load(spec: str) -> Plan:
+    """A built-in program by name, or a plan file by path (an existing file wins)."""
+    path = plan_file(spec)
+    return load_builtin(spec) if path is None else load_plan_file(path)
 
 
 def load_plan_file(path: Path) -> Plan:

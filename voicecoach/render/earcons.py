@@ -25,7 +25,7 @@ import numpy as np
 
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
-#: Every earcon name a :class:`~voicecoach.timeline.Cue` may carry.
+#: Every earcon name a :class:`~voicecoach.core.timeline.Cue` may carry.
 NAMES = ("start", "stop", "tick", "switch", "end")
 
 #: Peak level of every earcon, in dBFS.

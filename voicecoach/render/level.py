@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from voicecoach.atomic import write_atomic
+from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
 from voicecoach.core.timeline import Timeline
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 
 class Prepared(Protocol):
-    """What measuring needs of a prepared session (:class:`voicecoach.render.session.Prepared`)."""
+    """What measuring needs of a prepared session (:class:`voicecoach.render.prepare.Prepared`)."""
 
     @property
     def timeline(self) -> Timeline: ...
@@ -60,7 +61,9 @@ def _path(prepared: Prepared, earcons: bool, target_lufs: float) -> Path:
     return Path(prepared.speaker.cache.directory) / f"{hashlib.sha256(doc.encode()).hexdigest()}.level"
 
 
-def cached_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> Level | None:
+def cached_level(
+    prepared: Prepared, *, earcons: bool = True, target_lufs: float = DEFAULT_LOUDNESS_LUFS
+) -> Level | None:
     """The level measured earlier for this very timeline, if it is cached (and sane)."""
     from voicecoach.render.loudness import Level
 
@@ -77,13 +80,17 @@ def cached_level(prepared: Prepared, *, earcons: bool = True, target_lufs: float
     return Level(cached, lufs)
 
 
-def cached_gain(prepared: Prepared, *, earcons: bool = True, target_lufs: float = -16.0) -> float | None:
+def cached_gain(
+    prepared: Prepared, *, earcons: bool = True, target_lufs: float = DEFAULT_LOUDNESS_LUFS
+) -> float | None:
     """The gain of :func:`cached_level`, if there is one."""
     level = cached_level(prepared, earcons=earcons, target_lufs=target_lufs)
     return None if level is None else level.gain
 
 
-def store_level(prepared: Prepared, level: Level, *, earcons: bool = True, target_lufs: float = -16.0) -> None:
+def store_level(
+    prepared: Prepared, level: Level, *, earcons: bool = True, target_lufs: float = DEFAULT_LOUDNESS_LUFS
+) -> None:
     try:  # a cache that cannot be written only costs time next run
         write_atomic(_path(prepared, earcons, target_lufs), f"{level.gain!r} {level.lufs!r}")
     except OSError:
@@ -94,7 +101,7 @@ def session_level(
     prepared: Prepared,
     *,
     earcons: bool = True,
-    target_lufs: float = -16.0,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     cancelled: Callable[[], bool] | None = None,
     raw_lufs: float | None = None,
 ) -> Level:
@@ -132,7 +139,7 @@ def session_gain(
     prepared: Prepared,
     *,
     earcons: bool = True,
-    target_lufs: float = -16.0,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     cancelled: Callable[[], bool] | None = None,
     raw_lufs: float | None = None,
 ) -> float:
@@ -195,7 +202,10 @@ def _until(blocks: Iterable[np.ndarray], cancelled: Callable[[], bool] | None) -
 
 
 def estimated_gain(
-    segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]], *, earcons: bool = True, target_lufs: float = -16.0
+    segments: Iterable[tuple[Timeline, Mapping[str, Clip], float]],
+    *,
+    earcons: bool = True,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
 ) -> float:
     """A gain for a session not yet synthesized, found as an export finds it, on its first ``segments``.
 

@@ -22,7 +22,6 @@ no interpolated peak of speech or earcons reaches it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -195,7 +194,3 @@ def grid_start(frame: int) -> int:
 def raw_start(frame: int) -> int:
     """Where the raw mix must start for output from ``frame``: its chunk, less the context."""
     return max(0, grid_start(frame) - CONTEXT_BEFORE)
-
-
-def reduction_db(gain: float) -> float:
-    return -20.0 * math.log10(gain) if gain > 0 else math.inf

@@ -27,6 +27,7 @@ from functools import cache
 
 import numpy as np
 
+from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
 from voicecoach.speech.clip import MIX_RATE_HZ
 
 ABSOLUTE_GATE_LUFS = -70.0
@@ -203,7 +204,7 @@ def measure(blocks_iter: Iterable[np.ndarray], rate_hz: int = MIX_RATE_HZ) -> Me
 
 def gain_for(
     blocks_iter: Iterable[np.ndarray],
-    target_lufs: float = -16.0,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     peak_ceiling_dbfs: float = -1.0,
 ) -> float:
     """A linear gain that brings the stream to ``target_lufs``, peak-limited.
@@ -216,7 +217,7 @@ def gain_for(
     return gain_from(measure(blocks_iter), target_lufs, peak_ceiling_dbfs)
 
 
-def gain_from(m: Measurement, target_lufs: float = -16.0, peak_ceiling_dbfs: float = -1.0) -> float:
+def gain_from(m: Measurement, target_lufs: float = DEFAULT_LOUDNESS_LUFS, peak_ceiling_dbfs: float = -1.0) -> float:
     """:func:`gain_for` on a measurement already made."""
     gain = 1.0 if math.isinf(m.integrated_lufs) else 10.0 ** ((target_lufs - m.integrated_lufs) / 20.0)
     if m.sample_peak > 0:
@@ -240,7 +241,7 @@ class Level:
 
 def level_for(
     render: Callable[[float, bool], Iterable[np.ndarray]],
-    target_lufs: float = -16.0,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     raw_lufs: float | None = None,
     measure: Callable[[Iterable[np.ndarray]], Measurement] = measure,
 ) -> Level:

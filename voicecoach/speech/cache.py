@@ -11,7 +11,7 @@ is prepared (not on every write): least recently used entries go first,
 never one the running session needs. "Used" is the file's modification
 time, set again when a clip is loaded (once per clip per run), because
 access times are unreliable (``relatime``, ``noatime``). The session
-levels (``<sha256>.level``, written by :mod:`voicecoach.render.session`)
+levels (``<sha256>.level``, written by :mod:`voicecoach.render.prepare`)
 live here too and follow the same rules. Only these two kinds of file, and
 their stale part files, are ever removed: anything else in the folder is
 left alone.

@@ -1,13 +1,14 @@
-"""The speech engine interface: what the Speaker needs from an engine, and the helpers engines share.
+"""The speech engines: what the Speaker needs from one, their registry, and the helpers they share.
 
 An engine (``system``: pyttsx3/espeak-ng, SAPI5, macOS; ``piper``: the neural
-voice) is a small object satisfying :class:`Engine`, listed by
-:func:`voicecoach.speech.engines.engines`. The Speaker never compares engine
-names: it asks that registry. A new engine goes in its own module, added there.
+voice) is a small object satisfying :class:`Engine`, listed by :func:`engines`,
+the one place that knows them all. The Speaker never compares engine names: it
+asks that registry. A new engine goes in its own module, added there.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -59,6 +60,18 @@ class Engine(Protocol):
         ...
 
     def resolve(self, voice: str | None, language: str | None, rate: int | None, volume: float) -> ResolvedVoice: ...
+
+
+# Each engine's module and the object in it, in the order the automatic choice prefers them.
+# Named, not imported: each engine's module imports this one for the interface (a plug-in
+# registry, so the dependency points from the engines to their interface, never back).
+_REGISTRY = (("voicecoach.speech.piper", "PIPER"), ("voicecoach.speech.system", "SYSTEM"))
+
+
+def engines() -> dict[str, Engine]:
+    """The engines by name, in the order the automatic choice prefers them."""
+    found: list[Engine] = [getattr(importlib.import_module(module), name) for module, name in _REGISTRY]
+    return {engine.name: engine for engine in found}
 
 
 def normalize_language(tag: object) -> str:

@@ -22,8 +22,7 @@ import numpy as np
 from voicecoach.errors import VoicecoachError
 from voicecoach.speech.cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, default_clip_dir
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, to_int16
-from voicecoach.speech.engine import ENGINE_NAMES, ResolvedVoice, VoiceInfo
-from voicecoach.speech.engines import engines
+from voicecoach.speech.engine import ENGINE_NAMES, ResolvedVoice, VoiceInfo, engines
 from voicecoach.speech.resample import double_rate
 
 __all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices", "resolve_engine"]

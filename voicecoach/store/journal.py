@@ -16,11 +16,12 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 from time import sleep
+from time import time as time_now
 from typing import Any
 
 from voicecoach.core import phrases
@@ -486,6 +487,40 @@ class Journal:
             (plan_key, before.isoformat() if before else "~"),
         )
         return [(date.fromisoformat(s[:10]), p) for s, p in rows]
+
+    # -- saved places (see store.places) ----------------------------------------------
+
+    def place(self, plan_key: str) -> tuple[int, str, int | None, str | None, float] | None:
+        """The saved place of a plan: (exercise index, exercise, set, side, saved at), or None."""
+        rows = self.read(
+            'SELECT exercise_index, exercise, "set", side, saved_at FROM places WHERE plan_key = ?', (plan_key,)
+        )
+        if not rows:
+            return None
+        index, exercise, set_, side, saved_at = rows[0]
+        return index, exercise, set_, side, saved_at
+
+    def save_place(self, plan_key: str, index: int, exercise: str, set_: int | None, side: str | None) -> None:
+        """Remember where a plan's session stopped (one place per plan, the latest wins)."""
+        with self.transaction() as c:
+            c.execute(
+                'INSERT OR REPLACE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (plan_key, index, exercise, set_, side, time_now()),
+            )
+
+    def clear_place(self, plan_key: str) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM places WHERE plan_key = ?", (plan_key,))
+
+    def import_places(self, places: Iterable[tuple[str, int, str, int | None, str | None, float]]) -> None:
+        """Add (plan key, exercise index, exercise, set, side, saved at) places; ones already here win."""
+        with self.transaction() as c:
+            c.executemany(
+                'INSERT OR IGNORE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                list(places),
+            )
 
     # -- doses --------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from voicecoach.core.progression import (
     ranges_of,
 )
 from voicecoach.store.journal import Journal, default_path
-from voicecoach.store.progress import migrate_progress_json
+from voicecoach.store.places import migrate_progress_json
 
 
 def open_journal(path: Path | None = None) -> Journal:
@@ -101,13 +101,13 @@ class DosePlan:
         """For :class:`voicecoach.core.schedule.Options`: every exercise at its own dose."""
         return tuple((i, d.dose) for i, d in enumerate(self.decisions))
 
-    def changes(self) -> list[str]:
+    def changes(self, *, today: bool = True) -> list[str]:
         """What the session says at its start: each changed dose, and each back-off rule
-        that could not lower a dose any further."""
+        that could not lower a dose any further (``today=False``: worded for the journal)."""
         out = []
         for ex, old, d in zip(self.plan.exercises, self.before, self.decisions):
             if d.change != "hold" or d.rule in ("pain-above-5", "it-hurts", "not-settled-twice"):
-                out.append(phrases.dose_change(ex.name, old, d.dose, d.change, d.rule))
+                out.append(phrases.dose_change(ex.name, old, d.dose, d.change, d.rule, today=today))
         return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from voicecoach.control.commands import Action, Command, Source, SourceError
 from voicecoach.control.inputs import QueueSource
 from voicecoach.control.voice import RATE, CommandRecognizer, WakeWordDetector
+from voicecoach.portaudio import PortAudioMissing, import_sounddevice
 
 #: How long the room keeps the coach's voice after it stops (reverberation), plus
 #: the uncertainty of the output and input latencies: heard sound this soon after
@@ -144,10 +145,10 @@ class VoiceLogic:
 
 def mic_reason(exc: BaseException) -> str:
     """A short reason for the one-line "Voice control is off: ..." note."""
+    if isinstance(exc, PortAudioMissing):
+        return "PortAudio is not installed"
     text = str(exc.args[0]) if getattr(exc, "args", None) else str(exc)
     text = text.strip().rstrip(".")
-    if "PortAudio library not found" in text:
-        return "PortAudio is not installed"
     return f"cannot open the microphone ({text})" if text else "cannot open the microphone"
 
 
@@ -227,8 +228,7 @@ def open_microphone(device: int | None, callback: Callable[..., None]) -> Any:
     PortAudio resamples where the device runs at another rate (PulseAudio
     and PipeWire always can).
     """
-    import sounddevice as sd
-
+    sd = import_sounddevice()
     # Small blocks: the input side buffers two of them (PulseAudio's ALSA plugin: 160 ms at
     # 80 ms blocks, 40 ms at 20 ms), and every command's answer waits for that.
     return sd.InputStream(

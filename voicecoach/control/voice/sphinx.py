@@ -181,7 +181,7 @@ class SphinxCommands:
             return NOT_A_COMMAND
         return self._recognize(np.concatenate(self._audio))
 
-    def _decode(self, search: str, pcm: np.ndarray) -> tuple[str | None, float, int, list]:
+    def _decode(self, search: str, pcm: np.ndarray) -> tuple[str | None, float, int, list[Any]]:
         d = self._fast if search == "after_wake" else self._decoder
         d.activate_search(search)
         d.start_utt()
@@ -192,10 +192,6 @@ class SphinxCommands:
         if hyp is None or hyp.best_score <= 0:
             return None, 0.0, max(1, d.n_frames()), segments
         return hyp.hypstr, float(self._logmath.log(hyp.best_score)), max(1, d.n_frames()), segments
-
-    def recognize(self, pcm: np.ndarray) -> Heard:
-        """Which command ``pcm`` (the wake word, perhaps, then speech) holds, or that it holds none."""
-        return self._recognize(pcm) or NOT_A_COMMAND
 
     def _find(self, pcm: np.ndarray, search: str) -> tuple[list[Any], str]:
         """The command words ``search`` finds in ``pcm`` (segments), and what they say."""

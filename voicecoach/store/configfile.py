@@ -1,7 +1,7 @@
 """The config file on disk: where it is, reading it, and changing one key atomically.
 
 The rules (which keys, what is valid, located errors) are in
-:mod:`voicecoach.core.config`; this module only does the file work.
+:mod:`voicecoach.core.configrules`; this module only does the file work.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.atomic import write_atomic
-from voicecoach.core.config import (
+from voicecoach.core.configrules import (
     SETTINGS,
     ConfigError,
     EditError,
@@ -88,7 +88,7 @@ def _read(path: Path) -> bytes | None:
 def load(path: Path | None = None) -> Config:
     """Read and check the config file (``path``, default :func:`config_path`).
 
-    No file: the defaults. A bad file raises :class:`voicecoach.core.config.ConfigError`
+    No file: the defaults. A bad file raises :class:`voicecoach.core.configrules.ConfigError`
     (exit code 3) with every problem located.
     """
     from_env = False

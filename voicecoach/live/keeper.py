@@ -2,7 +2,7 @@
 
 It follows the session's events: a new exercise, set or side is saved as it starts; a
 stop saves the exact place; a finished session clears it. Places live in the training
-journal (:class:`voicecoach.store.progress.ProgressStore`), so without a journal (it could
+journal (:class:`voicecoach.store.places.PlaceStore`), so without a journal (it could
 not be opened, or failed mid-session) no place is kept, and :attr:`PlaceKeeper.keeping`
 says so: the stop message never claims a place that was not saved.
 """
@@ -17,7 +17,7 @@ from voicecoach.core.replan import phase_at
 from voicecoach.core.timeline import Timeline
 from voicecoach.live.events import Event, EventType
 from voicecoach.store.journal import JournalUnavailable
-from voicecoach.store.progress import ProgressStore, Saved
+from voicecoach.store.places import PlaceStore, Saved
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Trouble:
 class PlaceKeeper:
     """Subscribes to a session's events; ``report`` gets a :class:`Trouble` once if saving fails."""
 
-    def __init__(self, store: ProgressStore | None, plan_key: str, report: Callable[[Trouble], None]) -> None:
+    def __init__(self, store: PlaceStore | None, plan_key: str, report: Callable[[Trouble], None]) -> None:
         # Without a journal there is nowhere to keep a place: never claim one.
         self.store = store if store is not None and store.journal is not None else None
         self.plan_key = plan_key

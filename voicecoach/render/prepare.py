@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from voicecoach.core import phrases
+from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
 from voicecoach.core.parts import Part, part_start, partial_timeline, parts
 from voicecoach.core.plan import Plan
-from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
+from voicecoach.core.schedule import GAP_S, Options, build_timeline, estimate_speech_s
 from voicecoach.core.timeline import Cue, Timeline
 from voicecoach.render.level import (
     RawMeter,
@@ -47,7 +48,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
-GAP_S = 0.25  # between the words said before a session, as the live controller says them
 QUICK_CHARS = 40  # control answers this short are made early in a live session
 ESTIMATE_S = 30.0  # a live session's level is estimated from at most this much of its start
 
@@ -173,7 +173,7 @@ def prepare_measured(
     settings: SpeechSettings,
     *,
     earcons: bool = True,
-    target_lufs: float = -16.0,
+    target_lufs: float = DEFAULT_LOUDNESS_LUFS,
     progress: Progress | None = None,
     speaker: Speaker | None = None,
 ) -> tuple[Prepared, float]:
@@ -236,7 +236,7 @@ class LiveStart:
         soon: Sequence[str] = (),
         later: Sequence[str] = (),
         earcons: bool = True,
-        target_lufs: float = -16.0,
+        target_lufs: float = DEFAULT_LOUDNESS_LUFS,
         speaker: Speaker | None = None,
     ) -> None:
         self.plan, self.options, self.first = plan, options, list(first)
@@ -287,7 +287,7 @@ def start_live(plan: Plan, options: Options, settings: SpeechSettings, **kwargs:
 
 
 def live_gain(
-    prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = True, target_lufs: float = -16.0
+    prepared: Prepared, first: Sequence[str] = (), *, earcons: bool = True, target_lufs: float = DEFAULT_LOUDNESS_LUFS
 ) -> float:
     """The gain a live session plays at, for its whole length (the level never jumps).
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
 
 from voicecoach.core import phrases
+from voicecoach.core.plan import Plan
 from voicecoach.store.journal import Journal, data_dir
 
 
@@ -33,13 +33,7 @@ def legacy_path() -> Path:
     return data_dir() / "progress.json"
 
 
-def plan_key(spec: str) -> str:
-    """A stable key for a PLAN argument: the built-in name, or the file's absolute path."""
-    path = Path(spec)
-    return str(path.resolve()) if path.is_file() else spec
-
-
-class ProgressStore:
+class PlaceStore:
     """The saved place of each plan, in the journal. Without a journal (it could not be opened)
     nothing is saved and there is nothing to resume. Writes raise
     :class:`voicecoach.store.journal.JournalUnavailable`."""
@@ -50,22 +44,15 @@ class ProgressStore:
     def load(self, key: str) -> Saved | None:
         if self.journal is None:
             return None
-        rows = self.journal.read(
-            'SELECT exercise_index, exercise, "set", side, saved_at FROM places WHERE plan_key = ?', (key,)
-        )
-        return Saved(*rows[0]) if rows else None
+        row = self.journal.place(key)
+        return Saved(*row) if row else None
 
     def save(self, key: str, saved: Saved) -> None:
         if self.journal is None:
             return
-        with self.journal.transaction() as c:
-            c.execute(
-                'INSERT OR REPLACE INTO places (plan_key, exercise_index, exercise, "set", side, saved_at)'
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (key, saved.exercise_index, saved.exercise, saved.set, saved.side, time.time()),
-            )
+        self.journal.save_place(key, saved.exercise_index, saved.exercise, saved.set, saved.side)
 
-    def resume(self, key: str, plan) -> tuple[int, str] | None:
+    def resume(self, key: str, plan: Plan) -> tuple[int, str] | None:
         """Where to resume ``plan``: (exercise index, what to say), if a saved place still fits it."""
         saved = self.load(key)
         n = len(plan.exercises)
@@ -81,8 +68,7 @@ class ProgressStore:
     def clear(self, key: str) -> None:
         if self.journal is None:
             return
-        with self.journal.transaction() as c:
-            c.execute("DELETE FROM places WHERE plan_key = ?", (key,))
+        self.journal.clear_place(key)
 
 
 def _is_int(v: object) -> TypeGuard[int]:
@@ -135,13 +121,10 @@ def migrate_progress_json(journal: Journal, path: Path | None = None) -> int:
     except (ValueError, RecursionError):  # undecodable bytes, or absurdly nested
         data = {}
     entries = {k: v for k, v in data.items() if _is_text(k) and _valid_place(v)} if isinstance(data, dict) else {}
-    with journal.transaction() as c:
-        for key, v in entries.items():
-            c.execute(
-                'INSERT OR IGNORE INTO places (plan_key, exercise_index, exercise, "set", side,'
-                " saved_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"), float(v.get("saved_at", 0.0))),
-            )
+    journal.import_places(
+        (key, v["exercise_index"], v["exercise"], v.get("set"), v.get("side"), float(v.get("saved_at", 0.0)))
+        for key, v in entries.items()
+    )
     target = path.with_name(path.name + ".migrated")
     n = 0
     while target.exists():

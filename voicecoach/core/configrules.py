@@ -6,7 +6,7 @@ known: an unknown key, a wrong type or a value out of range is an error at
 ``file:line:column``, like a plan file's. :mod:`tomllib` reports a location
 only inside its message, and only for syntax errors, so the line of a key
 with a bad value is found by a small scan of the text (:func:`locate`).
-Reading and writing the file is :mod:`voicecoach.store.config`'s job.
+Reading and writing the file is :mod:`voicecoach.store.configfile`'s job.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ from voicecoach.errors import ExitStatus, FileProblems, Problem
 
 Value = str | int | float | bool
 Kind = Literal["choice", "text", "int", "number", "bool", "device"]
+
+# The loudness a session is made to (integrated, EBU R128): the `loudness` setting's default, and the
+# target of every level measured and gain computed below the command line.
+DEFAULT_LOUDNESS_LUFS = -16.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
         Setting("language", "text", "a language code such as en-us", None, "any"),
         Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
-        Setting("loudness", "number", "a loudness in LUFS from -40 to -5 (export)", -16.0, lo=-40, hi=-5),
+        Setting(
+            "loudness", "number", "a loudness in LUFS from -40 to -5 (export)", DEFAULT_LOUDNESS_LUFS, lo=-40, hi=-5
+        ),
         Setting("earcons", "bool", "true or false", True),
         Setting(
             "device",
