@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.fakes import FakePlayer, FakeSpeaker
+from helpers.coaching import ScriptedInputs, stepped_coach
+from helpers.fakes import FakeSpeaker
 from helpers.places import store_for_play
-from test_coach import PLAN, ScriptedInputs
+from test_coach import PLAN
 
 from voicecoach.core import phrases
 from voicecoach.core.schedule import Options, build_timeline
-from voicecoach.live.coach import Coach
 from voicecoach.live.status import Output
 from voicecoach.render.prepare import Prepared
 
@@ -299,17 +299,14 @@ def test_a_place_that_cannot_be_saved_is_said_once_and_the_session_goes_on(tmp_p
             store.journal.read("PRAGMA busy_timeout = 100")
         speaker = SayingSpeaker()
         buf = io.StringIO()
-        ref: list = []
-        coach = Coach(
+        coach = stepped_coach(
             Prepared(PLAN, Options(), build_timeline(PLAN, Options(), speaker.length_s), speaker),
-            FakePlayer(),
             Output("plain", buf),
-            inputs=ScriptedInputs(ref, []),
+            ScriptedInputs([], []),
             store=store,
             plan_key="two",
             notes=notes,
         )
-        ref.append(coach)
         assert coach.run()
     lines = buf.getvalue().splitlines()
     note = phrases.journal_off(UNUSABLE[kind])
