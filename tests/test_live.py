@@ -21,7 +21,9 @@ from helpers.pulse import RATE, PulseServer, find_onsets
 
 from voicecoach.errors import DeviceError, MissingDependencyError, VoicecoachError
 from voicecoach.live import devices
-from voicecoach.live.player import _END, SOUND_FLOOR, Player, _Run, rechunk
+from voicecoach.live.player import Player
+from voicecoach.live.realtime import _END, SOUND_FLOOR, rechunk
+from voicecoach.live.realtime import Run as _Run
 
 BURSTS_S = [0.5, 1.25, 2.0, 3.3, 4.7]
 TOLERANCE_S = 0.020

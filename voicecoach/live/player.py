@@ -23,10 +23,9 @@ with a new block iterator and ``start_s`` set to the new position.
 from __future__ import annotations
 
 import math
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -35,6 +34,7 @@ import numpy as np
 
 from voicecoach.errors import DeviceError
 from voicecoach.live.devices import NO_DEVICE_HINT, import_sounddevice, resolve_device
+from voicecoach.live.realtime import Run
 from voicecoach.speech.clip import MIX_RATE_HZ
 
 #: Blocks queued ahead of the callback beyond the device buffer (20 x 1024
@@ -53,9 +53,6 @@ _DEVICE_HINT = (
     "choose another device with --device, or " + NO_DEVICE_HINT
 )
 _PA_INVALID_CHANNEL_COUNT = -9998  # PortAudio's paInvalidChannelCount
-_END = None  # queued after the last block: the source is exhausted
-#: A block whose peak is above this (about -54 dBFS) is sound a microphone in the room may pick up.
-SOUND_FLOOR = 0.002
 
 
 @dataclass(frozen=True)
@@ -67,139 +64,6 @@ class PlayResult:
     stopped_early: bool  # ended by stop() or Ctrl-C rather than the end of the blocks
     latency_s: float  # the stream's output latency: what is heard lags position_s by this
     xruns: int = 0  # gaps: runs of output underflows PortAudio itself reported (callback ran late)
-
-
-class _Run:
-    """The state of one ``play()`` call, shared by the callback and the producer.
-
-    A fresh object per call, so a producer thread still stuck in a slow
-    ``next()`` of an old iterator can never feed the next call's queue.
-    """
-
-    def __init__(self, player: Player) -> None:
-        self.player = player
-        self.queue: queue.Queue[tuple[np.ndarray, bool] | None] = queue.Queue(maxsize=player.prefill_blocks)
-        self.primed = threading.Event()  # enough queued to start (or the source is done)
-        self.finished = threading.Event()  # PortAudio's finished_callback
-        self.stop_requested = False
-        self.source_done = False
-        self.ended = False  # the callback reached the end of the blocks
-        # Silent callbacks after the end before CallbackStop: PortAudio's ALSA
-        # backend does not drain the device buffer on CallbackStop, which cut
-        # the last ~26 ms off on PulseAudio. Set by play() from the stream latency.
-        self.drain_blocks = 0
-        self.latency_s = 0.0  # the open stream's output latency: sound handed over but not yet heard
-        self.error: BaseException | None = None  # raised by the block iterator
-        self.frames = 0
-        self.callbacks = 0
-        self.underruns = 0  # gaps: runs of callbacks that found no block ready
-        self.xruns = 0  # gaps: runs of callbacks PortAudio flagged as output underflow
-        self._starved = False
-        self._in_xrun = False
-        # Bound by play() once sounddevice is imported, so the callback needs no module look-ups.
-        self.callback_stop: type[Exception] = Exception
-        self.callback_abort: type[Exception] = Exception
-
-    # -- the real-time side -------------------------------------------------
-    def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        """PortAudio's callback: copy one prepared block, or silence."""
-        self.callbacks += 1
-        # Gaps are counted once however many callbacks they last: one stall of the
-        # machine is one gap the listener hears, not five.
-        if status.output_underflow:
-            self.xruns += not self._in_xrun
-        self._in_xrun = bool(status.output_underflow)
-        if self.stop_requested:
-            outdata.fill(0)
-            raise self.callback_abort  # discard what is buffered: stop means now
-        if self.ended:  # draining: the last real frames are still in the device buffer
-            outdata.fill(0)
-            self.drain_blocks -= 1
-            if self.drain_blocks <= 0:
-                raise self.callback_stop
-            return
-        if self.player._paused:
-            # Nothing consumed, clock not advanced: resume continues seamlessly.
-            outdata.fill(0)
-            return
-        try:
-            item = self.queue.get_nowait()
-        except queue.Empty:
-            outdata.fill(0)
-            if not self.source_done:
-                self.underruns += not self._starved
-                self._starved = True
-            return
-        self._starved = False
-        if item is _END:
-            outdata.fill(0)
-            self.ended = True
-            if self.drain_blocks <= 0:
-                raise self.callback_stop
-            return
-        block, loud = item
-        n = block.shape[0]
-        if loud and self.player.on_sound is not None:
-            self._report_sound(n, time_info)
-        if n == frames:
-            outdata[:] = block  # (n, 1) broadcasts to a stereo fallback stream too
-        else:  # the last, short block
-            outdata[:n] = block
-            outdata[n:] = 0
-        self.frames += n
-
-    def _report_sound(self, frames: int, time_info: Any) -> None:
-        """Tell ``on_sound`` when this block will be heard (monotonic seconds): the voice input's echo gate."""
-        ahead = self.latency_s
-        try:  # PortAudio's own estimate for this very buffer, when the backend gives a sane one
-            dac = float(time_info.outputBufferDacTime - time_info.currentTime)
-            if 0.0 < dac < 1.0:
-                ahead = dac
-        except (AttributeError, TypeError):
-            pass
-        start = time.monotonic() + ahead
-        on_sound = self.player.on_sound
-        try:
-            if on_sound is not None:
-                on_sound(start, start + frames / self.player.samplerate)
-        except Exception:
-            pass  # a listener's bug must never stop the sound
-
-    # -- the producer thread ------------------------------------------------
-    def produce(self, blocks: Iterable[np.ndarray]) -> None:
-        """Re-chunk ``blocks`` into the queue until done, stopped or failed.
-
-        Each block is queued with whether it holds sound (its peak against
-        :data:`SOUND_FLOOR`), measured here so the callback does no arithmetic.
-        """
-        try:
-            for block in rechunk(blocks, self.player.blocksize):
-                if not self._put((block, bool(np.abs(block).max(initial=0.0) > SOUND_FLOOR))):
-                    return
-            self._put(_END)
-        except BaseException as exc:  # handed to play(), which re-raises it
-            self.error = exc
-        finally:
-            self.source_done = True
-            self.primed.set()
-            close = getattr(blocks, "close", None)
-            if close is not None:  # a generator: run its finally blocks now, in its own thread
-                try:
-                    close()
-                except Exception:
-                    pass
-
-    def _put(self, item: tuple[np.ndarray, bool] | None) -> bool:
-        while not self.stop_requested:
-            try:
-                self.queue.put(item, timeout=0.05)  # short timeout: notice stop() soon
-            except queue.Full:
-                self.primed.set()
-                continue
-            if self.queue.full():
-                self.primed.set()
-            return True
-        return False
 
 
 class Player:
@@ -250,7 +114,7 @@ class Player:
         self.on_sound = on_sound
         self.samplerate = MIX_RATE_HZ
         self._paused = False  # read by the callback; a bool store is atomic under the GIL
-        self._run: _Run | None = None
+        self._run: Run | None = None
         self._start_s = 0.0
         self._lock = threading.Lock()  # guards only "is a play() running"; never taken by the callback
 
@@ -350,7 +214,7 @@ class Player:
         self, blocks: Iterable[np.ndarray], start_s: float, on_progress: Callable[[float], None] | None, interval: float
     ) -> PlayResult:
         # Registered before any slow step, so a stop() from another thread is not lost.
-        run = _Run(self)
+        run = Run(self)
         self._start_s = start_s
         self._run = run
         sd = import_sounddevice()
@@ -396,7 +260,7 @@ class Player:
             # The producer may sit in a slow next() of the caller's iterator: don't hang on it.
             producer.join(timeout=1.0)
 
-    def _open(self, sd: ModuleType, device: int | None, run: _Run) -> Any:
+    def _open(self, sd: ModuleType, device: int | None, run: Run) -> Any:
         """Open a mono stream, or a stereo one on devices without mono (e.g. some hw: devices)."""
         for channels in (1, 2):
             try:
@@ -421,7 +285,7 @@ class Player:
                 raise DeviceError(f"cannot open the sound device: {exc}", hint=_DEVICE_HINT) from exc
         raise AssertionError("unreachable")
 
-    def _wait(self, run: _Run, stream: Any, on_progress: Callable[[float], None] | None, interval: float) -> None:
+    def _wait(self, run: Run, stream: Any, on_progress: Callable[[float], None] | None, interval: float) -> None:
         """Wait for the stream to finish, reporting progress and watching for a dead device."""
         seen, last_change = run.callbacks, time.monotonic()
         while not run.finished.wait(interval):
@@ -438,31 +302,3 @@ class Player:
                 )
         if on_progress is not None:
             on_progress(self.position_s)
-
-
-def rechunk(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
-    """Re-cut blocks of any lengths into ``(size, 1)`` float32 blocks; the last may be shorter.
-
-    Each yielded array is new (the queue holds several at once); shaped
-    ``(n, 1)`` so the callback's copy into ``outdata`` is a plain assignment.
-    """
-    buf = np.empty((size, 1), dtype=np.float32)
-    fill = 0
-    for block in blocks:
-        samples = np.asarray(block, dtype=np.float32)
-        if samples.ndim == 2 and samples.shape[1] == 1:
-            samples = samples[:, 0]
-        if samples.ndim != 1:
-            raise ValueError(f"blocks must be mono (1-D), got shape {samples.shape}")
-        pos, total = 0, samples.shape[0]
-        while pos < total:
-            n = min(size - fill, total - pos)
-            buf[fill : fill + n, 0] = samples[pos : pos + n]
-            fill += n
-            pos += n
-            if fill == size:
-                yield buf
-                buf = np.empty((size, 1), dtype=np.float32)
-                fill = 0
-    if fill:
-        yield buf[:fill]

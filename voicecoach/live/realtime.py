@@ -1,0 +1,194 @@
+"""The real-time side of live playback: one ``play()`` call's queue, its producer and the PortAudio callback.
+
+The callback runs on PortAudio's real-time thread and never blocks: it takes prepared
+blocks from a bounded queue (``get_nowait``) that a producer thread fills ahead, as in
+python-sounddevice's ``play_long_file.py``. :class:`voicecoach.live.player.Player` opens
+the stream and waits; this module is what runs while it plays.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+_END = None  # queued after the last block: the source is exhausted
+#: A block whose peak is above this (about -54 dBFS) is sound a microphone in the room may pick up.
+SOUND_FLOOR = 0.002
+
+
+class Host(Protocol):
+    """What a run needs of its player."""
+
+    prefill_blocks: int
+    blocksize: int
+    samplerate: int
+    on_sound: Callable[[float, float], None] | None
+
+    @property
+    def paused(self) -> bool: ...
+
+
+class Run:
+    """The state of one ``play()`` call, shared by the callback and the producer.
+
+    A fresh object per call, so a producer thread still stuck in a slow
+    ``next()`` of an old iterator can never feed the next call's queue.
+    """
+
+    def __init__(self, player: Host) -> None:
+        self.player = player
+        self.queue: queue.Queue[tuple[np.ndarray, bool] | None] = queue.Queue(maxsize=player.prefill_blocks)
+        self.primed = threading.Event()  # enough queued to start (or the source is done)
+        self.finished = threading.Event()  # PortAudio's finished_callback
+        self.stop_requested = False
+        self.source_done = False
+        self.ended = False  # the callback reached the end of the blocks
+        # Silent callbacks after the end before CallbackStop: PortAudio's ALSA
+        # backend does not drain the device buffer on CallbackStop, which cut
+        # the last ~26 ms off on PulseAudio. Set by play() from the stream latency.
+        self.drain_blocks = 0
+        self.latency_s = 0.0  # the open stream's output latency: sound handed over but not yet heard
+        self.error: BaseException | None = None  # raised by the block iterator
+        self.frames = 0
+        self.callbacks = 0
+        self.underruns = 0  # gaps: runs of callbacks that found no block ready
+        self.xruns = 0  # gaps: runs of callbacks PortAudio flagged as output underflow
+        self._starved = False
+        self._in_xrun = False
+        # Bound by play() once sounddevice is imported, so the callback needs no module look-ups.
+        self.callback_stop: type[Exception] = Exception
+        self.callback_abort: type[Exception] = Exception
+
+    # -- the real-time side -------------------------------------------------
+    def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        """PortAudio's callback: copy one prepared block, or silence."""
+        self.callbacks += 1
+        # Gaps are counted once however many callbacks they last: one stall of the
+        # machine is one gap the listener hears, not five.
+        if status.output_underflow:
+            self.xruns += not self._in_xrun
+        self._in_xrun = bool(status.output_underflow)
+        if self.stop_requested:
+            outdata.fill(0)
+            raise self.callback_abort  # discard what is buffered: stop means now
+        if self.ended:  # draining: the last real frames are still in the device buffer
+            outdata.fill(0)
+            self.drain_blocks -= 1
+            if self.drain_blocks <= 0:
+                raise self.callback_stop
+            return
+        if self.player.paused:
+            # Nothing consumed, clock not advanced: resume continues seamlessly.
+            outdata.fill(0)
+            return
+        try:
+            item = self.queue.get_nowait()
+        except queue.Empty:
+            outdata.fill(0)
+            if not self.source_done:
+                self.underruns += not self._starved
+                self._starved = True
+            return
+        self._starved = False
+        if item is _END:
+            outdata.fill(0)
+            self.ended = True
+            if self.drain_blocks <= 0:
+                raise self.callback_stop
+            return
+        block, loud = item
+        n = block.shape[0]
+        if loud and self.player.on_sound is not None:
+            self._report_sound(n, time_info)
+        if n == frames:
+            outdata[:] = block  # (n, 1) broadcasts to a stereo fallback stream too
+        else:  # the last, short block
+            outdata[:n] = block
+            outdata[n:] = 0
+        self.frames += n
+
+    def _report_sound(self, frames: int, time_info: Any) -> None:
+        """Tell ``on_sound`` when this block will be heard (monotonic seconds): the voice input's echo gate."""
+        ahead = self.latency_s
+        try:  # PortAudio's own estimate for this very buffer, when the backend gives a sane one
+            dac = float(time_info.outputBufferDacTime - time_info.currentTime)
+            if 0.0 < dac < 1.0:
+                ahead = dac
+        except (AttributeError, TypeError):
+            pass
+        start = time.monotonic() + ahead
+        on_sound = self.player.on_sound
+        try:
+            if on_sound is not None:
+                on_sound(start, start + frames / self.player.samplerate)
+        except Exception:
+            pass  # a listener's bug must never stop the sound
+
+    # -- the producer thread ------------------------------------------------
+    def produce(self, blocks: Iterable[np.ndarray]) -> None:
+        """Re-chunk ``blocks`` into the queue until done, stopped or failed.
+
+        Each block is queued with whether it holds sound (its peak against
+        :data:`SOUND_FLOOR`), measured here so the callback does no arithmetic.
+        """
+        try:
+            for block in rechunk(blocks, self.player.blocksize):
+                if not self._put((block, bool(np.abs(block).max(initial=0.0) > SOUND_FLOOR))):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to play(), which re-raises it
+            self.error = exc
+        finally:
+            self.source_done = True
+            self.primed.set()
+            close = getattr(blocks, "close", None)
+            if close is not None:  # a generator: run its finally blocks now, in its own thread
+                try:
+                    close()
+                except Exception:
+                    pass
+
+    def _put(self, item: tuple[np.ndarray, bool] | None) -> bool:
+        while not self.stop_requested:
+            try:
+                self.queue.put(item, timeout=0.05)  # short timeout: notice stop() soon
+            except queue.Full:
+                self.primed.set()
+                continue
+            if self.queue.full():
+                self.primed.set()
+            return True
+        return False
+
+
+def rechunk(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """Re-cut blocks of any lengths into ``(size, 1)`` float32 blocks; the last may be shorter.
+
+    Each yielded array is new (the queue holds several at once); shaped
+    ``(n, 1)`` so the callback's copy into ``outdata`` is a plain assignment.
+    """
+    buf = np.empty((size, 1), dtype=np.float32)
+    fill = 0
+    for block in blocks:
+        samples = np.asarray(block, dtype=np.float32)
+        if samples.ndim == 2 and samples.shape[1] == 1:
+            samples = samples[:, 0]
+        if samples.ndim != 1:
+            raise ValueError(f"blocks must be mono (1-D), got shape {samples.shape}")
+        pos, total = 0, samples.shape[0]
+        while pos < total:
+            n = min(size - fill, total - pos)
+            buf[fill : fill + n, 0] = samples[pos : pos + n]
+            fill += n
+            pos += n
+            if fill == size:
+                yield buf
+                buf = np.empty((size, 1), dtype=np.float32)
+                fill = 0
+    if fill:
+        yield buf[:fill]
