@@ -86,6 +86,31 @@ def _stdout_to_null() -> None:
         pass
 
 
+def _showable_output() -> None:
+    """Print what the output's encoding can show (``PYTHONIOENCODING=latin-1``, a Latin-1 terminal).
+
+    A plan's names may hold emoji or any script: a character the encoding
+    lacks is written as an escape (``\\U0001f3cb``) instead of ending the
+    command with UnicodeEncodeError. stderr already does this by default.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):
+                pass
+
+
+def ascii_json() -> bool:
+    """Whether JSON must escape every non-ASCII character: stdout's encoding is not a Unicode one.
+
+    JSON's own ``\\uXXXX`` escapes keep it valid where the text escapes would not.
+    """
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
+    return not encoding.startswith(("utf", "ucs"))
+
+
 def _standard_fds() -> None:
     """Give a closed stdin, stdout or stderr (``voicecoach show >&-``) /dev/null.
 
@@ -133,6 +158,7 @@ def main() -> None:
     from voicecoach import interrupts
 
     _standard_fds()
+    _showable_output()
     # SIGTERM and SIGHUP unwind like Ctrl-C; an inherited "ignore" (nohup) stays.
     interrupts.install()
     cli(prog_name="voicecoach")

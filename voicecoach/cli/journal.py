@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from voicecoach import programs
-from voicecoach.cli.app import cli
+from voicecoach.cli.app import ascii_json, cli
 from voicecoach.core import phrases
 from voicecoach.errors import VoicecoachError
 
@@ -237,7 +237,7 @@ def journal_cmd(ctx: click.Context, as_json: bool, as_csv: bool, chart: str | No
         doc = _collect(journal, count)
         series = journal.recent(10_000) if chart else []
     if as_json:
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=ascii_json()))
     elif as_csv:
         click.echo(_csv(doc), nl=False)
     else:

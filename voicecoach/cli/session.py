@@ -9,7 +9,7 @@ from dataclasses import replace
 import click
 
 from voicecoach import programs
-from voicecoach.cli.app import cli
+from voicecoach.cli.app import ascii_json, cli
 from voicecoach.cli.common import (
     FiniteFloatRange,
     _prepare,
@@ -54,7 +54,7 @@ def show(
     else:
         timeline = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language)).timeline
     if as_json:
-        click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=ascii_json()))
     else:
         click.echo(render_sheet(timeline), nl=False)
         click.echo(f"Total: {format_duration(timeline.duration_s)}")
