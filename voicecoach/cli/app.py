@@ -41,10 +41,13 @@ class _Group(click.Group):
         except OSError as exc:
             if not _output_stream_failed(exc):
                 self._internal(ctx, exc)
-            # stdout is a full disk or a dead device (`> /dev/full`): the user's problem, said plainly.
+            # stdout is a full disk, over `ulimit -f` or a dead device (`> /dev/full`): the user's problem,
+            # said plainly, with the exit status of any other output that cannot be written.
+            from voicecoach.outputs import reason
+
             _stdout_to_null()
-            click.echo(f"voicecoach: error: cannot write the output: {exc.strerror or exc}", err=True)
-            ctx.exit(int(ExitStatus.ERROR))
+            click.echo(f"voicecoach: error: cannot write the output: {reason(exc)}.", err=True)
+            ctx.exit(int(ExitStatus.OUTPUT))
         except Exception as exc:  # a bug: say so plainly
             self._internal(ctx, exc)
 

@@ -65,8 +65,7 @@ def show(
 @click.option(
     "-o",
     "--output",
-    required=True,
-    type=click.Path(dir_okay=False),
+    required=True,  # no click.Path(dir_okay=False): a folder is "cannot write" (exit 6), as for every output
     help="Output file: .mp3, .ogg, .opus, .m4a, .m4b, .wav or .flac.",
 )
 @level_option
@@ -104,10 +103,14 @@ def export_cmd(
     earcons: bool,
 ) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
-    from voicecoach.export.encode import export, format_for
+    from voicecoach.export.encode import export, format_for, sidecar_path
+    from voicecoach.outputs import check_output
     from voicecoach.render.session import prepare_measured, session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
+    check_output(output)  # and every sidecar: whatever a path can rule out, before any work
+    for ext in (*captions, *(["txt"] if transcript else [])):
+        check_output(sidecar_path(output, ext))
     existed = os.path.lexists(output)
     try:
         plan_obj = programs.load(plan)

@@ -42,8 +42,10 @@ import atexit
 import contextlib
 import ctypes
 import difflib
+import errno
 import io
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -101,7 +103,7 @@ def _get() -> _System:
         except ImportError as exc:
             raise _missing(f"pyttsx3 cannot be imported: {exc}", python_package=True) from None
         try:
-            with _quiet():
+            with _quiet(), _c_stderr_kept():
                 # pyttsx3.init() reuses a live engine for the same driver name:
                 # other code calling it shares ours instead of stealing the callback.
                 _system = _System(pyttsx3.init())
@@ -202,13 +204,30 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
             for token in tokens:
                 engine.disconnect(token)
         if errors:
+            _raise_if_unwritable(str(errors[0]), tmp)
             raise VoicecoachError(f"The system voice failed on {text!r}: {errors[0]}")
         if not ok:
+            _raise_if_unwritable(stderr.getvalue(), tmp)
             detail = stderr.getvalue().strip().splitlines()
             raise VoicecoachError(
                 f"The system voice produced no audio for {text!r}.", hint=detail[-1] if detail else None
             )
         return read_audio(path)
+
+
+def _raise_if_unwritable(said: str, tmp: str) -> None:
+    """The voice could not write its WAV file for want of room (a full disk, ``ulimit -f``): not the voice's fault.
+
+    pyttsx3 says so only in words (``Error saving WAV file: [Errno 27] File too large``).
+    """
+    from voicecoach.outputs import cannot_write
+
+    for number in re.findall(r"\[Errno (\d+)\]", said):
+        if int(number) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            code = int(number)
+            raise cannot_write(
+                Path(tmp).parent, OSError(code, os.strerror(code)), what="the system voice's temporary file in "
+            )
 
 
 def _cancel_espeak() -> None:
@@ -285,6 +304,37 @@ def _quiet() -> Iterator[io.StringIO]:
             _flush_c_stdout()  # C buffers must drain into /dev/null, not into our stdout later
             os.dup2(saved, 1)
             os.close(saved)
+
+
+@contextlib.contextmanager
+def _c_stderr_kept() -> Iterator[None]:
+    """File descriptor 2 into a temporary file while espeak-ng starts; shown only with --debug.
+
+    espeak-ng opens its audio library even to write files, and that connects
+    to PulseAudio, whose client prints its own errors to fd 2 (``shm.c:
+    ftruncate() failed: File too large`` under ``ulimit -f``). Only at start-up,
+    before any other thread of ours prints.
+    """
+    from voicecoach import quiet
+
+    try:
+        saved = os.dup(2)
+        kept = tempfile.TemporaryFile()
+    except OSError:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        os.dup2(kept.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        kept.seek(0)
+        text = kept.read()
+        kept.close()
+        if text and quiet.verbose():
+            sys.stderr.write(text.decode("utf-8", "replace"))
 
 
 def _flush_c_stdout() -> None:
