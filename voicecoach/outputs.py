@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -96,3 +97,15 @@ def _read_only(directory: Path) -> bool:
         return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):  # no statvfs on Windows
         return False
+
+
+def raise_if_unwritable(said: str, where: str | os.PathLike[str], *, what: str = "") -> None:
+    """Raise :func:`cannot_write` when a library's error text (``[Errno 27] File too large``) says the
+    write failed for want of room (a full disk, a used-up quota, ``ulimit -f``): not the library's fault.
+
+    For libraries that report the error only in words (pyttsx3's ``Error saving WAV file``).
+    """
+    for number in re.findall(r"\[Errno (\d+)\]", said):
+        code = int(number)
+        if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise cannot_write(where, OSError(code, os.strerror(code)), what=what)

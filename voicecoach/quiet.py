@@ -27,11 +27,14 @@ itself, in words (underruns are counted and said after the session).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import io
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 
 _state = {"verbose": False, "alsa": False, "fd2": False}
 _keep: list[object] = []  # the handler must outlive every ALSA call: kept for the process's life
@@ -121,3 +124,33 @@ def c_stderr_to_null() -> bool:
     setattr(sys, "__stderr__", mine)  # noqa: B010 (typeshed makes it Final; it is a plain attribute)
     _state["fd2"] = True
     return True
+
+
+@contextlib.contextmanager
+def c_stderr_kept() -> Iterator[None]:
+    """File descriptor 2 into a temporary file while a C library starts; shown only with --debug.
+
+    espeak-ng opens its audio library even to write files, and that connects
+    to PulseAudio, whose client prints its own errors to fd 2 (``shm.c:
+    ftruncate() failed: File too large`` under ``ulimit -f``). For start-up
+    only: the descriptor is the whole process's for that moment.
+    """
+    try:
+        saved = os.dup(2)
+        kept = tempfile.TemporaryFile()
+    except OSError:
+        yield
+        return
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        os.dup2(kept.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        kept.seek(0)
+        text = kept.read()
+        kept.close()
+        if text and verbose() and sys.stderr is not None:
+            sys.stderr.write(text.decode("utf-8", "replace"))

@@ -42,10 +42,8 @@ import atexit
 import contextlib
 import ctypes
 import difflib
-import errno
 import io
 import os
-import re
 import sys
 import tempfile
 import threading
@@ -56,7 +54,9 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach import quiet
 from voicecoach.errors import MissingDependencyError, VoicecoachError
+from voicecoach.outputs import raise_if_unwritable
 from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language
 from voicecoach.speech.engine import speaks as voice_speaks
 from voicecoach.speech.wavfile import read_audio, wait_complete
@@ -64,6 +64,7 @@ from voicecoach.speech.wavfile import read_audio, wait_complete
 # espeak-ng's own default (the `espeak-ng` command's); pyttsx3 would say 200.
 ESPEAK_DEFAULT_RATE_WPM = 175
 WAV_TIMEOUT_S = 10.0
+_TEMP_FILE = "the system voice's temporary file in "  # what a full disk or ulimit -f stopped
 ENGINE_LABELS = {"espeak": "espeak-ng", "sapi5": "SAPI5", "nsss": "macOS", "avspeech": "macOS"}
 
 
@@ -103,7 +104,7 @@ def _get() -> _System:
         except ImportError as exc:
             raise _missing(f"pyttsx3 cannot be imported: {exc}", python_package=True) from None
         try:
-            with _quiet(), _c_stderr_kept():
+            with _quiet(), quiet.c_stderr_kept():
                 # pyttsx3.init() reuses a live engine for the same driver name:
                 # other code calling it shares ours instead of stealing the callback.
                 _system = _System(pyttsx3.init())
@@ -204,30 +205,15 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
             for token in tokens:
                 engine.disconnect(token)
         if errors:
-            _raise_if_unwritable(str(errors[0]), tmp)
+            raise_if_unwritable(str(errors[0]), Path(tmp).parent, what=_TEMP_FILE)
             raise VoicecoachError(f"The system voice failed on {text!r}: {errors[0]}")
         if not ok:
-            _raise_if_unwritable(stderr.getvalue(), tmp)
+            raise_if_unwritable(stderr.getvalue(), Path(tmp).parent, what=_TEMP_FILE)
             detail = stderr.getvalue().strip().splitlines()
             raise VoicecoachError(
                 f"The system voice produced no audio for {text!r}.", hint=detail[-1] if detail else None
             )
         return read_audio(path)
-
-
-def _raise_if_unwritable(said: str, tmp: str) -> None:
-    """The voice could not write its WAV file for want of room (a full disk, ``ulimit -f``): not the voice's fault.
-
-    pyttsx3 says so only in words (``Error saving WAV file: [Errno 27] File too large``).
-    """
-    from voicecoach.outputs import cannot_write
-
-    for number in re.findall(r"\[Errno (\d+)\]", said):
-        if int(number) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            code = int(number)
-            raise cannot_write(
-                Path(tmp).parent, OSError(code, os.strerror(code)), what="the system voice's temporary file in "
-            )
 
 
 def _cancel_espeak() -> None:
@@ -304,37 +290,6 @@ def _quiet() -> Iterator[io.StringIO]:
             _flush_c_stdout()  # C buffers must drain into /dev/null, not into our stdout later
             os.dup2(saved, 1)
             os.close(saved)
-
-
-@contextlib.contextmanager
-def _c_stderr_kept() -> Iterator[None]:
-    """File descriptor 2 into a temporary file while espeak-ng starts; shown only with --debug.
-
-    espeak-ng opens its audio library even to write files, and that connects
-    to PulseAudio, whose client prints its own errors to fd 2 (``shm.c:
-    ftruncate() failed: File too large`` under ``ulimit -f``). Only at start-up,
-    before any other thread of ours prints.
-    """
-    from voicecoach import quiet
-
-    try:
-        saved = os.dup(2)
-        kept = tempfile.TemporaryFile()
-    except OSError:
-        yield
-        return
-    try:
-        sys.stderr.flush()
-        os.dup2(kept.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        kept.seek(0)
-        text = kept.read()
-        kept.close()
-        if text and quiet.verbose():
-            sys.stderr.write(text.decode("utf-8", "replace"))
 
 
 def _flush_c_stdout() -> None:
