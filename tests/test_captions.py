@@ -46,7 +46,7 @@ def test_srt_exact():
     assert captions.to_srt(TL) == (
         "1\n00:00:00,000 --> 00:00:01,500\nWelcome to morning mobility.\n\n"
         "2\n00:00:01,500 --> 00:00:01,501\nSquats: 2 sets of 10.\n\n"
-        "3\n00:01:01,234 --> 00:01:03,000\nKnees <over> toes & breathe\n\n"
+        "3\n00:01:01,234 --> 00:01:03,000\nKnees \uff1cover\uff1e toes & breathe\n\n"  # no markup in SRT
         "4\n01:02:03,456 --> 01:02:05,999\nTen seconds left.\nKeep going.\n"
     )
 
@@ -57,7 +57,7 @@ def test_lrc_exact():
         "[length:75:30]\n"
         "[00:00.00]Welcome to morning mobility.\n"
         "[00:01.50]Squats: 2 sets of 10.\n"
-        "[01:01.23]Knees <over> toes & breathe\n"
+        "[01:01.23]Knees \uff1cover\uff1e toes & breathe\n"  # no word-time tags in LRC
         "[62:03.46]Ten seconds left. Keep going.\n"
     )
 

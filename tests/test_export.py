@@ -301,7 +301,7 @@ def test_disk_full(tmp_path, old_target):
         target = mnt / "session.wav"
         target.write_bytes(b"old")
         tl, clips = session()  # ~3.3 MB of WAV
-        with pytest.raises(OutputError, match="space"):
+        with pytest.raises(OutputError, match="the disk is full"):
             export.export(tl, clips, target)
         assert target.read_bytes() == b"old"
         assert leftovers(mnt) == []

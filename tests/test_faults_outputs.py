@@ -105,7 +105,7 @@ def assert_clean_failure(out: subprocess.CompletedProcess, status: int, says: st
 def test_export_to_a_full_disk_keeps_the_earlier_file(plan, env, tmp_path):
     with tmpfs(tmp_path / "disk", fill=True, files={"s.mp3": EARLIER}) as disk:
         out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), env=env)
-        assert_clean_failure(out, 6, f"Not enough disk space to write {disk / 's.mp3'}.")
+        assert_clean_failure(out, 6, f"cannot write {disk / 's.mp3'}: the disk is full.")
         assert (disk / "s.mp3").read_bytes() == EARLIER
         assert parts(disk) == []
 
@@ -114,7 +114,7 @@ def test_export_to_a_full_disk_keeps_the_earlier_file(plan, env, tmp_path):
 def test_export_to_a_read_only_disk(plan, env, tmp_path):
     with tmpfs(tmp_path / "disk", readonly=True, files={"s.mp3": EARLIER}) as disk:
         out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), "--captions", "vtt", env=env)
-        assert_clean_failure(out, 6, "is not writable")
+        assert_clean_failure(out, 6, f"cannot write {disk / 's.mp3'}: the directory {disk} is on a read-only disk.")
         assert (disk / "s.mp3").read_bytes() == EARLIER
 
 
@@ -138,10 +138,8 @@ def test_any_output_that_is_a_directory_fails_before_encoding(plan, env, tmp_pat
         "--transcript",
         env=env,
     )
-    if blocked == "s.mp3":  # -o itself: click's own check, a usage error
-        assert_clean_failure(out, 2, f"File '{tmp_path / blocked}' is a directory.")
-    else:
-        assert_clean_failure(out, 6, f"Cannot write {tmp_path / blocked}: it is a directory.")
+    # -o itself too: voicecoach's own check and exit status, not click's usage error (exit 2)
+    assert_clean_failure(out, 6, f"cannot write {tmp_path / blocked}: it is a directory.")
     for name in {"s.mp3", "s.vtt", "s.txt"} - {blocked}:
         assert (tmp_path / name).read_bytes() == EARLIER
     assert parts(tmp_path) == []
@@ -222,8 +220,8 @@ def test_stdout_closed_or_full(redirect):
                 text=True,
                 timeout=60,
             )
-        assert out.returncode == 1
-        assert out.stderr == "voicecoach: error: cannot write the output: No space left on device\n"
+        assert out.returncode == 6
+        assert out.stderr == "voicecoach: error: cannot write the output: the disk is full.\n"
 
 
 @pytest.mark.audio

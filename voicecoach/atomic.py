@@ -87,7 +87,12 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
 def write_atomic(target: Path, data: bytes | str, *, durable: bool = False, make_dirs: bool = True) -> None:
     """Write ``data`` to ``target`` atomically (raises OSError; nothing is left behind)."""
     if make_dirs:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            # Something that is not a folder is in the way (a file, a loop of links): its real error.
+            os.stat(target.parent)  # raises ELOOP, ENOTDIR...
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(target.parent)) from None
     payload = data.encode("utf-8") if isinstance(data, str) else data
     with atomic_path(target, durable=durable) as part, open(part, "wb") as f:
         f.write(payload)

@@ -64,7 +64,7 @@ class OutputError(VoicecoachError):
 
 
 class DeviceError(VoicecoachError):
-    """No usable sound output device."""
+    """No usable sound device: none at all, or none (or several) that --device or --mic names."""
 
     exit_status = ExitStatus.NO_DEVICE
 

@@ -41,10 +41,13 @@ class _Group(click.Group):
         except OSError as exc:
             if not _output_stream_failed(exc):
                 self._internal(ctx, exc)
-            # stdout is a full disk or a dead device (`> /dev/full`): the user's problem, said plainly.
+            # stdout is a full disk, over `ulimit -f` or a dead device (`> /dev/full`): the user's problem,
+            # said plainly, with the exit status of any other output that cannot be written.
+            from voicecoach.outputs import reason
+
             _stdout_to_null()
-            click.echo(f"voicecoach: error: cannot write the output: {exc.strerror or exc}", err=True)
-            ctx.exit(int(ExitStatus.ERROR))
+            click.echo(f"voicecoach: error: cannot write the output: {reason(exc)}.", err=True)
+            ctx.exit(int(ExitStatus.OUTPUT))
         except Exception as exc:  # a bug: say so plainly
             self._internal(ctx, exc)
 
@@ -84,6 +87,31 @@ def _stdout_to_null() -> None:
             sys.stdout = open(1, "w", closefd=False)  # the old object still holds the unwritable bytes
     except OSError:
         pass
+
+
+def _showable_output() -> None:
+    """Print what the output's encoding can show (``PYTHONIOENCODING=latin-1``, a Latin-1 terminal).
+
+    A plan's names may hold emoji or any script: a character the encoding
+    lacks is written as an escape (``\\U0001f3cb``) instead of ending the
+    command with UnicodeEncodeError. stderr already does this by default.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):
+                pass
+
+
+def ascii_json() -> bool:
+    """Whether JSON must escape every non-ASCII character: stdout's encoding is not a Unicode one.
+
+    JSON's own ``\\uXXXX`` escapes keep it valid where the text escapes would not.
+    """
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
+    return not encoding.startswith(("utf", "ucs"))
 
 
 def _standard_fds() -> None:
@@ -127,6 +155,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     from voicecoach.cli.common import apply_config
 
     quiet.set_verbose(debug)  # --debug also lets ALSA and onnxruntime print their own messages
+    if ctx.invoked_subcommand in ("play", "devices"):  # the commands that load PortAudio
+        quiet.c_stderr_to_null()
     apply_config(ctx)  # before the command's options are parsed: they take their defaults from it
 
 
@@ -135,6 +165,7 @@ def main() -> None:
     from voicecoach import interrupts
 
     _standard_fds()
+    _showable_output()
     # SIGTERM and SIGHUP unwind like Ctrl-C; an inherited "ignore" (nohup) stays.
     interrupts.install()
     cli(prog_name="voicecoach")

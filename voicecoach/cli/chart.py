@@ -15,16 +15,24 @@ from typing import Any
 
 from voicecoach.atomic import write_atomic
 from voicecoach.errors import MissingDependencyError, OutputError
+from voicecoach.outputs import cannot_write, check_output
 
 FORMATS = {".png": "png", ".svg": "svg"}
+
+
+def check(target: str) -> str:
+    """The chart's format for ``target``, once the path is known to be writable (raises OutputError)."""
+    fmt = FORMATS.get(Path(target).suffix.lower())
+    if fmt is None:
+        raise OutputError(f"{target}: a chart is a .png or .svg file")
+    check_output(target)  # a missing folder is refused, as for an export
+    return fmt
 
 
 def draw(sessions: list[dict[str, Any]], target: str) -> None:
     """Draw ``sessions`` (journal rows, any order) to ``target`` (.png or .svg)."""
     path = Path(target)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise OutputError(f"{target}: a chart is a .png or .svg file")
+    fmt = check(target)
     try:
         import matplotlib
     except ImportError:
@@ -54,6 +62,6 @@ def draw(sessions: list[dict[str, Any]], target: str) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, metadata={"Software": None} if fmt == "png" else {"Date": None})
     try:
-        write_atomic(path, buf.getvalue(), durable=True)
+        write_atomic(path, buf.getvalue(), durable=True, make_dirs=False)
     except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        raise cannot_write(target, exc) from exc

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from voicecoach import programs
-from voicecoach.cli.app import cli
+from voicecoach.cli.app import ascii_json, cli
 from voicecoach.core import phrases
 from voicecoach.errors import VoicecoachError
 
@@ -205,8 +205,7 @@ def _blank(v: int | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="The sessions, doses and advice as JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="One line per session as CSV (for a physiotherapist).")
 @click.option(
-    "--chart",
-    type=click.Path(dir_okay=False),
+    "--chart",  # no click.Path(dir_okay=False): a folder is voicecoach's "cannot write" (exit 6), not a usage error
     metavar="FILE",
     help="Also draw pain before and after, and sessions per week, to FILE.png or FILE.svg "
     "(needs matplotlib: pip install 'voicecoach[chart]').",
@@ -233,11 +232,15 @@ def journal_cmd(ctx: click.Context, as_json: bool, as_csv: bool, chart: str | No
         return
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    if chart:
+        from voicecoach.cli.chart import check
+
+        check(chart)  # before anything is printed
     with _open() as journal:
         doc = _collect(journal, count)
         series = journal.recent(10_000) if chart else []
     if as_json:
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=ascii_json()))
     elif as_csv:
         click.echo(_csv(doc), nl=False)
     else:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import click
 
 from voicecoach import programs
-from voicecoach.cli.app import cli
+from voicecoach.cli.app import ascii_json, cli
 from voicecoach.cli.common import (
     FiniteFloatRange,
     _prepare,
@@ -54,7 +54,7 @@ def show(
     else:
         timeline = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language)).timeline
     if as_json:
-        click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=ascii_json()))
     else:
         click.echo(render_sheet(timeline), nl=False)
         click.echo(f"Total: {format_duration(timeline.duration_s)}")
@@ -65,8 +65,7 @@ def show(
 @click.option(
     "-o",
     "--output",
-    required=True,
-    type=click.Path(dir_okay=False),
+    required=True,  # no click.Path(dir_okay=False): a folder is "cannot write" (exit 6), as for every output
     help="Output file: .mp3, .ogg, .opus, .m4a, .m4b, .wav or .flac.",
 )
 @level_option
@@ -104,10 +103,14 @@ def export_cmd(
     earcons: bool,
 ) -> None:
     """Export a whole session as an audio file, with chapters and captions."""
-    from voicecoach.export.encode import export, format_for
+    from voicecoach.export.encode import export, format_for, sidecar_path
+    from voicecoach.outputs import check_output
     from voicecoach.render.prepare import prepare_measured, session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
+    check_output(output)  # and every sidecar: whatever a path can rule out, before any work
+    for ext in (*captions, *(["txt"] if transcript else [])):
+        check_output(sidecar_path(output, ext))
     existed = os.path.lexists(output)
     try:
         plan_obj = programs.load(plan)

@@ -38,6 +38,7 @@ OBJECT_PATH = "/org/mpris/MediaPlayer2"
 ROOT_IFACE = "org.mpris.MediaPlayer2"
 PLAYER_IFACE = "org.mpris.MediaPlayer2.Player"
 PROPS_IFACE = "org.freedesktop.DBus.Properties"
+_PROPS_SIGNATURES = {"Get": "ss", "GetAll": "s", "Set": "ssv"}
 INTROSPECT_IFACE = "org.freedesktop.DBus.Introspectable"
 PEER_IFACE = "org.freedesktop.DBus.Peer"
 NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"  # the spec's "no current track"
@@ -221,8 +222,18 @@ class MprisSource:
     def _properties(self, msg: Message, member: str) -> Message:
         args = msg.body
         ifaces = self._all_props()
-        if member not in ("Get", "GetAll", "Set") or not args:
+        if member not in _PROPS_SIGNATURES:
             return new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod", "s", (f"No method {member}",))
+        # The arguments are the caller's: anything but the method's own signature (a list where a
+        # name goes...) is the standard InvalidArgs, never a Python error text.
+        wanted, given = _PROPS_SIGNATURES[member], msg.header.fields.get(HeaderFields.signature, "")
+        if given != wanted:
+            return new_error(
+                msg,
+                "org.freedesktop.DBus.Error.InvalidArgs",
+                "s",
+                (f"{PROPS_IFACE}.{member} takes arguments of type ({wanted}), not ({given})",),
+            )
         props = ifaces.get(args[0])
         if member == "GetAll":  # an unknown interface has no properties, not an error
             return new_method_return(msg, "a{sv}", (props or {},))

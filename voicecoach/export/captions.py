@@ -7,6 +7,12 @@ decides where the text goes.
 Times are rounded to the format's resolution (milliseconds for VTT/SRT,
 hundredths for LRC) from the float seconds once, in one place, so a
 caption never drifts from the audio by more than half a unit.
+
+A plan's text never reads as the format's own syntax: a line such as
+``00:00:00,000 --> 99:00:00,000`` must not become a timing line, nor ``<b>``
+or ``{\an8}`` markup. VTT has entities for that (``&lt;``); SRT and LRC have
+none that players agree on, so their few syntax characters are written as
+their full-width forms (``＜`` for ``<``), which read the same.
 """
 
 from __future__ import annotations
@@ -67,6 +73,20 @@ def _vtt_escape(line: str) -> str:
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# SRT: "<" tags (<b>, <font>), "{\...}" overrides and "\N" breaks (ffmpeg, VLC, mpv read them), and "-->"
+# (which also needs ">"). LRC: "[mm:ss.xx]" times and tags, and "<mm:ss.xx>" word times (enhanced LRC).
+_SRT_SAFE = str.maketrans({"<": "\uff1c", ">": "\uff1e", "{": "\uff5b", "}": "\uff5d", "\\": "\uff3c"})
+_LRC_SAFE = str.maketrans({"[": "\uff3b", "]": "\uff3d", "<": "\uff1c", ">": "\uff1e"})
+
+
+def _srt_escape(line: str) -> str:
+    return line.translate(_SRT_SAFE)
+
+
+def _lrc_escape(line: str) -> str:
+    return line.translate(_LRC_SAFE)
+
+
 def to_vtt(timeline: Timeline) -> str:
     """WebVTT captions: ``WEBVTT`` header, then one cue block per spoken cue."""
     out = ["WEBVTT", ""]
@@ -85,7 +105,7 @@ def to_srt(timeline: Timeline) -> str:
         start, end = _span(cue)
         out.append(str(n))
         out.append(f"{srt_timestamp(start)} --> {srt_timestamp(end)}")
-        out.extend(_lines(cue.text))
+        out.extend(_srt_escape(line) for line in _lines(cue.text))
         out.append("")
     return "\n".join(out)
 
@@ -96,11 +116,11 @@ def to_lrc(timeline: Timeline) -> str:
     LRC has no end times: a line shows until the next one, which suits a
     coach (the last instruction stays on screen during a hold).
     """
-    title = " ".join(_lines(timeline.title))
+    title = _lrc_escape(" ".join(_lines(timeline.title)))
     total = max(0, int(round(timeline.duration_s)))
     out = [f"[ti:{title}]", f"[length:{total // 60:02d}:{total % 60:02d}]"]
     for cue in _spoken(timeline):
-        out.append(lrc_timestamp(_span(cue)[0]) + " ".join(_lines(cue.text)))
+        out.append(lrc_timestamp(_span(cue)[0]) + _lrc_escape(" ".join(_lines(cue.text))))
     return "\n".join(out) + "\n"
 
 

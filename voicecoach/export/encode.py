@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import math
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,6 +38,7 @@ from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachErr
 from voicecoach.export import captions as _captions
 from voicecoach.export.cover import cover_png
 from voicecoach.export.metadata import add_cover, clean_chapters, ffmetadata, fix_metadata
+from voicecoach.outputs import cannot_write, check_output
 from voicecoach.render import mix
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
@@ -153,7 +156,7 @@ def export(
     fmt = format_for(path)
     sidecar_texts = _sidecar_texts(timeline, path, captions, transcript)
     for target in (path, *(side for side, _ in sidecar_texts)):
-        _check_output_dir(target)  # every output, before any work: a sidecar failing later would be too late
+        check_output(target)  # every output, before any work: a sidecar failing later would be too late
         _check_not_an_input(target, inputs)
     for target in (path, *(side for side, _ in sidecar_texts)):
         atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
@@ -188,7 +191,7 @@ def export(
             fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
             add_cover(fmt.muxer, part, cover_png(tag_map.get("album") or timeline.title))
         except MutagenError as exc:  # ffmpeg said nothing, yet the file is not what it wrote (a failing disk)
-            raise OutputError(f"Cannot write {path}: the encoded file is damaged ({exc}).") from None
+            raise OutputError(f"cannot write {path}: the encoded file is damaged ({exc}).") from None
 
     # Every file is written in full before any is moved into place: a sidecar that fails
     # (a full disk) leaves the earlier audio file untouched too.
@@ -228,24 +231,6 @@ def _sidecar_texts(timeline: Timeline, path: Path, formats: Sequence[str], trans
     return out
 
 
-def _check_output_dir(path: Path) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"Cannot write {path}: it is a directory.")
-    if not directory.exists():
-        raise OutputError(
-            f"Cannot write {path}: the directory {directory} does not exist.",
-            hint="Create it first or choose another output path.",
-        )
-    if not directory.is_dir():
-        raise OutputError(f"Cannot write {path}: {directory} is not a directory.")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise OutputError(
-            f"Cannot write {path}: the directory {directory} is not writable.",
-            hint="Choose another output path or fix the directory's permissions.",
-        )
-
-
 def _check_not_an_input(target: Path, inputs: Sequence[str | os.PathLike[str]]) -> None:
     """An export must never replace what it reads (``-o`` or a sidecar landing on the plan file)."""
     for source in inputs:
@@ -255,7 +240,7 @@ def _check_not_an_input(target: Path, inputs: Sequence[str | os.PathLike[str]]) 
             same = False
         if same:
             raise OutputError(
-                f"Cannot write {target}: it is the plan file this export reads.", hint="Choose another output name."
+                f"cannot write {target}: it is the plan file this export reads.", hint="Choose another output name."
             )
 
 
@@ -368,8 +353,11 @@ def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
     text = err.read().decode("utf-8", "replace").strip()
     tail = "\n".join(text.splitlines()[-5:]) if quiet.verbose() else ""
     target = _target_of(part)
-    if "No space left on device" in text:
-        raise OutputError(f"Not enough disk space to write {target}.", hint=tail or None)
+    # A full disk, or the file-size limit (ulimit -f): SIGXFSZ kills ffmpeg (a child gets the default
+    # action back), or it reports EFBIG. Said as for any other write.
+    for failed, code in (("No space left on device", errno.ENOSPC), ("File too large", errno.EFBIG)):
+        if failed in text or (code == errno.EFBIG and rc == -signal.SIGXFSZ):
+            raise cannot_write(target, OSError(code, os.strerror(code)))
     how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
     raise OutputError(
         f"ffmpeg failed to encode the session: it {how}.",
@@ -403,9 +391,7 @@ def _atomic_write_all(writes: Sequence[tuple[Path, Callable[[Path], None]]]) -> 
 
 
 def _os_error(target: Path, exc: OSError) -> OutputError:
-    if atomic.is_disk_full(exc):
-        return OutputError(f"Not enough disk space to write {target}.")
-    return OutputError(f"Cannot write {target}: {exc.strerror or exc}.")
+    return cannot_write(target, exc)
 
 
 class _Progress:

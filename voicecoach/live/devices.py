@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import ModuleType
 
-from voicecoach.errors import DeviceError, VoicecoachError
+from voicecoach.errors import DeviceError
 from voicecoach.portaudio import import_sounddevice as import_sounddevice  # re-exported: tests replace it here
 
 NO_DEVICE_HINT = "export the session to a file instead: voicecoach export PLAN -o session.mp3"
@@ -71,10 +71,10 @@ def resolve_input_device(spec: str | None) -> int | None:
 
     Unlike outputs, having no microphone is not an error here: voice control
     then says it is off and the session goes on. A ``spec`` that matches no
-    input device is a usage error.
+    input device is a device problem (exit status 5), as for outputs.
 
     Raises:
-        VoicecoachError: ``spec`` matches no input device, or several.
+        DeviceError: ``spec`` matches no input device, or several.
     """
     if spec is None:
         return None
@@ -89,8 +89,7 @@ def resolve_device(spec: str | None) -> int | None:
     ``None`` means PortAudio's default output device and returns ``None``.
 
     Raises:
-        DeviceError: there is no output device at all.
-        VoicecoachError: ``spec`` matches no output device, or several.
+        DeviceError: there is no output device at all, or ``spec`` matches none, or several.
     """
     devices = list_output_devices()
     if not devices:
@@ -107,21 +106,25 @@ def resolve_device(spec: str | None) -> int | None:
 
 
 def _match(devices: list[Device], spec: str, kind: str) -> int:
-    """The device ``spec`` names: its number, its exact name, or a unique part of its name."""
+    """The device ``spec`` names: its number, its exact name, or a unique part of its name.
+
+    Naming no device (or several) is a device problem, with the documented exit status 5
+    and the list of devices to choose from.
+    """
     text = spec.strip()
     if text.isdigit():
         for device in devices:
             if device.index == int(text):
                 return device.index
-        raise VoicecoachError(f"no {kind} device number {text}", hint=f"{kind} devices:\n" + format_devices(devices))
+        raise DeviceError(f"no {kind} device number {text}", hint=f"{kind} devices:\n" + format_devices(devices))
     wanted = text.casefold()
     exact = [d for d in devices if d.name.casefold() == wanted]
     matches = exact or [d for d in devices if wanted in d.name.casefold()]
     if len(matches) == 1:
         return matches[0].index
     if not matches:
-        raise VoicecoachError(f"no {kind} device matches {spec!r}", hint=f"{kind} devices:\n" + format_devices(devices))
-    raise VoicecoachError(
+        raise DeviceError(f"no {kind} device matches {spec!r}", hint=f"{kind} devices:\n" + format_devices(devices))
+    raise DeviceError(
         f"{spec!r} matches several {kind} devices: use a number", hint="matching devices:\n" + format_devices(matches)
     )
 

@@ -30,6 +30,7 @@ import numpy as np
 from voicecoach.atomic import write_atomic
 from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
 from voicecoach.core.timeline import Timeline
+from voicecoach.speech.cache import read_regular
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 
 if TYPE_CHECKING:
@@ -68,10 +69,11 @@ def cached_level(
     from voicecoach.render.loudness import Level
 
     path = _path(prepared, earcons, target_lufs)
+    data = read_regular(path, 256)  # "gain lufs": a bigger file (or a link to /dev/zero) is damaged, never read
     try:
-        gain_text, lufs_text = path.read_text().split()
+        gain_text, lufs_text = (data or b"").decode("ascii").split()
         cached, lufs = float(gain_text), float(lufs_text)
-    except (OSError, ValueError):
+    except ValueError:  # UnicodeDecodeError too
         return None
     # A damaged entry ("nan", 0, 100) must not make a silent or deafening session.
     if not (math.isfinite(cached) and GAIN_RANGE[0] <= cached <= GAIN_RANGE[1] and not math.isnan(lufs)):

@@ -3,8 +3,11 @@
 One file per phrase, ``<sha256>.clip``: an 8-byte magic, the sample rate,
 the frame count and the sha256 of the payload, then 16-bit little-endian
 PCM. Truncated or corrupt files fail the length or checksum test and count
-as misses (the caller re-makes them). Writes go to a temporary file first,
-then ``os.replace``, so readers never see half a file.
+as misses (the caller re-makes them). So does an entry that is not a regular
+file (a symlink to ``/dev/zero``, a FIFO) or whose size is not what its header
+says, or which says more than :data:`MAX_CLIP_S` of audio: it is never read
+into memory, only replaced when the clip is made again. Writes go to a
+temporary file first, then ``os.replace``, so readers never see half a file.
 
 The cache has a size limit, kept by :meth:`ClipCache.trim` after a session
 is prepared (not on every write): least recently used entries go first,
@@ -24,6 +27,7 @@ import json
 import logging
 import os
 import re
+import stat
 import struct
 import sys
 from collections.abc import Collection
@@ -41,6 +45,10 @@ ENV_VAR = "VOICECOACH_CACHE_DIR"
 _MAGIC = b"VCCLIP\x00\x01"
 _HEADER = struct.Struct("<8sIQ32s")  # magic, rate, frames, sha256(payload)
 _log = logging.getLogger(__name__)
+#: The longest clip an entry may hold. A phrase is at most a few plan texts of 1000 characters
+#: (planfile.MAX_TEXT_CHARS): about 3000 characters, 7.5 minutes at the slowest rate (80 words a
+#: minute); twice that. 15 minutes at 44.1 kHz are 79 MB: a bigger entry is damaged, never read.
+MAX_CLIP_S = 15 * 60
 # The cache's own files: a sha256 key and a known suffix. Nothing else is ever removed.
 _OWN = re.compile(r"([0-9a-f]{64})\.(clip|level)\Z")
 
@@ -92,12 +100,13 @@ class ClipCache:
         return self.directory / f"{key}.clip"
 
     def load(self, key: str, rate: int) -> np.ndarray | None:
-        """The stored int16 samples, or None when missing, truncated, corrupt or at another rate."""
-        try:
-            data = self.path(key).read_bytes()
-        except OSError:
-            return None
-        if len(data) < _HEADER.size:
+        """The stored int16 samples, or None when missing, truncated, corrupt or at another rate.
+
+        Only a regular file whose size is the one its header gives, at most
+        :data:`MAX_CLIP_S` long, is read whole.
+        """
+        data = read_regular(self.path(key), _HEADER.size + 2 * MAX_CLIP_S * rate, header=_HEADER.size)
+        if data is None:
             return None
         magic, stored_rate, frames, digest = _HEADER.unpack_from(data)
         payload = data[_HEADER.size :]
@@ -195,6 +204,32 @@ class ClipCache:
         """Remove every clip and session level, and stale part files; nothing else in the folder."""
         remove_stale_parts_in(self.directory, _owns)
         return _usage([e for e in self.entries() if _remove(e.path)])
+
+
+def read_regular(path: Path, limit: int, *, header: int = 0) -> bytes | None:
+    """The whole of ``path`` if it is a regular file (not a symlink) of at most ``limit`` bytes, else None.
+
+    Checked on the open descriptor before anything is read: a symlink (to
+    ``/dev/zero``...), a FIFO or a huge file costs one ``fstat``. With
+    ``header``, a file shorter than that is None too. For the cache's own
+    entries, which it only ever writes as regular files of known size.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not header <= st.st_size <= limit:
+            return None
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read(st.st_size + 1)
+        return data if len(data) == st.st_size else None  # changed while read: as damaged
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _owns(name: str) -> bool:

@@ -54,7 +54,9 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach import quiet
 from voicecoach.errors import MissingDependencyError, VoicecoachError
+from voicecoach.outputs import raise_if_unwritable
 from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language
 from voicecoach.speech.engine import speaks as voice_speaks
 from voicecoach.speech.wavfile import read_audio, wait_complete
@@ -62,6 +64,7 @@ from voicecoach.speech.wavfile import read_audio, wait_complete
 # espeak-ng's own default (the `espeak-ng` command's); pyttsx3 would say 200.
 ESPEAK_DEFAULT_RATE_WPM = 175
 WAV_TIMEOUT_S = 10.0
+_TEMP_FILE = "the system voice's temporary file in "  # what a full disk or ulimit -f stopped
 ENGINE_LABELS = {"espeak": "espeak-ng", "sapi5": "SAPI5", "nsss": "macOS", "avspeech": "macOS"}
 
 
@@ -101,7 +104,7 @@ def _get() -> _System:
         except ImportError as exc:
             raise _missing(f"pyttsx3 cannot be imported: {exc}", python_package=True) from None
         try:
-            with _quiet():
+            with _quiet(), quiet.c_stderr_kept():
                 # pyttsx3.init() reuses a live engine for the same driver name:
                 # other code calling it shares ours instead of stealing the callback.
                 _system = _System(pyttsx3.init())
@@ -202,8 +205,10 @@ def synthesize(text: str, voice_id: str, rate: int) -> tuple[np.ndarray, int]:
             for token in tokens:
                 engine.disconnect(token)
         if errors:
+            raise_if_unwritable(str(errors[0]), Path(tmp).parent, what=_TEMP_FILE)
             raise VoicecoachError(f"The system voice failed on {text!r}: {errors[0]}")
         if not ok:
+            raise_if_unwritable(stderr.getvalue(), Path(tmp).parent, what=_TEMP_FILE)
             detail = stderr.getvalue().strip().splitlines()
             raise VoicecoachError(
                 f"The system voice produced no audio for {text!r}.", hint=detail[-1] if detail else None

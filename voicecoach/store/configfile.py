@@ -137,7 +137,9 @@ def _write(path: Path, old: str, new: str) -> ConfigError | None:
     try:
         write_atomic(target, new, durable=True)
     except OSError as exc:
-        raise VoicecoachError(f"cannot write the config file {path}: {exc.strerror or exc}") from None
+        from voicecoach.outputs import cannot_write
+
+        raise cannot_write(path, exc, what="the config file ") from None
     return after
 
 

@@ -5,7 +5,10 @@ The journal must never stop anyone exercising: :meth:`Journal.open` raises
 read-only, damaged or not a database, and the caller then runs the session without a
 journal. A damaged file is never deleted or overwritten. Every method converts SQLite
 errors into the same exception. The schema version is ``PRAGMA user_version``; each entry
-of :data:`MIGRATIONS` brings it up by one, in its own transaction. WAL mode with
+of :data:`MIGRATIONS` brings it up by one, in its own transaction. Before anything is
+written, the tables and their columns must be exactly those the version's migrations make
+(a column dropped by hand, a table missing): otherwise the journal is damaged, reported,
+and left as it is. WAL mode with
 ``synchronous = NORMAL``: a killed process or a power cut loses at most the last
 transaction, never an earlier one.
 """
@@ -25,6 +28,7 @@ from time import time as time_now
 from typing import Any
 
 from voicecoach.core import phrases
+from voicecoach.store.shape import shape_problem
 
 BUSY_TIMEOUT_MS = 2000
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -169,6 +173,9 @@ class Journal:
             rows = conn.execute("PRAGMA quick_check").fetchall()
             if rows != [("ok",)]:
                 raise JournalUnavailable("damaged", path)
+            problem = shape_problem(conn, migrations)  # before the first write (WAL mode is one)
+            if problem:
+                raise JournalUnavailable("damaged", path, problem)
             _wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a crash
             conn.execute("PRAGMA foreign_keys = ON")
