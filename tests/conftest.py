@@ -6,24 +6,61 @@ with ``VOICECOACH_CACHE_DIR``, ``VOICECOACH_DATA_DIR`` and
 ``VOICECOACH_CONFIG`` pointing into a temporary folder (and subprocesses
 inherit them). Tests marked ``audio`` share one clip cache for the whole run
 (``clip_cache``), so each phrase is synthesized once per run, not per test;
-other tests get an empty cache of their own.
+other tests get an empty cache of their own. Under pytest-xdist the clip
+cache is shared by the workers of a run too (the cache writes atomically, so
+concurrent writers are safe); every worker has its own sound server and bus.
+
+Signals: a test run started from a background job (``./scripts/test &`` in a
+script) inherits SIGINT ignored, and so would every child a test starts, so
+the tests that signal children would fail. The test process puts the default
+dispositions back first (:func:`pytest_configure`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from helpers.pulse import PulseError, PulseServer, missing_tools
 
 CACHE, DATA, CONFIG = "VOICECOACH_CACHE_DIR", "VOICECOACH_DATA_DIR", "VOICECOACH_CONFIG"
 
 
+#: The signals voicecoach handles (voicecoach.interrupts) and the tests send.
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Undo an inherited "ignore" (a background job's SIGINT, nohup's SIGHUP) in the test process.
+
+    An ignored signal stays ignored across fork and exec, so every child a
+    test starts would inherit it, and a test that interrupts `voicecoach play`
+    would see the signal do nothing. A handled signal is reset to the default
+    in a child at exec. (voicecoach keeps an inherited ignore on purpose:
+    test_interrupts.py asks for one in its child explicitly.)
+    """
+    for sig in _SIGNALS:
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+
+
+def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of this run: shared by the xdist workers (each has a folder below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def _shared_clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("clip-cache")
+    # One per run, not per worker: each phrase is synthesized once, whichever worker needs it first
+    # (two workers may both make one at the same moment; the cache's atomic writes keep that safe).
+    cache = _run_root(tmp_path_factory) / "clip-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +99,19 @@ def _private_dirs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(CACHE, str(cache))
     monkeypatch.setenv(DATA, str(tmp_path / "vc-data"))
     monkeypatch.setenv(CONFIG, str(tmp_path / "vc-absent-config"))  # never created: no config file
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """``run("show", "inner-knee")``: the command line in this process (click's CliRunner), exceptions raised."""
+    from voicecoach.cli import cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
 
 
 @pytest.fixture(scope="session")

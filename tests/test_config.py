@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,16 +39,6 @@ EXPECTED = {
     "13_device_bool.toml": [(1, 10, "device must be a number or a name, not true")],
     "14_unterminated.toml": [(1, 18, "not valid TOML: illegal character '\\n'")],
 }
-
-
-@pytest.fixture
-def run():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture

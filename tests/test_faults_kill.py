@@ -21,8 +21,9 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
+from helpers.files import part_files
 from helpers.places import saved_place, store_in
-from test_faults_outputs import EARLIER, TINY, parts
+from helpers.plans import EARLIER, TINY
 
 from voicecoach import programs
 from voicecoach.store.progress import Saved
@@ -120,7 +121,7 @@ def test_export_killed_at_random_moments(plan, env, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert ffprobe_duration(target) > 5 and target.with_suffix(".vtt").read_text().startswith("WEBVTT")
-    assert parts(out_dir) == []
+    assert part_files(out_dir) == []
 
 
 @pytest.mark.audio
