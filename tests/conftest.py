@@ -48,6 +48,17 @@ def pytest_configure(config: pytest.Config) -> None:
             signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
 
 
+_E2E = Path(__file__).parent / "e2e"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/e2e/ is marked ``e2e`` (the real stack: ``./scripts/test --quick`` leaves them out)."""
+    for item in items:
+        if _E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The temporary folder of this run: shared by the xdist workers (each has a folder below it)."""
     base = tmp_path_factory.getbasetemp()
@@ -92,13 +103,24 @@ def _private_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory, _sha
 @pytest.fixture(autouse=True)
 def _private_dirs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """This test's own data folder and config path; its own cache too, unless it is an audio test."""
-    if request.node.get_closest_marker("audio") is not None:
+    audio = request.node.get_closest_marker("audio") is not None
+    if not audio and "pulse" in request.fixturenames:
+        # The quick run (-m "not audio") must never start a sound server.
+        pytest.fail("a test that uses the `pulse` sound server must be marked audio")
+    if audio:
         cache = request.getfixturevalue("clip_cache")
     else:
         cache = tmp_path / "vc-cache"
     monkeypatch.setenv(CACHE, str(cache))
     monkeypatch.setenv(DATA, str(tmp_path / "vc-data"))
     monkeypatch.setenv(CONFIG, str(tmp_path / "vc-absent-config"))  # never created: no config file
+
+
+@pytest.fixture(autouse=True)
+def _a_quiet_sink(request: pytest.FixtureRequest) -> None:
+    """A test that uses the sound server starts with nothing else playing on it (see PulseServer.silence_strays)."""
+    if "pulse" in request.fixturenames:
+        request.getfixturevalue("pulse").silence_strays()
 
 
 @pytest.fixture

@@ -126,12 +126,17 @@ def test_ctrl_c_while_preparing_says_the_session_had_not_started(tmp_path, pulse
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not (cache.is_dir() and any(cache.iterdir())):  # the first clip: it is preparing
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not (cache.is_dir() and any(cache.iterdir())):  # the first clip: it is preparing
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # failed: a sixty-exercise session must not play on into later tests
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 130
     assert err == "voicecoach: Stopped before the session started.\n"
     assert out == ""
