@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers.files import BAD_PLANS as BAD
 
 from voicecoach.core.timeline import CUE_KINDS
 from voicecoach.errors import ExitStatus
-
-BAD = Path(__file__).parent / "bad_plans"
-
 
 # The kinds `show --json` may print: a public contract, and what timeline.CUE_KINDS documents.
 JSON_KINDS = {"intro", "setup", "start", "stop", "countdown", "rep", "tempo", "switch", "rest", "callout", "end"}

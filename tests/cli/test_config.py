@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.files import BAD_CONFIGS as BAD
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +16,6 @@ from voicecoach.core import config
 from voicecoach.core.config import ConfigError, parse_config, set_in_text, unset_in_text
 from voicecoach.errors import ExitStatus
 from voicecoach.store.config import load
-
-BAD = Path(__file__).parent / "bad_configs"
 
 # fixture -> every problem expected, as (line, column, the message)
 EXPECTED = {
