@@ -6,9 +6,8 @@ with ``VOICECOACH_CACHE_DIR``, ``VOICECOACH_DATA_DIR`` and
 ``VOICECOACH_CONFIG`` pointing into a temporary folder (and subprocesses
 inherit them). Tests marked ``audio`` share one clip cache for the whole run
 (``clip_cache``), so each phrase is synthesized once per run, not per test;
-other tests get an empty cache of their own. Under pytest-xdist the clip
-cache is shared by the workers of a run too (the cache writes atomically, so
-concurrent writers are safe); every worker has its own sound server and bus.
+other tests get an empty cache of their own. Under pytest-xdist each worker
+is a process of its own: its own clip cache, sound server and bus.
 
 Signals: a test run started from a background job (``./scripts/test &`` in a
 script) inherits SIGINT ignored, and so would every child a test starts, so
@@ -51,32 +50,34 @@ def pytest_configure(config: pytest.Config) -> None:
 _E2E = Path(__file__).parent / "e2e"
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark, and before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test under tests/e2e/ is marked ``e2e`` (the real stack: ``./scripts/test --quick`` leaves them out)."""
+    """Mark every test under tests/e2e/ ``e2e``; put every test that does not play in real time in one xdist group.
+
+    ``e2e``: the real stack, which ``./scripts/test --quick`` leaves out. The group: under
+    ``--dist loadgroup`` (./scripts/test), the tests that compute (synthesis, mixing, hypothesis, the
+    fault suite's exports) run one after another on one worker, and the tests that play through the
+    sound server (the ``pulse`` fixture) are spread over the others. Real-time playback next to two
+    computing workers on a two-core machine fell behind (a session 180 ms late); next to one it keeps time.
+    """
     for item in items:
         if _E2E in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
-
-
-def _run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The temporary folder of this run: shared by the xdist workers (each has a folder below it)."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+        if "pulse" not in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("compute"))
 
 
 @pytest.fixture(scope="session")
 def _shared_clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # One per run, not per worker: each phrase is synthesized once, whichever worker needs it first
-    # (two workers may both make one at the same moment; the cache's atomic writes keep that safe).
-    cache = _run_root(tmp_path_factory) / "clip-cache"
-    cache.mkdir(exist_ok=True)
-    return cache
+    # One per test process: under pytest-xdist, one per worker, not one for the whole run. Tests observe
+    # this cache (a second export "synthesizes nothing": the folder is unchanged), and a cache shared by
+    # the workers changed under them (tests/e2e/test_export_cli.py failed with one: see docs/benchmarks.md).
+    return tmp_path_factory.mktemp("clip-cache")
 
 
 @pytest.fixture(scope="session")
 def clip_cache(_shared_clip_cache: Path) -> Path:
-    """The clip cache of audio tests: one for the whole run, warm after first use.
+    """The clip cache of audio tests: one for the whole run (for each xdist worker), warm after first use.
 
     A module whose tests need a cache of their own overrides this fixture.
     """
