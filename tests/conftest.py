@@ -6,29 +6,78 @@ with ``VOICECOACH_CACHE_DIR``, ``VOICECOACH_DATA_DIR`` and
 ``VOICECOACH_CONFIG`` pointing into a temporary folder (and subprocesses
 inherit them). Tests marked ``audio`` share one clip cache for the whole run
 (``clip_cache``), so each phrase is synthesized once per run, not per test;
-other tests get an empty cache of their own.
+other tests get an empty cache of their own. Under pytest-xdist each worker
+is a process of its own: its own clip cache, sound server and bus.
+
+Signals: a test run started from a background job (``./scripts/test &`` in a
+script) inherits SIGINT ignored, and so would every child a test starts, so
+the tests that signal children would fail. The test process puts the default
+dispositions back first (:func:`pytest_configure`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from helpers.pulse import PulseError, PulseServer, missing_tools
 
 CACHE, DATA, CONFIG = "VOICECOACH_CACHE_DIR", "VOICECOACH_DATA_DIR", "VOICECOACH_CONFIG"
 
 
+#: The signals voicecoach handles (voicecoach.interrupts) and the tests send.
+_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Undo an inherited "ignore" (a background job's SIGINT, nohup's SIGHUP) in the test process.
+
+    An ignored signal stays ignored across fork and exec, so every child a
+    test starts would inherit it, and a test that interrupts `voicecoach play`
+    would see the signal do nothing. A handled signal is reset to the default
+    in a child at exec. (voicecoach keeps an inherited ignore on purpose:
+    test_interrupts.py asks for one in its child explicitly.)
+    """
+    for sig in _SIGNALS:
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+
+
+_E2E = Path(__file__).parent / "e2e"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by mark, and before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/e2e/ ``e2e``; put every test that does not play in real time in one xdist group.
+
+    ``e2e``: the real stack, which ``./scripts/test --quick`` leaves out. The group: under
+    ``--dist loadgroup`` (./scripts/test), the tests that compute (synthesis, mixing, hypothesis, the
+    fault suite's exports) run one after another on one worker, and the tests that play through the
+    sound server (the ``pulse`` fixture) are spread over the others. Real-time playback next to two
+    computing workers on a two-core machine fell behind (a session 180 ms late); next to one it keeps time.
+    """
+    for item in items:
+        if _E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+        if "pulse" not in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("compute"))
+
+
 @pytest.fixture(scope="session")
 def _shared_clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One per test process: under pytest-xdist, one per worker, not one for the whole run. Tests observe
+    # this cache (a second export "synthesizes nothing": the folder is unchanged), and a cache shared by
+    # the workers changed under them (tests/e2e/test_export_cli.py failed with one: see docs/benchmarks.md).
     return tmp_path_factory.mktemp("clip-cache")
 
 
 @pytest.fixture(scope="session")
 def clip_cache(_shared_clip_cache: Path) -> Path:
-    """The clip cache of audio tests: one for the whole run, warm after first use.
+    """The clip cache of audio tests: one for the whole run (for each xdist worker), warm after first use.
 
     A module whose tests need a cache of their own overrides this fixture.
     """
@@ -55,13 +104,37 @@ def _private_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory, _sha
 @pytest.fixture(autouse=True)
 def _private_dirs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """This test's own data folder and config path; its own cache too, unless it is an audio test."""
-    if request.node.get_closest_marker("audio") is not None:
+    audio = request.node.get_closest_marker("audio") is not None
+    if not audio and "pulse" in request.fixturenames:
+        # The quick run (-m "not audio") must never start a sound server.
+        pytest.fail("a test that uses the `pulse` sound server must be marked audio")
+    if audio:
         cache = request.getfixturevalue("clip_cache")
     else:
         cache = tmp_path / "vc-cache"
     monkeypatch.setenv(CACHE, str(cache))
     monkeypatch.setenv(DATA, str(tmp_path / "vc-data"))
     monkeypatch.setenv(CONFIG, str(tmp_path / "vc-absent-config"))  # never created: no config file
+
+
+@pytest.fixture(autouse=True)
+def _a_quiet_sink(request: pytest.FixtureRequest) -> None:
+    """A test that uses the sound server starts with nothing else playing on it (see PulseServer.silence_strays)."""
+    if "pulse" in request.fixturenames:
+        request.getfixturevalue("pulse").silence_strays()
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """``run("show", "inner-knee")``: the command line in this process (click's CliRunner), exceptions raised."""
+    from voicecoach.cli import cli
+
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
 
 
 @pytest.fixture(scope="session")

@@ -57,6 +57,26 @@ class FakePlayer:
         self._stop = True
 
 
+class QuietInputs:
+    """Control inputs that never send a command (the keyboard, untouched): the coach's wait just passes.
+
+    Like a real source, ``wait`` takes a moment (a tenth of the timeout) instead of returning at once.
+    """
+
+    def names(self) -> set[str]:
+        return {"keys"}
+
+    def wait(self, timeout_s: float) -> list:
+        time.sleep(timeout_s / 10)
+        return []
+
+    def show(self, state: Any) -> None:
+        pass
+
+    def seeked(self, position_us: int) -> None:
+        pass
+
+
 def tone(freq: float, seconds: float, amp: float = 0.3, fade_s: float = 0.0) -> Clip:
     """A sine at the mix rate; with ``fade_s``, linear fades in and out that long."""
     t = np.arange(int(round(seconds * MIX_RATE_HZ))) / MIX_RATE_HZ

@@ -270,6 +270,35 @@ class PulseServer:
             "load-module", "module-loopback", f"source={self.monitor}", f"sink={self.room}", "latency_msec=30"
         ).strip()
 
+    def stray_inputs(self) -> list[str]:
+        """Playback streams on the server other than the keep-alive: what an earlier test left playing."""
+        keep = str(self.keepalive.pid) if self.keepalive is not None else None
+        strays: list[str] = []
+        index, pid = None, None
+        for line in [*self.pactl("list", "sink-inputs").splitlines(), "Sink Input #end"]:
+            line = line.strip()
+            if line.startswith("Sink Input #"):
+                if index is not None and pid != keep:
+                    strays.append(index)
+                index, pid = line.removeprefix("Sink Input #"), None
+            elif line.startswith("application.process.id = "):
+                pid = line.split("=", 1)[1].strip().strip('"')
+        return strays
+
+    def silence_strays(self) -> list[str]:
+        """Mute what an earlier test left playing, so a recording hears only this test; returns the streams muted.
+
+        A test that fails with its session still running (say, a signal that did not stop it) would
+        otherwise play into every later recording of the same server.
+        """
+        strays = self.stray_inputs()
+        for index in strays:
+            try:
+                self.pactl("set-sink-input-mute", index, "1")
+            except PulseError:
+                pass  # it ended meanwhile
+        return strays
+
     def unload(self, module: str) -> None:
         self.pactl("unload-module", module)
 

@@ -24,32 +24,23 @@ from pathlib import Path
 import pytest
 from helpers.coaching import ScriptedInputs, stepped_coach
 from helpers.fakes import FakeSpeaker
+from helpers.files import part_files
 from helpers.places import store_for_play
-from test_coach import PLAN
+from helpers.plans import EARLIER, TINY, TWO
 
 from voicecoach.core import phrases
+from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.live.status import Output
 from voicecoach.render.prepare import Prepared
 
-TINY = """\
-title: Tiny
-safety: Stop if it hurts.
-defaults: {countdown: 2, get_ready: 2}
-exercises:
-  - {name: Stretch, setup: Sit down., hold: 4}
-"""
-EARLIER = b"an earlier export"
+PLAN = parse_plan(TWO)
 
 
 def vc(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True, env=env, timeout=120, **kw
     )
-
-
-def parts(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".part"))
 
 
 @contextlib.contextmanager
@@ -107,7 +98,7 @@ def test_export_to_a_full_disk_keeps_the_earlier_file(plan, env, tmp_path):
         out = vc("export", str(plan), "--engine", "system", "-o", str(disk / "s.mp3"), env=env)
         assert_clean_failure(out, 6, f"cannot write {disk / 's.mp3'}: the disk is full.")
         assert (disk / "s.mp3").read_bytes() == EARLIER
-        assert parts(disk) == []
+        assert part_files(disk) == []
 
 
 @pytest.mark.audio
@@ -142,7 +133,7 @@ def test_any_output_that_is_a_directory_fails_before_encoding(plan, env, tmp_pat
     assert_clean_failure(out, 6, f"cannot write {tmp_path / blocked}: it is a directory.")
     for name in {"s.mp3", "s.vtt", "s.txt"} - {blocked}:
         assert (tmp_path / name).read_bytes() == EARLIER
-    assert parts(tmp_path) == []
+    assert part_files(tmp_path) == []
 
 
 @pytest.mark.audio
@@ -174,7 +165,7 @@ def test_a_250_character_output_name(plan, env, tmp_path):
     out = vc("export", str(plan), "--engine", "system", "-o", str(target), "--captions", "vtt", env=env)
     assert out.returncode == 0, out.stderr
     assert target.stat().st_size > 1000 and target.with_suffix(".vtt").is_file()
-    assert parts(tmp_path) == []
+    assert part_files(tmp_path) == []
 
 
 # -- the clip cache and stdout -----------------------------------------------------------------------

@@ -16,11 +16,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.files import ROOT
 
 from voicecoach.store.journal import MIGRATIONS, SCHEMA_VERSION, Journal, JournalUnavailable
 from voicecoach.store.places import PlaceStore, Saved, migrate_progress_json
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -12,22 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from voicecoach import programs
-from voicecoach.cli import cli
 from voicecoach.cli.common import journal_options
 from voicecoach.core import phrases
-
-
-@pytest.fixture
-def run():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def journal_file() -> Path:
@@ -99,20 +87,20 @@ BAD = [
 def test_bad_input_is_a_clear_error_and_changes_nothing(run, args, code, message):
     run("journal", "add", "inner-knee")  # one session already there
     before = journal_file().read_bytes()
-    result = CliRunner().invoke(cli, ["journal", "add", "inner-knee", *args])
+    result = run("journal", "add", "inner-knee", *args)
     assert result.exit_code == code and message in result.output and "Traceback" not in result.output
     assert journal_file().read_bytes() == before
 
 
 def test_an_unknown_plan_is_an_error_and_creates_no_journal(run):
-    result = CliRunner().invoke(cli, ["journal", "add", "no-such-plan"])
+    result = run("journal", "add", "no-such-plan")
     assert result.exit_code == 1
     assert "no plan file or built-in program named 'no-such-plan'" in result.output
     assert not journal_file().exists()
 
 
 def test_settled(run):
-    result = CliRunner().invoke(cli, ["journal", "settled", "yes"])
+    result = run("journal", "settled", "yes")
     assert result.exit_code == 1 and "there is no session in the journal to answer for yet" in result.output
     run("journal", "add", "inner-knee", "--date", "2025-03-01")
     result = run("journal", "settled", "no")
@@ -159,7 +147,7 @@ def test_listing_json_and_csv(run):
         ("partial", "3", ""),
         ("done", "5", "yes"),
     ]
-    both = CliRunner().invoke(cli, ["journal", "--json", "--csv"])
+    both = run("journal", "--json", "--csv")
     assert both.exit_code == 2 and "choose one of --json and --csv" in both.output
 
 
@@ -174,7 +162,7 @@ def test_chart(run, tmp_path, name, magic):
     assert result.output.splitlines()[0] == "Recent sessions, newest first:"  # the text is always there
     assert result.output.splitlines()[-1] == f"Wrote {out}"
     assert out.read_bytes().startswith(magic) and out.stat().st_size > 5000
-    bad = CliRunner().invoke(cli, ["journal", "--chart", str(tmp_path / "pain.jpg")])
+    bad = run("journal", "--chart", str(tmp_path / "pain.jpg"))
     assert bad.exit_code == 6 and "a chart is a .png or .svg file" in bad.output
 
 
@@ -186,7 +174,7 @@ def test_a_damaged_journal_is_left_untouched_and_show_still_works(run):
     shown = run("show", "inner-knee", "--json", "--estimate")
     assert shown.exit_code == 0 and json.loads(shown.stdout)["title"] == "Inner knee pain"
     assert shown.stderr == f"voicecoach: {phrases.JOURNAL_OFF['damaged']} ({path}: cut short)\n"
-    listing = CliRunner().invoke(cli, ["journal"])
+    listing = run("journal")
     assert listing.exit_code == 1 and phrases.JOURNAL_OFF["damaged"] in listing.output
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["journal.sqlite3"]

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.files import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FALLBACK = ["voicecoach-inner-knee.mp3", "voicecoach-inner-knee.vtt"]
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers.dbus import missing_tools, private_bus
+from helpers.play import PlayRun, saved_places, silent_stretches
 from helpers.pulse import RATE, PulseServer, find_onsets
-from test_play_real import _Run, saved_places
 
 pytestmark = pytest.mark.audio
 
@@ -62,22 +62,11 @@ def wait_until(check, timeout_s: float = 10.0) -> bool:
     return False
 
 
-def silent_stretches(samples: np.ndarray, min_s: float) -> list[tuple[float, float]]:
-    """(start, end) of stretches at least ``min_s`` long with no sound above -60 dBFS."""
-    loud = np.abs(np.asarray(samples, np.float32)) > 1e-3  # float samples in [-1, 1]
-    idx = np.flatnonzero(loud)
-    gaps = []
-    for a, b in zip(idx[:-1], idx[1:]):
-        if (b - a) / RATE >= min_s:
-            gaps.append((a / RATE, b / RATE))
-    return gaps
-
-
 def test_playerctl_pauses_resumes_skips_and_stops(bus_env, pulse: PulseServer):
     plan, env = bus_env
     rec = pulse.start_recording()
     t0 = time.monotonic()
-    run = _Run(plan, env)
+    run = PlayRun(plan, env)
     run.wait_for("Hold.")
     assert wait_until(lambda: playerctl(env, "status") == "Playing")
     assert playerctl(env, "metadata", "xesam:title") == "Exercise 1 of 2: Stretch, set 1 of 1"
@@ -125,7 +114,7 @@ def test_without_a_session_bus_media_buttons_are_silently_off(tmp_path, clip_cac
     plan.write_text(PLAN)
     env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
     env.update(VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
-    run = _Run(plan, env, extra=["--debug"] if debug else [])
+    run = PlayRun(plan, env, extra=["--debug"] if debug else [])
     run.wait_for("Hold.")
     run.key(b"q")
     rc, err = run.finish()

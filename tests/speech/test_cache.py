@@ -11,9 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from voicecoach.cli import cli
 from voicecoach.cli.settings import format_size
 from voicecoach.speech.cache import ClipCache, Usage, cache_key
 from voicecoach.speech.clip import MIX_RATE_HZ
@@ -21,10 +19,6 @@ from voicecoach.speech.clip import MIX_RATE_HZ
 FRAMES = 5000
 CLIP_BYTES = 52 + 2 * FRAMES  # header + int16 samples
 DAY = 86400.0
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def fill(cache: ClipCache, n: int) -> list[str]:
@@ -125,7 +119,7 @@ def foreign_files(directory: Path, dead: int, live: int, outside: Path) -> list[
     return sorted([*names, f"{cache_key('dir')}.clip", f"{cache_key('link')}.clip"])
 
 
-def test_cache_clear_removes_only_its_own_files(tmp_path, monkeypatch, dead_pid, live_pid):
+def test_cache_clear_removes_only_its_own_files(run, tmp_path, monkeypatch, dead_pid, live_pid):
     directory = tmp_path / "clips"
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(directory))
     cache = ClipCache(directory)
@@ -154,7 +148,7 @@ def test_trim_removes_stale_parts_of_its_own_files(tmp_path, dead_pid, live_pid)
     assert not stale.exists() and writing.exists()
 
 
-def test_cache_command(tmp_path, monkeypatch):
+def test_cache_command(run, tmp_path, monkeypatch):
     directory = tmp_path / "clips"
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(directory))
     assert run("cache").output == (
@@ -190,7 +184,7 @@ def test_format_size(size, text):
 
 
 @pytest.mark.audio
-def test_a_session_trims_the_cache_and_keeps_its_own_clips(tmp_path, monkeypatch):
+def test_a_session_trims_the_cache_and_keeps_its_own_clips(run, tmp_path, monkeypatch):
     """A real session with a limit of 0: other clips go, the session's stay, and the next run makes none."""
     directory = tmp_path / "clips"
     monkeypatch.setenv("VOICECOACH_CACHE_DIR", str(directory))

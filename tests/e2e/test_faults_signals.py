@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 from helpers.places import saved_place
-from test_faults_outputs import TINY
-from test_play_real import _Run
+from helpers.plans import TINY
+from helpers.play import PlayRun
 
 from voicecoach.core.phrases import PRINTED, STOPPED_PRINTED
 
@@ -49,7 +49,7 @@ def place(env: dict, plan: Path):
     return saved_place(Path(env["VOICECOACH_DATA_DIR"]), str(plan.resolve()))
 
 
-def terminal_is_cooked(run: _Run) -> bool:
+def terminal_is_cooked(run: PlayRun) -> bool:
     fd = os.open(run.tty, os.O_RDWR | os.O_NOCTTY)
     try:
         return bool(termios.tcgetattr(fd)[3] & termios.ICANON)
@@ -70,7 +70,7 @@ WAYS_OUT = {
 
 @pytest.mark.parametrize("way", list(WAYS_OUT))
 def test_every_way_out_saves_the_place_and_says_so_once(plan, env, way):
-    run = _Run(plan, env, SYSTEM)
+    run = PlayRun(plan, env, SYSTEM)
     run.wait_for(STARTED)
     time.sleep(0.3)
     if way == "q":
@@ -92,7 +92,7 @@ def test_every_way_out_saves_the_place_and_says_so_once(plan, env, way):
 
 def test_keys_work_again_after_ctrl_z_and_fg(plan, env):
     """The shell puts the terminal back to line mode while a job is stopped; SIGCONT must undo that."""
-    run = _Run(plan, env, SYSTEM)
+    run = PlayRun(plan, env, SYSTEM)
     run.wait_for(STARTED)
     run.proc.send_signal(signal.SIGSTOP)  # Ctrl-Z (SIGTSTP's default action, which a test cannot deliver)
     fd = os.open(run.tty, os.O_RDWR | os.O_NOCTTY)
@@ -126,12 +126,17 @@ def test_ctrl_c_while_preparing_says_the_session_had_not_started(tmp_path, pulse
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not (cache.is_dir() and any(cache.iterdir())):  # the first clip: it is preparing
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not (cache.is_dir() and any(cache.iterdir())):  # the first clip: it is preparing
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # failed: a sixty-exercise session must not play on into later tests
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 130
     assert err == "voicecoach: Stopped before the session started.\n"
     assert out == ""

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers.files import BAD_PLANS as BAD
 
 from voicecoach.core.planfile import PlanError, parse_plan
 from voicecoach.programs import load_plan_file
-
-BAD = Path(__file__).parent / "bad_plans"
 
 # fixture -> every problem expected, as (line, column, fragment of the message)
 EXPECTED = {

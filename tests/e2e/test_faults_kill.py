@@ -21,8 +21,10 @@ from pathlib import Path
 from unittest.mock import ANY
 
 import pytest
+from helpers.files import part_files
 from helpers.places import saved_place, store_in
-from test_faults_outputs import EARLIER, TINY, parts
+from helpers.plans import EARLIER, TINY
+from helpers.play import PlayRun
 
 from voicecoach import programs
 from voicecoach.store.places import Saved
@@ -120,7 +122,7 @@ def test_export_killed_at_random_moments(plan, env, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert ffprobe_duration(target) > 5 and target.with_suffix(".vtt").read_text().startswith("WEBVTT")
-    assert parts(out_dir) == []
+    assert part_files(out_dir) == []
 
 
 @pytest.mark.audio
@@ -242,16 +244,14 @@ def test_journal_add_killed_at_random_moments(tmp_path):
 @pytest.mark.audio
 @pytest.mark.slow
 def test_play_killed_mid_session_resumes_there(plan, env, pulse):
-    from test_play_real import _Run
-
-    run = _Run(plan, env, ["--engine", "system"])  # espeak-ng: a cold cache fills in a second
+    run = PlayRun(plan, env, ["--engine", "system"])  # espeak-ng: a cold cache fills in a second
     run.wait_for("Sit down.")  # the first exercise's set-up: its place is being saved
     time.sleep(random.Random(SEED).uniform(0.1, 1.0))
     run.proc.kill()
     run.finish()
     saved = saved_place(Path(env["VOICECOACH_DATA_DIR"]), str(plan.resolve()))
     assert saved is not None and (saved.exercise_index, saved.exercise) == (0, "Stretch")
-    again = _Run(plan, env, ["--resume", "--engine", "system"])
+    again = PlayRun(plan, env, ["--resume", "--engine", "system"])
     again.wait_for("Resuming Tiny at exercise 1 of 1: Stretch.")
     again.proc.send_signal(signal.SIGTERM)
     rc, err = again.finish()

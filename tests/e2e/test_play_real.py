@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.play import PlayRun, saved_places
 from helpers.pulse import RATE, PulseServer, find_onsets
 
 from voicecoach.core import phrases
@@ -89,59 +88,6 @@ def _ideal_render(plan: Path, cache: Path) -> np.ndarray:
     return np.concatenate(list(mix.blocks(prepared.timeline, prepared.clips, gain=session_gain(prepared))))
 
 
-class _Run:
-    """`voicecoach play PLAN --plain` in a pseudo-terminal, lines timestamped as they arrive."""
-
-    def __init__(
-        self, plan: Path, env: dict[str, str], extra: list[str] | None = None, check_in: bool = False, **popen
-    ) -> None:
-        self.master, slave = pty.openpty()
-        root = [a for a in extra or [] if a == "--debug"]  # options of the root command go first
-        rest = [a for a in extra or [] if a != "--debug"]  # options of play
-        args = ["play", str(plan), "--plain", *([] if check_in else ["--no-check-in"]), *rest]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voicecoach", *root, *args],
-            stdin=slave,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-            **popen,
-        )
-        self.tty = os.ttyname(slave)  # to look at the terminal's settings afterwards
-        os.close(slave)
-        self.lines: list[str] = []
-        self.ended = False  # the program closed its output: no more lines will come
-        self.seen = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            with self.seen:
-                self.lines.append(line.rstrip("\n"))
-                self.seen.notify_all()
-        with self.seen:
-            self.ended = True
-            self.seen.notify_all()
-
-    def wait_for(self, text: str, timeout_s: float = 30) -> None:
-        with self.seen:
-            found = self.seen.wait_for(lambda: text in self.lines or self.ended, timeout_s) and text in self.lines
-        if not found and self.ended:
-            raise AssertionError(f"exit {self.proc.wait()}: {self.proc.stderr.read()}\n{self.lines}")
-        if not found:
-            print("\n".join(self.lines))  # pytest shows it on failure: the whole session, not a cut repr
-        assert found, text
-
-    def key(self, k: bytes) -> None:
-        os.write(self.master, k)
-
-    def finish(self, timeout_s: float = 60) -> tuple[int, str]:
-        rc = self.proc.wait(timeout=timeout_s)
-        os.close(self.master)
-        return rc, self.proc.stderr.read()
-
-
 def _nearest(onsets: np.ndarray, t: float) -> float:
     return float(onsets[np.argmin(np.abs(onsets - t))])
 
@@ -165,7 +111,7 @@ def _align(expected: list[float], onsets: np.ndarray) -> tuple[float, np.ndarray
 def test_cue_onsets_follow_the_timeline(session, pulse: PulseServer, record_property):
     plan, env, timeline = session
     rec = pulse.start_recording()
-    run = _Run(plan, env)
+    run = PlayRun(plan, env)
     rc, err = run.finish()
     samples = rec.stop()
     assert rc == 0, err
@@ -187,7 +133,7 @@ def test_pause_shifts_the_rest_of_the_session(session, pulse: PulseServer):
     cues = timeline["cues"]
     hold = next(c for c in cues if c["kind"] == "start")
     rec = pulse.start_recording()
-    run = _Run(plan, env)
+    run = PlayRun(plan, env)
     run.wait_for("Hold.")
     time.sleep(1.0)
     run.key(b" ")
@@ -223,7 +169,7 @@ def test_device_lost_mid_session_saves_the_place(session, tmp_path):
     doomed.start()
     try:
         env = dict(env, **doomed.client_env(), VOICECOACH_DATA_DIR=str(tmp_path))
-        run = _Run(plan, env)
+        run = PlayRun(plan, env)
         run.wait_for("Hold.")
         doomed.proc.kill()
         rc, err = run.finish()
@@ -235,17 +181,11 @@ def test_device_lost_mid_session_saves_the_place(session, tmp_path):
     assert saved_places(tmp_path) == [(0, "Stretch")]
 
 
-def saved_places(data_dir: Path) -> list[tuple[int, str]]:
-    """The places saved for --resume, from the journal file."""
-    with sqlite3.connect(data_dir / "journal.sqlite3") as c:
-        return c.execute("SELECT exercise_index, exercise FROM places").fetchall()
-
-
 def test_check_in_answered_with_keys(session, tmp_path):
     """The questions before and after a session, answered on the keyboard, land in the journal."""
     plan, env, _ = session
     env = dict(env, VOICECOACH_DATA_DIR=str(tmp_path))
-    run = _Run(plan, env, check_in=True)
+    run = PlayRun(plan, env, check_in=True)
     run.wait_for(f"{phrases.RED_FLAG_QUESTION} (y or n, s to skip)")
     run.key(b"n")
     run.wait_for(f"{phrases.PAIN_QUESTION} (0-9, t for 10, s to skip)")
@@ -285,7 +225,7 @@ def test_a_cold_start_sounds_like_a_warm_one(pulse: PulseServer, tmp_path):
     for case in ("cold", "warm"):  # the cold run fills the cache the warm one uses
         assert cache.exists() == (case == "warm")
         rec = pulse.start_recording()
-        run = _Run(plan, env)
+        run = PlayRun(plan, env)
         rc, err = run.finish(timeout_s=120)
         samples = rec.stop()
         assert rc == 0 and "Traceback" not in err, err

@@ -17,10 +17,9 @@ import os
 import time
 
 import pytest
+from helpers.play import PlayRun, silent_stretches
 from helpers.pulse import PulseServer
 from helpers.speakers import piper_available, say, write_wav
-from test_play_mpris import silent_stretches
-from test_play_real import _Run
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -60,7 +59,7 @@ def test_voice_pauses_and_resumes_and_never_obeys_the_coach(voice_env, pulse: Pu
     pause, resume = spoken(tmp_path, "Hey Jarvis, pause."), spoken(tmp_path, "Hey Jarvis, resume.")
     rec = pulse.start_recording()
     t0 = time.monotonic()
-    run = _Run(plan, env, extra=["--listen"])
+    run = PlayRun(plan, env, extra=["--listen"])
     # The first run of the module synthesizes the session (cold clip cache): allow for it.
     run.wait_for(
         'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).', timeout_s=180
@@ -100,7 +99,7 @@ def test_voice_pauses_and_resumes_and_never_obeys_the_coach(voice_env, pulse: Pu
 def test_without_a_microphone_the_session_goes_on_with_keys(voice_env, pulse: PulseServer):
     plan, env = voice_env
     env = dict(env, PULSE_SOURCE="no_such_source")  # the default input does not exist
-    run = _Run(plan, env, extra=["--listen"])
+    run = PlayRun(plan, env, extra=["--listen"])
     run.wait_for("Hold.")
     run.key(b"q")
     rc, err = run.finish()
@@ -113,7 +112,7 @@ def test_without_a_microphone_the_session_goes_on_with_keys(voice_env, pulse: Pu
 PLAN3 = PLAN + "  - {name: Calf raise, setup: Hold a chair., hold: 30}\n"
 
 
-def _count(run: _Run, text: str, n: int, timeout_s: float = 10) -> None:
+def _count(run: PlayRun, text: str, n: int, timeout_s: float = 10) -> None:
     """Wait until ``text`` has been printed ``n`` times."""
     with run.seen:
         ok = run.seen.wait_for(lambda: run.lines.count(text) >= n or run.ended, timeout_s)
@@ -129,7 +128,7 @@ def test_voice_next_repeat_back_and_stop_from_unseen_speakers(voice_env, pulse: 
         w: write_wav(tmp_path / f"{w}.wav", say(f"Hey Jarvis, {w}.", pitch=pitch, pace=pace))
         for w in ("next", "repeat", "back", "stop")
     }
-    run = _Run(plan, env, extra=["--listen"])
+    run = PlayRun(plan, env, extra=["--listen"])
     run.wait_for(
         'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).', timeout_s=180
     )

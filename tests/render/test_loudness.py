@@ -1,6 +1,6 @@
 """The loudness meter, pure numpy: BS.1770 reference values, the gain rule, the silence shortcut.
 
-Its agreement with ffmpeg's ebur128 filter is checked in test_export.py (needs ffmpeg).
+Its agreement with ffmpeg's ebur128 filter is checked in tests/export/test_export.py (needs ffmpeg).
 """
 
 from __future__ import annotations
