@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,9 @@ from voicecoach import programs
 from voicecoach.core import configrules
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.schedule import Options
+
+if TYPE_CHECKING:
+    from voicecoach.store.training import Today
 
 # The options each command takes from the config file, by parameter name. Click ignores a
 # default for an option a command lacks, so play's coming voice control (listen, mic,
@@ -132,31 +135,20 @@ def _progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[float]
         yield lambda fraction: bar.update(int(fraction * 1000) - bar.pos)
 
 
-def journal_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, commit: bool) -> tuple[Options, list[str]]:
-    """Options for ``show`` and ``export``: with ``--level auto`` each exercise at the journal's
-    dose (``commit``: the decisions are stored, as a session is about to be done with them).
-
-    Returns the options and the dose changes in words. A journal that cannot be used is said
-    on stderr, and the session starts at the low end of every range.
+def todays_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, commit: bool) -> Today:
+    """Today's session for ``show`` and ``export`` (:func:`voicecoach.store.training.today_from_file`):
+    with ``--level auto`` each exercise at the journal's dose (``commit``: stored). A journal that
+    cannot be used is said on stderr, and the session starts at the low end of every range.
     """
-    if level != "auto":
-        return Options(level=level, detailed=detailed), []
-    from datetime import date
-
     from voicecoach.programs import plan_key
-    from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.training import decide_doses, open_journal, record_doses
+    from voicecoach.store.training import today_from_file
 
-    key = plan_key(plan_spec)
-    try:
-        with open_journal() as journal:
-            doses = decide_doses(journal, key, plan_obj, date.today())
-            if commit:
-                record_doses(journal, key, doses)
-    except JournalUnavailable as exc:
-        click.echo(f"voicecoach: {exc}", err=True)
-        return Options(level="low", detailed=detailed), []
-    return Options(level="low", detailed=detailed, doses=doses.option_doses()), doses.changes()
+    auto = level == "auto"
+    options = Options(level="low" if auto else level, detailed=detailed)
+    today = today_from_file(plan_key(plan_spec), plan_obj, options, auto=auto, commit=commit)
+    if today.lost is not None:
+        click.echo(f"voicecoach: {today.lost}", err=True)
+    return today
 
 
 def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra_texts=()):

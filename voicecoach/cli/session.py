@@ -18,9 +18,9 @@ from voicecoach.cli.common import (
     _trim_cache,
     detailed_option,
     earcons_option,
-    journal_options,
     level_option,
     plan_argument,
+    todays_options,
     voice_options,
 )
 from voicecoach.core import configrules, phrases
@@ -46,8 +46,9 @@ def show(
     doses are the training journal's for the next session (shown, not stored).
     """
     plan_obj = programs.load(plan)
-    options, changes = journal_options(plan, plan_obj, level, detailed, commit=False)
-    for line in changes:
+    today = todays_options(plan, plan_obj, level, detailed, commit=False)
+    options = today.options
+    for line in today.changes:
         click.echo(line, err=True)
     if estimate:
         timeline = build_timeline(plan_obj, options)
@@ -111,8 +112,9 @@ def export_cmd(
     existed = os.path.lexists(output)
     try:
         plan_obj = programs.load(plan)
-        options, changes = journal_options(plan, plan_obj, level, detailed, commit=True)
-        for line in changes:
+        today = todays_options(plan, plan_obj, level, detailed, commit=True)
+        options = today.options
+        for line in today.changes:
             click.echo(line)
         with _progress_bar("Preparing voice") as update:
             # Every phrase (in the order heard, on both cores where the voice can), then the level.
@@ -236,12 +238,14 @@ def play(
     """
     from voicecoach.control.inputs import Inputs
     from voicecoach.control.keys import keyboard
+    from voicecoach.live.checkin import CheckIn
     from voicecoach.live.coach import CONTROL_PHRASES, Coach
     from voicecoach.live.devices import resolve_device, resolve_input_device
     from voicecoach.live.player import Player
     from voicecoach.live.status import Output
     from voicecoach.programs import plan_key
     from voicecoach.render.prepare import LiveStart, live_gain
+    from voicecoach.store import training
     from voicecoach.store.places import PlaceStore
 
     key = plan_key(plan)
@@ -268,7 +272,9 @@ def play(
             notes.append(phrases.NO_SAVED_PLACE)
         if voice_logic is not None:
             notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
-        checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in)
+        today = training.today(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in, live=True)
+        options, texts = today.options, today.texts
+        checkin = CheckIn.for_today(journal, key, plan_obj, today, ask=not no_check_in)
         debug = bool(ctx.find_root().params.get("debug"))
         with keyboard() as keys:
             # What the coach says before the session: its notes, then how to hear the keys.
@@ -351,48 +357,6 @@ def _open_journal_for_play():
         return open_journal(), []
     except JournalUnavailable as exc:
         return None, [(exc.spoken, str(exc))]
-
-
-def _checkin(journal, key: str, plan_obj, options: Options, *, auto: bool, ask: bool):
-    """The check-ins and record of a live session, the options at today's doses, and every
-    phrase the check-ins may lead to (prepared with the session, so none waits for the voice).
-
-    The next-morning answer about the last session decides today's doses, so the doses for
-    each possible answer are worked out now, and the coach picks one after asking.
-    """
-    from datetime import date
-
-    from voicecoach.live.checkin import CheckIn
-    from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.training import advice_for, decide_doses
-
-    today = date.today()
-    dose_plans, settled_session, advice, texts, lost = {}, None, [], [], None
-    if journal is not None:
-        try:
-            last = journal.last_session()
-            if ask and last is not None and last["settled"] is None and last["started_at"][:10] < today.isoformat():
-                settled_session = int(last["id"])
-            if auto:
-                answers = [None, True, False] if settled_session is not None else [None]
-                dose_plans = {
-                    a: decide_doses(
-                        journal, key, plan_obj, today, {settled_session: a} if settled_session is not None else None
-                    )
-                    for a in answers
-                }
-            said_lately = {rule for _, rule in journal.events("advice", since=date.fromordinal(today.toordinal() - 6))}
-            advice = [a for a in advice_for(journal, key, today) if a.rule not in said_lately]
-        except JournalUnavailable as exc:
-            journal, dose_plans, settled_session, advice, lost = None, {}, None, [], exc  # said by the coach
-    for doses in dose_plans.values():
-        variant = replace(options, doses=doses.option_doses())
-        texts += [*build_timeline(plan_obj, variant).texts(), *doses.changes()]
-    if None in dose_plans:
-        options = replace(options, doses=dose_plans[None].option_doses())
-    texts += [a.message for a in advice]
-    checkin = CheckIn(journal, key, plan_obj, options, dose_plans, settled_session, advice, today, ask=ask, lost=lost)
-    return checkin, options, texts
 
 
 def _voice_logic(wake_word: str | None):
