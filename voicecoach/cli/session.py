@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,7 +15,6 @@ from voicecoach.cli.common import (
     FiniteFloatRange,
     _prepare,
     _progress_bar,
-    _settings,
     _trim_cache,
     detailed_option,
     earcons_option,
@@ -28,6 +28,9 @@ from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
 from voicecoach.errors import DeviceError, Interrupted
 
+if TYPE_CHECKING:
+    from voicecoach.speech.speaker import SpeechSettings
+
 
 @cli.command()
 @plan_argument
@@ -36,9 +39,7 @@ from voicecoach.errors import DeviceError, Interrupted
 @voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @click.option("--estimate", is_flag=True, help="Estimate speech lengths instead of using the voice.")
-def show(
-    plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, as_json: bool, estimate: bool
-) -> None:
+def show(plan: str, level: str, detailed: bool, voice: SpeechSettings, as_json: bool, estimate: bool) -> None:
     """Print the cue sheet: when each cue is spoken, and the total length.
 
     Times use the real lengths of the voice's clips (synthesized once, then
@@ -53,7 +54,7 @@ def show(
     if estimate:
         timeline = build_timeline(plan_obj, options)
     else:
-        timeline = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language)).timeline
+        timeline = _prepare(plan_obj, options, voice).timeline
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -94,11 +95,7 @@ def export_cmd(
     output: str,
     level: str,
     detailed: bool,
-    engine,
-    voice,
-    rate,
-    volume,
-    language,
+    voice: SpeechSettings,
     captions: tuple[str, ...],
     transcript: bool,
     loudness: float,
@@ -121,7 +118,7 @@ def export_cmd(
             prepared, _ = prepare_measured(
                 plan_obj,
                 options,
-                _settings(engine, voice, rate, volume, language),
+                voice,
                 earcons=earcons,
                 target_lufs=loudness,
                 progress=lambda done, total: update(done / total if total else 1.0),
@@ -210,11 +207,7 @@ def play(
     plan: str,
     level: str,
     detailed: bool,
-    engine,
-    voice,
-    rate,
-    volume,
-    language,
+    voice: SpeechSettings,
     device,
     resume: bool,
     plain: bool,
@@ -285,7 +278,7 @@ def play(
             live = LiveStart(
                 plan_obj,
                 options,
-                _settings(engine, voice, rate, volume, language),
+                voice,
                 first=said,
                 soon=soon,
                 later=(*CONTROL_PHRASES, *texts),
