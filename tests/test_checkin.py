@@ -333,11 +333,11 @@ def test_a_journal_locked_mid_session_is_said_once_and_the_session_goes_on(tmp_p
 
 
 def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path, monkeypatch):
-    from voicecoach.cli.session import _open_journal_for_play
+    from voicecoach.live.launch import open_journal_for_play
 
     (tmp_path / "journal.sqlite3").write_bytes(b"not a database at all, but the user's file")
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path))
-    journal, notes = _open_journal_for_play()
+    journal, notes = open_journal_for_play()
     assert journal is None
     spoken = phrases.JOURNAL_OFF["damaged"]
     assert notes == [(spoken, f"{spoken} ({tmp_path / 'journal.sqlite3'}: not a journal file)")]
