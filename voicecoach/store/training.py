@@ -28,6 +28,7 @@ from voicecoach.core.progression import (
     progression_paused,
     ranges_of,
 )
+from voicecoach.core.rules import BACK_OFF_RULES
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.store.journal import Journal, JournalUnavailable, default_path
 from voicecoach.store.places import migrate_progress_json
@@ -108,7 +109,7 @@ class DosePlan:
         that could not lower a dose any further (``today=False``: worded for the journal)."""
         out = []
         for ex, old, d in zip(self.plan.exercises, self.before, self.decisions):
-            if d.change != "hold" or d.rule in ("pain-above-5", "it-hurts", "not-settled-twice"):
+            if d.change != "hold" or d.rule in BACK_OFF_RULES:
                 out.append(phrases.dose_change(ex.name, old, d.dose, d.change, d.rule, today=today))
         return out
 
