@@ -11,12 +11,13 @@ import pytest
 from helpers.coaching import ScriptedInputs, stepped_coach
 from helpers.fakes import FakeSpeaker
 
-from voicecoach.cli.session import _checkin
 from voicecoach.core import phrases
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
+from voicecoach.live.checkin import CheckIn
 from voicecoach.live.status import Output
 from voicecoach.render.prepare import Prepared
+from voicecoach.store import training
 from voicecoach.store.journal import Journal
 from voicecoach.store.places import PlaceStore
 from voicecoach.store.training import decide_doses, dose_dict, record_doses
@@ -33,12 +34,18 @@ PAIN_LINE = f"{phrases.PAIN_QUESTION} {phrases.ANSWER_KEYS_PRINTED['pain']}"
 RED_LINE = f"{phrases.RED_FLAG_QUESTION} {phrases.ANSWER_KEYS_PRINTED['yes_no']}"
 
 
+def checkin_for(journal, options, *, auto, ask):
+    """The check-ins and options of a session of PLAN today, set up as ``play`` sets them up."""
+    today = training.today(journal, "ranges", PLAN, options, auto=auto, ask=ask, live=True)
+    return CheckIn.for_today(journal, "ranges", PLAN, today, ask=ask), today.options
+
+
 def session(path, answers=None, script=(), sources=None, level="auto", ask=True, wait_s=1.0):
     """One live session of PLAN against the journal at ``path`` (None: no journal)."""
     journal = Journal.open(path) if path is not None else None
     try:
         options = Options(level="low" if level == "auto" else level)
-        checkin, options, _ = _checkin(journal, "ranges", PLAN, options, auto=level == "auto", ask=ask)
+        checkin, options = checkin_for(journal, options, auto=level == "auto", ask=ask)
         speaker = FakeSpeaker()
         prepared = Prepared(PLAN, options, build_timeline(PLAN, options, speaker.length_s), speaker)
         buf = io.StringIO()
@@ -326,11 +333,11 @@ def test_a_journal_locked_mid_session_is_said_once_and_the_session_goes_on(tmp_p
 
 
 def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path, monkeypatch):
-    from voicecoach.cli.session import _open_journal_for_play
+    from voicecoach.live.launch import open_journal_for_play
 
     (tmp_path / "journal.sqlite3").write_bytes(b"not a database at all, but the user's file")
     monkeypatch.setenv("VOICECOACH_DATA_DIR", str(tmp_path))
-    journal, notes = _open_journal_for_play()
+    journal, notes = open_journal_for_play()
     assert journal is None
     spoken = phrases.JOURNAL_OFF["damaged"]
     assert notes == [(spoken, f"{spoken} ({tmp_path / 'journal.sqlite3'}: not a journal file)")]
@@ -353,7 +360,7 @@ def test_a_journal_that_cannot_be_opened_is_one_note_spoken_and_printed(tmp_path
 def test_the_opening_words_are_what_the_check_in_says_first(tmp_path, can_ask, ask, opening):
     """A live session has them made beside its first words: they must be the first question asked."""
     with Journal.open(tmp_path / "journal.sqlite3") as journal:
-        checkin, _, _ = _checkin(journal, "ranges", PLAN, Options(), auto=True, ask=ask)
+        checkin, _ = checkin_for(journal, Options(), auto=True, ask=ask)
         assert checkin.opening(can_ask) == opening
         if opening:
             first = next(checkin.before(can_ask))

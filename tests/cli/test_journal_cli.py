@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from voicecoach import programs
-from voicecoach.cli.common import journal_options
 from voicecoach.core import phrases
+from voicecoach.core.schedule import Options
+from voicecoach.store.training import today_from_file
 
 
 def journal_file() -> Path:
@@ -62,13 +63,13 @@ def test_show_previews_and_stores_nothing(run):
 
 def test_export_commits_the_doses_it_uses():
     plan = programs.load("medial-knee")
-    options, changes = journal_options("medial-knee", plan, "auto", False, commit=True)
-    assert changes == [] and dict(options.doses)[1].reps == 10
+    today = today_from_file("medial-knee", plan, Options(level="low"), auto=True, commit=True)
+    assert today.changes == () and dict(today.options.doses)[1].reps == 10
     with sqlite3.connect(journal_file()) as c:
         assert c.execute("SELECT change, rule FROM doses WHERE exercise = 'Wall slides'").fetchall() == [
             ("start", "first-sessions")
         ]
-    forced, _ = journal_options("medial-knee", plan, "mid", False, commit=True)
+    forced = today_from_file("medial-knee", plan, Options(level="mid"), auto=False, commit=True).options
     assert forced.doses == () and forced.level == "mid"
 
 

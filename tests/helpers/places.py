@@ -32,12 +32,12 @@ def store_in(data_dir: Path) -> Iterator[PlaceStore]:
 def store_for_play(data_dir: Path) -> Iterator[tuple[PlaceStore, list]]:
     """The store and the notes ``voicecoach play`` starts a session with, by play's own code:
     without a journal (it could not be opened), PlaceStore(None) and the one note saying so."""
-    from voicecoach.cli.session import _open_journal_for_play
+    from voicecoach.live.launch import open_journal_for_play
 
     old = os.environ.get("VOICECOACH_DATA_DIR")
     os.environ["VOICECOACH_DATA_DIR"] = str(data_dir)
     try:
-        journal, notes = _open_journal_for_play()
+        journal, notes = open_journal_for_play()
     finally:
         if old is None:
             del os.environ["VOICECOACH_DATA_DIR"]

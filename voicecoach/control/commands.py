@@ -11,20 +11,10 @@ here, one row of :data:`BINDINGS` and one handler.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from enum import Enum
 from typing import Protocol, runtime_checkable
 
-if sys.version_info >= (3, 11):
-    from enum import StrEnum
-else:  # pragma: no cover - Python 3.10
-
-    class StrEnum(str, Enum):
-        """A str whose members print as their value (enum.StrEnum from Python 3.11)."""
-
-        def __str__(self) -> str:
-            return str(self.value)
+from voicecoach.core.vocab import StrEnum
 
 
 class Action(StrEnum):

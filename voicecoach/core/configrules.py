@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from voicecoach.core.plan import LEVELS
+from voicecoach.core.vocab import EngineName
 from voicecoach.errors import ExitStatus, FileProblems, Problem
 
 Value = str | int | float | bool
@@ -52,7 +53,7 @@ SETTINGS: dict[str, Setting] = {
             "system or piper",
             None,
             "automatic, piper when installed, else system",
-            choices=("system", "piper"),
+            choices=tuple(e.value for e in EngineName),
         ),
         Setting(
             "voice",

@@ -11,6 +11,7 @@ Printed forms that differ from the spoken ones live here too.
 from __future__ import annotations
 
 from voicecoach.core.plan import Exercise, ExerciseDose, Plan
+from voicecoach.core.rules import AdviceRule, DoseRule
 
 # -- the session (used by the scheduler) ----------------------------------------
 HOLD = "Hold."
@@ -238,19 +239,19 @@ def _what_changed(old: ExerciseDose, new: ExerciseDose) -> tuple[str, str]:
 
 
 # Why a dose changed or stayed, by rule id (core.progression), as a clause.
-DOSE_WHY = {
-    "two-good-sessions": "your last two sessions went well",
-    "pain-above-5": "your pain went above 5 out of 10 last time",
-    "it-hurts": "you told me it hurt last time",
-    "not-settled-twice": "your knee wasn't back to usual two mornings in a row",
-    "first-sessions": "every exercise starts at the easy end of its range",
-    "new-dose": "a dose is done twice before it changes",
-    "not-full-dose": "the full dose wasn't done each time",
-    "missing-answers": "some pain or next-morning answers are missing",
-    "in-between": "the last sessions were mixed",
-    "weekly-pain-rising": "pain before sessions is up on last week",
-    "top-of-range": "this is the top of its range",
-    "forced-level": "chosen with --level",
+DOSE_WHY: dict[str, str] = {
+    DoseRule.TWO_GOOD_SESSIONS: "your last two sessions went well",
+    DoseRule.PAIN_ABOVE_5: "your pain went above 5 out of 10 last time",
+    DoseRule.IT_HURTS: "you told me it hurt last time",
+    DoseRule.NOT_SETTLED_TWICE: "your knee wasn't back to usual two mornings in a row",
+    DoseRule.FIRST_SESSIONS: "every exercise starts at the easy end of its range",
+    DoseRule.NEW_DOSE: "a dose is done twice before it changes",
+    DoseRule.NOT_FULL_DOSE: "the full dose wasn't done each time",
+    DoseRule.MISSING_ANSWERS: "some pain or next-morning answers are missing",
+    DoseRule.IN_BETWEEN: "the last sessions were mixed",
+    DoseRule.WEEKLY_PAIN_RISING: "pain before sessions is up on last week",
+    DoseRule.TOP_OF_RANGE: "this is the top of its range",
+    DoseRule.FORCED_LEVEL: "chosen with --level",
 }
 
 
@@ -279,32 +280,32 @@ def dose_change(name: str, old: ExerciseDose, new: ExerciseDose, change: str, ru
 def advice_text(rule: str, *numbers: float) -> str:
     """The words of a piece of weekly advice (core.progression.advice), with its numbers."""
     n = [_num(round(x, 1)) for x in numbers]
-    if rule == "weekly-pain-up-2":
+    if rule == AdviceRule.WEEKLY_PAIN_UP_2:
         return (
             f"Your pain before sessions is up by {n[0]} points on last week. We won't step up, "
             "and it would be wise to have your knee checked by a physiotherapist or doctor."
         )
-    if rule == "weekly-pain-rising":
+    if rule == AdviceRule.WEEKLY_PAIN_RISING:
         return (
             f"Your pain before sessions is up by {n[0]} on last week, so we'll keep your doses as they are this week."
         )
-    if rule == "back-offs-twice":
+    if rule == AdviceRule.BACK_OFFS_TWICE:
         return (
             "We've had to ease off twice this week. It would be a good idea to have your knee "
             "checked by a physiotherapist or doctor."
         )
-    if rule == "weekly-pain-high":
+    if rule == AdviceRule.WEEKLY_PAIN_HIGH:
         return (
             f"Your pain before sessions has averaged {n[0]} out of 10 this week, which is high. "
             "Take it easy, and if it stays like this, ask a physiotherapist or doctor."
         )
-    if rule == "pain-acceptable":
+    if rule == AdviceRule.PAIN_ACCEPTABLE:
         return (
             f"Your pain before sessions has averaged {n[0]} out of 10 this week. Some pain, up to "
             "about 5, is common when you start exercising a sore knee and doesn't mean harm, "
             "as long as it settles by the next morning."
         )
-    if rule == "no-improvement":
+    if rule == AdviceRule.NO_IMPROVEMENT:
         return (
             f"Since you started, your pain before sessions hasn't come down by a point "
             f"(first week {n[0]}, latest {n[1]}). That's no cause for alarm, but "

@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from voicecoach.core import phrases
 from voicecoach.core.plan import Dose, Exercise
 from voicecoach.core.plan import ExerciseDose as ExerciseDose  # re-exported: the rules' unit
+from voicecoach.core.rules import AdviceRule, DoseRule
 
 # -- Thresholds: one table --------------------------------------------------------------
 SAFE_MAX = 2  # NEMEX-TJR: 0-2 safe
@@ -103,7 +104,7 @@ class Decision:
 
     dose: ExerciseDose
     change: str  # "progress" | "hold" | "back off"
-    rule: str  # short id, e.g. "two-good-sessions" (phrases.DOSE_WHY has its words)
+    rule: DoseRule  # e.g. DoseRule.TWO_GOOD_SESSIONS (phrases.DOSE_WHY has its words)
     reason: str  # a plain sentence: why
 
 
@@ -111,7 +112,7 @@ class Decision:
 class Advice:
     """Advice from the weekly pain trend, in force until the trend changes."""
 
-    rule: str
+    rule: AdviceRule
     message: str
 
 
@@ -227,15 +228,15 @@ def _pain_too_high(s: SessionFacts) -> bool:
     return any(p is not None and p > ACCEPTABLE_MAX for p in (s.pain_before, s.pain_after))
 
 
-def _back_off_rule(history: Sequence[SessionFacts]) -> str | None:
+def _back_off_rule(history: Sequence[SessionFacts]) -> DoseRule | None:
     last = history[-1]
     if _pain_too_high(last):
-        return "pain-above-5"
+        return DoseRule.PAIN_ABOVE_5
     if last.hurt:
-        return "it-hurts"
+        return DoseRule.IT_HURTS
     recent = history[-NOT_SETTLED_IN_A_ROW:]
     if len(recent) == NOT_SETTLED_IN_A_ROW and all(s.settled is False for s in recent):
-        return "not-settled-twice"
+        return DoseRule.NOT_SETTLED_TWICE
     return None
 
 
@@ -257,13 +258,13 @@ def decide(
     """
     current = clamp(ranges, current)
 
-    def hold(rule: str) -> Decision:
+    def hold(rule: DoseRule) -> Decision:
         return Decision(current, "hold", rule, phrases.dose_reason(rule))
 
     if not history:
-        return hold("first-sessions")
+        return hold(DoseRule.FIRST_SESSIONS)
     if not _at(ranges, history[-1], current):
-        return hold("new-dose")
+        return hold(DoseRule.NEW_DOSE)
     back = _back_off_rule(history)
     if back is not None:
         lower = step_down(ranges, current)
@@ -272,19 +273,19 @@ def decide(
         return Decision(lower, "back off", back, phrases.dose_reason(back))
     last = history[-GOOD_SESSIONS:]
     if len(last) < GOOD_SESSIONS or not all(_at(ranges, s, current) for s in last):
-        return hold("new-dose")
+        return hold(DoseRule.NEW_DOSE)
     if not all(s.full_dose for s in last):
-        return hold("not-full-dose")
+        return hold(DoseRule.NOT_FULL_DOSE)
     if any(None in (s.pain_before, s.pain_after, s.settled) for s in last):
-        return hold("missing-answers")
+        return hold(DoseRule.MISSING_ANSWERS)
     if any(_pain_too_high(s) or s.settled is False or s.hurt for s in last):
-        return hold("in-between")
+        return hold(DoseRule.IN_BETWEEN)
     if hold_progress:
-        return hold("weekly-pain-rising")
+        return hold(DoseRule.WEEKLY_PAIN_RISING)
     higher = step_up(ranges, current)
     if higher is None:
-        return hold("top-of-range")
-    return Decision(higher, "progress", "two-good-sessions", phrases.dose_reason("two-good-sessions"))
+        return hold(DoseRule.TOP_OF_RANGE)
+    return Decision(higher, "progress", DoseRule.TWO_GOOD_SESSIONS, phrases.dose_reason(DoseRule.TWO_GOOD_SESSIONS))
 
 
 # -- Weekly advice ----------------------------------------------------------------------
@@ -331,22 +332,22 @@ def advice(
     weeks = weekly_averages(sessions, today)
     rise = _rise(sessions, today)
     if rise is not None and rise >= WEEKLY_RISE_CHECK:
-        out.append(Advice("weekly-pain-up-2", phrases.advice_text("weekly-pain-up-2", rise)))
+        out.append(Advice(AdviceRule.WEEKLY_PAIN_UP_2, phrases.advice_text(AdviceRule.WEEKLY_PAIN_UP_2, rise)))
     elif rise is not None and rise >= WEEKLY_RISE_PAUSE:
-        out.append(Advice("weekly-pain-rising", phrases.advice_text("weekly-pain-rising", rise)))
+        out.append(Advice(AdviceRule.WEEKLY_PAIN_RISING, phrases.advice_text(AdviceRule.WEEKLY_PAIN_RISING, rise)))
     week_start = today - timedelta(days=WEEK_DAYS - 1)
     if sum(1 for d in back_offs if week_start <= d <= today) >= BACK_OFFS_FOR_CHECK:
-        out.append(Advice("back-offs-twice", phrases.advice_text("back-offs-twice")))
+        out.append(Advice(AdviceRule.BACK_OFFS_TWICE, phrases.advice_text(AdviceRule.BACK_OFFS_TWICE)))
     now = weeks[0] if weeks else None
     if now is not None and now > ACCEPTABLE_MAX:
-        out.append(Advice("weekly-pain-high", phrases.advice_text("weekly-pain-high", now)))
+        out.append(Advice(AdviceRule.WEEKLY_PAIN_HIGH, phrases.advice_text(AdviceRule.WEEKLY_PAIN_HIGH, now)))
     elif now is not None and now > SAFE_MAX:
-        out.append(Advice("pain-acceptable", phrases.advice_text("pain-acceptable", now)))
+        out.append(Advice(AdviceRule.PAIN_ACCEPTABLE, phrases.advice_text(AdviceRule.PAIN_ACCEPTABLE, now)))
     answered = [w for w in weeks if w is not None]
     first_day = min((d for d, p in sessions if p is not None and d <= today), default=None)
     if first_day is not None and (today - first_day).days >= REVIEW_AFTER_DAYS and len(answered) >= 2:
         # Sustained trends only: whole weeks' averages, the latest against the first.
         latest, first = answered[0], answered[-1]
         if latest > first - EXPECTED_DROP and latest > NO_IMPROVEMENT_FLOOR:
-            out.append(Advice("no-improvement", phrases.advice_text("no-improvement", first, latest)))
+            out.append(Advice(AdviceRule.NO_IMPROVEMENT, phrases.advice_text(AdviceRule.NO_IMPROVEMENT, first, latest)))
     return out

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from voicecoach.core import phrases
 from voicecoach.core.plan import Exercise, ExerciseDose, Plan
-from voicecoach.core.timeline import Chapter, Cue, Phase, Timeline
+from voicecoach.core.timeline import Chapter, Cue, CueKind, Phase, PhaseKind, Timeline
 from voicecoach.errors import ScheduleError
 
 SpeechLength = Callable[[str], float]
@@ -71,7 +71,7 @@ def estimate_speech_s(text: str) -> float:
 @dataclass
 class _Req:
     text: str
-    kind: str
+    kind: CueKind
     ctx: Ctx
     start_s: float = 0.0
     length_s: float = 0.0
@@ -106,23 +106,23 @@ class _Builder:
             raise ScheduleError(f"speech length for {text!r} is not a valid duration: {n}")
         return n
 
-    def fixed_at(self, t: float, kind: str, text: str, ctx: Ctx, earcon: str | None = None) -> _Req:
+    def fixed_at(self, t: float, kind: CueKind, text: str, ctx: Ctx, earcon: str | None = None) -> _Req:
         req = _Req(text, kind, ctx, t, self.length(text), earcon)
         self.fixed.append(req)
         self.busy_until = max(self.busy_until, req.end_s)
         return req
 
-    def say_next(self, kind: str, text: str, ctx: Ctx, earcon: str | None = None) -> _Req:
+    def say_next(self, kind: CueKind, text: str, ctx: Ctx, earcon: str | None = None) -> _Req:
         """A fixed cue in a flexible window: after the cursor and any speech before it."""
         start = max(self.t, self.busy_until + GAP_S if self.fixed else self.t)
         req = self.fixed_at(start, kind, text, ctx, earcon)
         self.t = req.end_s
         return req
 
-    def maybe_at(self, t: float, kind: str, text: str, ctx: Ctx, priority: int, earcon: str | None = None) -> None:
+    def maybe_at(self, t: float, kind: CueKind, text: str, ctx: Ctx, priority: int, earcon: str | None = None) -> None:
         self.droppable.append(_Req(text, kind, ctx, t, self.length(text), earcon, priority))
 
-    def float_in(self, lo: float, hi: float, kind: str, text: str, ctx: Ctx, priority: int) -> None:
+    def float_in(self, lo: float, hi: float, kind: CueKind, text: str, ctx: Ctx, priority: int) -> None:
         self.droppable.append(_Req(text, kind, ctx, lo, self.length(text), None, priority, hi))
 
     def countdown(self, end_t: float, n: int, ctx: Ctx) -> None:
@@ -134,7 +134,7 @@ class _Builder:
 
     def phase(
         self,
-        kind: str,
+        kind: PhaseKind,
         start: float,
         end: float,
         ex_index: int | None,
@@ -277,6 +277,7 @@ class _Session:
             b.t = end
             b.fixed_at(end, "stop", phrases.STOP_RELAX, ctx, "stop")
             return
+        kind: PhaseKind
         if ex.kind == "hold":
             assert ex.hold_s is not None  # the plan file gives every "hold" exercise its hold
             dur = max(MIN_HOLD_S, ex.hold_s.at(lvl) + extra)

@@ -9,10 +9,10 @@ a :class:`Chapter` is a navigable section (one per exercise).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-# Cue kinds used in ``show --json`` and captions.
-CUE_KINDS = (
+# Cue kinds: the "kind" of ``show --json`` and captions (a public contract).
+CueKind = Literal[
     "intro",  # session introduction (what, how long, equipment, safety)
     "setup",  # exercise name, dose and how to set up
     "start",  # a hold / timed activity begins (anchored)
@@ -24,10 +24,12 @@ CUE_KINDS = (
     "rest",  # rest announcement with a preview of what comes next
     "callout",  # time remaining during a long hold or timed activity
     "end",  # session end with the safety reminder
-)
+]
+CUE_KINDS: tuple[CueKind, ...] = get_args(CueKind)
 
 # Phase kinds: exact stretches of the session.
-PHASE_KINDS = ("intro", "setup", "hold", "reps", "timed", "rest", "switch", "end")
+PhaseKind = Literal["intro", "setup", "hold", "reps", "timed", "rest", "switch", "end"]
+PHASE_KINDS: tuple[PhaseKind, ...] = get_args(PhaseKind)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Cue:
 
     start_s: float
     end_s: float
-    kind: str
+    kind: CueKind
     text: str
     exercise: str | None = None
     set: int | None = None
@@ -66,7 +68,7 @@ class Phase:
     (None for the session intro and end).
     """
 
-    kind: str
+    kind: PhaseKind
     start_s: float
     end_s: float
     exercise_index: int | None = None

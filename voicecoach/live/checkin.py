@@ -23,7 +23,7 @@ from voicecoach.core.replan import exercise_at
 from voicecoach.core.schedule import Options
 from voicecoach.core.timeline import Phase, Timeline
 from voicecoach.store.journal import Journal, JournalUnavailable
-from voicecoach.store.training import DosePlan, dose_at_level, dose_dict, plan_hash, record_doses
+from voicecoach.store.training import DosePlan, Today, dose_at_level, dose_dict, plan_hash, record_doses
 
 ANSWER_WAIT_S = 10.0  # no answer within this long after the question: move on, record nothing
 ANSWERING_SOURCES = frozenset({Source.KEYS, Source.VOICE})  # inputs that can give a number or a yes/no
@@ -104,6 +104,23 @@ class CheckIn:
 
     def __post_init__(self) -> None:
         self._set_doses(self.options.doses)
+
+    @classmethod
+    def for_today(cls, journal: Journal | None, key: str, plan: Plan, today: Today, *, ask: bool) -> CheckIn:
+        """The check-ins of a session that :func:`voicecoach.store.training.today` set up
+        (``live=True``); a journal it found unusable is not used, and the coach says so."""
+        return cls(
+            journal if today.lost is None else None,
+            key,
+            plan,
+            today.options,
+            today.dose_plans,
+            today.settled_session,
+            today.advice,
+            today.day,
+            ask=ask,
+            lost=today.lost,
+        )
 
     # -- the scripts ----------------------------------------------------------------
     def opening(self, can_ask: bool) -> tuple[str, ...]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voicecoach.control.commands import Action, Source, StrEnum
+from voicecoach.control.commands import Action, Source
 from voicecoach.core.timeline import Cue, Timeline
+from voicecoach.core.vocab import StrEnum
 
 
 class EventType(StrEnum):

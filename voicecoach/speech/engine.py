@@ -69,7 +69,8 @@ _REGISTRY = (("voicecoach.speech.piper", "PIPER"), ("voicecoach.speech.system", 
 
 
 def engines() -> dict[str, Engine]:
-    """The engines by name, in the order the automatic choice prefers them."""
+    """The engines by name (:class:`voicecoach.core.vocab.EngineName`), in the order the automatic
+    choice prefers them."""
     found: list[Engine] = [getattr(importlib.import_module(module), name) for module, name in _REGISTRY]
     return {engine.name: engine for engine in found}
 
@@ -88,6 +89,3 @@ def speaks(languages: tuple[str, ...], language: str) -> bool:
 def clean_text(text: str) -> str:
     """Control characters become spaces: no engine should ever see them."""
     return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
-
-
-ENGINE_NAMES = ("system", "piper")  # what --engine takes

