@@ -18,13 +18,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers.coaching import ScriptedInputs, stepped_coach
 from helpers.fakes import FakeSpeaker
-from helpers.files import part_files
+from helpers.files import part_files, tmpfs
 from helpers.places import store_for_play
 from helpers.plans import EARLIER, TINY, TWO
 
@@ -41,33 +40,6 @@ def vc(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-m", "voicecoach", *args], capture_output=True, text=True, env=env, timeout=120, **kw
     )
-
-
-@contextlib.contextmanager
-def tmpfs(
-    path: Path, size: str = "256k", *, fill: bool = False, readonly: bool = False, files: dict[str, bytes] | None = None
-) -> Iterator[Path]:
-    """A real small filesystem at ``path``: optionally with ``files``, then filled up or made read-only."""
-    path.mkdir(parents=True, exist_ok=True)
-    got = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(path)], capture_output=True, text=True
-    )
-    if got.returncode != 0:
-        pytest.skip(
-            f"cannot mount a tmpfs here ({got.stderr.strip() or 'not root'}): the full-disk and read-only cases need it"
-        )
-    try:
-        for name, data in (files or {}).items():
-            (path / name).write_bytes(data)
-        if fill:
-            with contextlib.suppress(OSError), open(path / ".filler", "wb", buffering=0) as f:
-                while True:
-                    f.write(b"\0" * 512)
-        if readonly:
-            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
 @pytest.fixture(scope="module")

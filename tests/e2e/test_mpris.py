@@ -260,3 +260,36 @@ def test_bus_gone_raises_source_error(bus: Bus, src: MprisSource) -> None:
     with pytest.raises(SourceError, match="connection lost"):
         src.read()
     show(src)  # a dead bus never breaks the session
+
+
+# -- fault injection: a Properties call with arguments of the wrong types gets the standard InvalidArgs.
+
+FAULT_PROPS = "org.freedesktop.DBus.Properties"
+WANTED = {"Get": "ss", "GetAll": "s", "Set": "ssv"}
+
+
+@needs_dbus
+@pytest.mark.parametrize(
+    ("member", "sig", "body"),
+    [
+        ("Get", "asas", ([PLAYER], ["Position"])),
+        ("Get", "s", (PLAYER,)),
+        ("Get", "ssi", (PLAYER, "Position", 1)),
+        ("GetAll", "as", ([PLAYER],)),
+        ("GetAll", "i", (3,)),
+        ("Set", "ss", (PLAYER, "Volume")),
+        ("Set", "sss", (PLAYER, "Volume", "loud")),
+    ],
+    ids=["get-lists", "get-one-name", "get-extra", "getall-list", "getall-int", "set-no-value", "set-not-variant"],
+)
+def test_wrong_argument_types_are_invalid_args(src: MprisSource, member, sig, body) -> None:
+    show(src)
+    with open_dbus_connection() as client:
+        r = call(src, client, FAULT_PROPS, member, sig, body)
+        assert r.header.message_type is MessageType.error
+        assert r.header.fields[HeaderFields.error_name] == "org.freedesktop.DBus.Error.InvalidArgs"
+        assert r.body[0] == f"{FAULT_PROPS}.{member} takes arguments of type ({WANTED[member]}), not ({sig})"
+        assert "Error:" not in r.body[0]
+        ok = call(src, client, FAULT_PROPS, "Get", "ss", (PLAYER, "PlaybackStatus"))  # and it still answers
+        assert ok.body == (("s", "Playing"),)
+    assert src.read() == []

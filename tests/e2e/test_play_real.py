@@ -245,3 +245,40 @@ def test_a_cold_start_sounds_like_a_warm_one(pulse: PulseServer, tmp_path):
         assert "One moment." not in lines  # the voice kept ahead of the session
         _, errors = _align(expected, onsets)
         assert np.all(np.abs(errors) <= TOLERANCE_S), (case, list(zip(spoken, np.round(errors * 1000, 1))))
+
+
+# -- fault injection: the sound server dies mid-session: voicecoach's own message, and no library's lines.
+# PortAudio prints its failed expressions from C to file descriptor 2, through a print hook the
+# Debian library does not export: without --debug none of it reaches the terminal.
+
+
+LIBRARY = ("Expression '", "pa_linux_alsa.c", "ALSA lib", "PaAlsa", "snd_pcm")
+
+
+def _kill_the_server_mid_hold(session, tmp_path, extra: list[str]) -> tuple[int, str]:
+    plan, env, _ = session
+    doomed = PulseServer()
+    doomed.start()
+    try:
+        env = dict(env, **doomed.client_env(), VOICECOACH_DATA_DIR=str(tmp_path))
+        run = PlayRun(plan, env, extra)
+        run.wait_for("Hold.")
+        doomed.proc.kill()
+        return run.finish()
+    finally:
+        doomed.stop()
+
+
+def test_no_library_lines_when_the_server_dies(session, tmp_path):
+    rc, err = _kill_the_server_mid_hold(session, tmp_path, [])
+    assert rc == 5, err
+    assert "The session stopped." in err
+    assert not [line for line in err.splitlines() if any(mark in line for mark in LIBRARY)], err
+    assert err.startswith("voicecoach: error: "), err  # voicecoach's own message comes first, and alone
+
+
+def test_debug_shows_the_library_lines(session, tmp_path):
+    rc, err = _kill_the_server_mid_hold(session, tmp_path, ["--debug"])
+    assert rc == 5, err
+    assert "The session stopped." in err
+    assert any(mark in err for mark in LIBRARY), err

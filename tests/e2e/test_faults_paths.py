@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_faults_outputs import EARLIER, TINY, parts, tmpfs
+from helpers.files import part_files, tmpfs
+from helpers.plans import EARLIER, TINY
 
 KINDS = ["name-too-long", "link-loop", "through-a-file", "a-folder", "missing-folder"]
 SAYS = {
@@ -91,7 +92,7 @@ def test_export_outputs(tmp_path, plan, kind, which):
     # A sidecar sits beside the audio: but for a folder in its very place, the audio's path fails first.
     _assert_refused(out, target if kind == "a-folder" else audio, kind, d)
     assert out.stdout == ""  # refused before any work: nothing was prepared or said
-    assert parts(d) == []
+    assert part_files(d) == []
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -152,4 +153,4 @@ def test_a_file_size_limit_is_one_line_and_exit_6(tmp_path, plan, clip_cache, ca
     assert line.startswith("voicecoach: error: cannot write ")
     assert line.endswith(": it would be larger than the file-size limit (ulimit -f).")
     assert (d / "s.wav").read_bytes() == EARLIER
-    assert parts(d) == []
+    assert part_files(d) == []
