@@ -33,14 +33,17 @@ from jeepney.io.blocking import DBusConnection, Proxy, open_dbus_connection
 from jeepney.wrappers import DBusErrorResponse
 
 from voicecoach.control.commands import Action, Command, PlayerState, Source, SourceError, bound
+from voicecoach.control.mprisxml import (
+    INTROSPECT_IFACE,
+    OBJECT_PATH,
+    PEER_IFACE,
+    PLAYER_IFACE,
+    PROPS_IFACE,
+    ROOT_IFACE,
+    introspection,
+)
 
-OBJECT_PATH = "/org/mpris/MediaPlayer2"
-ROOT_IFACE = "org.mpris.MediaPlayer2"
-PLAYER_IFACE = "org.mpris.MediaPlayer2.Player"
-PROPS_IFACE = "org.freedesktop.DBus.Properties"
 _PROPS_SIGNATURES = {"Get": "ss", "GetAll": "s", "Set": "ssv"}
-INTROSPECT_IFACE = "org.freedesktop.DBus.Introspectable"
-PEER_IFACE = "org.freedesktop.DBus.Peer"
 NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"  # the spec's "no current track"
 STATUSES = ("Playing", "Paused", "Stopped")
 
@@ -55,22 +58,6 @@ _NO_EFFECT = {PLAYER_IFACE: {"Seek", "SetPosition", "OpenUri"}, ROOT_IFACE: {"Ra
 # Writable per the spec, so a Set must not fail; voicecoach has one rate and
 # leaves volume to the system mixer, so the value is kept as is.
 _IGNORED_WRITES = frozenset({"Rate", "Volume"})
-
-
-def _methods(*specs: str) -> str:
-    out = []
-    for spec in specs:
-        name, _, args = spec.partition(":")
-        xml_args = "".join(f"<arg {a} />" for a in args.split(";") if a)
-        out.append(f'<method name="{name}">{xml_args}</method>')
-    return "\n    ".join(out)
-
-
-def _props(props: dict[str, Any], writable: frozenset[str] = frozenset()) -> str:
-    return "\n    ".join(
-        f'<property name="{k}" type="{sig}" access="{"readwrite" if k in writable else "read"}" />'
-        for k, (sig, _) in props.items()
-    )
 
 
 def _object_path(track_id: str) -> str:
@@ -283,41 +270,7 @@ class MprisSource:
         }
 
     def _introspect(self, path: str | None) -> str:
-        head = (
-            '<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n'
-            ' "http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n<node>\n'
-        )
-        if path != OBJECT_PATH:  # "/", "/org", ...: only lead the way to our object
-            prefix = (path or "/").rstrip("/") + "/"
-            child = OBJECT_PATH[len(prefix) :].split("/")[0] if OBJECT_PATH.startswith(prefix) else ""
-            return head + (f'  <node name="{child}" />\n' if child else "") + "</node>\n"
-        props = self._all_props()
-        ifaces = {
-            INTROSPECT_IFACE: _methods('Introspect:name="xml" type="s" direction="out"'),
-            PEER_IFACE: _methods("Ping", 'GetMachineId:name="id" type="s" direction="out"'),
-            PROPS_IFACE: _methods(
-                'Get:type="s" direction="in";type="s" direction="in";type="v" direction="out"',
-                'GetAll:type="s" direction="in";type="a{sv}" direction="out"',
-                'Set:type="s" direction="in";type="s" direction="in";type="v" direction="in"',
-            )
-            + '\n    <signal name="PropertiesChanged"><arg type="s" /><arg type="a{sv}" /><arg type="as" /></signal>',
-            ROOT_IFACE: _methods("Raise", "Quit") + "\n    " + _props(props[ROOT_IFACE]),
-            PLAYER_IFACE: _methods(
-                "Next",
-                "Previous",
-                "Pause",
-                "PlayPause",
-                "Stop",
-                "Play",
-                'Seek:name="Offset" type="x" direction="in"',
-                'SetPosition:name="TrackId" type="o" direction="in";name="Position" type="x" direction="in"',
-                'OpenUri:name="Uri" type="s" direction="in"',
-            )
-            + '\n    <signal name="Seeked"><arg name="Position" type="x" /></signal>\n    '
-            + _props(props[PLAYER_IFACE], _IGNORED_WRITES),
-        }
-        body = "".join(f'  <interface name="{n}">\n    {x}\n  </interface>\n' for n, x in ifaces.items())
-        return head + body + "</node>\n"
+        return introspection(path, self._all_props(), _IGNORED_WRITES)
 
     def update(
         self,

@@ -18,25 +18,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import errno
 import math
 import os
-import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
 from voicecoach import atomic
 from voicecoach.core.timeline import Chapter, Timeline
-from voicecoach.errors import MissingDependencyError, OutputError, VoicecoachError
+from voicecoach.errors import OutputError, VoicecoachError
 from voicecoach.export import captions as _captions
 from voicecoach.export.cover import cover_png
+from voicecoach.export.ffmpeg import ffmpeg_command, find_ffmpeg, raise_ffmpeg_failed
 from voicecoach.export.metadata import add_cover, clean_chapters, ffmetadata, fix_metadata
 from voicecoach.outputs import cannot_write, check_output
 from voicecoach.render import mix
@@ -77,8 +74,6 @@ FORMATS: dict[str, Format] = {
 
 GENRE = "Fitness"  # every export is an exercise session
 
-_INSTALL_HINT = "Install it with 'sudo apt-get install ffmpeg' (Debian/Ubuntu) or 'brew install ffmpeg' (macOS)."
-
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -88,14 +83,6 @@ class ExportResult:
     duration_s: float
     sidecars: tuple[Path, ...]
     gain_db: float  # static gain applied to the whole mix
-
-
-def find_ffmpeg() -> str:
-    """The ffmpeg executable on PATH."""
-    found = shutil.which("ffmpeg")
-    if not found:
-        raise MissingDependencyError("ffmpeg is needed to export audio but was not found.", hint=_INSTALL_HINT)
-    return found
 
 
 def format_for(path: str | os.PathLike[str]) -> Format:
@@ -275,7 +262,7 @@ def _encode(
     try:
         with meta:
             meta.write(ffmetadata(tag_map, chapters))
-        cmd = ffmpeg_command(ffmpeg, fmt, meta.name, str(part))
+        cmd = ffmpeg_command(ffmpeg, fmt.codec_args, fmt.muxer, meta.name, str(part))
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         assert proc.stdin is not None
         try:
@@ -291,7 +278,7 @@ def _encode(
         err.seek(0)
         # On a disk full from the start, ffmpeg 5.1 can report the write errors and still exit 0.
         if rc != 0 or b"No space left on device" in err.read():
-            _raise_ffmpeg_failed(part, rc, err)
+            raise_ffmpeg_failed(part, rc, err)
     except BaseException:
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -305,72 +292,6 @@ def _encode(
                 pass
         err.close()
         os.unlink(meta.name)
-
-
-def ffmpeg_command(ffmpeg: str, fmt: Format, meta_path: str, out_path: str) -> list[str]:
-    """The ffmpeg argv: raw PCM on stdin, ffmetadata as input 1."""
-    return [
-        ffmpeg,
-        "-hide_banner",
-        "-nostats",
-        "-loglevel",
-        "error",
-        "-y",
-        # With two inputs ffmpeg reads each in its own thread through an
-        # 8-packet queue; that small queue throttled a WAV export 50-fold.
-        "-f",
-        "s16le",
-        "-ar",
-        str(MIX_RATE_HZ),
-        "-ac",
-        "1",
-        "-thread_queue_size",
-        "1024",
-        "-i",
-        "pipe:0",
-        "-f",
-        "ffmetadata",
-        "-i",
-        meta_path,
-        "-map",
-        "0:a",
-        "-map_metadata",
-        "1",
-        "-map_chapters",
-        "1",
-        *fmt.codec_args,
-        "-f",
-        fmt.muxer,
-        out_path,
-    ]
-
-
-def _raise_ffmpeg_failed(part: Path, rc: int, err: IO[bytes]) -> None:
-    """ffmpeg's failure in our words; its own messages (naming our part file) only with --debug."""
-    from voicecoach import quiet
-
-    err.seek(0)
-    text = err.read().decode("utf-8", "replace").strip()
-    tail = "\n".join(text.splitlines()[-5:]) if quiet.verbose() else ""
-    target = _target_of(part)
-    # A full disk, or the file-size limit (ulimit -f): SIGXFSZ kills ffmpeg (a child gets the default
-    # action back), or it reports EFBIG. Said as for any other write.
-    for failed, code in (("No space left on device", errno.ENOSPC), ("File too large", errno.EFBIG)):
-        if failed in text or (code == errno.EFBIG and rc == -signal.SIGXFSZ):
-            raise cannot_write(target, OSError(code, os.strerror(code)))
-    how = f"was killed by signal {-rc}" if rc < 0 else f"exited with status {rc}"
-    raise OutputError(
-        f"ffmpeg failed to encode the session: it {how}.",
-        hint=tail or "Run again with --debug to see ffmpeg's own messages.",
-    )
-
-
-def _target_of(part: Path) -> Path:
-    """The file a part file stands for (``.NAME.<pid>.<hex>.part`` -> ``NAME``), for messages."""
-    name = part.name
-    if name.startswith(".") and name.endswith(".part") and name.count(".") >= 4:
-        return part.with_name(name[1:].rsplit(".", 3)[0])
-    return part
 
 
 # --- atomic replace ---------------------------------------------------------------
