@@ -237,7 +237,7 @@ def test_journal_add_killed_at_random_moments(tmp_path):
         sessions = journal.recent(100)
         assert finished <= len(sessions) <= 7
         n = len(programs.load("inner-knee").exercises)
-        assert all(len(journal.exercises_of(s["id"])) == n and s["pain_before"] == 2 for s in sessions)
+        assert all(len(journal.exercises_of(s.id)) == n and s.pain_before == 2 for s in sessions)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.sqlite3"]
 
 

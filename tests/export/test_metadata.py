@@ -9,7 +9,7 @@ from voicecoach.export import metadata
 
 def test_ffmpeg_command_shape():
     fmt = export.format_for("x.MP3")
-    cmd = export.ffmpeg_command("ffmpeg", fmt, "meta.txt", ".x.mp3.1234.part")
+    cmd = export.ffmpeg_command("ffmpeg", fmt.codec_args, fmt.muxer, "meta.txt", ".x.mp3.1234.part")
     assert cmd[cmd.index("-i") + 1] == "pipe:0"
     assert cmd[cmd.index("-map_metadata") + 1] == "1" and cmd[cmd.index("-map_chapters") + 1] == "1"
     assert cmd[-3:] == ["-f", "mp3", ".x.mp3.1234.part"]

@@ -64,7 +64,7 @@ def test_v1_to_latest_keeps_rows(jpath: Path) -> None:
     assert "events" not in tables(jpath)
     with Journal.open(jpath) as j:
         assert j.version == SCHEMA_VERSION
-        assert [r["id"] for r in j.recent()] == [sid]
+        assert [r.id for r in j.recent()] == [sid]
     assert "events" in tables(jpath)
 
 
@@ -91,12 +91,12 @@ def test_live_session_round_trip(journal: Journal) -> None:
     assert journal.set_settled(True) == sid
     assert journal.set_settled(False) is None  # nothing left to answer
     [row] = journal.recent(5)
-    assert (row["pain_before"], row["pain_after"], row["ended_early"], row["settled"]) == (2, 4, 1, 1)
-    assert row["source"] == "live" and row["ended_at"]
+    assert (row.pain_before, row.pain_after, row.ended_early, row.settled) == (2, 4, 1, 1)
+    assert row.source == "live" and row.ended_at
     [bridge] = journal.history_for("inner-knee", "Bridge")
-    assert bridge["full_dose"] and bridge["settled"] is True and bridge["dose"] == {"sets": 2, "reps": 10}
+    assert bridge.full_dose and bridge.settled is True and bridge.dose == {"sets": 2, "reps": 10}
     [steps] = journal.history_for("inner-knee", "Step ups")
-    assert steps["hurt"] and not steps["full_dose"]
+    assert steps.hurt and not steps.full_dose
     assert journal.history_for("inner-knee", "Wall slides") == []  # skipped: not done
 
 
@@ -105,12 +105,12 @@ def test_logged_sessions_and_history_order(journal: Journal) -> None:
         journal.add_logged_session(
             "p", "Plan", "h", day, pain, 3, False, None, [{"name": "Bridge", "dose": {"sets": 2, "reps": 10}}]
         )
-    days = [h["day"] for h in journal.history_for("p", "Bridge")]
+    days = [h.day for h in journal.history_for("p", "Bridge")]
     assert days == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
     assert journal.pain_series("p") == [(date(2025, 3, 1), 5), (date(2025, 3, 2), 4), (date(2025, 3, 3), None)]
-    assert journal.recent(1)[0]["source"] == "logged"
+    assert journal.recent(1)[0].source == "logged"
     assert journal.set_settled(False) is not None  # the newest one without an answer
-    assert journal.history_for("p", "Bridge")[-1]["settled"] is False
+    assert journal.history_for("p", "Bridge")[-1].settled is False
 
 
 def test_doses(journal: Journal) -> None:
@@ -145,7 +145,7 @@ def test_answers_events_and_the_last_session(journal: Journal) -> None:
     journal.update_session(sid, pain_before=3, red_flag=False)
     journal.log_exercise(sid, 0, "Bridge", {"sets": 2, "reps": 10}, "done")
     journal.log_event(sid, "advice", "pain-acceptable")
-    assert journal.last_session()["id"] == sid  # type: ignore[index]
+    assert journal.last_session().id == sid  # type: ignore[union-attr]
     assert journal.events("advice") == [(date.today(), "pain-acceptable")]
     assert journal.events("advice", since=date.today() + timedelta(days=1)) == []
     with pytest.raises(ValueError, match="not a session answer"):
@@ -154,15 +154,15 @@ def test_answers_events_and_the_last_session(journal: Journal) -> None:
     assert journal.set_settled(True) is None  # kept: answered already
     assert journal.set_settled(True, overwrite=True) == sid
     row = journal.recent(1)[0]
-    assert (row["pain_before"], row["red_flag"], row["settled"]) == (3, 0, 1)
+    assert (row.pain_before, row.red_flag, row.settled) == (3, 0, 1)
 
 
 def test_logged_session_times_sort_after_earlier_ones(journal: Journal) -> None:
     live = journal.start_session("p", started_at=datetime.now().astimezone() - timedelta(minutes=5))
     logged = journal.add_logged_session("p", "P", "h", date.today(), 2, 2, False, None, [])
     old = journal.add_logged_session("p", "P", "h", date(2025, 3, 1), 2, 2, False, None, [])
-    assert [r["id"] for r in journal.recent()] == [logged, live, old]
-    assert journal.recent()[-1]["started_at"].startswith("2025-03-01T12:00:00")
+    assert [r.id for r in journal.recent()] == [logged, live, old]
+    assert journal.recent()[-1].started_at.startswith("2025-03-01T12:00:00")
 
 
 def test_dose_changes_are_kept_with_their_session(journal: Journal) -> None:
@@ -177,7 +177,7 @@ def test_dose_changes_are_kept_with_their_session(journal: Journal) -> None:
         session_id=sid,
     )
     [row] = journal.dose_log("p")
-    assert (row["session_id"], row["exercise"], row["dose"], row["change"]) == (
+    assert (row.session_id, row.exercise, row.dose, row.change) == (
         sid,
         "Bridge",
         {"sets": 2, "reps": 11},
@@ -425,4 +425,4 @@ def test_kill_9_during_writes_loses_no_committed_row(jpath: Path) -> None:
         assert rows[sid][0] is not None and counts[sid] == 3
     with Journal.open(jpath) as j:  # and the app can go on using it
         j.start_session("plan", started_at=datetime(2030, 1, 1))
-        assert j.recent(1)[0]["started_at"].startswith("2030-01-01")
+        assert j.recent(1)[0].started_at.startswith("2030-01-01")

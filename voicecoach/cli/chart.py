@@ -11,11 +11,14 @@ import io
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from voicecoach.atomic import write_atomic
 from voicecoach.errors import MissingDependencyError, OutputError
 from voicecoach.outputs import cannot_write, check_output
+
+if TYPE_CHECKING:
+    from voicecoach.store.rows import SessionRow
 
 FORMATS = {".png": "png", ".svg": "svg"}
 
@@ -29,7 +32,7 @@ def check(target: str) -> str:
     return fmt
 
 
-def draw(sessions: list[dict[str, Any]], target: str) -> None:
+def draw(sessions: list[SessionRow], target: str) -> None:
     """Draw ``sessions`` (journal rows, any order) to ``target`` (.png or .svg)."""
     path = Path(target)
     fmt = check(target)
@@ -43,12 +46,12 @@ def draw(sessions: list[dict[str, Any]], target: str) -> None:
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    rows = sorted(sessions, key=lambda s: (s["started_at"], s["id"]))
-    days = [date.fromisoformat(s["started_at"][:10]) for s in rows]
+    rows = sorted(sessions, key=lambda s: (s.started_at, s.id))
+    days = [date.fromisoformat(s.started_at[:10]) for s in rows]
     fig = Figure(figsize=(8, 6), layout="constrained")
     pain, weekly = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
     for key, label, marker in (("pain_before", "pain before", "o"), ("pain_after", "pain after", "s")):
-        points = [(d, s[key]) for d, s in zip(days, rows) if s[key] is not None]
+        points = [(d, getattr(s, key)) for d, s in zip(days, rows) if getattr(s, key) is not None]
         if points:
             pain.plot([d for d, _ in points], [p for _, p in points], marker=marker, label=label)
     pain.axhspan(5, 10, color="0.9", zorder=0, label="above 5: high")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,9 @@ from voicecoach import programs
 from voicecoach.cli.app import ascii_json, cli
 from voicecoach.core import phrases
 from voicecoach.errors import VoicecoachError
+
+if TYPE_CHECKING:
+    from voicecoach.store.rows import ExerciseRow, SessionRow
 
 NOT_ADVICE = (
     "voicecoach is not medical advice: the rules follow published guidance, but only a "
@@ -33,13 +37,13 @@ def _open():
         raise VoicecoachError(str(exc), hint="the journal file is left as it is") from exc
 
 
-def _status(session: dict[str, Any], exercises: list[dict[str, Any]]) -> str:
+def _status(session: SessionRow, exercises: list[ExerciseRow]) -> str:
     """done, partial, not done (red flag), not started."""
-    if session["source"] == "logged":
-        return "partial" if session["ended_early"] else "done"
+    if session.source == "logged":
+        return "partial" if session.ended_early else "done"
     if not exercises:
-        return "not done (warning signs)" if session["red_flag"] else "not started"
-    done = all(e["status"] == "done" for e in exercises) and not session["ended_early"]
+        return "not done (warning signs)" if session.red_flag else "not started"
+    done = all(e.status == "done" for e in exercises) and not session.ended_early
     return "done" if done else "partial"
 
 
@@ -56,40 +60,40 @@ def _collect(journal, count: int) -> dict[str, Any]:
     today = date.today()
     sessions = []
     for s in journal.recent(count):
-        exercises = journal.exercises_of(s["id"])
+        exercises = journal.exercises_of(s.id)
         sessions.append(
             {
-                "id": s["id"],
-                "started_at": s["started_at"],
-                "plan": s["plan_key"],
-                "plan_title": s["plan_title"],
-                "plan_hash": s["plan_hash"],
-                "source": s["source"],
+                "id": s.id,
+                "started_at": s.started_at,
+                "plan": s.plan_key,
+                "plan_title": s.plan_title,
+                "plan_hash": s.plan_hash,
+                "source": s.source,
                 "status": _status(s, exercises),
-                "pain_before": s["pain_before"],
-                "pain_after": s["pain_after"],
-                "back_to_usual_next_morning": None if s["settled"] is None else bool(s["settled"]),
-                "warning_signs": None if s["red_flag"] is None else bool(s["red_flag"]),
-                "ended_early": bool(s["ended_early"]),
-                "exercises": exercises,
-                "controls": [c["action"] for c in journal.controls_of(s["id"])],
+                "pain_before": s.pain_before,
+                "pain_after": s.pain_after,
+                "back_to_usual_next_morning": None if s.settled is None else bool(s.settled),
+                "warning_signs": None if s.red_flag is None else bool(s.red_flag),
+                "ended_early": bool(s.ended_early),
+                "exercises": [asdict(e) for e in exercises],
+                "controls": [c.action for c in journal.controls_of(s.id)],
                 "dose_changes": [],
             }
         )
     by_id = {s["id"]: s for s in sessions}
     previous: dict[tuple[str, str], dict[str, Any]] = {}
     for d in journal.dose_log():
-        k = (d["plan_key"], d["exercise"])
+        k = (d.plan_key, d.exercise)
         old = previous.get(k)
-        previous[k] = d["dose"]
-        target = by_id.get(d["session_id"])
-        if target is None or d["change"] not in ("progress", "back off") or old is None:
+        previous[k] = d.dose
+        target = by_id.get(d.session_id)
+        if target is None or d.change not in ("progress", "back off") or old is None:
             continue
         text = phrases.dose_change(
-            d["exercise"], ExerciseDose(**old), ExerciseDose(**d["dose"]), d["change"], d["rule"], today=False
+            d.exercise, ExerciseDose(**old), ExerciseDose(**d.dose), d.change, d.rule, today=False
         )
         target["dose_changes"].append(
-            {"exercise": d["exercise"], "change": d["change"], "rule": d["rule"], "dose": d["dose"], "text": text}
+            {"exercise": d.exercise, "change": d.change, "rule": d.rule, "dose": d.dose, "text": text}
         )
     plans = list(dict.fromkeys(s["plan"] for s in sessions))
     advice = {
@@ -98,9 +102,9 @@ def _collect(journal, count: int) -> dict[str, Any]:
     }
     current = {p: {k[1]: v for k, v in previous.items() if k[0] == p} for p in plans}
     window = [s for s in journal.recent(10_000, since=today - timedelta(days=SUMMARY_DAYS - 1))]
-    done = [s for s in window if s["source"] == "logged" or journal.exercises_of(s["id"])]
-    full = [s for s in done if _status(s, journal.exercises_of(s["id"])) == "done"]
-    weeks = weekly_averages([(date.fromisoformat(s["started_at"][:10]), s["pain_before"]) for s in window], today)
+    done = [s for s in window if s.source == "logged" or journal.exercises_of(s.id)]
+    full = [s for s in done if _status(s, journal.exercises_of(s.id)) == "done"]
+    weeks = weekly_averages([(date.fromisoformat(s.started_at[:10]), s.pain_before) for s in window], today)
     return {
         "sessions": sessions,
         "current_doses": current,
@@ -316,7 +320,7 @@ def journal_settled(answer: str) -> None:
     """Answer for the last session: was the knee back to its usual by the next morning?"""
     with _open() as journal:
         sid = journal.set_settled(answer == "yes", overwrite=True)
-        session = next((s for s in journal.recent(10_000) if s["id"] == sid), None) if sid else None
+        session = next((s for s in journal.recent(10_000) if s.id == sid), None) if sid else None
     if session is None:
         raise VoicecoachError(
             "there is no session in the journal to answer for yet",
@@ -324,6 +328,6 @@ def journal_settled(answer: str) -> None:
         )
     how = "was back to its usual" if answer == "yes" else "was not back to its usual"
     click.echo(
-        f"Noted: after the session of {session['started_at'][:10]} ({session['plan_key']}), "
+        f"Noted: after the session of {session.started_at[:10]} ({session.plan_key}), "
         f"your knee {how} by the next morning."
     )

@@ -28,6 +28,7 @@ from time import time as time_now
 from typing import Any
 
 from voicecoach.core import phrases
+from voicecoach.store.rows import ControlRow, DoseRow, ExerciseRow, HistoryRow, SessionRow, columns
 from voicecoach.store.shape import shape_problem
 
 BUSY_TIMEOUT_MS = 2000
@@ -350,10 +351,10 @@ class Journal:
         )
         return [(date.fromisoformat(r[0][:10]), r[1]) for r in rows]
 
-    def last_session(self) -> dict[str, Any] | None:
+    def last_session(self) -> SessionRow | None:
         """The latest session in which something was done (the one the next-morning question is about)."""
-        rows = self._rows(
-            "SELECT * FROM sessions s WHERE s.source = 'logged' OR EXISTS (SELECT 1 FROM exercises e"
+        rows = self._sessions(
+            f"SELECT {columns(SessionRow, 's')} FROM sessions s WHERE s.source = 'logged' OR EXISTS (SELECT 1 FROM exercises e"
             " WHERE e.session_id = s.id AND e.status != 'skipped') ORDER BY started_at DESC, id DESC LIMIT 1"
         )
         return rows[0] if rows else None
@@ -368,7 +369,7 @@ class Journal:
             last = self.last_session()
             if last is None:
                 return None
-            session_id = int(last["id"])
+            session_id = last.id
         with self.transaction() as c:
             cur = c.execute(
                 "UPDATE sessions SET settled = ? WHERE id = ?" + ("" if overwrite else " AND settled IS NULL"),
@@ -418,52 +419,44 @@ class Journal:
                 )
             return sid
 
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            try:
-                cur = self._conn.execute(sql, args)
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-            except sqlite3.Error as exc:
-                raise _why(exc, self.path) from exc
+    def _sessions(self, sql: str, args: Sequence[Any] = ()) -> list[SessionRow]:
+        return [SessionRow(*row) for row in self.read(sql, args)]
 
-    def exercises_of(self, session_id: int) -> list[dict[str, Any]]:
+    def exercises_of(self, session_id: int) -> list[ExerciseRow]:
         """The exercises logged for a session, in order (dose as a dict)."""
-        rows = self._rows(
-            "SELECT idx, name, dose, status, repeated, hurt, pain_at_hurt FROM exercises"
-            " WHERE session_id = ? ORDER BY idx",
-            (session_id,),
+        rows = self.read(
+            f"SELECT {columns(ExerciseRow)} FROM exercises WHERE session_id = ? ORDER BY idx", (session_id,)
         )
-        return [{**r, "dose": _loads(r["dose"]), "hurt": bool(r["hurt"])} for r in rows]
+        return [
+            ExerciseRow(idx, name, _loads(dose), status, repeated, bool(hurt), pain)
+            for idx, name, dose, status, repeated, hurt, pain in rows
+        ]
 
-    def controls_of(self, session_id: int) -> list[dict[str, Any]]:
-        return self._rows("SELECT at_s, action, source FROM controls WHERE session_id = ? ORDER BY id", (session_id,))
+    def controls_of(self, session_id: int) -> list[ControlRow]:
+        rows = self.read(f"SELECT {columns(ControlRow)} FROM controls WHERE session_id = ? ORDER BY id", (session_id,))
+        return [ControlRow(*row) for row in rows]
 
-    def dose_log(self, plan_key: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
+    def dose_log(self, plan_key: str | None = None, since: date | None = None) -> list[DoseRow]:
         """Every recorded dose decision (oldest first), of one plan or all, since a day."""
-        sql = (
-            "SELECT plan_key, exercise, dose, changed_at, rule, reason, change, session_id FROM doses"
-            " WHERE changed_at >= ?"
-        )
+        sql = f"SELECT {columns(DoseRow)} FROM doses WHERE changed_at >= ?"
         args: list[Any] = [since.isoformat() if since else ""]
         if plan_key is not None:
             sql += " AND plan_key = ?"
             args.append(plan_key)
-        return [{**r, "dose": _loads(r["dose"])} for r in self._rows(sql + " ORDER BY id", args)]
+        return [
+            DoseRow(key, exercise, _loads(dose), *rest)
+            for key, exercise, dose, *rest in self.read(sql + " ORDER BY id", args)
+        ]
 
-    def recent(self, n: int = 10, since: date | None = None) -> list[dict[str, Any]]:
-        """The last ``n`` sessions (since a day), newest first, as dicts of the sessions columns."""
-        return self._rows(
-            "SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
+    def recent(self, n: int = 10, since: date | None = None) -> list[SessionRow]:
+        """The last ``n`` sessions (since a day), newest first."""
+        return self._sessions(
+            f"SELECT {columns(SessionRow)} FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
             (since.isoformat() if since else "", n),
         )
 
-    def history_for(self, plan_key: str, exercise: str, limit: int = 30) -> list[dict[str, Any]]:
-        """The last ``limit`` sessions in which ``exercise`` was done (not skipped), oldest first.
-
-        Keys follow ``progression.SessionFacts``: day (date), full_dose, pain_before, pain_after,
-        hurt, settled (bool or None), and dose (the dict that was logged); and session_id.
-        """
+    def history_for(self, plan_key: str, exercise: str, limit: int = 30) -> list[HistoryRow]:
+        """The last ``limit`` sessions in which ``exercise`` was done (not skipped), oldest first."""
         rows = self.read(
             "SELECT s.started_at, e.status, s.pain_before, s.pain_after, e.hurt, s.settled, e.dose, s.id"
             " FROM exercises e JOIN sessions s ON s.id = e.session_id"
@@ -472,16 +465,16 @@ class Journal:
             (plan_key, exercise, limit),
         )
         return [
-            {
-                "day": date.fromisoformat(started[:10]),
-                "full_dose": status == "done",
-                "pain_before": before,
-                "pain_after": after,
-                "hurt": bool(hurt),
-                "settled": None if settled is None else bool(settled),
-                "dose": _loads(dose),
-                "session_id": sid,
-            }
+            HistoryRow(
+                day=date.fromisoformat(started[:10]),
+                full_dose=status == "done",
+                pain_before=before,
+                pain_after=after,
+                hurt=bool(hurt),
+                settled=None if settled is None else bool(settled),
+                dose=_loads(dose),
+                session_id=sid,
+            )
             for started, status, before, after, hurt, settled, dose, sid in reversed(rows)
         ]
 

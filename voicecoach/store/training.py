@@ -32,6 +32,7 @@ from voicecoach.core.rules import BACK_OFF_RULES
 from voicecoach.core.schedule import Options, build_timeline
 from voicecoach.store.journal import Journal, JournalUnavailable, default_path
 from voicecoach.store.places import migrate_progress_json
+from voicecoach.store.rows import HistoryRow
 
 
 def open_journal(path: Path | None = None) -> Journal:
@@ -114,16 +115,16 @@ class DosePlan:
         return out
 
 
-def _facts(rows: Sequence[Mapping[str, Any]], settled: Mapping[int, bool | None]) -> list[SessionFacts]:
+def _facts(rows: Sequence[HistoryRow], settled: Mapping[int, bool | None]) -> list[SessionFacts]:
     return [
         SessionFacts(
-            day=r["day"],
-            full_dose=r["full_dose"],
-            pain_before=r["pain_before"],
-            pain_after=r["pain_after"],
-            hurt=r["hurt"],
-            settled=settled.get(r["session_id"], r["settled"]),
-            dose=dose_from(r["dose"]),
+            day=r.day,
+            full_dose=r.full_dose,
+            pain_before=r.pain_before,
+            pain_after=r.pain_after,
+            hurt=r.hurt,
+            settled=settled.get(r.session_id, r.settled),
+            dose=dose_from(r.dose),
         )
         for r in rows
     ]
@@ -261,6 +262,6 @@ def today_from_file(key: str, plan: Plan, options: Options, *, auto: bool, commi
 def _unsettled(journal: Journal, day: date) -> int | None:
     """The last session, if it was before ``day`` and its next morning is not known yet."""
     last = journal.last_session()
-    if last is not None and last["settled"] is None and last["started_at"][:10] < day.isoformat():
-        return int(last["id"])
+    if last is not None and last.settled is None and last.started_at[:10] < day.isoformat():
+        return last.id
     return None
