@@ -93,11 +93,11 @@ def test_live_session_round_trip(journal: Journal) -> None:
     [row] = journal.recent(5)
     assert (row.pain_before, row.pain_after, row.ended_early, row.settled) == (2, 4, 1, 1)
     assert row.source == "live" and row.ended_at
-    [bridge] = journal.history_for("inner-knee", "Bridge")
+    [bridge] = journal.doses.history_for("inner-knee", "Bridge")
     assert bridge.full_dose and bridge.settled is True and bridge.dose == {"sets": 2, "reps": 10}
-    [steps] = journal.history_for("inner-knee", "Step ups")
+    [steps] = journal.doses.history_for("inner-knee", "Step ups")
     assert steps.hurt and not steps.full_dose
-    assert journal.history_for("inner-knee", "Wall slides") == []  # skipped: not done
+    assert journal.doses.history_for("inner-knee", "Wall slides") == []  # skipped: not done
 
 
 def test_logged_sessions_and_history_order(journal: Journal) -> None:
@@ -105,23 +105,25 @@ def test_logged_sessions_and_history_order(journal: Journal) -> None:
         journal.add_logged_session(
             "p", "Plan", "h", day, pain, 3, False, None, [{"name": "Bridge", "dose": {"sets": 2, "reps": 10}}]
         )
-    days = [h.day for h in journal.history_for("p", "Bridge")]
+    days = [h.day for h in journal.doses.history_for("p", "Bridge")]
     assert days == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
-    assert journal.pain_series("p") == [(date(2025, 3, 1), 5), (date(2025, 3, 2), 4), (date(2025, 3, 3), None)]
+    assert journal.doses.pain_series("p") == [(date(2025, 3, 1), 5), (date(2025, 3, 2), 4), (date(2025, 3, 3), None)]
     assert journal.recent(1)[0].source == "logged"
     assert journal.set_settled(False) is not None  # the newest one without an answer
-    assert journal.history_for("p", "Bridge")[-1].settled is False
+    assert journal.doses.history_for("p", "Bridge")[-1].settled is False
 
 
 def test_doses(journal: Journal) -> None:
-    assert journal.current_dose("p", "Bridge") is None
-    journal.record_dose("p", "Bridge", {"sets": 2, "reps": 10}, change="start", rule="first", reason="Start.")
-    journal.record_dose(
+    assert journal.doses.current_dose("p", "Bridge") is None
+    journal.doses.record_dose("p", "Bridge", {"sets": 2, "reps": 10}, change="start", rule="first", reason="Start.")
+    journal.doses.record_dose(
         "p", "Bridge", {"sets": 2, "reps": 11}, change="progress", rule="two-good-sessions", reason="Went well."
     )
-    journal.record_dose("p", "Bridge", {"sets": 2, "reps": 10}, change="back off", rule="it-hurts", reason="It hurt.")
-    assert journal.current_dose("p", "Bridge") == ({"sets": 2, "reps": 10}, "it-hurts", "It hurt.")
-    assert journal.back_offs("p") == [date.today()]
+    journal.doses.record_dose(
+        "p", "Bridge", {"sets": 2, "reps": 10}, change="back off", rule="it-hurts", reason="It hurt."
+    )
+    assert journal.doses.current_dose("p", "Bridge") == ({"sets": 2, "reps": 10}, "it-hurts", "It hurt.")
+    assert journal.doses.back_offs("p") == [date.today()]
 
 
 def test_places(journal: Journal) -> None:
@@ -167,7 +169,7 @@ def test_logged_session_times_sort_after_earlier_ones(journal: Journal) -> None:
 
 def test_dose_changes_are_kept_with_their_session(journal: Journal) -> None:
     sid = journal.start_session("p")
-    journal.record_dose(
+    journal.doses.record_dose(
         "p",
         "Bridge",
         {"sets": 2, "reps": 11},
@@ -176,14 +178,14 @@ def test_dose_changes_are_kept_with_their_session(journal: Journal) -> None:
         reason="Went well.",
         session_id=sid,
     )
-    [row] = journal.dose_log("p")
+    [row] = journal.doses.dose_log("p")
     assert (row.session_id, row.exercise, row.dose, row.change) == (
         sid,
         "Bridge",
         {"sets": 2, "reps": 11},
         "progress",
     )
-    assert journal.dose_log("other") == []
+    assert journal.doses.dose_log("other") == []
 
 
 # -- progress.json -----------------------------------------------------------------------

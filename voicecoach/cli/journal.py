@@ -82,7 +82,7 @@ def _collect(journal, count: int) -> dict[str, Any]:
         )
     by_id = {s["id"]: s for s in sessions}
     previous: dict[tuple[str, str], dict[str, Any]] = {}
-    for d in journal.dose_log():
+    for d in journal.doses.dose_log():
         k = (d.plan_key, d.exercise)
         old = previous.get(k)
         previous[k] = d.dose

@@ -16,125 +16,27 @@ transaction, never an earlier one.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
-from time import sleep
 from time import time as time_now
 from typing import Any
 
-from voicecoach.core import phrases
-from voicecoach.store.rows import ControlRow, DoseRow, ExerciseRow, HistoryRow, SessionRow, columns
-from voicecoach.store.shape import shape_problem
-
-BUSY_TIMEOUT_MS = 2000
-SQLITE_HEADER = b"SQLite format 3\x00"
-_PAIN = "INTEGER CHECK ({} BETWEEN 0 AND 10)"
-_V1 = (
-    f"""CREATE TABLE sessions (id INTEGER PRIMARY KEY, plan_key TEXT NOT NULL,
-        plan_title TEXT NOT NULL DEFAULT '', plan_hash TEXT NOT NULL DEFAULT '',
-        started_at TEXT NOT NULL, ended_at TEXT,
-        source TEXT NOT NULL DEFAULT 'live' CHECK (source IN ('live', 'logged')),
-        ended_early INTEGER NOT NULL DEFAULT 0, pain_before {_PAIN.format("pain_before")},
-        pain_after {_PAIN.format("pain_after")}, settled INTEGER, red_flag INTEGER)""",
-    "CREATE INDEX sessions_plan ON sessions (plan_key, started_at)",
-    f"""CREATE TABLE exercises (
-        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL, name TEXT NOT NULL, dose TEXT NOT NULL DEFAULT '{{}}',
-        status TEXT NOT NULL CHECK (status IN ('done', 'partial', 'skipped')),
-        repeated INTEGER NOT NULL DEFAULT 0, hurt INTEGER NOT NULL DEFAULT 0,
-        pain_at_hurt {_PAIN.format("pain_at_hurt")}, PRIMARY KEY (session_id, idx))""",
-    "CREATE INDEX exercises_name ON exercises (name)",
-    """CREATE TABLE controls (id INTEGER PRIMARY KEY,
-        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-        at_s REAL NOT NULL, action TEXT NOT NULL, source TEXT NOT NULL)""",
-    """CREATE TABLE doses (id INTEGER PRIMARY KEY, plan_key TEXT NOT NULL, exercise TEXT NOT NULL,
-        dose TEXT NOT NULL, changed_at TEXT NOT NULL, rule TEXT NOT NULL, reason TEXT NOT NULL,
-        change TEXT NOT NULL CHECK (change IN ('progress', 'hold', 'back off', 'start')))""",
-    "CREATE INDEX doses_exercise ON doses (plan_key, exercise, id)",
-    """CREATE TABLE places (plan_key TEXT PRIMARY KEY, exercise_index INTEGER NOT NULL,
-        exercise TEXT NOT NULL, "set" INTEGER, side TEXT, saved_at REAL NOT NULL)""",
-)
-_V2 = (  # things worth keeping that are not a column: a red flag overridden, advice given
-    """CREATE TABLE events (id INTEGER PRIMARY KEY,
-        session_id INTEGER REFERENCES sessions (id) ON DELETE CASCADE,
-        at_s REAL, kind TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
-    # the session a dose was decided for, so `journal` lists each change with its session
-    "ALTER TABLE doses ADD COLUMN session_id INTEGER REFERENCES sessions (id) ON DELETE SET NULL",
-)
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class JournalUnavailable(Exception):
-    """The journal cannot be used now; ``str(exc)`` is one line to show the user.
-
-    ``kind`` ("busy", "read-only", "damaged", "newer", "other") picks the words that are
-    spoken (:func:`voicecoach.core.phrases.journal_off`); the printed line adds the path.
-    """
-
-    def __init__(self, kind: str, path: Path, detail: str = "") -> None:
-        self.kind, self.path, self.detail = kind, Path(path), detail
-        super().__init__(str(self))
-
-    @property
-    def spoken(self) -> str:
-        return phrases.journal_off(self.kind)
-
-    def __str__(self) -> str:
-        return f"{self.spoken} ({self.path}{': ' + self.detail if self.detail else ''})"
-
-
-def data_dir() -> Path:
-    """``$VOICECOACH_DATA_DIR``, else the platform's user data folder."""
-    env = os.environ.get("VOICECOACH_DATA_DIR")
-    if env:
-        return Path(env)
-    import platformdirs  # lazily: only the app needs it
-
-    return Path(platformdirs.user_data_dir("voicecoach"))
-
-
-def default_path() -> Path:
-    """The journal file: ``journal.sqlite3`` in :func:`data_dir`."""
-    return data_dir() / "journal.sqlite3"
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+from voicecoach.store.doselog import DoseLog
+from voicecoach.store.journalfile import MIGRATIONS as MIGRATIONS
+from voicecoach.store.journalfile import SCHEMA_VERSION as SCHEMA_VERSION
+from voicecoach.store.journalfile import JournalUnavailable as JournalUnavailable
+from voicecoach.store.journalfile import connect, json_object, timestamp, why
+from voicecoach.store.journalfile import data_dir as data_dir
+from voicecoach.store.journalfile import default_path as default_path
+from voicecoach.store.rows import ControlRow, ExerciseRow, SessionRow, columns
 
 
 def _flag(value: bool | None) -> int | None:
     return None if value is None else int(bool(value))
-
-
-def _why(exc: BaseException, path: Path) -> JournalUnavailable:
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return JournalUnavailable("busy", path)
-    if "readonly" in text or "read-only" in text or "permission" in text or "unable to open" in text:
-        return JournalUnavailable("read-only", path)
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return JournalUnavailable("damaged", path)
-    return JournalUnavailable("other", path, str(exc))
-
-
-def _wal(conn: sqlite3.Connection) -> None:
-    """WAL mode. Turning a new file to WAL needs it alone, and SQLite does not wait for that
-    (two sessions opening a new journal at once): try again for as long as the busy timeout."""
-    for _ in range(BUSY_TIMEOUT_MS // 10):
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            sleep(0.01)
-    conn.execute("PRAGMA journal_mode = WAL")
 
 
 class Journal:
@@ -151,46 +53,14 @@ class Journal:
     def open(cls, path: Path, *, migrations: Sequence[tuple[str, ...]] = MIGRATIONS) -> Journal:
         """Open (creating or upgrading) the journal at ``path``, or raise JournalUnavailable."""
         path = Path(path)
+        conn = connect(path, migrations)
+        journal = cls(conn, path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.is_dir():
-                raise JournalUnavailable("other", path, "a folder is in the way")
-            if path.exists() and path.stat().st_size > 0:
-                with path.open("rb") as f:
-                    head = f.read(100)
-                if not head.startswith(SQLITE_HEADER):
-                    raise JournalUnavailable("damaged", path, "not a journal file")
-                if _truncated(head, path.stat().st_size, wal=Path(f"{path}-wal").exists()):
-                    raise JournalUnavailable("damaged", path, "cut short")
-        except OSError as exc:
-            kind = "read-only" if isinstance(exc, PermissionError) else "other"
-            raise JournalUnavailable(kind, path, exc.strerror or str(exc)) from exc
-        conn: sqlite3.Connection | None = None
-        try:
-            conn = sqlite3.connect(
-                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            rows = conn.execute("PRAGMA quick_check").fetchall()
-            if rows != [("ok",)]:
-                raise JournalUnavailable("damaged", path)
-            problem = shape_problem(conn, migrations)  # before the first write (WAL mode is one)
-            if problem:
-                raise JournalUnavailable("damaged", path, problem)
-            _wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: safe against a crash
-            conn.execute("PRAGMA foreign_keys = ON")
-            journal = cls(conn, path)
             journal._migrate(migrations)
-            return journal
-        except JournalUnavailable:
-            if conn is not None:
-                conn.close()
+        except BaseException:
+            conn.close()
             raise
-        except sqlite3.Error as exc:
-            if conn is not None:
-                conn.close()
-            raise _why(exc, path) from exc
+        return journal
 
     def _migrate(self, migrations: Sequence[tuple[str, ...]]) -> None:
         # The version is read inside each write transaction: two sessions opening a new file at
@@ -218,6 +88,11 @@ class Journal:
         self.close()
 
     @property
+    def doses(self) -> DoseLog:
+        """The doses decided for each exercise, and the history they are decided from."""
+        return DoseLog(self)
+
+    @property
     def version(self) -> int:
         return int(self.read("PRAGMA user_version")[0][0])
 
@@ -241,14 +116,14 @@ class Journal:
             except sqlite3.Error as exc:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
-                raise _why(exc, self.path) from exc
+                raise why(exc, self.path) from exc
 
     def read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             try:
                 return self._conn.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
-                raise _why(exc, self.path) from exc
+                raise why(exc, self.path) from exc
 
     # -- sessions -----------------------------------------------------------------------
 
@@ -271,7 +146,7 @@ class Journal:
                     plan_key,
                     plan_title,
                     plan_hash,
-                    started_at.isoformat(timespec="seconds") if started_at else _now(),
+                    started_at.isoformat(timespec="seconds") if started_at else timestamp(),
                     source,
                     pain_before,
                 ),
@@ -317,7 +192,7 @@ class Journal:
             c.execute(
                 "UPDATE sessions SET ended_at = ?, ended_early = ?, pain_after = coalesce(?, pain_after),"
                 " red_flag = coalesce(?, red_flag) WHERE id = ?",
-                (_now(), int(ended_early), pain_after, _flag(red_flag), session_id),
+                (timestamp(), int(ended_early), pain_after, _flag(red_flag), session_id),
             )
 
     _ANSWERS = ("pain_before", "pain_after", "red_flag", "settled")
@@ -428,7 +303,7 @@ class Journal:
             f"SELECT {columns(ExerciseRow)} FROM exercises WHERE session_id = ? ORDER BY idx", (session_id,)
         )
         return [
-            ExerciseRow(idx, name, _loads(dose), status, repeated, bool(hurt), pain)
+            ExerciseRow(idx, name, json_object(dose), status, repeated, bool(hurt), pain)
             for idx, name, dose, status, repeated, hurt, pain in rows
         ]
 
@@ -436,57 +311,12 @@ class Journal:
         rows = self.read(f"SELECT {columns(ControlRow)} FROM controls WHERE session_id = ? ORDER BY id", (session_id,))
         return [ControlRow(*row) for row in rows]
 
-    def dose_log(self, plan_key: str | None = None, since: date | None = None) -> list[DoseRow]:
-        """Every recorded dose decision (oldest first), of one plan or all, since a day."""
-        sql = f"SELECT {columns(DoseRow)} FROM doses WHERE changed_at >= ?"
-        args: list[Any] = [since.isoformat() if since else ""]
-        if plan_key is not None:
-            sql += " AND plan_key = ?"
-            args.append(plan_key)
-        return [
-            DoseRow(key, exercise, _loads(dose), *rest)
-            for key, exercise, dose, *rest in self.read(sql + " ORDER BY id", args)
-        ]
-
     def recent(self, n: int = 10, since: date | None = None) -> list[SessionRow]:
         """The last ``n`` sessions (since a day), newest first."""
         return self._sessions(
             f"SELECT {columns(SessionRow)} FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?",
             (since.isoformat() if since else "", n),
         )
-
-    def history_for(self, plan_key: str, exercise: str, limit: int = 30) -> list[HistoryRow]:
-        """The last ``limit`` sessions in which ``exercise`` was done (not skipped), oldest first."""
-        rows = self.read(
-            "SELECT s.started_at, e.status, s.pain_before, s.pain_after, e.hurt, s.settled, e.dose, s.id"
-            " FROM exercises e JOIN sessions s ON s.id = e.session_id"
-            " WHERE s.plan_key = ? AND e.name = ? AND e.status != 'skipped'"
-            " ORDER BY s.started_at DESC, s.id DESC LIMIT ?",
-            (plan_key, exercise, limit),
-        )
-        return [
-            HistoryRow(
-                day=date.fromisoformat(started[:10]),
-                full_dose=status == "done",
-                pain_before=before,
-                pain_after=after,
-                hurt=bool(hurt),
-                settled=None if settled is None else bool(settled),
-                dose=_loads(dose),
-                session_id=sid,
-            )
-            for started, status, before, after, hurt, settled, dose, sid in reversed(rows)
-        ]
-
-    def pain_series(self, plan_key: str, before: date | None = None) -> list[tuple[date, int | None]]:
-        """(day, pain before) of every session of a plan (before a day), oldest first, for
-        ``progression.advice``."""
-        rows = self.read(
-            "SELECT started_at, pain_before FROM sessions WHERE plan_key = ? AND started_at < ?"
-            " ORDER BY started_at, id",
-            (plan_key, before.isoformat() if before else "~"),
-        )
-        return [(date.fromisoformat(s[:10]), p) for s, p in rows]
 
     # -- saved places (see store.places) ----------------------------------------------
 
@@ -521,60 +351,3 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 list(places),
             )
-
-    # -- doses --------------------------------------------------------------------------
-
-    def current_dose(self, plan_key: str, exercise: str) -> tuple[dict[str, Any], str, str] | None:
-        """The latest recorded (dose, rule, reason) of an exercise, or None."""
-        rows = self.read(
-            "SELECT dose, rule, reason FROM doses WHERE plan_key = ? AND exercise = ? ORDER BY id DESC LIMIT 1",
-            (plan_key, exercise),
-        )
-        return (_loads(rows[0][0]), rows[0][1], rows[0][2]) if rows else None
-
-    def record_dose(
-        self,
-        plan_key: str,
-        exercise: str,
-        dose: Mapping[str, Any],
-        *,
-        change: str,
-        rule: str,
-        reason: str,
-        session_id: int | None = None,
-    ) -> None:
-        """Remember a dose decision ("progress", "hold", "back off", or "start"), for a session."""
-        with self.transaction() as c:
-            c.execute(
-                "INSERT INTO doses (plan_key, exercise, dose, changed_at, rule, reason, change, session_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (plan_key, exercise, json.dumps(dict(dose)), _now(), rule, reason, change, session_id),
-            )
-
-    def back_offs(self, plan_key: str) -> list[date]:
-        """Days on which any exercise of a plan was backed off, for ``progression.advice``."""
-        rows = self.read(
-            "SELECT changed_at FROM doses WHERE plan_key = ? AND change = 'back off' ORDER BY id", (plan_key,)
-        )
-        return [date.fromisoformat(r[0][:10]) for r in rows]
-
-
-def _truncated(head: bytes, size: int, *, wal: bool) -> bool:
-    """Whether a file with this 100-byte header and ``size`` has lost its tail."""
-    if len(head) < 100:
-        return True
-    page = int.from_bytes(head[16:18], "big")
-    page = 65536 if page == 1 else page
-    if page < 512 or page & (page - 1) or size % page:
-        return True
-    pages = int.from_bytes(head[28:32], "big")
-    header_size_valid = head[24:28] == head[92:96] and pages > 0
-    return not wal and header_size_valid and size < pages * page
-
-
-def _loads(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -135,15 +135,15 @@ def decide_doses(
 ) -> DosePlan:
     """Each exercise's dose for a session today. ``settled`` (session id -> answer) stands in
     for next-morning answers not in the journal yet (a question about to be asked)."""
-    paused = progression_paused(journal.pain_series(key, before=today), today)
+    paused = progression_paused(journal.doses.pain_series(key, before=today), today)
     before, decisions, recorded = [], [], []
     for ex in plan.exercises:
         ranges = ranges_of(ex)
-        stored = journal.current_dose(key, ex.name)
+        stored = journal.doses.current_dose(key, ex.name)
         current = dose_from(stored[0]) if stored else None
         recorded.append(current is not None)
         current = current or lowest(ranges)
-        history = _facts(journal.history_for(key, ex.name), settled or {})
+        history = _facts(journal.doses.history_for(key, ex.name), settled or {})
         before.append(current)
         decisions.append(decide(ranges, current, history, hold_progress=paused))
     return DosePlan(plan, tuple(before), tuple(decisions), tuple(recorded))
@@ -153,7 +153,7 @@ def record_doses(journal: Journal, key: str, doses: DosePlan, session_id: int | 
     """Store each change with the rule that made it, and each exercise's starting dose."""
     for ex, d, known in zip(doses.plan.exercises, doses.decisions, doses.recorded):
         if d.change != "hold" or not known:
-            journal.record_dose(
+            journal.doses.record_dose(
                 key,
                 ex.name,
                 dose_dict(d.dose),
@@ -167,7 +167,9 @@ def record_doses(journal: Journal, key: str, doses: DosePlan, session_id: int | 
 def advice_for(journal: Journal, key: str, today: date, *, before_today: bool = True) -> list[Advice]:
     """The weekly advice in force for a plan (from the sessions before today, as a session
     starting now sees it; or all of them)."""
-    return advice(journal.pain_series(key, before=today if before_today else None), journal.back_offs(key), today)
+    return advice(
+        journal.doses.pain_series(key, before=today if before_today else None), journal.doses.back_offs(key), today
+    )
 
 
 ADVICE_QUIET_DAYS = 6  # advice said within this many days before today is not said again
