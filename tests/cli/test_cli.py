@@ -128,3 +128,19 @@ def test_help_never_touches_audio_libraries():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
     out = subprocess.run([sys.executable, "-m", "voicecoach", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "Usage: " in out.stdout
+
+
+def test_show_marks_self_paced_sets_and_calls_the_total_an_estimate(run, tmp_path):
+    plan = tmp_path / "own-pace.yaml"
+    plan.write_text(
+        "title: Own pace\nexercises:\n"
+        "  - {name: Sit to stand, setup: Sit on a chair., reps: 10, sets: 2, pace: self, estimate: 90}\n"
+    )
+    result = run("show", str(plan), "--estimate")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    marked = [line for line in lines if "[own pace, about 1 min 30 s]" in line]
+    assert len(marked) == 2 and all("In your own time. Begin." in line for line in marked)
+    assert lines[-1].startswith("Total: about ") and lines[-1].endswith("(an estimate: some sets go at your own pace)")
+    doc = json.loads(run("show", str(plan), "--estimate", "--json").output)
+    assert set(doc) == {"title", "duration_s", "cues", "chapters"}  # the JSON keeps its shape

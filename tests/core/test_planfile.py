@@ -47,6 +47,10 @@ EXPECTED = {
     "29_many_problems.yaml": [(5, 11, "hold 0 is out of range"), (9, 11, "sets 99 is out of range")],
     "30_tab_indent.yaml": [(3, 1, "found character '\\t'")],
     "31_not_utf8.yaml": [(1, 15, "not UTF-8")],
+    "32_self_paced_hold.yaml": [(6, 11, "holds a position; 'pace: self' is for reps and minutes")],
+    "33_bad_pace.yaml": [(6, 11, "pace must be one of clock, self, not 'slow'")],
+    "34_estimate_without_pace.yaml": [(6, 5, "'estimate' is for self-paced sets")],
+    "35_estimate_too_short.yaml": [(7, 15, "estimate 5 is out of range")],
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from helpers.strategies import fake_voice, options, plans
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from voicecoach import programs
 from voicecoach.core.plan import Dose, Exercise, Plan, Tempo
-from voicecoach.core.schedule import Options, build_timeline, estimate_speech_s
+from voicecoach.core.schedule import MIN_PACED_S, Options, build_timeline, estimate_speech_s
 from voicecoach.errors import ScheduleError
 
 PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -190,3 +191,86 @@ def test_phase_and_cue_kinds_are_the_documented_ones(name):
     assert {p.kind for p in tl.phases} <= set(PHASE_KINDS)
     assert "switch" in {p.kind for p in tl.phases}  # both programs have exercises on each side
     assert {c.kind for c in tl.cues} <= set(CUE_KINDS)
+
+
+# -- self-paced sets ----------------------------------------------------------------------------
+
+
+@PROPS
+@given(data=st.data(), base=st.floats(0.05, 0.3), per_char=st.floats(0.03, 0.075))
+def test_self_paced_sets_hold_no_cue_but_their_opening(data, base, per_char):
+    """A self-paced set is its opening words and its stop: no cue inside (assert_rules checks it)."""
+    plan = data.draw(plans(realistic=True, paced=True))
+    opts = data.draw(options(plan))
+    tl = build_timeline(plan, opts, fake_voice(base, per_char))
+    assert_rules(plan, opts, tl)
+    marked = {p.exercise_index for p in tl.phases if p.self_paced}
+    assert marked == {i for i, ex in enumerate(plan.exercises) if ex.self_paced and i >= opts.first_exercise}
+
+
+@PROPS
+@given(data=st.data(), more=st.floats(1, 120))
+def test_estimates_add_up_in_the_total(data, more):
+    """A longer estimate lengthens the session by exactly that much per self-paced set."""
+    plan = data.draw(plans(realistic=True, paced=True))
+    paced = [i for i, ex in enumerate(plan.exercises) if ex.self_paced]
+    if not paced:
+        return
+    i = data.draw(st.sampled_from(paced))
+    ex = plan.exercises[i]
+    longer = Plan(
+        plan.title,
+        tuple(
+            replace(e, estimate_s=e.paced_estimate_s() + more) if j == i else e for j, e in enumerate(plan.exercises)
+        ),
+        safety=plan.safety,
+    )
+    shorter = Plan(
+        plan.title,
+        tuple(replace(e, estimate_s=e.paced_estimate_s()) if j == i else e for j, e in enumerate(plan.exercises)),
+        safety=plan.safety,
+    )
+    a = build_timeline(shorter, Options(intro=""), fake_voice(0.1, 0.05))
+    b = build_timeline(longer, Options(intro=""), fake_voice(0.1, 0.05))
+    sets = sum(p.self_paced and p.exercise_index == i for p in a.phases)
+    assert sets == ex.sets.count() * (2 if ex.sides == "each" else 1)
+    est = ex.paced_estimate_s()
+    each = max(MIN_PACED_S, est + more) - max(MIN_PACED_S, est)
+    assert b.duration_s == pytest.approx(a.duration_s + sets * each)
+
+
+SELF_PACED = """\
+title: Own pace
+exercises:
+  - {name: Sit to stand, setup: Sit at the front of a chair., reps: 10, sets: 2, pace: self, estimate: 60}
+  - {name: Walk, setup: Walk to the wall and back., minutes: 2, pace: self}
+  - {name: Steps, setup: Step up and down., reps: 5, sides: each, pace: self}
+"""
+
+
+def test_self_paced_sets_last_their_estimate_and_each_side_waits():
+    from voicecoach.core.planfile import parse_plan
+
+    plan = parse_plan(SELF_PACED)
+    tl = build_timeline(plan)
+    paced = [p for p in tl.phases if p.self_paced]
+    assert [(p.exercise, p.set, p.side, round(p.duration_s, 6)) for p in paced] == [
+        ("Sit to stand", 1, None, 60.0),
+        ("Sit to stand", 2, None, 60.0),
+        ("Walk", 1, None, 120.0),  # no estimate: its minutes
+        ("Steps", 1, "right", 20.0),  # no estimate: its repetitions at their tempo, one side
+        ("Steps", 1, "left", 20.0),
+    ]
+    assert not any(c.kind in ("rep", "callout") for c in tl.cues)  # no counting, no clock
+    assert "I will wait until you are done." in tl.cues[0].text
+    exported = build_timeline(plan, Options(for_file=True))
+    assert "if you need more time, pause the player." in exported.cues[0].text
+    assert sum("pause the player" in c.text for c in exported.cues) == 1
+    assert exported.duration_s == pytest.approx(tl.duration_s, abs=5)  # only the introduction differs
+
+
+def test_a_plan_without_pace_has_no_self_paced_phase_and_no_note():
+    plan = programs.load("inner-knee")
+    tl = build_timeline(plan)
+    assert not any(p.self_paced for p in tl.phases)
+    assert build_timeline(plan, Options(for_file=True)) == tl

@@ -27,7 +27,7 @@ def dose(draw, lo: float, hi: float, whole: bool = True) -> Dose:
 
 
 @st.composite
-def exercises(draw, realistic: bool):
+def exercises(draw, realistic: bool, paced: bool = False):
     kind = draw(st.sampled_from(["hold", "reps", "timed"]))
     get_ready = draw(st.integers(2, 8))
     timing = Timing(
@@ -53,12 +53,15 @@ def exercises(draw, realistic: bool):
         minutes=dose(draw, 0.5, 2, whole=False) if kind == "timed" else None,
         details=draw(st.none() | st.just("Take your time and breathe.")),
         timing=timing,
+        # Drawn only when asked for, so the other properties keep their examples.
+        pace=draw(st.sampled_from(["clock", "self"])) if paced and kind != "hold" else "clock",
+        estimate_s=draw(st.none() | st.floats(10, 300)) if paced and kind != "hold" else None,
     )
 
 
 @st.composite
-def plans(draw, realistic: bool = False):
-    exs = draw(st.lists(exercises(realistic), min_size=1, max_size=4))
+def plans(draw, realistic: bool = False, paced: bool = False):
+    exs = draw(st.lists(exercises(realistic, paced), min_size=1, max_size=4))
     # Names are unique in practice; keep them so, for readable failures.
     exs = [Exercise(**{**e.__dict__, "name": f"{e.name} {i}"}) for i, e in enumerate(exs)]
     return Plan(title="Random", exercises=tuple(exs), safety=("Stop if pain increases.",))

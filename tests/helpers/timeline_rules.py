@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voicecoach.core.plan import Plan
-from voicecoach.core.schedule import MIN_HOLD_S, MIN_REST_S, Options
+from voicecoach.core.schedule import MIN_HOLD_S, MIN_PACED_S, MIN_REST_S, Options
 from voicecoach.core.timeline import Timeline
 
 EPS = 1e-6
@@ -33,7 +33,9 @@ def assert_rules(plan: Plan, options: Options, tl: Timeline) -> None:
         ex = plan.exercises[p.exercise_index] if p.exercise_index is not None else None
         extra = sum(s for i, s in options.adjust_s if i == p.exercise_index)
         if p.kind in ("hold", "timed", "reps"):
-            if p.kind == "hold":
+            if p.self_paced:
+                want = max(MIN_PACED_S, ex.paced_estimate_s(lvl))
+            elif p.kind == "hold":
                 want = max(MIN_HOLD_S, ex.hold_s.at(lvl) + extra)
             elif p.kind == "timed":
                 want = max(30.0, ex.minutes.at(lvl) * 60 + extra)
@@ -44,7 +46,7 @@ def assert_rules(plan: Plan, options: Options, tl: Timeline) -> None:
             assert _near(p.duration_s, want), (p, want)
             opener = starts.get(round(p.start_s, 6))
             assert opener is not None and opener.exercise == ex.name, p
-            assert opener.kind == ("rep" if p.kind == "reps" else "start")
+            assert opener.kind == ("rep" if p.kind == "reps" and not p.self_paced else "start")
             closer = stops.get(round(p.end_s, 6))
             assert closer is not None and closer.exercise == ex.name, p
         elif p.kind == "rest":
@@ -68,7 +70,12 @@ def assert_rules(plan: Plan, options: Options, tl: Timeline) -> None:
                 assert any(_near(d.start_s, c.start_s + 1) and d.text == str(k - 1) for d in cues), c
     # Never-dropped cues: one start per hold/timed phase, one stop per activity.
     acts = [p for p in phases if p.kind in ("hold", "timed", "reps")]
-    assert sum(c.kind == "start" for c in cues) == sum(p.kind != "reps" for p in acts)
+    assert sum(c.kind == "start" for c in cues) == sum(p.kind != "reps" or p.self_paced for p in acts)
+    # A self-paced set: its opening words, then nothing until its stop (the live session waits there).
+    for p in acts:
+        if p.self_paced:
+            inside = [c for c in cues if p.start_s + EPS < c.end_s and c.start_s < p.end_s - EPS]
+            assert [c.kind for c in inside] == ["start"], (p, inside)
     assert sum(c.kind == "stop" for c in cues) == len(acts)
     # Setup windows hold their speech.
     for p in phases:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
@@ -24,7 +25,7 @@ from voicecoach.cli.common import (
 )
 from voicecoach.core import configrules
 from voicecoach.core.schedule import build_timeline
-from voicecoach.core.sheet import format_duration, render_sheet
+from voicecoach.core.sheet import format_duration, render_sheet, total_line
 from voicecoach.errors import Interrupted
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def show(plan: str, level: str, detailed: bool, voice: SpeechSettings, as_json: 
         click.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=ascii_json()))
     else:
         click.echo(render_sheet(timeline), nl=False)
-        click.echo(f"Total: {format_duration(timeline.duration_s)}")
+        click.echo(total_line(timeline))
 
 
 @cli.command("export")
@@ -112,7 +113,7 @@ def export_cmd(
     try:
         plan_obj = programs.load(plan)
         today = todays_options(plan, plan_obj, level, detailed, commit=True)
-        options = today.options
+        options = replace(today.options, for_file=True)  # a file cannot wait for "done"
         for line in today.changes:
             click.echo(line)
         with _progress_bar("Preparing voice") as update:

@@ -20,6 +20,10 @@ STOP_RELAX = "Stop. Relax."
 RELEASE = "And release."
 BEGIN = "Begin."
 TIME_UP = "Time is up. Stop."
+OWN_PACE = "In your own time. Begin."  # opens a self-paced set
+# Said once in the introduction of a session with self-paced sets: live, then in a file.
+OWN_PACE_LIVE = "Some sets go at your own pace: I will wait until you are done."
+OWN_PACE_FILE = "Some sets go at your own pace: if you need more time, pause the player."
 HALFWAY = "Halfway."
 TEN_MORE = "10 more seconds."
 SESSION_END = "That is the end of the session. Well done."

@@ -19,6 +19,7 @@ LEVELS = ("low", "mid", "high")
 KINDS = ("hold", "reps", "timed")
 SIDES = ("none", "each", "alternating")
 FIRST_SIDES = ("right", "left")
+PACES = ("clock", "self")  # "self": each set waits for the person's "done" (reps and minutes only)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,22 @@ class Exercise:
     details: str | None = None  # longer instruction for first-time use
     equipment: tuple[str, ...] = ()
     timing: Timing = Timing()
+    pace: str = "clock"  # one of PACES
+    estimate_s: float | None = None  # pace "self": how long a set is taken to last where nothing can wait
+
+    @property
+    def self_paced(self) -> bool:
+        return self.pace == "self"
+
+    def paced_estimate_s(self, level: str = "low") -> float:
+        """How long one self-paced set (one side) is taken to last: the plan's ``estimate``, else the
+        time the dose would take on the clock (its repetitions at their tempo, or its minutes)."""
+        if self.estimate_s is not None:
+            return self.estimate_s
+        if self.kind == "reps" and self.reps is not None:
+            per_rep = self.tempo.rep_s(level) * (2 if self.sides == "alternating" else 1)
+            return self.reps.count(level) * per_rep
+        return (self.minutes.at(level) if self.minutes is not None else 1.0) * 60
 
     def side_order(self) -> tuple[str, ...]:
         other = "left" if self.first_side == "right" else "right"

@@ -16,7 +16,7 @@ from typing import TypedDict
 
 import yaml
 
-from voicecoach.core.plan import FIRST_SIDES, SIDES, Dose, Exercise, Plan, Tempo, Timing
+from voicecoach.core.plan import FIRST_SIDES, PACES, SIDES, Dose, Exercise, Plan, Tempo, Timing
 from voicecoach.errors import Problem, unshowable
 
 MAX_EXERCISES = 100
@@ -59,6 +59,8 @@ EXERCISE_KEYS = (
     "equipment",
     "countdown",
     "rest_after",
+    "pace",
+    "estimate",
     *TIMING_KEYS,
 )
 DEFAULT_KEYS = (*TIMING_KEYS, "countdown", "tempo", "sides", "first_side")
@@ -276,6 +278,16 @@ class PlanChecker:
         details = self.text(keys["details"][1], "details") if "details" in keys else None
         equipment = self.texts(keys["equipment"][1], "equipment") if "equipment" in keys else ()
         timing = self.timing(keys, dflt["timing"])
+        pace = self.choice(keys["pace"][1], "pace", PACES) if "pace" in keys else "clock"
+        estimate = self.number(keys["estimate"][1], "estimate", 10, 3600, " seconds") if "estimate" in keys else None
+        if "pace" in keys and pace == "self" and "hold" in keys:
+            self.err(
+                keys["pace"][1],
+                f"{label} holds a position; 'pace: self' is for reps and minutes",
+                "a hold keeps its time on the clock (say 'more time' live to hold longer)",
+            )
+        if "estimate" in keys and pace == "clock":
+            self.err(keys["estimate"][0], f"{label}: 'estimate' is for self-paced sets", "add pace: self")
         if "minutes" in keys and "sides" in keys and sides != "none":
             self.err(keys["sides"][1], f"{label} is timed (minutes), so it cannot have sides")
         if "hold" in keys and sides == "alternating":
@@ -284,7 +296,15 @@ class PlanChecker:
             self.err(
                 node, f"{label}: countdown ({timing.countdown}) is longer than get_ready ({timing.get_ready_s:g} s)"
             )
-        if name is None or setup is None or len(kinds) != 1 or sets is None or sides is None or first is None:
+        if (
+            name is None
+            or setup is None
+            or len(kinds) != 1
+            or sets is None
+            or sides is None
+            or first is None
+            or pace is None
+        ):
             return None
         kind = {"hold": "hold", "reps": "reps", "minutes": "timed"}[kinds[0]]
         if (kind, hold, reps, minutes) in (
@@ -307,6 +327,8 @@ class PlanChecker:
             details=details,
             equipment=equipment,
             timing=timing,
+            pace=pace,
+            estimate_s=estimate,
         )
 
     def plan(self, root: yaml.Node | None, source: str) -> Plan | None:

@@ -79,7 +79,7 @@ def adjust_phase(timeline: Timeline, t: float, delta_s: float, min_left_s: float
     timeline and the change actually applied (0 if no phase can be adjusted).
     """
     phase = phase_at(timeline, t)
-    if phase is None or phase.kind not in ADJUSTABLE:
+    if phase is None or phase.kind not in ADJUSTABLE or phase.self_paced:  # a self-paced set has no clock
         return timeline, 0.0
     pivot = max(t, phase.end_s - END_WINDOW_S)
     tail = [c for c in timeline.cues if c.start_s >= pivot - _EPS]

@@ -41,6 +41,7 @@ GAP_S = 0.25  # silence kept between consecutive spoken cues
 TAIL_S = 1.5  # silence after the last word
 MIN_REST_S = 3.0  # between sets: time to say "release" before the next start
 MIN_HOLD_S = 3.0
+MIN_PACED_S = 10.0  # a self-paced set's estimate: at least its opening words
 _EPS = 1e-9
 
 # Droppable priorities: higher survives. Callouts drop first.
@@ -61,6 +62,8 @@ class Options:
     intro: str | None = None  # replaces the session introduction; "" for none (skipping in a live session)
     # (exercise index, dose): these exercises sit at their own dose (the training journal's), not at ``level``
     doses: tuple[tuple[int, ExerciseDose], ...] = ()
+    # For a file (export): self-paced sets cannot wait, so the introduction says the pause button gives more time.
+    for_file: bool = False
 
 
 def estimate_speech_s(text: str) -> float:
@@ -142,8 +145,9 @@ class _Builder:
         set_: int | None,
         sets: int | None,
         side: str | None,
+        self_paced: bool = False,
     ) -> None:
-        self.phases.append(Phase(kind, start, end, ex_index, ex, set_, sets, side))
+        self.phases.append(Phase(kind, start, end, ex_index, ex, set_, sets, side, self_paced))
 
     # -- resolution -----------------------------------------------------------
     def resolve(self) -> list[Cue]:
@@ -251,6 +255,15 @@ class _Session:
         t0 = b.t
         ctx = (ex.name, set_, side)
         sets = ex.sets.count(lvl)
+        if ex.self_paced:
+            # No counting and no clock: the opening words, then the person's own time (its estimate here).
+            kind: PhaseKind = "reps" if ex.kind == "reps" else "timed"
+            b.fixed_at(t0, "start", phrases.OWN_PACE, ctx, "start")
+            end = t0 + max(ex.paced_estimate_s(lvl), MIN_PACED_S)
+            b.phase(kind, t0, end, index, ex.name, set_, sets, side, self_paced=True)
+            b.t = end
+            b.fixed_at(end, "stop", phrases.STOP_RELAX, ctx, "stop")
+            return
         if ex.kind == "reps":
             assert ex.reps is not None  # the plan file gives every "reps" exercise its reps
             rep_s = ex.tempo.rep_s(lvl)
@@ -277,7 +290,6 @@ class _Session:
             b.t = end
             b.fixed_at(end, "stop", phrases.STOP_RELAX, ctx, "stop")
             return
-        kind: PhaseKind
         if ex.kind == "hold":
             assert ex.hold_s is not None  # the plan file gives every "hold" exercise its hold
             dur = max(MIN_HOLD_S, ex.hold_s.at(lvl) + extra)
@@ -357,7 +369,10 @@ def intro_for(plan: Plan, options: Options) -> str:
     if options.intro is not None:
         return options.intro
     body = _layout(plan, options, estimate_speech_s, intro="")
-    return phrases.intro_text(plan, round(body.duration_s / 60), options.first_exercise)
+    text = phrases.intro_text(plan, round(body.duration_s / 60), options.first_exercise)
+    if any(ex.self_paced for ex in plan.exercises[options.first_exercise :]):
+        text += " " + (phrases.OWN_PACE_FILE if options.for_file else phrases.OWN_PACE_LIVE)
+    return text
 
 
 Mark = Callable[[str, int], None]

@@ -49,7 +49,11 @@ def walk(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> Iterator[Cue | Cha
 
 
 def render_sheet(timeline: Timeline) -> str:
-    """``show``: one line per cue (time, kind, text); a heading line per chapter."""
+    """``show``: one line per cue (time, kind, text); a heading line per chapter.
+
+    The cue that opens a self-paced set is marked with the set's estimate.
+    """
+    paced = {p.start_s: p.duration_s for p in timeline.phases if p.self_paced}
     lines = [f"{timeline.title}"]
     seen = 0
     for item in walk(timeline.cues, list(timeline.chapters)):
@@ -60,9 +64,19 @@ def render_sheet(timeline: Timeline) -> str:
             lines.append(f"== {item.title} ({format_clock(item.start_s)}) ==")
         else:
             seen += 1
-            lines.append(f"{format_clock(item.start_s):>9}  {item.kind:<9}  {item.text}")
+            line = f"{format_clock(item.start_s):>9}  {item.kind:<9}  {item.text}"
+            if item.kind == "start" and item.start_s in paced:
+                line += f"  [own pace, about {format_duration(paced[item.start_s])}]"
+            lines.append(line)
     lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def total_line(timeline: Timeline) -> str:
+    """``show``'s last line: the session's length, called an estimate when sets go at their own pace."""
+    if any(p.self_paced for p in timeline.phases):
+        return f"Total: about {format_duration(timeline.duration_s)} (an estimate: some sets go at your own pace)"
+    return f"Total: {format_duration(timeline.duration_s)}"
 
 
 def one_line(text: str) -> str:

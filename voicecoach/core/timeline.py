@@ -76,6 +76,9 @@ class Phase:
     set: int | None = None
     sets: int | None = None
     side: str | None = None
+    # A set at the person's own pace: it lasts its estimate on a file or a sheet; live, the
+    # coach waits after its opening cue for "done" (see voicecoach.core.replan.pace_point).
+    self_paced: bool = False
 
     @property
     def duration_s(self) -> float:
