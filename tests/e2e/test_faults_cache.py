@@ -17,16 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.plans import TINY
 
 from voicecoach.speech.cache import ClipCache
 
-TINY = """\
-title: Tiny
-safety: Stop if it hurts.
-defaults: {countdown: 2, get_ready: 2}
-exercises:
-  - {name: Stretch, setup: Sit down., hold: 4}
-"""
 LIMIT = 1536 * 1024 * 1024
 
 

@@ -11,6 +11,7 @@ import io
 import pytest
 from helpers.coaching import ScriptedInputs, stepped_coach
 from helpers.fakes import FakeSpeaker
+from helpers.plans import TWO
 
 from voicecoach.core.phrases import KEYS_HINT
 from voicecoach.core.planfile import parse_plan
@@ -21,14 +22,7 @@ from voicecoach.render.prepare import Prepared
 from voicecoach.store.journal import Journal
 from voicecoach.store.places import PlaceStore
 
-PLAN = parse_plan("""\
-title: Two
-safety: Stop if it hurts.
-defaults: {countdown: 2, get_ready: 2, rest_between_exercises: 5}
-exercises:
-  - {name: Alpha, setup: Sit., hold: 20, sets: 2, rest_between_sets: 5}
-  - {name: Beta, setup: Lie down., reps: 3}
-""")
+PLAN = parse_plan(TWO)
 
 
 def run(script=(), tmp_path=None, sources=None, inputs_out=None):
