@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import termios
@@ -25,7 +26,8 @@ from helpers.places import saved_place
 from helpers.plans import TINY
 from helpers.play import PlayRun
 
-from voicecoach.core.phrases import PRINTED, STOPPED_PRINTED
+from voicecoach.core.phrases import PRINTED, STOPPED_PRINTED, STOPPED_UNSAVED_PRINTED
+from voicecoach.store.journal import Journal
 
 pytestmark = pytest.mark.audio
 
@@ -176,3 +178,32 @@ def test_export_started_with_nohup_survives_the_hang_up(plan, clip_cache, tmp_pa
     assert results[True] == (0, "", True)  # the hang-up was ignored, as nohup asked
     rc, err, written = results[False]
     assert rc == 130 and err.startswith("voicecoach: Stopped before the export was finished") and not written
+
+
+@pytest.mark.parametrize("journal", ["damaged", "locked"])
+def test_a_stop_without_a_usable_journal_never_claims_a_saved_place(plan, env, journal):
+    """Places live in the journal: when it cannot be used, a stop says the place could not be saved
+    (it used to say "Your place is saved", and the next --resume started from the beginning)."""
+    data = Path(env["VOICECOACH_DATA_DIR"])
+    data.mkdir(parents=True)
+    path = data / "journal.sqlite3"
+    other = None
+    if journal == "damaged":
+        path.write_bytes(b"not a journal" * 100)
+    else:  # another program holds the write lock all session long
+        Journal.open(path).close()
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+    try:
+        run = PlayRun(plan, env, SYSTEM)
+        run.wait_for(STARTED, timeout_s=60)
+        time.sleep(0.3)
+        run.proc.send_signal(signal.SIGTERM)
+        rc, err = run.finish()
+    finally:
+        if other is not None:
+            other.execute("ROLLBACK")
+            other.close()
+    assert rc == 0, err
+    assert run.lines[-1] == STOPPED_UNSAVED_PRINTED, run.lines
+    assert STOPPED_PRINTED not in run.lines
