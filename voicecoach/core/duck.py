@@ -23,6 +23,13 @@ from dataclasses import dataclass
 from voicecoach.core.timeline import Timeline
 
 DUCK_DB = 14.0  # Android's normal duck
+MUSIC_VOLUME_DB = (
+    -20.0
+)  # the bed between cues, against the speech: under the loudness gate, so the file keeps its target
+#: The accessible preset: during cues the bed sits at least this far under the speech's loudness
+#: (WCAG 2 G56 asks 20 dB; 5 LU more because music's short-term loudness swings above its integrated).
+ACCESSIBLE_UNDER_LU = 25.0
+PRESETS = ("accessible",)
 READY_S = 0.02  # the duck is complete this long before a cue's first sample
 FALL_S = 0.2  # so the fall starts READY_S + FALL_S = 220 ms ahead (at least the 150 ms asked)
 RELEASE_S = 0.5  # the bed starts rising this long after a cue's last sample
@@ -65,6 +72,13 @@ class DuckPlan:
 
     duck: Envelope
     fade: Envelope
+
+
+def preset_duck(duck_db: float, volume_db: float, preset: str | None) -> float:
+    """The duck in effect: ``duck_db``, deepened by the accessible preset until the bed is far enough under."""
+    if preset == "accessible":
+        return max(duck_db, ACCESSIBLE_UNDER_LU + volume_db)
+    return duck_db
 
 
 def merged(spans: Iterable[Span], hold_gap_s: float = HOLD_GAP_S) -> list[Span]:

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voicecoach.core import duck
 from voicecoach.core.duck import DuckPlan
+from voicecoach.core.timeline import Timeline
 from voicecoach.errors import MusicError
 from voicecoach.render import music
 from voicecoach.speech.clip import MIX_RATE_HZ
@@ -169,3 +171,20 @@ def _crossfade(x: np.ndarray, place: _Placement, lo: int, end: int) -> None:
         if inside.any():
             u = (left[inside] - 0.5) / place.fade_out
             x[inside] *= np.sin(0.5 * np.pi * u).astype(np.float32)[:, None]
+
+
+def for_session(
+    timeline: Timeline,
+    tracks: Sequence[music.Track],
+    *,
+    target_lufs: float,
+    volume_db: float = duck.MUSIC_VOLUME_DB,
+    duck_db: float = duck.DUCK_DB,
+    earcons: bool = True,
+    on_error: Callable[[str], None] | None = None,
+) -> Bed:
+    """The bed of ``timeline``: at ``target_lufs + volume_db``, ducked ``duck_db`` under its cues (and earcons)."""
+    from voicecoach.render.earcons import earcon
+
+    plan = duck.plan(timeline, duck_db, earcon_s=(lambda name: earcon(name).duration_s) if earcons else None)
+    return Bed(tracks, plan, target_lufs + volume_db, on_error=on_error)

@@ -111,9 +111,10 @@ def blocks(
     Each yielded array is new and owned by the caller.
 
     With a ``bed`` (music) the blocks are stereo, (frames, 2): the speech
-    (times ``gain``, at :data:`STEREO_SPEECH` in each channel) plus the
-    bed's frames, through the limiter together. Without one, nothing
-    differs from a mix before music existed.
+    exactly as without music (limited the same way), at :data:`STEREO_SPEECH`
+    in each channel (as loud in stereo as in mono), plus the bed's frames,
+    and the sum through the limiter again. Without one, nothing differs
+    from a mix before music existed.
     """
     if block_frames <= 0:
         raise ValueError(f"block_frames must be positive, got {block_frames}")
@@ -122,19 +123,39 @@ def blocks(
         end_frame = min(end_frame, max(0, int(round(end_s * MIX_RATE_HZ))))
     pos = min(max(0, int(round(start_s * MIX_RATE_HZ))), end_frame)
 
-    def raw(first: int, size: int) -> Iterator[np.ndarray]:
-        speech = _raw(timeline, clips, earcons, first, end_frame, size, gain)
-        return speech if bed is None else _with_bed(speech, bed.blocks(first, end_frame, size))
-
     if not limit:
-        for out in raw(pos, block_frames):
+        raw = _raw(timeline, clips, earcons, pos, end_frame, block_frames, gain)
+        for out in raw if bed is None else _with_bed(raw, bed.blocks(pos, end_frame, block_frames)):
             np.clip(out, -1.0, 1.0, out=out)
             yield out
         return
+    if bed is None:
+        yield from _reblock(
+            _limited(timeline, clips, earcons, pos, end_frame, gain), pos - limiter.grid_start(pos), block_frames
+        )
+        return
+    # With music: the speech limited exactly as without it (the same samples, at STEREO_SPEECH), the bed
+    # added, and the sum through the limiter again (it acts only where the two together would peak over).
     grid = limiter.grid_start(pos)
     raw_from = limiter.raw_start(pos)
-    chunks = limiter.limit(raw(raw_from, limiter.CHUNK), raw_from, grid, end_frame, channels=1 if bed is None else 2)
-    yield from _reblock(chunks, pos - grid, block_frames)
+    speech = _reblock(
+        _limited(timeline, clips, earcons, raw_from, end_frame, gain),
+        raw_from - limiter.grid_start(raw_from),
+        limiter.CHUNK,
+    )
+    both = _with_bed(speech, bed.blocks(raw_from, end_frame, limiter.CHUNK))
+    yield from _reblock(limiter.limit(both, raw_from, grid, end_frame, channels=2), pos - grid, block_frames)
+
+
+def _limited(
+    timeline: Timeline, clips: Mapping[str, Clip], earcons: bool, pos: int, end_frame: int, gain: float
+) -> Iterator[np.ndarray]:
+    """The speech through the limiter, in CHUNKs from the limiter's grid frame at or before ``pos``."""
+    grid = limiter.grid_start(pos)
+    raw_from = limiter.raw_start(pos)
+    return limiter.limit(
+        _raw(timeline, clips, earcons, raw_from, end_frame, limiter.CHUNK, gain), raw_from, grid, end_frame
+    )
 
 
 def _with_bed(speech: Iterator[np.ndarray], bed: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
