@@ -31,6 +31,7 @@ class ExitStatus(enum.IntEnum):
     MISSING_DEPENDENCY = 4
     NO_DEVICE = 5
     OUTPUT = 6
+    MUSIC = 7  # a --music file or folder cannot be used
     INTERRUPTED = 130
 
 
@@ -61,6 +62,12 @@ class OutputError(VoicecoachError):
     """The output file cannot be written."""
 
     exit_status = ExitStatus.OUTPUT
+
+
+class MusicError(VoicecoachError):
+    """A ``--music`` file or folder that cannot be played: missing, unreadable, empty, not audio."""
+
+    exit_status = ExitStatus.MUSIC
 
 
 class DeviceError(VoicecoachError):

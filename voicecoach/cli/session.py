@@ -89,6 +89,36 @@ def show(plan: str, level: str, detailed: bool, voice: SpeechSettings, as_json: 
     help="Integrated loudness target.",
 )
 @earcons_option
+@click.option(
+    "--music",
+    multiple=True,
+    metavar="FILE|FOLDER",
+    help="Music under the coach (repeatable): files in the order given, a folder's audio files by name. "
+    "Ducked ahead of every cue; the file is then stereo.",
+)
+@click.option(
+    "--duck",
+    type=FiniteFloatRange(0, 60),
+    default=14.0,
+    show_default=True,
+    metavar="DB",
+    help="How far the music drops under each cue.",
+)
+@click.option(
+    "--music-volume",
+    type=FiniteFloatRange(-40, -6),
+    default=-20.0,
+    show_default=True,
+    metavar="DB",
+    help="The music's loudness between cues, against the speech's (above about -16 the music counts in "
+    "the file's loudness, which then lands under --loudness).",
+)
+@click.option("--shuffle", type=int, metavar="SEED", help="Shuffle the music (the same SEED, the same order).")
+@click.option(
+    "--music-preset",
+    type=click.Choice(["accessible"]),
+    help="accessible: the music at least 25 LU under the speech during cues (WCAG G56 asks 20).",
+)
 def export_cmd(
     plan: str,
     output: str,
@@ -99,8 +129,13 @@ def export_cmd(
     transcript: bool,
     loudness: float,
     earcons: bool,
+    music: tuple[str, ...],
+    duck: float,
+    music_volume: float,
+    shuffle: int | None,
+    music_preset: str | None,
 ) -> None:
-    """Export a whole session as an audio file, with chapters and captions."""
+    """Export a whole session as an audio file, with chapters and captions (and music under it with --music)."""
     from voicecoach.export.encode import export, format_for, sidecar_path
     from voicecoach.outputs import check_output
     from voicecoach.render.prepare import prepare_measured, session_level
@@ -110,6 +145,11 @@ def export_cmd(
     for ext in (*captions, *(["txt"] if transcript else [])):
         check_output(sidecar_path(output, ext))
     existed = os.path.lexists(output)
+    tracks = None
+    if music:
+        from voicecoach.render.music import playlist
+
+        tracks = playlist(music, shuffle)  # bad music is named before any synthesis
     try:
         plan_obj = programs.load(plan)
         today = todays_options(plan, plan_obj, level, detailed, commit=True)
@@ -136,6 +176,19 @@ def export_cmd(
         }
         reached = session_level(prepared, earcons=earcons, target_lufs=loudness)  # what play uses too (cached)
         gain = reached.gain
+        bed = None
+        if tracks:
+            from voicecoach.core.duck import preset_duck
+            from voicecoach.render.bed import for_session
+
+            bed = for_session(
+                prepared.timeline,
+                tracks,
+                target_lufs=loudness,
+                volume_db=music_volume,
+                duck_db=preset_duck(duck, music_volume, music_preset),
+                earcons=earcons,
+            )
         with _progress_bar("Exporting") as progress:
             result = export(
                 prepared.timeline,
@@ -148,6 +201,7 @@ def export_cmd(
                 captions=captions,
                 transcript=transcript,
                 inputs=[plan] if os.path.isfile(plan) else [],
+                bed=bed,
             )
     except KeyboardInterrupt:
         kept = f"; the earlier {output} is unchanged" if existed else ""

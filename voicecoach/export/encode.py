@@ -115,6 +115,7 @@ def export(
     transcript: bool = False,
     gain: float = 1.0,
     inputs: Sequence[str | os.PathLike[str]] = (),
+    bed: mix.BedLike | None = None,
 ) -> ExportResult:
     """Render ``timeline`` with ``clips`` and encode it to ``path``.
 
@@ -131,7 +132,8 @@ def export(
     and exported).  ``progress`` is called with a fraction in [0, 1] as work advances.  ``captions`` names sidecar formats ("vtt",
     "srt", "lrc") written next to the audio with the same stem, and
     ``transcript`` adds a ``.txt`` cue sheet. No output may be one of
-    ``inputs`` (the plan file).
+    ``inputs`` (the plan file). With a ``bed`` (music, :class:`voicecoach.render.bed.Bed`)
+    the file is stereo: the speech at the same gain, the bed under it, the limiter on the mix.
 
     Raises :class:`VoicecoachError` for an unsupported extension or caption
     format, :class:`OutputError` if the file cannot be written (checked
@@ -171,6 +173,7 @@ def export(
             tag_map,
             chapters,
             report.update,
+            bed,
         )
         from mutagen import MutagenError
 
@@ -254,6 +257,7 @@ def _encode(
     tag_map: Mapping[str, str],
     chapters: list[Chapter],
     progress: Callable[[float], None],
+    bed: mix.BedLike | None = None,
 ) -> None:
     total = max(1, mix.total_frames(timeline))
     meta = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".ffmeta", delete=False)
@@ -262,12 +266,12 @@ def _encode(
     try:
         with meta:
             meta.write(ffmetadata(tag_map, chapters))
-        cmd = ffmpeg_command(ffmpeg, fmt.codec_args, fmt.muxer, meta.name, str(part))
+        cmd = ffmpeg_command(ffmpeg, fmt.codec_args, fmt.muxer, meta.name, str(part), 1 if bed is None else 2)
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         assert proc.stdin is not None
         try:
             for done in _frames_done(
-                mix.blocks(timeline, clips, earcons=earcons, gain=gain, block_frames=_EXPORT_BLOCK_FRAMES),
+                mix.blocks(timeline, clips, earcons=earcons, gain=gain, block_frames=_EXPORT_BLOCK_FRAMES, bed=bed),
                 lambda block: proc.stdin.write(pcm16_bytes(block)),  # type: ignore[union-attr]
             ):
                 progress(done / total)

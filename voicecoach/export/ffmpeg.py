@@ -25,8 +25,10 @@ def find_ffmpeg() -> str:
     return found
 
 
-def ffmpeg_command(ffmpeg: str, codec_args: Sequence[str], muxer: str, meta_path: str, out_path: str) -> list[str]:
-    """The ffmpeg argv: raw PCM on stdin, ffmetadata as input 1."""
+def ffmpeg_command(
+    ffmpeg: str, codec_args: Sequence[str], muxer: str, meta_path: str, out_path: str, channels: int = 1
+) -> list[str]:
+    """The ffmpeg argv: raw PCM on stdin (``channels`` interleaved), ffmetadata as input 1."""
     return [
         ffmpeg,
         "-hide_banner",
@@ -41,7 +43,7 @@ def ffmpeg_command(ffmpeg: str, codec_args: Sequence[str], muxer: str, meta_path
         "-ar",
         str(MIX_RATE_HZ),
         "-ac",
-        "1",
+        str(channels),
         "-thread_queue_size",
         "1024",
         "-i",

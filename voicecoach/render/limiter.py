@@ -134,18 +134,26 @@ def sliding_min(x: np.ndarray, before: int, after: int) -> np.ndarray:
 
 
 def limit(
-    raw: Iterator[np.ndarray], raw_from: int, grid_from: int, end: int, ceiling_dbtp: float = CEILING_DBTP
+    raw: Iterator[np.ndarray],
+    raw_from: int,
+    grid_from: int,
+    end: int,
+    ceiling_dbtp: float = CEILING_DBTP,
+    *,
+    channels: int = 1,
 ) -> Iterator[np.ndarray]:
     """Limit a stream of raw (gained, unclipped) mix blocks; yield it from ``grid_from`` in CHUNK pieces.
 
     ``raw`` yields the mix from frame ``raw_from`` (at most ``grid_from -
     CONTEXT_BEFORE``, or 0) to ``end``; ``grid_from`` is a multiple of CHUNK.
-    Frames outside ``[0, end)`` count as silence.
+    Frames outside ``[0, end)`` count as silence. With ``channels`` 2 the
+    blocks are (frames, 2) and one gain (the lower of the two channels'
+    needs, so the stereo image holds) is applied to both.
     """
     if grid_from % CHUNK:
         raise ValueError(f"grid_from must be a multiple of {CHUNK}, got {grid_from}")
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-    buf = np.zeros(0, dtype=np.float32)
+    buf = np.zeros((0,) if channels == 1 else (0, channels), dtype=np.float32)
     buf_from = raw_from  # absolute frame of buf[0]
     exhausted = False
     pos = grid_from
@@ -164,10 +172,11 @@ def limit(
             have += block.shape[0]
         buf = np.concatenate(pieces) if len(pieces) > 1 else buf
         window = _window(buf, buf_from, pos - CONTEXT_BEFORE, stop + CONTEXT_AFTER, end)
-        a = gain_curve(window, ceiling)
+        a = gain_curve(window, ceiling) if channels == 1 else _linked_curve(window, ceiling)
         out = window[CONTEXT_BEFORE : CONTEXT_BEFORE + (stop - pos)].copy()
         if a is not None:
-            out *= a[: stop - pos].astype(np.float32)
+            g = a[: stop - pos].astype(np.float32)
+            out *= g if channels == 1 else g[:, None]
         np.clip(out, -1.0, 1.0, out=out)  # a last guard; the limiter keeps well inside it
         yield out
         # Keep what the next chunk's context needs.
@@ -177,9 +186,19 @@ def limit(
         pos = stop
 
 
+def _linked_curve(x: np.ndarray, ceiling: float) -> np.ndarray | None:
+    """One gain for every channel of ``x`` (frames, channels): the lowest any of them needs."""
+    curves = [
+        c for c in (gain_curve(np.ascontiguousarray(x[:, k]), ceiling) for k in range(x.shape[1])) if c is not None
+    ]
+    if not curves:
+        return None
+    return np.minimum.reduce(curves) if len(curves) > 1 else curves[0]
+
+
 def _window(buf: np.ndarray, buf_from: int, lo: int, hi: int, end: int) -> np.ndarray:
     """Frames ``[lo, hi)`` of the raw mix from ``buf`` (which starts at ``buf_from``), silence outside ``[0, end)``."""
-    out = np.zeros(hi - lo, dtype=np.float32)
+    out = np.zeros((hi - lo, *buf.shape[1:]), dtype=np.float32)
     a, b = max(lo, buf_from, 0), min(hi, buf_from + buf.shape[0], end)
     if a < b:
         out[a - lo : b - lo] = buf[a - buf_from : b - buf_from]

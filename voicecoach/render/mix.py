@@ -12,7 +12,7 @@ many blocks there are times how many cues.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -24,6 +24,16 @@ from voicecoach.speech.clip import MIX_RATE_HZ, Clip
 #: The block size of :func:`blocks` when the caller does not choose one
 #: (about 93 ms: small enough for live playback latency).
 DEFAULT_BLOCK_FRAMES = 4096
+
+
+#: The speech's level in each channel of a stereo mix (with music): -3 dB, so it measures as loud as in mono.
+STEREO_SPEECH = np.float32(np.sqrt(0.5))
+
+
+class BedLike(Protocol):
+    """Music under the coach (:class:`voicecoach.render.bed.Bed`): stereo blocks of session frames."""
+
+    def blocks(self, start: int, end: int, block_frames: int) -> Iterator[np.ndarray]: ...
 
 
 class _Event(NamedTuple):
@@ -77,6 +87,7 @@ def blocks(
     gain: float = 1.0,
     limit: bool = True,
     end_s: float | None = None,
+    bed: BedLike | None = None,
 ) -> Iterator[np.ndarray]:
     """Render ``timeline`` as consecutive float32 mono blocks at MIX_RATE_HZ.
 
@@ -98,6 +109,12 @@ def blocks(
     exported file agree exactly. Clips are looked up lazily, when they first
     overlap a block, so a missing text raises ``KeyError`` at that point of the stream.
     Each yielded array is new and owned by the caller.
+
+    With a ``bed`` (music) the blocks are stereo, (frames, 2): the speech
+    exactly as without music (limited the same way), at :data:`STEREO_SPEECH`
+    in each channel (as loud in stereo as in mono), plus the bed's frames,
+    and the sum through the limiter again. Without one, nothing differs
+    from a mix before music existed.
     """
     if block_frames <= 0:
         raise ValueError(f"block_frames must be positive, got {block_frames}")
@@ -105,17 +122,48 @@ def blocks(
     if end_s is not None:
         end_frame = min(end_frame, max(0, int(round(end_s * MIX_RATE_HZ))))
     pos = min(max(0, int(round(start_s * MIX_RATE_HZ))), end_frame)
+
     if not limit:
-        for out in _raw(timeline, clips, earcons, pos, end_frame, block_frames, gain):
+        raw = _raw(timeline, clips, earcons, pos, end_frame, block_frames, gain)
+        for out in raw if bed is None else _with_bed(raw, bed.blocks(pos, end_frame, block_frames)):
             np.clip(out, -1.0, 1.0, out=out)
             yield out
         return
+    if bed is None:
+        yield from _reblock(
+            _limited(timeline, clips, earcons, pos, end_frame, gain), pos - limiter.grid_start(pos), block_frames
+        )
+        return
+    # With music: the speech limited exactly as without it (the same samples, at STEREO_SPEECH), the bed
+    # added, and the sum through the limiter again (it acts only where the two together would peak over).
     grid = limiter.grid_start(pos)
     raw_from = limiter.raw_start(pos)
-    chunks = limiter.limit(
+    speech = _reblock(
+        _limited(timeline, clips, earcons, raw_from, end_frame, gain),
+        raw_from - limiter.grid_start(raw_from),
+        limiter.CHUNK,
+    )
+    both = _with_bed(speech, bed.blocks(raw_from, end_frame, limiter.CHUNK))
+    yield from _reblock(limiter.limit(both, raw_from, grid, end_frame, channels=2), pos - grid, block_frames)
+
+
+def _limited(
+    timeline: Timeline, clips: Mapping[str, Clip], earcons: bool, pos: int, end_frame: int, gain: float
+) -> Iterator[np.ndarray]:
+    """The speech through the limiter, in CHUNKs from the limiter's grid frame at or before ``pos``."""
+    grid = limiter.grid_start(pos)
+    raw_from = limiter.raw_start(pos)
+    return limiter.limit(
         _raw(timeline, clips, earcons, raw_from, end_frame, limiter.CHUNK, gain), raw_from, grid, end_frame
     )
-    yield from _reblock(chunks, pos - grid, block_frames)
+
+
+def _with_bed(speech: Iterator[np.ndarray], bed: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """The mono speech in both channels (at :data:`STEREO_SPEECH`) plus the bed: the same block sizes, in step."""
+    for voice, music in zip(speech, bed):
+        out = music
+        out += (voice * STEREO_SPEECH)[:, None]
+        yield out
 
 
 def _reblock(chunks: Iterator[np.ndarray], skip: int, size: int) -> Iterator[np.ndarray]:
