@@ -16,12 +16,14 @@ from voicecoach.core import phrases
 from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction
 from voicecoach.core.timeline import Timeline
 from voicecoach.live.events import EventType
+from voicecoach.live.pacer import Pacer
 
 
 class Coach(Protocol):
     """What handlers may do to a session (:class:`voicecoach.live.coach.Coach` does it)."""
 
     paused: bool
+    pacer: Pacer
 
     @property
     def timeline(self) -> Timeline: ...
@@ -48,7 +50,15 @@ def dispatch(coach: Coach, command: Command) -> None:
         handler(coach, command)
 
 
+def _headset_done(coach: Coach, command: Command) -> bool:
+    """A headset has one button: while a self-paced set waits (and is not paused), play means "done"."""
+    return command.source is Source.HEADSET and coach.pacer.waiting and not coach.paused
+
+
 def _toggle(coach: Coach, command: Command) -> None:
+    if _headset_done(coach, command):
+        coach.pacer.done(command.source)
+        return
     (coach.resume if coach.paused else coach.pause)(command.source)
 
 
@@ -58,8 +68,14 @@ def _pause(coach: Coach, command: Command) -> None:
 
 
 def _resume(coach: Coach, command: Command) -> None:
-    if coach.paused:
+    if _headset_done(coach, command):
+        coach.pacer.done(command.source)
+    elif coach.paused:
         coach.resume(command.source)
+
+
+def _done(coach: Coach, command: Command) -> None:
+    coach.pacer.done(command.source)  # outside a self-paced set: nothing to finish
 
 
 # Moves are obeyed from a paused place too, and the session goes on: a headset's Next
@@ -116,5 +132,6 @@ HANDLERS: dict[Action, Handler] = {
     Action.LESS: _more_or_less(-phrases.STEP_S),
     Action.HELP: _help,
     Action.HURT: _hurt,
+    Action.DONE: _done,
     Action.UNKNOWN: _sorry,
 }

@@ -27,8 +27,12 @@ _WHAT = {
 }
 
 
-def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
-    """E.g. ``Exercise 3 of 9: Side lunge stretch, set 1 of 2, right side, hold, 12 s left``."""
+def status_text(timeline: Timeline, t: float, total_exercises: int, spent_s: float | None = None) -> str:
+    """E.g. ``Exercise 3 of 9: Side lunge stretch, set 1 of 2, right side, hold, 12 s left``.
+
+    A self-paced set shows the time spent on it (``spent_s``, once the session waits for "done"):
+    ``..., your own pace, 1:05 so far``.
+    """
     p = phase_at(timeline, t)
     if p is None:
         return ""
@@ -39,6 +43,12 @@ def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
         parts.append(f"set {p.set} of {p.sets}")
     if p.side:
         parts.append(f"{p.side} side")
+    if p.self_paced:
+        parts.append("your own pace")
+        if spent_s is not None:
+            spent = math.floor(spent_s)
+            parts.append(f"{clock(spent, tenths=False)} so far" if spent >= 60 else f"{spent} s so far")
+        return ", ".join(parts)
     parts.append(_WHAT.get(p.kind, p.kind))
     if p.kind in ("hold", "reps", "timed", "rest", "switch", "setup"):
         left = max(0, math.ceil(p.end_s - t - 1e-9))

@@ -34,6 +34,8 @@ class StatusView:
             self.out.cue(event.cue)
         elif event.type is EventType.PROGRESS:
             self.out.status(status_text(event.timeline, event.t, self.exercises))
+        elif event.type is EventType.AWAITING:
+            self.out.status(status_text(event.timeline, event.t, self.exercises, event.seconds))
         elif event.type is EventType.CLOSED:
             self.out.close()
 
@@ -104,6 +106,8 @@ class JournalRecorder:
             c.control(event.action, event.source, event.timeline, event.t)
         elif kind is EventType.LEFT:
             c.left(event.timeline, event.t)
+        elif kind is EventType.SET_DONE and event.seconds is not None:
+            c.paced(event.timeline, event.t, event.seconds)
         elif kind is EventType.STOPPED:
             c.control(Action.QUIT, event.source, event.timeline, event.t)
             c.finish(event.timeline, event.t, ended_early=True)

@@ -65,7 +65,13 @@ _V2 = (  # things worth keeping that are not a column: a red flag overridden, ad
     # the session a dose was decided for, so `journal` lists each change with its session
     "ALTER TABLE doses ADD COLUMN session_id INTEGER REFERENCES sessions (id) ON DELETE SET NULL",
 )
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]
+_V3 = (  # the time each self-paced set took, from its opening words to "done" (pauses not counted)
+    """CREATE TABLE paced_sets (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, exercise TEXT NOT NULL, "set" INTEGER, side TEXT,
+        seconds REAL NOT NULL CHECK (seconds >= 0), at_s REAL)""",
+)
+MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -304,6 +310,23 @@ class Journal:
                 "INSERT INTO controls (session_id, at_s, action, source) VALUES (?, ?, ?, ?)",
                 (session_id, at_s, action, source),
             )
+
+    def log_paced_set(
+        self, session_id: int, idx: int, exercise: str, set_: int | None, side: str | None, seconds: float, at_s: float
+    ) -> None:
+        """A self-paced set of exercise ``idx`` took ``seconds`` (it ended ``at_s`` into the session)."""
+        with self.transaction() as c:
+            c.execute(
+                'INSERT INTO paced_sets (session_id, idx, exercise, "set", side, seconds, at_s) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                (session_id, idx, exercise, set_, side, seconds, at_s),
+            )
+
+    def paced_sets_of(self, session_id: int) -> list[dict[str, Any]]:
+        """The self-paced sets of a session, in the order they were done."""
+        return self._rows(
+            'SELECT idx, exercise, "set", side, seconds, at_s FROM paced_sets WHERE session_id = ? ORDER BY id',
+            (session_id,),
+        )
 
     def finish_session(
         self, session_id: int, *, ended_early: bool, pain_after: int | None = None, red_flag: bool | None = None
