@@ -32,6 +32,7 @@ class Action(StrEnum):
     HELP = "help"
     HURT = "hurt"  # "it hurts": pause, ask how much
     DONE = "done"  # a self-paced set is done (the headset's play button means it too, only then)
+    TIME_LEFT = "time_left"  # "how long is left?"
     ANSWER = "answer"  # answers a check-in question (its value: "0"-"10", "yes", "no")
     SKIP = "skip"  # moves on from a question without an answer
     UNKNOWN = "unknown"  # the voice heard the wake word, then no command: the coach answers "Sorry?"
@@ -75,6 +76,7 @@ BINDINGS: dict[Action, Binding] = {
     Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
     Action.HURT: Binding(keys=("x", "!"), logged=True),
     Action.DONE: Binding(keys=("d",), words=("done",), logged=True),
+    Action.TIME_LEFT: Binding(keys=("l",), words=("how long",)),
     Action.ANSWER: Binding(),
     Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True),
     Action.UNKNOWN: Binding(),

@@ -357,6 +357,17 @@ def checkin_phrases() -> tuple[str, ...]:
     )
 
 
+def how_long_left(left_s: float, exercise: int | None, exercises: int, hold_s: float | None) -> str:
+    """ "About 12 minutes left. Exercise 5 of 9. This hold: 20 seconds." """
+    minutes = round(left_s / 60)
+    parts = [f"About {minutes} minutes left." if minutes > 1 else "About a minute left."]
+    if exercise is not None:
+        parts.append(f"Exercise {exercise + 1} of {exercises}.")
+    if hold_s is not None:
+        parts.append(f"This hold: {round(hold_s)} seconds.")
+    return " ".join(parts)
+
+
 def adjusted(applied_s: float) -> str:
     """What + or - says for the seconds it really added (positive) or took off.
 

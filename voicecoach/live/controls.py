@@ -24,6 +24,7 @@ class Coach(Protocol):
 
     paused: bool
     pacer: Pacer
+    paused_at: float
 
     @property
     def timeline(self) -> Timeline: ...
@@ -112,6 +113,16 @@ def _help(coach: Coach, command: Command) -> None:
     coach.say(phrases.help_for(command.source), command.source)
 
 
+def _time_left(coach: Coach, command: Command) -> None:
+    t = coach.paused_at if coach.paused else coach.go_on()
+    tl = coach.timeline
+    ph = next((p for p in tl.phases if p.start_s <= t < p.end_s), None)
+    hold = ph.end_s - t if ph is not None and ph.kind == "hold" else None
+    exercise = exercise_at(tl, t)
+    total = 1 + max(p.exercise_index for p in tl.phases if p.exercise_index is not None)
+    coach.say(phrases.how_long_left(tl.duration_s - t, exercise, total, hold), command.source)
+
+
 def _hurt(coach: Coach, command: Command) -> None:
     coach.hurt(command.source)
 
@@ -133,5 +144,6 @@ HANDLERS: dict[Action, Handler] = {
     Action.HELP: _help,
     Action.HURT: _hurt,
     Action.DONE: _done,
+    Action.TIME_LEFT: _time_left,
     Action.UNKNOWN: _sorry,
 }
