@@ -184,3 +184,36 @@ def test_the_journal_keeps_the_time_each_self_paced_set_took(tmp_path):
     assert rows[0]["seconds"] == pytest.approx(45.0, abs=0.2)
     assert 20 < rows[1]["seconds"] < 40  # from its opening words, after the rest
     assert [r["status"] for r in journal.exercises_of(checkin.session_id)] == ["done", "done"]
+
+
+# -- how long is left? ---------------------------------------------------------------------------
+
+
+def test_how_long_is_left_is_said_as_repeat_is_and_shown_to_media_players():
+    plan = parse_plan("""\
+title: Long
+defaults: {countdown: 2, get_ready: 2}
+exercises:
+  - {name: Stretch, setup: Sit., hold: 100}
+  - {name: Lift, setup: Stand., hold: 30}
+""")
+    tl = _timeline(plan)
+    hold = next(p for p in tl.phases if p.kind == "hold")
+    lines, seen, coach = run(plan=plan, script=[(hold.start_s + 30, "time_left")], sources={"keys", "headset"})
+    left = tl.duration_s - (hold.start_s + 30)
+    said = f"About {round(left / 60)} minutes left. Exercise 1 of 2. This hold: 70 seconds."
+    assert said in lines
+    # Nothing was talked over: every cue of the session sounded whole, in order.
+    cues = [e.cue.text for _, e in seen if e.type is EventType.CUE]
+    assert cues == [c.text for c in tl.cues]
+    artists = {s.artist for s in coach.inputs.states}
+    assert f"voicecoach, about {round(tl.duration_s / 60)} min left" in artists
+    assert "voicecoach, less than a minute left" in artists
+
+
+def test_how_long_in_a_self_paced_set_says_so():
+    tl = _timeline()
+    first = next(p for p in tl.phases if p.self_paced)
+    lines, *_ = run(by_clock=[(first.start_s + 10, "time_left"), (60.0, "done"), (120.0, "done")])
+    answer = next(line for line in lines if line.endswith("This set: at your own pace."))
+    assert answer.startswith("About ") and "Exercise 1 of 2." in answer

@@ -76,7 +76,7 @@ BINDINGS: dict[Action, Binding] = {
     Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
     Action.HURT: Binding(keys=("x", "!"), logged=True),
     Action.DONE: Binding(keys=("d",), words=("done",), logged=True),
-    Action.TIME_LEFT: Binding(keys=("l",), words=("how long",)),
+    Action.TIME_LEFT: Binding(keys=("l",), words=("how long",), logged=True),
     Action.ANSWER: Binding(),
     Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True),
     Action.UNKNOWN: Binding(),
@@ -116,6 +116,7 @@ class PlayerState:
     track_id: str
     length_us: int
     position_us: int  # within the track, when the state was made
+    artist: str = "voicecoach"  # a headset has no button to ask how long is left: the widget shows it here
 
 
 class SourceError(Exception):

@@ -148,8 +148,8 @@ LAST_EXERCISE = "That was the last exercise."
 KEYS_HELP = (
     "Keys: space, pause or resume. N or right arrow, next exercise. "
     "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
-    "Plus or minus, 15 seconds more or less. D, done, in a set at your own pace. X, it hurts. Q, quit. "
-    "Question mark, these keys."
+    "Plus or minus, 15 seconds more or less. D, done, in a set at your own pace. L, how long is left. "
+    "X, it hurts. Q, quit. Question mark, these keys."
 )
 
 HEADSET_HELP = (
@@ -357,15 +357,29 @@ def checkin_phrases() -> tuple[str, ...]:
     )
 
 
-def how_long_left(left_s: float, exercise: int | None, exercises: int, hold_s: float | None) -> str:
-    """ "About 12 minutes left. Exercise 5 of 9. This hold: 20 seconds." """
+def how_long_left(
+    left_s: float, exercise: int | None, exercises: int, hold_s: float | None, own_pace: bool = False
+) -> str:
+    """ "About 12 minutes left. Exercise 5 of 9. This hold: 20 seconds." (what is left of the hold)."""
     minutes = round(left_s / 60)
-    parts = [f"About {minutes} minutes left." if minutes > 1 else "About a minute left."]
+    if left_s < 45:
+        parts = ["Less than a minute left."]
+    else:
+        parts = [f"About {minutes} minutes left." if minutes > 1 else "About a minute left."]
     if exercise is not None:
         parts.append(f"Exercise {exercise + 1} of {exercises}.")
     if hold_s is not None:
-        parts.append(f"This hold: {round(hold_s)} seconds.")
+        seconds = max(1, round(hold_s))
+        parts.append(f"This hold: {plural(seconds, 'second')}.")
+    if own_pace:
+        parts.append("This set: at your own pace.")
     return " ".join(parts)
+
+
+def time_left_short(left_s: float) -> str:
+    """The time left as a media player shows it beside the exercise: ``about 12 min left``."""
+    minutes = round(left_s / 60)
+    return "less than a minute left" if left_s < 45 else f"about {max(1, minutes)} min left"
 
 
 def adjusted(applied_s: float) -> str:

@@ -191,6 +191,7 @@ class Coach:
                 return None
             if pb.plays_session and pb.paced_at is not None:
                 self.pacer.wait(pb.paced_at)
+                self.emit(EventType.STATE)
                 return None
             if pb.plays_session and pb.behind_at is not None:
                 self._catch_up(pb.behind_at)

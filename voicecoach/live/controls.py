@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from voicecoach.control.commands import BINDINGS, Action, Command, Source
 from voicecoach.core import phrases
-from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction
+from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at
 from voicecoach.core.timeline import Timeline
 from voicecoach.live.events import EventType
 from voicecoach.live.pacer import Pacer
@@ -114,13 +114,15 @@ def _help(coach: Coach, command: Command) -> None:
 
 
 def _time_left(coach: Coach, command: Command) -> None:
+    # Said as "repeat" is: the stream stops, the answer, then on from the cue cut off (never over a cue).
     t = coach.paused_at if coach.paused else coach.go_on()
     tl = coach.timeline
-    ph = next((p for p in tl.phases if p.start_s <= t < p.end_s), None)
+    ph = phase_at(tl, t)
     hold = ph.end_s - t if ph is not None and ph.kind == "hold" else None
-    exercise = exercise_at(tl, t)
-    total = 1 + max(p.exercise_index for p in tl.phases if p.exercise_index is not None)
-    coach.say(phrases.how_long_left(tl.duration_s - t, exercise, total, hold), command.source)
+    total = 1 + max((p.exercise_index for p in tl.phases if p.exercise_index is not None), default=0)
+    own_pace = ph is not None and ph.self_paced
+    text = phrases.how_long_left(tl.duration_s - t, exercise_at(tl, t), total, hold, own_pace)
+    coach.say(text, command.source)
 
 
 def _hurt(coach: Coach, command: Command) -> None:

@@ -47,7 +47,7 @@ class MediaView:
         self.inputs = inputs
         self.album = album
         self.exercises = exercises
-        self._shown: tuple[str, str, str] | None = None  # the state last shown
+        self._shown: tuple[str, str, str, str] | None = None  # the state last shown
 
     def __call__(self, event: Event) -> None:
         if event.type is EventType.STATE:
@@ -71,7 +71,10 @@ class MediaView:
             if ph is not None and ph.exercise_index is not None
             else (chapter.title.lower() if chapter else "session")
         )
-        key = (status, title, track)
+        artist = (
+            f"voicecoach, {phrases.time_left_short(timeline.duration_s - t)}" if status != "Stopped" else "voicecoach"
+        )
+        key = (status, title, track, artist)
         if key == self._shown:
             return
         self._shown = key
@@ -84,6 +87,7 @@ class MediaView:
                 track_id=track,
                 length_us=round(length_s * 1e6),
                 position_us=track_position_us(timeline, t),
+                artist=artist,
             )
         )
 
