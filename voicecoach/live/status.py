@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from voicecoach.core.replan import phase_at
@@ -25,6 +26,13 @@ _WHAT = {
     "intro": "introduction",
     "end": "finished",
 }
+
+
+def wants_plain(environ: Mapping[str, str] | None = None) -> bool:
+    """A screen reader's conventions: ``ACCESSIBLE`` set (any value) or ``TERM=dumb`` ask for
+    whole plain lines, nothing redrawn in place, no escape sequences."""
+    env = os.environ if environ is None else environ
+    return "ACCESSIBLE" in env or env.get("TERM") == "dumb"
 
 
 def status_text(timeline: Timeline, t: float, total_exercises: int, spent_s: float | None = None) -> str:
@@ -84,7 +92,7 @@ class Output:
         stream = stream or _own_stdout()
         if quiet:
             return cls("quiet", stream)
-        return cls("plain" if plain or not stream.isatty() else "status", stream)
+        return cls("plain" if plain or wants_plain() or not stream.isatty() else "status", stream)
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
