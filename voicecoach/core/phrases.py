@@ -10,10 +10,19 @@ Printed forms that differ from the spoken ones live here too.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
+from voicecoach.core import pacephrases as _pace
 from voicecoach.core.plan import Exercise, ExerciseDose, Plan
 from voicecoach.core.rules import AdviceRule, DoseRule
+
+# Self-paced sets and "how long is left" (voicecoach.core.pacephrases), said from here like every phrase.
+DONE_PRINTED = _pace.DONE_PRINTED
+DONE_WHEN_READY_BY = _pace.DONE_WHEN_READY_BY
+OWN_PACE = _pace.OWN_PACE
+OWN_PACE_FILE = _pace.OWN_PACE_FILE
+OWN_PACE_LIVE = _pace.OWN_PACE_LIVE
+done_when_ready = _pace.done_when_ready
+how_long_left = _pace.how_long_left
+time_left_short = _pace.time_left_short
 
 # -- the session (used by the scheduler) ----------------------------------------
 HOLD = "Hold."
@@ -22,25 +31,6 @@ STOP_RELAX = "Stop. Relax."
 RELEASE = "And release."
 BEGIN = "Begin."
 TIME_UP = "Time is up. Stop."
-OWN_PACE = "In your own time. Begin."  # opens a self-paced set
-# Said once in the introduction of a session with self-paced sets: live, then in a file.
-OWN_PACE_LIVE = "Some sets go at your own pace: I will wait until you are done."
-OWN_PACE_FILE = "Some sets go at your own pace: if you need more time, pause the player."
-# About once a minute while a self-paced set waits, in the words of the inputs at hand.
-DONE_WHEN_READY_BY = {
-    "voice": "Take your time. When you are done, say the wake word, then done.",
-    "headset": "Take your time. Press play when you are done.",
-    "keys": "Take your time. Press d when you are done.",
-}
-DONE_PRINTED = "Done."
-
-
-def done_when_ready(inputs: Collection[str]) -> str:
-    """The gentle reminder of a self-paced set: said for the voice if it listens, else the headset, else keys."""
-    for source in ("voice", "headset"):
-        if source in inputs:
-            return DONE_WHEN_READY_BY[source]
-    return DONE_WHEN_READY_BY["keys"]
 
 
 HALFWAY = "Halfway."
@@ -355,31 +345,6 @@ def checkin_phrases() -> tuple[str, ...]:
         *(noted(a) for a in ANSWERS),
         JOURNAL_LOST,
     )
-
-
-def how_long_left(
-    left_s: float, exercise: int | None, exercises: int, hold_s: float | None, own_pace: bool = False
-) -> str:
-    """ "About 12 minutes left. Exercise 5 of 9. This hold: 20 seconds." (what is left of the hold)."""
-    minutes = round(left_s / 60)
-    if left_s < 45:
-        parts = ["Less than a minute left."]
-    else:
-        parts = [f"About {minutes} minutes left." if minutes > 1 else "About a minute left."]
-    if exercise is not None:
-        parts.append(f"Exercise {exercise + 1} of {exercises}.")
-    if hold_s is not None:
-        seconds = max(1, round(hold_s))
-        parts.append(f"This hold: {plural(seconds, 'second')}.")
-    if own_pace:
-        parts.append("This set: at your own pace.")
-    return " ".join(parts)
-
-
-def time_left_short(left_s: float) -> str:
-    """The time left as a media player shows it beside the exercise: ``about 12 min left``."""
-    minutes = round(left_s / 60)
-    return "less than a minute left" if left_s < 45 else f"about {max(1, minutes)} min left"
 
 
 def adjusted(applied_s: float) -> str:
