@@ -144,3 +144,11 @@ def test_show_marks_self_paced_sets_and_calls_the_total_an_estimate(run, tmp_pat
     assert lines[-1].startswith("Total: about ") and lines[-1].endswith("(an estimate: some sets go at your own pace)")
     doc = json.loads(run("show", str(plan), "--estimate", "--json").output)
     assert set(doc) == {"title", "duration_s", "cues", "chapters"}  # the JSON keeps its shape
+
+
+def test_help_says_how_screen_readers_get_plain_lines(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "ACCESSIBLE set (any value), TERM=dumb" in text and "NO_COLOR is always honoured" in text
+    assert "\x1b" not in result.output

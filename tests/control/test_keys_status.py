@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import os
 import pty
+import select
 
 import pytest
 
@@ -127,3 +128,44 @@ def test_quiet_prints_nothing():
     out.message("x")
     out.status("y")
     assert buf.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "mode"),
+    [({"ACCESSIBLE": "1"}, "plain"), ({"ACCESSIBLE": ""}, "plain"), ({"TERM": "dumb"}, "plain"), ({}, "status")],
+    ids=["accessible", "accessible-empty", "term-dumb", "terminal"],
+)
+def test_screen_reader_conventions_give_plain_lines_in_a_real_pty(monkeypatch, env, mode):
+    """In a real pseudo-terminal: ACCESSIBLE (any value) or TERM=dumb print whole lines, no \\r, no escapes."""
+    monkeypatch.delenv("ACCESSIBLE", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    tl = build_timeline(programs.load("medial-knee"))
+    master, slave = pty.openpty()
+    try:
+        stream = os.fdopen(os.dup(slave), "w", encoding="utf-8")
+        out = Output.auto(plain=False, quiet=False, stream=stream)
+        assert out.mode == mode
+        for c in tl.cues[:3]:
+            out.status(status_text(tl, c.start_s, 9))
+            out.cue(c)
+        out.message("Paused.")
+        out.close()
+        stream.close()
+        chunks = []
+        while select.select([master], [], [], 0.2)[0]:
+            chunks.append(os.read(master, 65536))
+        written = b"".join(chunks).decode()
+    finally:
+        os.close(master)
+        os.close(slave)
+    if mode == "plain":
+        assert "\x1b" not in written  # no escape sequence; "\r" only as the terminal's own "\r\n"
+        assert "\r" not in written.replace("\r\n", "\n")
+        assert [line for line in written.replace("\r\n", "\n").split("\n") if line] == [
+            *(c.text for c in tl.cues[:3]),
+            "Paused.",
+        ]  # (the terminal itself turns \n into \r\n)
+    else:
+        assert "\x1b[2K" in written

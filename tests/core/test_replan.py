@@ -87,3 +87,30 @@ def test_last_instruction_is_the_setup_text():
 def test_skip_timeline_has_no_intro():
     tl = build_timeline(programs.load("inner-knee"), Options(first_exercise=4, intro=""))
     assert tl.cues[0].kind == "setup" and tl.cues[0].text.startswith("Exercise 5 of 9")
+
+
+def test_done_ends_a_self_paced_set_now_and_everything_after_keeps_its_offset():
+    from voicecoach.core.planfile import parse_plan
+    from voicecoach.core.replan import finish_paced, next_pace_point, pace_point
+    from voicecoach.core.schedule import GAP_S
+
+    plan = parse_plan(
+        "title: P\nexercises:\n  - {name: A, setup: Sit., reps: 10, sets: 2, pace: self, estimate: 90}\n"
+        "  - {name: B, setup: Lie down., hold: 20}\n"
+    )
+    tl = build_timeline(plan)
+    first = next(p for p in tl.phases if p.self_paced)
+    w = pace_point(tl, first)
+    assert next_pace_point(tl, 0.0) == w and w > first.start_s
+    new, at = finish_paced(tl, w)
+    assert at == w
+    delta = (w + GAP_S) - first.end_s
+    later = [c for c in tl.cues if c.start_s >= first.end_s - 1e-9]
+    assert [c.start_s for c in new.cues if c.start_s >= w + GAP_S - 1e-9] == pytest.approx(
+        [c.start_s + delta for c in later]
+    )
+    assert new.duration_s == pytest.approx(tl.duration_s + delta)
+    done = next(p for p in new.phases if p.start_s == first.start_s)
+    assert not done.self_paced and done.end_s == pytest.approx(w + GAP_S)
+    assert next_pace_point(new, at) > at  # the second set still waits
+    assert adjust_phase(tl, w, 15.0) == (tl, 0.0)  # no clock to add time to

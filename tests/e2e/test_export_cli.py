@@ -174,3 +174,25 @@ def test_a_cold_export_is_sample_for_sample_a_warm_one(tmp_path):
             pcm[case] = w.readframes(w.getnframes())
     assert len(pcm["cold"]) > 44100 * 2 * 60
     assert pcm["cold"] == pcm["warm"]
+
+
+def test_a_self_paced_set_is_exported_at_its_estimate_with_one_note_at_the_start(tmp_path, env):
+    plan = tmp_path / "own-pace.yaml"
+    plan.write_text(
+        "title: Own pace\nexercises:\n"
+        "  - {name: Stand, setup: Stand up., reps: 5, sets: 2, rest_between_sets: 5, pace: self, estimate: 12}\n"
+    )
+    out = tmp_path / "own-pace.wav"
+    _vc("export", str(plan), "-o", str(out), "--transcript", "--engine", "system", env=env)
+    lines = out.with_suffix(".txt").read_text().splitlines()
+    noted = [line for line in lines if "if you need more time, pause the player." in line]
+    assert len(noted) == 1 and "[intro]" in noted[0]
+    starts = [line for line in lines if "In your own time. Begin." in line]
+    stops = [line for line in lines if "Stop. Relax." in line]
+    assert len(starts) == len(stops) == 2
+
+    def at(line: str) -> float:
+        h, m, s = line.split()[0].split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    assert [round(at(b) - at(a), 1) for a, b in zip(starts, stops)] == [12.0, 12.0]  # the estimate

@@ -25,6 +25,9 @@ class ScriptedInputs:
     Check-ins: while the coach waits on a question, the next of ``answers[question key]``
     is given ("4", "yes", or "skip" for the skip key); a key without answers left means
     no answer (the question times out). ``asked`` lists the questions, in order.
+
+    ``by_clock`` holds commands sent once the clock (not the session) passes their time, as
+    (seconds, action[, source]): a person answering while the session waits for them.
     """
 
     def __init__(
@@ -33,11 +36,13 @@ class ScriptedInputs:
         script: list[tuple],
         sources: set[str] | None = None,
         answers: dict[str, list[str]] | None = None,
+        by_clock: list[tuple] | None = None,
     ) -> None:
         self.coach_ref = coach_ref
         self.script = [s if len(s) >= 3 else (*s, "keys") for s in script]
         self.sources = {"keys"} if sources is None else sources
         self.answers = {k: list(v) for k, v in (answers or {}).items()}
+        self.by_clock = [s if len(s) >= 3 else (*s, "keys") for s in (by_clock or [])]
         self.asked: list[str] = []
         self.states: list[PlayerState] = []
         self.seeks: list[int] = []
@@ -56,6 +61,9 @@ class ScriptedInputs:
                 return []  # still being asked, or no answer this time
             value = self.answers[question.key].pop(0)
             return [Command(Action.SKIP) if value == "skip" else Command(Action.ANSWER, Source.KEYS, value)]
+        if self.by_clock and coach.playback.player.now() >= self.by_clock[0][0]:
+            _, action, source = self.by_clock.pop(0)
+            return [Command(Action(action), Source(source))]
         if self.script and (coach.paused or coach.playback.position() >= self.script[0][0]):
             _, action, source, *heard = self.script.pop(0)
             return [Command(Action(action), Source(source), heard=heard[0] if heard else "")]

@@ -38,11 +38,15 @@ DAMAGE = {
     "column-dropped": "ALTER TABLE sessions DROP COLUMN red_flag",
     "table-dropped": "DROP TABLE events",
     "column-added": "ALTER TABLE doses ADD COLUMN mine TEXT NOT NULL DEFAULT ''",
+    "paced-column-dropped": "ALTER TABLE paced_sets DROP COLUMN seconds",
+    "paced-table-dropped": "DROP TABLE paced_sets",
 }
 SAYS = {
     "column-dropped": "the table sessions has no column red_flag",
     "table-dropped": "the table events is missing",
     "column-added": "the table doses has an unknown column mine",
+    "paced-column-dropped": "the table paced_sets has no column seconds",
+    "paced-table-dropped": "the table paced_sets is missing",
 }
 
 

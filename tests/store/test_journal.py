@@ -20,6 +20,7 @@ from helpers.files import ROOT
 
 from voicecoach.store.journal import MIGRATIONS, SCHEMA_VERSION, Journal, JournalUnavailable
 from voicecoach.store.places import PlaceStore, Saved, migrate_progress_json
+from voicecoach.store.rows import PacedSetRow
 
 
 @pytest.fixture
@@ -66,6 +67,18 @@ def test_v1_to_latest_keeps_rows(jpath: Path) -> None:
         assert j.version == SCHEMA_VERSION
         assert [r.id for r in j.recent()] == [sid]
     assert "events" in tables(jpath)
+
+
+def test_v2_to_v3_adds_the_self_paced_sets_and_keeps_rows(jpath: Path) -> None:
+    with Journal.open(jpath, migrations=MIGRATIONS[:2]) as j:
+        assert j.version == 2
+        sid = j.start_session("plan", plan_title="Plan")
+    assert "paced_sets" not in tables(jpath)
+    with Journal.open(jpath) as j:
+        assert j.version == SCHEMA_VERSION == 3
+        assert [r.id for r in j.recent()] == [sid]
+        j.log_paced_set(sid, 0, "Sit to stand", 1, None, 42.5, 61.0)
+        assert j.paced_sets_of(sid) == [PacedSetRow(0, "Sit to stand", 1, None, 42.5, 61.0)]
 
 
 def test_newer_schema_is_refused_untouched(jpath: Path) -> None:

@@ -149,6 +149,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
     PLAN is a built-in program (see `voicecoach programs`) or a YAML plan file.
     Defaults for the long options come from the config file (`voicecoach config`).
 
+    Screen readers: with ACCESSIBLE set (any value), TERM=dumb, or output that is
+    not a terminal, `play` prints whole plain lines (as --plain), nothing redrawn
+    and no escape sequences, and no progress bar is drawn. Nothing is ever printed
+    in colour, so NO_COLOR is always honoured.
+
     Docs: README.md and the docs/ pages in the source (docs/index.md lists them).
     """
     from voicecoach import quiet

@@ -136,8 +136,11 @@ def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextmanager
 def _progress_bar(label: str, enabled: bool = True) -> Iterator[Callable[[float], None]]:
-    """A progress bar on stderr fed with fractions 0..1; silent when stderr is not a terminal."""
-    if not enabled or not sys.stderr.isatty():
+    """A progress bar on stderr fed with fractions 0..1; silent when stderr is not a terminal, or when
+    a screen reader's conventions ask for lines that are never redrawn (ACCESSIBLE, TERM=dumb)."""
+    from voicecoach.live.status import wants_plain
+
+    if not enabled or not sys.stderr.isatty() or wants_plain():
         yield lambda fraction: None
         return
     with click.progressbar(length=1000, label=label, file=sys.stderr) as bar:

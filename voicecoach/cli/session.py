@@ -225,7 +225,11 @@ def export_cmd(
 @voice_options
 @click.option("--device", metavar="DEVICE", help="Output device number or name (see `voicecoach devices`).")
 @click.option("--resume", is_flag=True, help="Continue at the exercise where the last session of this plan stopped.")
-@click.option("--plain", is_flag=True, help="One plain line per spoken cue (also when output is not a terminal).")
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="One plain line per spoken cue (also when output is not a terminal, or with ACCESSIBLE or TERM=dumb set).",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing; only speak.")
 @earcons_option
 @click.option(

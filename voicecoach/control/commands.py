@@ -31,6 +31,8 @@ class Action(StrEnum):
     QUIT = "quit"
     HELP = "help"
     HURT = "hurt"  # "it hurts": pause, ask how much
+    DONE = "done"  # a self-paced set is done (the headset's play button means it too, only then)
+    TIME_LEFT = "time_left"  # "how long is left?"
     ANSWER = "answer"  # answers a check-in question (its value: "0"-"10", "yes", "no")
     SKIP = "skip"  # moves on from a question without an answer
     UNKNOWN = "unknown"  # the voice heard the wake word, then no command: the coach answers "Sorry?"
@@ -73,6 +75,8 @@ BINDINGS: dict[Action, Binding] = {
     Action.QUIT: Binding(keys=("q",), media=("Stop",), words=("stop",)),
     Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
     Action.HURT: Binding(keys=("x", "!"), logged=True),
+    Action.DONE: Binding(keys=("d",), words=("done",), logged=True),
+    Action.TIME_LEFT: Binding(keys=("l",), words=("how long",), logged=True),
     Action.ANSWER: Binding(),
     Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True),
     Action.UNKNOWN: Binding(),
@@ -112,6 +116,7 @@ class PlayerState:
     track_id: str
     length_us: int
     position_us: int  # within the track, when the state was made
+    artist: str = "voicecoach"  # a headset has no button to ask how long is left: the widget shows it here
 
 
 class SourceError(Exception):

@@ -325,6 +325,7 @@ class MprisSource:
             status=state.status,
             title=state.title,
             album=state.album,
+            artist=state.artist,
             track_id=state.track_id,
             length_us=state.length_us,
             position_us_fn=position_us,

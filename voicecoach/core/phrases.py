@@ -10,8 +10,19 @@ Printed forms that differ from the spoken ones live here too.
 
 from __future__ import annotations
 
+from voicecoach.core import pacephrases as _pace
 from voicecoach.core.plan import Exercise, ExerciseDose, Plan
 from voicecoach.core.rules import AdviceRule, DoseRule
+
+# Self-paced sets and "how long is left" (voicecoach.core.pacephrases), said from here like every phrase.
+DONE_PRINTED = _pace.DONE_PRINTED
+DONE_WHEN_READY_BY = _pace.DONE_WHEN_READY_BY
+OWN_PACE = _pace.OWN_PACE
+OWN_PACE_FILE = _pace.OWN_PACE_FILE
+OWN_PACE_LIVE = _pace.OWN_PACE_LIVE
+done_when_ready = _pace.done_when_ready
+how_long_left = _pace.how_long_left
+time_left_short = _pace.time_left_short
 
 # -- the session (used by the scheduler) ----------------------------------------
 HOLD = "Hold."
@@ -20,10 +31,8 @@ STOP_RELAX = "Stop. Relax."
 RELEASE = "And release."
 BEGIN = "Begin."
 TIME_UP = "Time is up. Stop."
-OWN_PACE = "In your own time. Begin."  # opens a self-paced set
-# Said once in the introduction of a session with self-paced sets: live, then in a file.
-OWN_PACE_LIVE = "Some sets go at your own pace: I will wait until you are done."
-OWN_PACE_FILE = "Some sets go at your own pace: if you need more time, pause the player."
+
+
 HALFWAY = "Halfway."
 TEN_MORE = "10 more seconds."
 SESSION_END = "That is the end of the session. Well done."
@@ -129,14 +138,16 @@ LAST_EXERCISE = "That was the last exercise."
 KEYS_HELP = (
     "Keys: space, pause or resume. N or right arrow, next exercise. "
     "P or left arrow, back to the start of this exercise. R, repeat the instruction. "
-    "Plus or minus, 15 seconds more or less. X, it hurts. Q, quit. Question mark, these keys."
+    "Plus or minus, 15 seconds more or less. D, done, in a set at your own pace. L, how long is left. "
+    "X, it hurts. Q, quit. Question mark, these keys."
 )
 
 HEADSET_HELP = (
     "Media buttons: play or pause, to pause and resume. Next, the next exercise. "
-    "Previous, back to the start of this exercise. Stop, to stop and keep your place."
+    "Previous, back to the start of this exercise. Stop, to stop and keep your place. "
+    "In a set at your own pace, play means done."
 )
-VOICE_HELP = "Say the wake word, then: pause, resume, next, back, repeat, more time, less time, stop, or help."
+VOICE_HELP = "Say the wake word, then: pause, resume, next, back, repeat, more time, less time, done, stop, or help."
 SORRY = "Sorry?"  # after the wake word, something that was not clearly a command: nothing else happens
 VOICE_ON = "Voice control is on. Say the wake word, then a command."
 HELP_BY = {"keys": KEYS_HELP, "headset": HEADSET_HELP, "voice": VOICE_HELP}
@@ -356,6 +367,7 @@ def control_phrases() -> tuple[str, ...]:
     """Every phrase a live control can say outside the session's own cues."""
     return (
         KEYS_HINT,
+        *DONE_WHEN_READY_BY.values(),
         *PAUSED_BY.values(),
         PAUSED_ANY,
         RESUMING,

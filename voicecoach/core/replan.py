@@ -123,3 +123,66 @@ def adjust_phase(timeline: Timeline, t: float, delta_s: float, min_left_s: float
         chapters=chapters,
         duration_s=timeline.duration_s + delta,
     ), delta
+
+
+# -- self-paced sets --------------------------------------------------------------------------------
+
+
+def pace_point(timeline: Timeline, phase: Phase) -> float:
+    """Where a live session waits in a self-paced ``phase``: as its opening words end."""
+    opening = next((c for c in timeline.cues if abs(c.start_s - phase.start_s) < 1e-6 and c.kind == "start"), None)
+    return opening.end_s if opening is not None else phase.start_s
+
+
+def next_pace_point(timeline: Timeline, t: float) -> float | None:
+    """The first wait for "done" at or after ``t`` (None: no self-paced set is left)."""
+    for p in timeline.phases:
+        if p.self_paced and p.end_s > t + _EPS:
+            w = pace_point(timeline, p)
+            if w >= t - 1e-6:
+                return w
+    return None
+
+
+def paced_phase_at(timeline: Timeline, t: float) -> Phase | None:
+    """The self-paced set in progress at ``t``, if any (a done set is no longer self-paced)."""
+    phase = phase_at(timeline, t)
+    return phase if phase is not None and phase.self_paced else None
+
+
+def finish_paced(timeline: Timeline, t: float) -> tuple[Timeline, float]:
+    """ "Done" at ``t`` in a self-paced set: the set ends now, and its stop, the rest after it and
+    everything later keep their exact offsets from that moment (as :func:`adjust_phase` moves them).
+
+    Returns the new timeline and where to play from (the end of its opening words, if ``t`` is
+    inside them). The set is marked done (no longer self-paced), so the session waits no more there.
+    """
+    phase = paced_phase_at(timeline, t)
+    if phase is None:
+        return timeline, t
+    at = max(t, pace_point(timeline, phase))
+    new_end = at + GAP_S
+    delta = new_end - phase.end_s
+
+    def shift_t(x: float) -> float:
+        return x + delta if x >= phase.end_s - _EPS else x
+
+    cues = tuple(
+        replace(c, start_s=c.start_s + delta, end_s=c.end_s + delta) if c.start_s >= phase.end_s - _EPS else c
+        for c in timeline.cues
+    )
+
+    def shift(p: Phase) -> Phase:
+        if p is phase:
+            return replace(p, end_s=new_end, self_paced=False)
+        return replace(p, start_s=shift_t(p.start_s), end_s=shift_t(p.end_s))
+
+    chapters = tuple(replace(ch, start_s=shift_t(ch.start_s), end_s=shift_t(ch.end_s)) for ch in timeline.chapters)
+    edited = replace(
+        timeline,
+        cues=cues,
+        phases=tuple(shift(p) for p in timeline.phases),
+        chapters=chapters,
+        duration_s=timeline.duration_s + delta,
+    )
+    return edited, at

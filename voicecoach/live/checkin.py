@@ -19,7 +19,7 @@ from voicecoach.control.commands import Source
 from voicecoach.core import phrases
 from voicecoach.core.plan import ExerciseDose, Plan
 from voicecoach.core.progression import ACCEPTABLE_MAX, Advice
-from voicecoach.core.replan import exercise_at
+from voicecoach.core.replan import exercise_at, phase_at
 from voicecoach.core.schedule import Options
 from voicecoach.core.timeline import Phase, Timeline
 from voicecoach.store.journal import Journal, JournalUnavailable
@@ -210,6 +210,14 @@ class CheckIn:
             st.repeated += 1  # done once is done: a repeat never undoes it
         elif action == "less" and any(p.start_s <= t < p.end_s for p in _activities(timeline).get(i, [])):
             st.short = True
+
+    def paced(self, timeline: Timeline, t: float, seconds: float) -> None:
+        """A self-paced set ended at ``t`` after ``seconds``: its time is kept."""
+        ph = phase_at(timeline, t)  # the set, now ending a moment after t
+        if ph is None or ph.exercise_index is None:
+            return
+        i, name = ph.exercise_index, self.plan.exercises[ph.exercise_index].name
+        self._call(lambda j: j.log_paced_set(self._sid(j), i, name, ph.set, ph.side, round(seconds, 3), round(t, 3)))
 
     def left(self, timeline: Timeline, t: float) -> None:
         """The session jumps away from the exercise at ``t`` (next exercise, or stopped for pain)."""

@@ -36,6 +36,7 @@ from voicecoach.live import controls
 from voicecoach.live.checkin import ANSWER_WAIT_S, ANSWERING_SOURCES, CheckIn, Outcome
 from voicecoach.live.events import Event, EventStream, EventType
 from voicecoach.live.keeper import PlaceKeeper, Trouble
+from voicecoach.live.pacer import Pacer
 from voicecoach.live.playback import POLL_S, Playback
 from voicecoach.live.questions import QuestionRunner
 from voicecoach.live.status import Output
@@ -89,6 +90,7 @@ class Coach:
         )
         self._troubles: list[Trouble] = []  # outputs that failed, handled at the next turn
         self.places = PlaceKeeper(store, plan_key, self._troubles.append)
+        self.pacer = Pacer(self, clock)  # self-paced sets: the wait for "done"
         self._ending: bool | None = None  # once the words playing now end, run() returns this
         self._waiting_since: float | None = None  # waiting for the voice since
         self._said_moment = False
@@ -174,6 +176,7 @@ class Coach:
     def _turn(self) -> bool | None:
         """Follow the stream for one turn of the loop; what run() returns, once it is over."""
         pb = self.playback
+        self.pacer.tick()
         if self._ending is not None and pb.idle:
             pb.stop()
             if self._ending:
@@ -185,6 +188,10 @@ class Coach:
         if pb.ended:
             if self.paused:
                 pb.stop()  # the "paused" words are done; wait for a command
+                return None
+            if pb.plays_session and pb.paced_at is not None:
+                self.pacer.wait(pb.paced_at)
+                self.emit(EventType.STATE)
                 return None
             if pb.plays_session and pb.behind_at is not None:
                 self._catch_up(pb.behind_at)

@@ -13,15 +13,18 @@ from typing import Any, Protocol
 
 from voicecoach.control.commands import BINDINGS, Action, Command, Source
 from voicecoach.core import phrases
-from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction
+from voicecoach.core.replan import adjust_phase, exercise_at, last_instruction, phase_at
 from voicecoach.core.timeline import Timeline
 from voicecoach.live.events import EventType
+from voicecoach.live.pacer import Pacer
 
 
 class Coach(Protocol):
     """What handlers may do to a session (:class:`voicecoach.live.coach.Coach` does it)."""
 
     paused: bool
+    pacer: Pacer
+    paused_at: float
 
     @property
     def timeline(self) -> Timeline: ...
@@ -48,7 +51,15 @@ def dispatch(coach: Coach, command: Command) -> None:
         handler(coach, command)
 
 
+def _headset_done(coach: Coach, command: Command) -> bool:
+    """A headset has one button: while a self-paced set waits (and is not paused), play means "done"."""
+    return command.source is Source.HEADSET and coach.pacer.waiting and not coach.paused
+
+
 def _toggle(coach: Coach, command: Command) -> None:
+    if _headset_done(coach, command):
+        coach.pacer.done(command.source)
+        return
     (coach.resume if coach.paused else coach.pause)(command.source)
 
 
@@ -58,8 +69,14 @@ def _pause(coach: Coach, command: Command) -> None:
 
 
 def _resume(coach: Coach, command: Command) -> None:
-    if coach.paused:
+    if _headset_done(coach, command):
+        coach.pacer.done(command.source)
+    elif coach.paused:
         coach.resume(command.source)
+
+
+def _done(coach: Coach, command: Command) -> None:
+    coach.pacer.done(command.source)  # outside a self-paced set: nothing to finish
 
 
 # Moves are obeyed from a paused place too, and the session goes on: a headset's Next
@@ -96,6 +113,18 @@ def _help(coach: Coach, command: Command) -> None:
     coach.say(phrases.help_for(command.source), command.source)
 
 
+def _time_left(coach: Coach, command: Command) -> None:
+    # Said as "repeat" is: the stream stops, the answer, then on from the cue cut off (never over a cue).
+    t = coach.paused_at if coach.paused else coach.go_on()
+    tl = coach.timeline
+    ph = phase_at(tl, t)
+    hold = ph.end_s - t if ph is not None and ph.kind == "hold" else None
+    total = 1 + max((p.exercise_index for p in tl.phases if p.exercise_index is not None), default=0)
+    own_pace = ph is not None and ph.self_paced
+    text = phrases.how_long_left(tl.duration_s - t, exercise_at(tl, t), total, hold, own_pace)
+    coach.say(text, command.source)
+
+
 def _hurt(coach: Coach, command: Command) -> None:
     coach.hurt(command.source)
 
@@ -116,5 +145,7 @@ HANDLERS: dict[Action, Handler] = {
     Action.LESS: _more_or_less(-phrases.STEP_S),
     Action.HELP: _help,
     Action.HURT: _hurt,
+    Action.DONE: _done,
+    Action.TIME_LEFT: _time_left,
     Action.UNKNOWN: _sorry,
 }

@@ -32,6 +32,8 @@ class EventType(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     WAITING = "waiting"  # the voice fell behind: the session waits at t for phrases
+    AWAITING = "awaiting"  # a self-paced set: the session waits at t for the person's "done" (seconds so far)
+    SET_DONE = "set_done"  # ... and "done" came (seconds: the time the set took; source)
     CONTROL = "control"  # a control was used (action, source)
     ASKED = "asked"  # a check-in question is asked (text)
     ANSWERED = "answered"  # ... and answered (answer; None when skipped or unanswered)
@@ -55,6 +57,7 @@ class Event:
     action: Action | None = None
     cue: Cue | None = None
     answer: str | None = None
+    seconds: float | None = None  # a self-paced set: the time spent on it so far, or in all
 
 
 EventCallback = Callable[[Event], None]

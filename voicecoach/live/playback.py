@@ -11,6 +11,9 @@ horizon, the start of the next part still waiting for phrases. The stream mixes 
 horizon, takes the part that has become final (the timeline is stitched, so nothing already
 heard moves, and edits such as a longer hold carry over) and goes on without a gap. If the
 voice has fallen behind, the stream ends at the horizon (:attr:`Playback.behind_at`).
+
+A self-paced set is waited for the same way: the stream ends as the set's opening words end
+(:attr:`Playback.paced_at`), and the controller waits there for "done".
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from voicecoach.core.parts import part_start, stitch
+from voicecoach.core.replan import next_pace_point
 from voicecoach.core.schedule import Options
 from voicecoach.core.timeline import Cue, Timeline
 from voicecoach.live.stream import PlayerLike, Segment, spoken
@@ -55,6 +59,7 @@ class Playback:
         self.spawn = spawn or _thread  # a test's player may want to know of a stream before it starts
         self.underruns = 0
         self.behind_at: float | None = None  # where the last stream stopped, waiting for phrases
+        self.paced_at: float | None = None  # where the last stream stopped, waiting for "done"
         self.segment = Segment(None, 0.0)
         self._sounded = 0  # cues of the timeline already reported by sounded()
         self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
@@ -151,7 +156,7 @@ class Playback:
     def play(self, prefix: Timeline | None, start_s: float, *, session: bool = True) -> None:
         """Play ``prefix``, then (with ``session``) the session from ``start_s``."""
         self.stop()
-        self.behind_at = None
+        self.behind_at = self.paced_at = None
         self.segment = Segment(self.timeline if session else None, start_s, prefix.duration_s if prefix else 0.0)
         self._sounded = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
         parts = []
@@ -199,6 +204,19 @@ class Playback:
         while True:
             with self._lock:
                 timeline, horizon, complete = self.timeline, self.horizon(), self.prepared.complete
+            wait = next_pace_point(timeline, pos)
+            if wait is not None and wait <= horizon + 1e-9:  # a self-paced set: on only after "done"
+                if pos < wait - 1e-9:
+                    yield from mix.blocks(
+                        timeline,
+                        self.prepared.clips_for(timeline),
+                        earcons=self.earcons,
+                        start_s=pos,
+                        end_s=wait,
+                        gain=self.gain,
+                    )
+                self.paced_at = wait
+                return
             if pos < horizon:
                 yield from mix.blocks(
                     timeline,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from voicecoach.core.replan import phase_at
@@ -27,8 +28,19 @@ _WHAT = {
 }
 
 
-def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
-    """E.g. ``Exercise 3 of 9: Side lunge stretch, set 1 of 2, right side, hold, 12 s left``."""
+def wants_plain(environ: Mapping[str, str] | None = None) -> bool:
+    """A screen reader's conventions: ``ACCESSIBLE`` set (any value) or ``TERM=dumb`` ask for
+    whole plain lines, nothing redrawn in place, no escape sequences."""
+    env = os.environ if environ is None else environ
+    return "ACCESSIBLE" in env or env.get("TERM") == "dumb"
+
+
+def status_text(timeline: Timeline, t: float, total_exercises: int, spent_s: float | None = None) -> str:
+    """E.g. ``Exercise 3 of 9: Side lunge stretch, set 1 of 2, right side, hold, 12 s left``.
+
+    A self-paced set shows the time spent on it (``spent_s``, once the session waits for "done"):
+    ``..., your own pace, 1:05 so far``.
+    """
     p = phase_at(timeline, t)
     if p is None:
         return ""
@@ -39,6 +51,12 @@ def status_text(timeline: Timeline, t: float, total_exercises: int) -> str:
         parts.append(f"set {p.set} of {p.sets}")
     if p.side:
         parts.append(f"{p.side} side")
+    if p.self_paced:
+        parts.append("your own pace")
+        if spent_s is not None:
+            spent = math.floor(spent_s)
+            parts.append(f"{clock(spent, tenths=False)} so far" if spent >= 60 else f"{spent} s so far")
+        return ", ".join(parts)
     parts.append(_WHAT.get(p.kind, p.kind))
     if p.kind in ("hold", "reps", "timed", "rest", "switch", "setup"):
         left = max(0, math.ceil(p.end_s - t - 1e-9))
@@ -74,7 +92,7 @@ class Output:
         stream = stream or _own_stdout()
         if quiet:
             return cls("quiet", stream)
-        return cls("plain" if plain or not stream.isatty() else "status", stream)
+        return cls("plain" if plain or wants_plain() or not stream.isatty() else "status", stream)
 
     def _write(self, text: str) -> None:
         self.stream.write(text)

@@ -34,6 +34,8 @@ class StatusView:
             self.out.cue(event.cue)
         elif event.type is EventType.PROGRESS:
             self.out.status(status_text(event.timeline, event.t, self.exercises))
+        elif event.type is EventType.AWAITING:
+            self.out.status(status_text(event.timeline, event.t, self.exercises, event.seconds))
         elif event.type is EventType.CLOSED:
             self.out.close()
 
@@ -45,7 +47,7 @@ class MediaView:
         self.inputs = inputs
         self.album = album
         self.exercises = exercises
-        self._shown: tuple[str, str, str] | None = None  # the state last shown
+        self._shown: tuple[str, str, str, str] | None = None  # the state last shown
 
     def __call__(self, event: Event) -> None:
         if event.type is EventType.STATE:
@@ -69,7 +71,10 @@ class MediaView:
             if ph is not None and ph.exercise_index is not None
             else (chapter.title.lower() if chapter else "session")
         )
-        key = (status, title, track)
+        artist = (
+            f"voicecoach, {phrases.time_left_short(timeline.duration_s - t)}" if status != "Stopped" else "voicecoach"
+        )
+        key = (status, title, track, artist)
         if key == self._shown:
             return
         self._shown = key
@@ -82,6 +87,7 @@ class MediaView:
                 track_id=track,
                 length_us=round(length_s * 1e6),
                 position_us=track_position_us(timeline, t),
+                artist=artist,
             )
         )
 
@@ -104,6 +110,8 @@ class JournalRecorder:
             c.control(event.action, event.source, event.timeline, event.t)
         elif kind is EventType.LEFT:
             c.left(event.timeline, event.t)
+        elif kind is EventType.SET_DONE and event.seconds is not None:
+            c.paced(event.timeline, event.t, event.seconds)
         elif kind is EventType.STOPPED:
             c.control(Action.QUIT, event.source, event.timeline, event.t)
             c.finish(event.timeline, event.t, ended_early=True)

@@ -32,7 +32,7 @@ from voicecoach.store.journalfile import JournalUnavailable as JournalUnavailabl
 from voicecoach.store.journalfile import connect, json_object, timestamp, why
 from voicecoach.store.journalfile import data_dir as data_dir
 from voicecoach.store.journalfile import default_path as default_path
-from voicecoach.store.rows import ControlRow, ExerciseRow, SessionRow, columns
+from voicecoach.store.rows import ControlRow, ExerciseRow, PacedSetRow, SessionRow, columns
 
 
 def _flag(value: bool | None) -> int | None:
@@ -180,6 +180,24 @@ class Journal:
                 "INSERT INTO controls (session_id, at_s, action, source) VALUES (?, ?, ?, ?)",
                 (session_id, at_s, action, source),
             )
+
+    def log_paced_set(
+        self, session_id: int, idx: int, exercise: str, set_: int | None, side: str | None, seconds: float, at_s: float
+    ) -> None:
+        """A self-paced set of exercise ``idx`` took ``seconds`` (it ended ``at_s`` into the session)."""
+        with self.transaction() as c:
+            c.execute(
+                'INSERT INTO paced_sets (session_id, idx, exercise, "set", side, seconds, at_s) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                (session_id, idx, exercise, set_, side, seconds, at_s),
+            )
+
+    def paced_sets_of(self, session_id: int) -> list[PacedSetRow]:
+        """The self-paced sets of a session, in the order they were done."""
+        rows = self.read(
+            'SELECT idx, exercise, "set", side, seconds, at_s FROM paced_sets WHERE session_id = ? ORDER BY id',
+            (session_id,),
+        )
+        return [PacedSetRow(*r) for r in rows]
 
     def finish_session(
         self, session_id: int, *, ended_early: bool, pain_after: int | None = None, red_flag: bool | None = None

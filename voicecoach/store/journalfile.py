@@ -54,7 +54,13 @@ _V2 = (  # things worth keeping that are not a column: a red flag overridden, ad
     # the session a dose was decided for, so `journal` lists each change with its session
     "ALTER TABLE doses ADD COLUMN session_id INTEGER REFERENCES sessions (id) ON DELETE SET NULL",
 )
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]
+_V3 = (  # the time each self-paced set took, from its opening words to "done" (pauses not counted)
+    """CREATE TABLE paced_sets (id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, exercise TEXT NOT NULL, "set" INTEGER, side TEXT,
+        seconds REAL NOT NULL CHECK (seconds >= 0), at_s REAL)""",
+)
+MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -85,3 +85,15 @@ class HistoryRow:
     settled: bool | None
     dose: dict[str, Any]
     session_id: int
+
+
+@dataclass(frozen=True)
+class PacedSetRow:
+    """A self-paced set: how long it took from its opening words to "done", pauses not counted."""
+
+    idx: int  # the exercise's place in the plan
+    exercise: str
+    set: int | None
+    side: str | None
+    seconds: float
+    at_s: float | None  # when it ended, into the session
