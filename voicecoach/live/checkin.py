@@ -26,7 +26,7 @@ from voicecoach.store.journal import Journal, JournalUnavailable
 from voicecoach.store.training import DosePlan, Today, dose_at_level, dose_dict, plan_hash, record_doses
 
 ANSWER_WAIT_S = 10.0  # no answer within this long after the question: move on, record nothing
-ANSWERING_SOURCES = frozenset({Source.KEYS, Source.VOICE})  # inputs that can give a number or a yes/no
+ANSWERING_SOURCES = frozenset({Source.KEYS, Source.VOICE, Source.PHONE})  # inputs that can give a number or a yes/no
 ACTIVITY = ("hold", "reps", "timed")
 
 
