@@ -165,7 +165,9 @@ def test_twenty_phones_and_a_flood_leave_the_loop_served(remote):
         c.request("GET", "/events", headers={"Host": f"127.0.0.1:{remote.server.port}", **cookie})
         streams.append((c, c.getresponse()))
     remote.publish({"n": 1})
-    assert all(read_events(r, 2) == [{"n": 0}, {"n": 1}] for _, r in streams)
+    for _, r in streams:  # the newest state, whether or not the stream began early enough for the one before
+        first = read_events(r, 1)
+        assert first == [{"n": 1}] or first + read_events(r, 1) == [{"n": 0}, {"n": 1}]
     t = time.monotonic()
     for _ in range(200):
         assert request(remote, "GET", "/nothing", cookie)[0] == 404

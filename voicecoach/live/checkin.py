@@ -36,8 +36,13 @@ class Question:
     text: str  # spoken, and printed
     kind: str  # "pain" (0-10) or "yes_no"
 
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """What answers it: "0"-"10", or "yes" and "no"."""
+        return ("yes", "no") if self.kind == "yes_no" else tuple(str(n) for n in range(11))
+
     def accepts(self, answer: str) -> bool:
-        return answer in (("yes", "no") if self.kind == "yes_no" else tuple(str(n) for n in range(11)))
+        return answer in self.answers
 
 
 @dataclass(frozen=True)

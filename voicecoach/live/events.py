@@ -33,7 +33,7 @@ class EventType(StrEnum):
     RESUMED = "resumed"
     WAITING = "waiting"  # the voice fell behind: the session waits at t for phrases
     CONTROL = "control"  # a control was used (action, source)
-    ASKED = "asked"  # a check-in question is asked (text)
+    ASKED = "asked"  # a check-in question is asked (text; choices: the answers it takes)
     ANSWERED = "answered"  # ... and answered (answer; None when skipped or unanswered)
     HURT = "hurt"  # "it hurts" (source)
     JOURNAL_LOST = "journal_lost"  # the journal failed mid-session: nothing more is recorded (text)
@@ -55,6 +55,7 @@ class Event:
     action: Action | None = None
     cue: Cue | None = None
     answer: str | None = None
+    choices: tuple[str, ...] = ()
 
 
 EventCallback = Callable[[Event], None]
