@@ -36,6 +36,7 @@ PAIN = {
     "status": "question",
     "question": {"text": "How much does it hurt?", "choices": [str(n) for n in range(11)]},
 }
+LONG_QUESTION = "How much does your knee hurt right now, from 0, no pain, to 10, the worst pain imaginable?"
 REST = {
     **HOLD,
     "doing": {"kind": "rest", "label": "Rest", "left_s": 20.0, "running": True},
@@ -168,7 +169,9 @@ def test_accessible_small_large_dark_and_by_keyboard(phone, remote, browser):
     assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == "rgb(18, 18, 18)"
     assert axe_violations(page) == []
 
-    # 320 px wide, then 200 % text: nothing wider than the screen.
+    # 320 px wide, then 200 % text: nothing wider than the screen (with the real pain question's long words).
+    remote.publish({**PAIN, "question": {**PAIN["question"], "text": LONG_QUESTION}})
+    expect(page.get_by_role("group", name=LONG_QUESTION)).to_be_visible()
     page.set_viewport_size({"width": 320, "height": 640})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.evaluate("document.documentElement.style.fontSize = '200%'")
