@@ -74,6 +74,7 @@ def test_the_code_is_drawn_only_where_it_can_be_seen():
     assert qr.can_draw(Tty(), env)
     assert not qr.can_draw(io.StringIO(), env)  # not a terminal (plain output, a pipe)
     assert not qr.can_draw(Tty(), {**env, "NO_COLOR": "1"})
+    assert not qr.can_draw(Tty(), {**env, "ACCESSIBLE": "1"})  # a screen reader: the address alone
     assert not qr.can_draw(Tty(), {"TERM": "dumb"})
     latin = Tty()
     latin.encoding = "latin-1"

@@ -3,7 +3,7 @@
 segno (pure Python) makes the code; each text line stands for two rows of modules drawn
 with half blocks. Its compact output draws the *light* modules, so every line is forced
 to white on black: the code then reads the same on light and dark terminal themes. Where
-that cannot be shown (plain or accessible output, ``NO_COLOR``, a dumb terminal, an
+that cannot be shown (plain or accessible output, ``NO_COLOR``, ``ACCESSIBLE``, a dumb terminal, an
 encoding without the block characters) the address is printed alone.
 """
 
@@ -20,7 +20,7 @@ _WHITE_ON_BLACK, _RESET = "\x1b[97;40m", "\x1b[0m"
 
 def can_draw(stream: TextIO, env: Mapping[str, str] = os.environ) -> bool:
     """Whether ``stream`` is a terminal that shows colours and the block characters."""
-    if "NO_COLOR" in env or env.get("TERM", "") in ("", "dumb"):
+    if "NO_COLOR" in env or "ACCESSIBLE" in env or env.get("TERM", "") in ("", "dumb"):
         return False
     try:
         if not stream.isatty():
