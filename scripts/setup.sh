@@ -1,7 +1,9 @@
 # Shared set-up for ./scripts/run and ./scripts/test (sourced, not run).
 # Idempotent and quiet when everything is already in place.
 # Usage: vc_setup [--dev] [--neural] [--listen]
-#   --dev     test tools, the sound server the tests use, and matplotlib (journal --chart)
+#   --dev     test tools, the sound server the tests use, matplotlib (journal --chart), and for the phone
+#             remote's browser tests Debian's chromium (driven by Playwright, never `playwright install`),
+#             its fonts, zbar (decodes the terminal's QR code) and axe-core (npm, into .venv/axe)
 #   --neural  the Piper neural voice (also when VOICECOACH_NEURAL=1)
 #   --listen  offline voice control (also when VOICECOACH_LISTEN=1)
 
@@ -63,7 +65,11 @@ vc_setup() {
     local extras=() pkgs=(espeak-ng ffmpeg libportaudio2) arg
     for arg in "$@"; do
         case "$arg" in
-        --dev) extras+=(dev chart); pkgs+=(pulseaudio pulseaudio-utils dbus-daemon playerctl) ;;
+        --dev)
+            extras+=(dev chart)
+            pkgs+=(pulseaudio pulseaudio-utils dbus-daemon playerctl chromium chromium-driver fonts-dejavu-core zbar-tools)
+            command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+            ;;
         --neural) extras+=(neural) ;;
         --listen) extras+=(listen) ;;
         *) vc_log "vc_setup: unknown option $arg"; return 1 ;;
@@ -104,5 +110,19 @@ vc_setup() {
             || { vc_log "pip install failed"; return 1; }
         echo "$hash${want:+ $want}" >"$stamp"
     fi
+    case " ${extras[*]-} " in
+    *" dev "*) vc_axe "$root/.venv/axe" || return 1 ;;
+    esac
     export PATH="$root/.venv/bin:$PATH"
+}
+
+VC_AXE_VERSION=4.14.1 # axe-core, the accessibility rules the phone page's browser test runs (MPL-2.0)
+
+vc_axe() {
+    # $1: the folder it goes in (its node_modules/axe-core/axe.min.js is what the tests load)
+    [ -r "$1/node_modules/axe-core/axe.min.js" ] && grep -q "\"version\": \"$VC_AXE_VERSION\"" \
+        "$1/node_modules/axe-core/package.json" 2>/dev/null && return 0
+    vc_log "installing axe-core $VC_AXE_VERSION (npm) into $1"
+    mkdir -p "$1" && timeout 300 npm install --prefix "$1" --no-audit --no-fund --silent \
+        "axe-core@$VC_AXE_VERSION" >/dev/null || { vc_log "npm install axe-core failed"; return 1; }
 }

@@ -79,7 +79,7 @@ def test_unknown_key_message_in_full(run, monkeypatch):
         "    raet = 160\n"
         "    ^\n"
         "    valid keys: engine, voice, rate, volume, language, level, loudness, earcons, device, listen, mic, "
-        "wake_word, mpris, cache_limit_mb\n"
+        "wake_word, mpris, remote, cache_limit_mb\n"
         f"1 problem in {path}\n"
     )
 
@@ -106,6 +106,7 @@ DEFAULTS_SHOWN = [
     "mic: the system's default microphone (default)",
     "wake_word: none (default)",
     "mpris: true (default)",
+    "remote: false (default)",
     "cache_limit_mb: 500 (default)",
 ]
 
@@ -162,7 +163,7 @@ def test_config_set_creates_then_rewrites_keeping_comments(run, conf):
             "160",
             "voicecoach: error: unknown key 'raet'; did you mean 'rate'?\nvalid keys: engine, voice, "
             "rate, volume, language, level, loudness, earcons, device, listen, mic, wake_word, mpris, "
-            "cache_limit_mb\n",
+            "remote, cache_limit_mb\n",
         ),
         (
             "rate",

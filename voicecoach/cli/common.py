@@ -27,7 +27,7 @@ VOICE_KEYS = ("engine", "voice", "rate", "volume", "language")
 CONFIGURED = {
     "show": ("level", *VOICE_KEYS),
     "export": ("level", *VOICE_KEYS, "loudness", "earcons"),
-    "play": ("level", *VOICE_KEYS, "device", "earcons", "mpris", "listen", "mic", "wake_word"),
+    "play": ("level", *VOICE_KEYS, "device", "earcons", "mpris", "listen", "mic", "wake_word", "remote"),
 }
 _CONFIG_META = "voicecoach.config"
 MB = 1_000_000  # cache_limit_mb counts decimal megabytes, as `voicecoach cache` shows them

@@ -262,6 +262,24 @@ def export_cmd(
     help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
     "or a microWakeWord model file (.json).",
 )
+@click.option(
+    "--remote/--no-remote",
+    default=configrules.default("remote"),
+    show_default=True,
+    help="The phone as a remote: print the address (and a QR code) of a private page on the local network.",
+)
+@click.option(
+    "--remote-host",
+    metavar="ADDRESS",
+    help="The address (or network interface) the phone page is served on (default: a guess of the local network's).",
+)
+@click.option(
+    "--remote-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    metavar="PORT",
+    help="The phone page's port (default 0: any free port).",
+)
 @click.pass_context
 def play(
     ctx: click.Context,
@@ -279,6 +297,9 @@ def play(
     listen: bool,
     mic: str | None,
     wake_word: str | None,
+    remote: bool,
+    remote_host: str | None,
+    remote_port: int,
 ) -> None:
     """Coach a session live on the speakers, controlled with single keys,
     headset buttons, media keys and (with --listen) your voice.
@@ -288,13 +309,21 @@ def play(
     or take 15 s off the current hold or rest, x it hurts, q quit, ? the keys.
     Check-in questions are answered with 0-9 (t for 10), y or n; s skips.
     On Linux the session is also a media player: play/pause, next, previous
-    and stop from a headset, the media keys or playerctl.
+    and stop from a headset, the media keys or playerctl. With --remote a
+    phone on the same network is a remote too (docs/remote.md).
     """
     from voicecoach.live.launch import LiveRequest, run_live
 
     # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
     given = {n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
     debug = bool(ctx.find_root().params.get("debug"))
+    # --remote-host or --remote-port on the command line mean "remote" (as --mic means "listen").
+    asked = {
+        n
+        for n in ("remote_host", "remote_port")
+        if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE
+    }
+    served = _remote_address(remote_host) if remote or asked else None
     request = LiveRequest(
         plan=plan,
         voice=voice,
@@ -310,6 +339,8 @@ def play(
         listen=listen or bool(given),
         mic=mic,
         wake_word=wake_word,
+        remote=(served[0], remote_port) if served else None,
+        remote_note=served[1] if served else "",
         debug=(lambda line: click.echo(line, err=True)) if debug else None,
     )
     result = run_live(request)
@@ -317,3 +348,16 @@ def play(
         click.echo(
             f"voicecoach: {result.underruns} audio underruns: the computer was too busy and sound had gaps.", err=True
         )
+
+
+def _remote_address(wanted: str | None) -> tuple[str, str]:
+    """The address the phone page is served on, and (when it was guessed among several) one line of the others."""
+    from voicecoach.control.remote import hosts
+
+    found = hosts.candidates()
+    try:
+        chosen = hosts.choose(found, wanted, hosts.route_address())
+    except hosts.HostError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--remote-host'") from None
+    others = [c for c in found if c.address != chosen.address and not c.address.startswith("127.")]
+    return chosen.address, ("" if wanted or not others else f"Not the right network? {hosts.listing(found)}")

@@ -44,6 +44,7 @@ class Source(StrEnum):
     KEYS = "keys"
     HEADSET = "headset"
     VOICE = "voice"
+    PHONE = "phone"  # the page of play --remote
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Binding:
     words: tuple[str, ...] = ()  # what is said after the wake word
     logged: bool = False  # recorded in the training journal as a control
     skips_question: bool = False  # while a check-in question waits: move on without an answer
+    phone: bool = False  # the phone page (play --remote) may ask for it
 
 
 _ARROW_RIGHT, _ARROW_LEFT = ("\x1b[C", "\x1bOC"), ("\x1b[D", "\x1bOD")
@@ -63,22 +65,29 @@ _ARROW_RIGHT, _ARROW_LEFT = ("\x1b[C", "\x1bOC"), ("\x1b[D", "\x1bOD")
 # headset, GNOME and KDE send Stop only for a dedicated Stop key, and pausing is already PlayPause.
 BINDINGS: dict[Action, Binding] = {
     Action.TOGGLE: Binding(keys=(" ",), media=("PlayPause",), logged=True, skips_question=True),
-    Action.PAUSE: Binding(media=("Pause",), words=("pause",), logged=True, skips_question=True),
-    Action.RESUME: Binding(media=("Play",), words=("resume", "go on"), logged=True, skips_question=True),
-    Action.NEXT: Binding(keys=("n", *_ARROW_RIGHT), media=("Next",), words=("next",), logged=True, skips_question=True),
-    Action.BACK: Binding(
-        keys=("p", *_ARROW_LEFT), media=("Previous",), words=("back", "go back"), logged=True, skips_question=True
+    Action.PAUSE: Binding(media=("Pause",), words=("pause",), logged=True, skips_question=True, phone=True),
+    Action.RESUME: Binding(media=("Play",), words=("resume", "go on"), logged=True, skips_question=True, phone=True),
+    Action.NEXT: Binding(
+        keys=("n", *_ARROW_RIGHT), media=("Next",), words=("next",), logged=True, skips_question=True, phone=True
     ),
-    Action.REPEAT: Binding(keys=("r",), words=("repeat",), logged=True),
-    Action.MORE: Binding(keys=("+", "="), words=("more time",), logged=True),
-    Action.LESS: Binding(keys=("-", "_"), words=("less time",), logged=True),
+    Action.BACK: Binding(
+        keys=("p", *_ARROW_LEFT),
+        media=("Previous",),
+        words=("back", "go back"),
+        logged=True,
+        skips_question=True,
+        phone=True,
+    ),
+    Action.REPEAT: Binding(keys=("r",), words=("repeat",), logged=True, phone=True),
+    Action.MORE: Binding(keys=("+", "="), words=("more time",), logged=True, phone=True),
+    Action.LESS: Binding(keys=("-", "_"), words=("less time",), logged=True, phone=True),
     Action.QUIT: Binding(keys=("q",), media=("Stop",), words=("stop",)),
     Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
-    Action.HURT: Binding(keys=("x", "!"), logged=True),
+    Action.HURT: Binding(keys=("x", "!"), logged=True, phone=True),
     Action.DONE: Binding(keys=("d",), words=("done",), logged=True),
     Action.TIME_LEFT: Binding(keys=("l",), words=("how long",), logged=True),
-    Action.ANSWER: Binding(),
-    Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True),
+    Action.ANSWER: Binding(phone=True),
+    Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True, phone=True),
     Action.UNKNOWN: Binding(),
 }
 

@@ -100,7 +100,7 @@ class Inputs:
         self.sources.clear()
 
 
-_LABELS = {Source.KEYS: "Keyboard", Source.HEADSET: "Media button", Source.VOICE: "Voice"}
+_LABELS = {Source.KEYS: "Keyboard", Source.HEADSET: "Media button", Source.VOICE: "Voice", Source.PHONE: "Phone"}
 
 
 class QueueSource:

@@ -89,6 +89,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("mic", "device", "a microphone number or name (play --mic)", None, "the system's default microphone"),
         Setting("wake_word", "text", "a wake word name or model file (play --wake-word)", None, "none"),
         Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
+        Setting("remote", "bool", "true or false (the phone as a remote: play --remote)", False),
         Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
     )
 }

@@ -26,7 +26,7 @@ from voicecoach.store.journal import Journal, JournalUnavailable
 from voicecoach.store.training import DosePlan, Today, dose_at_level, dose_dict, plan_hash, record_doses
 
 ANSWER_WAIT_S = 10.0  # no answer within this long after the question: move on, record nothing
-ANSWERING_SOURCES = frozenset({Source.KEYS, Source.VOICE})  # inputs that can give a number or a yes/no
+ANSWERING_SOURCES = frozenset({Source.KEYS, Source.VOICE, Source.PHONE})  # inputs that can give a number or a yes/no
 ACTIVITY = ("hold", "reps", "timed")
 
 
@@ -36,8 +36,13 @@ class Question:
     text: str  # spoken, and printed
     kind: str  # "pain" (0-10) or "yes_no"
 
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """What answers it: "0"-"10", or "yes" and "no"."""
+        return ("yes", "no") if self.kind == "yes_no" else tuple(str(n) for n in range(11))
+
     def accepts(self, answer: str) -> bool:
-        return answer in (("yes", "no") if self.kind == "yes_no" else tuple(str(n) for n in range(11)))
+        return answer in self.answers
 
 
 @dataclass(frozen=True)

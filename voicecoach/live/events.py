@@ -35,7 +35,7 @@ class EventType(StrEnum):
     AWAITING = "awaiting"  # a self-paced set: the session waits at t for the person's "done" (seconds so far)
     SET_DONE = "set_done"  # ... and "done" came (seconds: the time the set took; source)
     CONTROL = "control"  # a control was used (action, source)
-    ASKED = "asked"  # a check-in question is asked (text)
+    ASKED = "asked"  # a check-in question is asked (text; choices: the answers it takes)
     ANSWERED = "answered"  # ... and answered (answer; None when skipped or unanswered)
     HURT = "hurt"  # "it hurts" (source)
     JOURNAL_LOST = "journal_lost"  # the journal failed mid-session: nothing more is recorded (text)
@@ -58,6 +58,7 @@ class Event:
     cue: Cue | None = None
     answer: str | None = None
     seconds: float | None = None  # a self-paced set: the time spent on it so far, or in all
+    choices: tuple[str, ...] = ()
 
 
 EventCallback = Callable[[Event], None]

@@ -30,6 +30,7 @@ from voicecoach.store.places import PlaceStore
 
 if TYPE_CHECKING:
     from voicecoach.control.inputs import Inputs
+    from voicecoach.control.remote import RemoteSource
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.live.coach import Coach
 
@@ -54,6 +55,8 @@ class LiveRequest:
     listen: bool = False
     mic: str | None = None
     wake_word: str | None = None
+    remote: tuple[str, int] | None = None  # the phone page's address and port (play --remote)
+    remote_note: str = ""  # printed under its address: the other addresses --remote-host can choose
     debug: Callable[[str], None] | None = None  # where to say why an optional input is off (--debug)
 
 
@@ -149,6 +152,7 @@ class _Launch:
         from voicecoach.control.keys import keyboard
         from voicecoach.live.coach import CONTROL_PHRASES, Coach
         from voicecoach.live.devices import resolve_device
+        from voicecoach.live.phoneview import PhoneView
         from voicecoach.live.player import Player
         from voicecoach.render.prepare import LiveStart, live_gain
 
@@ -174,6 +178,7 @@ class _Launch:
                 inputs = Inputs([keys] if keys is not None else [], note=out.message)
                 try:
                     on_sound = self._connect(inputs, ears, mic_index)
+                    phone = _add_remote(inputs, r, out) if r.remote is not None else None
                     coach = Coach(
                         prepared,
                         Player(device_index, on_sound=on_sound),
@@ -186,6 +191,8 @@ class _Launch:
                         gain=gain,
                         checkin=checkin,
                     )
+                    if phone is not None:
+                        coach.events.subscribe(PhoneView(phone, prepared.plan.title, coach.playback.exercises))
                     self.coach = coach  # from here every way out is the coach's: it saves the place, says so once
                     return coach.run()
                 except DeviceError as exc:
@@ -233,6 +240,29 @@ def _voice_logic(wake_word: str | None) -> VoiceLogic:
 
     detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
     return VoiceLogic(detector, SphinxCommands(detector.phrase))
+
+
+def _add_remote(inputs: Inputs, request: LiveRequest, out: Output) -> RemoteSource | None:
+    """Serve the phone page and say where: the address, and a QR code where the terminal can show one.
+
+    An address that cannot be served is one line, and the session goes on without the page.
+    """
+    from voicecoach.control.remote import RemoteSource, qr
+
+    assert request.remote is not None
+    host, port = request.remote
+    try:
+        source = RemoteSource(host, port).start()
+    except OSError as exc:
+        out.notice(f"Phone remote is off: cannot serve on {host}:{port} ({exc.strerror or exc}).")
+        return None
+    inputs.add(source)
+    if out.mode == "status" and qr.can_draw(out.stream):
+        out.notice(qr.terminal_code(source.url).rstrip("\n"))
+    out.notice(f"Phone remote: {source.url}")
+    if request.remote_note:
+        out.notice(request.remote_note)
+    return source
 
 
 def _add_media_player(inputs: Inputs, debug: Callable[[str], None] | None) -> None:

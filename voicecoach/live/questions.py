@@ -106,5 +106,5 @@ class QuestionRunner:
         self._show(f"{q.text} {phrases.ANSWER_KEYS_PRINTED[q.kind]}" if hint else q.text, Source.KEYS)
         texts = self.take_pending(*ask.say_first, q.text, *([phrases.ANSWER_KEYS[q.kind]] if hint else []))
         self.asking = q
-        self._emit(EventType.ASKED, text=q.text)
+        self._emit(EventType.ASKED, text=q.text, choices=q.answers)
         self._say(texts)

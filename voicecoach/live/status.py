@@ -124,6 +124,14 @@ class Output:
             self._line = ""
         self._write(text + "\n")
 
+    def notice(self, text: str) -> None:
+        """A line that is printed in every mode, quiet too (the phone remote's address: without it the
+        page cannot be opened)."""
+        if self.mode == "status" and self._line:
+            self._write("\r\x1b[2K")
+            self._line = ""
+        self._write(text + "\n")
+
     def close(self) -> None:
         if self.mode == "status" and self._line:
             self._write("\n")
