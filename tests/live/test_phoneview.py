@@ -98,3 +98,26 @@ def test_questions_and_how_a_stopped_session_ends():
     assert screen.states[-1]["end"] == "Stopped at exercise 2 of 2: Beta."
     view(Event(EventType.CLOSED, tl))
     assert screen.states[-1]["end"] == "Stopped at exercise 2 of 2: Beta."
+
+
+def test_done_shows_only_while_the_coach_waits_and_a_tap_ends_the_set():
+    """A set at your own pace: the page offers Done while the coach waits, and the phone's Done ends it."""
+    plan = parse_plan("""\
+title: Own pace
+defaults: {countdown: 2, get_ready: 2}
+exercises:
+  - {name: Sit to stand, setup: Sit on a chair., reps: 10, pace: self, estimate: 60}
+""")
+    speaker = FakeSpeaker()
+    options = Options(intro="")
+    tl = build_timeline(plan, options, speaker.length_s)
+    paced = next(p for p in tl.phases if p.self_paced)
+    buf = io.StringIO()
+    inputs = ScriptedInputs([], [], {"phone"}, by_clock=[(paced.start_s + 30, "done", "phone")])
+    coach = stepped_coach(Prepared(plan, options, tl, speaker), Output("plain", buf), inputs)
+    screen = Screen()
+    coach.events.subscribe(PhoneView(screen, plan.title, coach.playback.exercises, clock=coach.clock))
+    assert coach.run()
+    shown = [s["awaiting"] for s in screen.states]
+    assert shown.count(True) >= 1 and not shown[0] and not shown[-1]
+    assert "Done (phone)." in buf.getvalue().splitlines()

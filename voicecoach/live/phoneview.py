@@ -52,6 +52,7 @@ class PhoneView:
         self.question: dict[str, Any] | None = None
         self.end = ""
         self.exercise: dict[str, Any] | None = None  # the last exercise seen (the page keeps showing it)
+        self.awaiting = False  # the coach waits for "done" (a set at your own pace): the page shows Done
         self._timeline: Timeline | None = None
         self._t = 0.0
         self._sent: dict[str, Any] | None = None
@@ -69,6 +70,10 @@ class PhoneView:
             self._timeline, self._t, self.status = event.timeline, event.t, "paused"
         elif kind is EventType.RESUMED:
             self._timeline, self._t, self.status = event.timeline, event.t, "playing"
+        elif kind is EventType.AWAITING:
+            self.awaiting = True
+        elif kind is EventType.SET_DONE:
+            self.awaiting = False
         elif kind is EventType.ASKED:
             self.question = {"text": event.text, "choices": list(event.choices)}
         elif kind is EventType.ANSWERED:
@@ -80,6 +85,8 @@ class PhoneView:
             self._stopped()
         elif kind is EventType.CLOSED and not self.end:
             self._stopped()
+        if kind in (EventType.JUMPED, EventType.STOPPED, EventType.CLOSED):
+            self.awaiting = False  # a move or a stop ends the wait
         if kind is EventType.CLOSED:
             self.question = None
         self._publish(force=kind is not EventType.STATE)
@@ -117,6 +124,7 @@ class PhoneView:
             "doing": doing,
             "next": _next(self._timeline, ph, self.exercises) if ph is not None and not self.end else "",
             "question": None if self.end else self.question,
+            "awaiting": self.awaiting and not self.end,
             "end": self.end,
         }
         return state, left, running
