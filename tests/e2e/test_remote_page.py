@@ -106,9 +106,17 @@ def test_the_page_follows_the_session_and_taps_are_commands(phone, remote):
         ("+15 seconds", Action.MORE),
         ("−15 seconds", Action.LESS),
         ("It hurts", Action.HURT),
+        ("How long is left?", Action.TIME_LEFT),
     ]:
         page.get_by_role("button", name=name, exact=True).tap()
         assert taps(remote) == [Command(action, Source.PHONE)], name
+
+    expect(page.get_by_role("button", name="Done")).to_be_hidden()  # only while a set at your own pace waits
+    remote.publish({**HOLD, "awaiting": True})
+    page.get_by_role("button", name="Done").tap()
+    assert taps(remote) == [Command(Action.DONE, Source.PHONE)]
+    remote.publish({**HOLD, "awaiting": False})
+    expect(page.get_by_role("button", name="Done")).to_be_hidden()
 
     remote.publish(PAIN)
     group = page.get_by_role("group", name="How much does it hurt?")
@@ -150,7 +158,8 @@ def test_accessible_small_large_dark_and_by_keyboard(phone, remote, browser):
     # What a screen reader gets: every button named, one polite live region.
     nodes = phone.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
     buttons = [n for n in nodes if n.get("role", {}).get("value") == "button" and not n.get("ignored")]
-    assert len(buttons) == 7 + 12 and all(n.get("name", {}).get("value") for n in buttons)
+    # 8 controls (Done stays hidden until a set at your own pace waits for it) and 12 answers.
+    assert len(buttons) == 8 + 12 and all(n.get("name", {}).get("value") for n in buttons)
     live = [
         n
         for n in nodes
