@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -269,3 +270,42 @@ def update_doc(path: Path, sections: dict[str, str]) -> None:
             text = text[:at] + new + text[at:] if at >= 0 else text.rstrip() + "\n\n" + new
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+class PlayProcess:
+    """`voicecoach play PLAN --plain [...]`, its lines collected as they arrive."""
+
+    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", *(extra or [])],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def wait_for(self, prefix: str, timeout_s: float = 60) -> str:
+        with self.cond:
+            if not self.cond.wait_for(lambda: any(x.startswith(prefix) for x in self.lines), timeout_s):
+                raise RuntimeError(f"no line {prefix!r} in {self.lines}")
+            return next(x for x in self.lines if x.startswith(prefix))
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> tuple[int, str]:
+        self.proc.terminate()  # SIGTERM: a quit that saves the place
+        _, err = self.proc.communicate(timeout=60)
+        return self.proc.returncode, err

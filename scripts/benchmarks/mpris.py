@@ -18,11 +18,10 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import RATE, log, median
+from benchmarks.common import RATE, PlayProcess, log, median
 
 T_LATENCY_MS = 150.0
 PLAN = """\
@@ -43,35 +42,6 @@ def _unavailable() -> str | None:
     except ImportError:
         return "jeepney is not installed (a voicecoach dependency on Linux)"
     return None
-
-
-class _Play:
-    """`voicecoach play PLAN --plain` with its lines timestamped as they arrive."""
-
-    def __init__(self, plan: Path, env: dict[str, str], extra: list[str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", *(extra or [])],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait_for(self, prefix: str, timeout_s: float = 60) -> None:
-        with self.cond:
-            if not self.cond.wait_for(lambda: any(x.startswith(prefix) for x in self.lines), timeout_s):
-                raise RuntimeError(f"no line {prefix!r} in {self.lines}")
 
 
 def bench_mpris(args, work: Path) -> dict:
@@ -101,7 +71,7 @@ def bench_mpris(args, work: Path) -> dict:
             )  # a warm cache: every run starts at once
             for i in range(args.mpris_runs):
                 rec = server.start_recording()
-                play = _Play(plan, env)
+                play = PlayProcess(plan, env)
                 play.wait_for("Hold.")
                 time.sleep(2.0)  # inside the silent part of the hold
                 t = time.monotonic()

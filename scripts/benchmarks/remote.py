@@ -27,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.common import RATE, log, median
+from benchmarks.common import RATE, PlayProcess, log, median
 
 T_LATENCY_MS = 150.0
 T_PAINT_MS = 1000.0
@@ -47,45 +47,6 @@ def _unavailable() -> str | None:
     if missing:
         return f"{', '.join(missing)} not found (./scripts/test installs them)"
     return None
-
-
-class _Play:
-    """`voicecoach play PLAN --plain [...]`, its lines collected as they arrive."""
-
-    def __init__(self, plan: Path, env: dict[str, str], extra: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voicecoach", "play", str(plan), "--plain", "--no-check-in", *extra],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait_for(self, prefix: str, timeout_s: float = 60) -> str:
-        with self.cond:
-            if not self.cond.wait_for(lambda: any(x.startswith(prefix) for x in self.lines), timeout_s):
-                raise RuntimeError(f"no line {prefix!r} in {self.lines}")
-            return next(x for x in self.lines if x.startswith(prefix))
-
-    def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> tuple[int, str]:
-        self.proc.terminate()  # SIGTERM: a quit that saves the place
-        _, err = self.proc.communicate(timeout=60)
-        return self.proc.returncode, err
 
 
 class _Phone:
@@ -135,7 +96,7 @@ def _latency(plan: Path, env: dict[str, str], server, taps: int) -> list[float]:
     from helpers.pulse import find_onsets
 
     rec = server.start_recording()
-    play = _Play(plan, env, ["--remote", "--remote-host", "127.0.0.1"])
+    play = PlayProcess(plan, env, ["--no-check-in", "--remote", "--remote-host", "127.0.0.1"])
     m = _ADDRESS.match(play.wait_for("Phone remote: "))
     assert m is not None
     phone = _Phone(m.group(1), int(m.group(2)))
@@ -169,7 +130,7 @@ def _first_paint(plan: Path, env: dict[str, str], loads: int) -> list[float] | s
         return why
     from playwright.sync_api import sync_playwright
 
-    play = _Play(plan, env, ["--remote", "--remote-host", "127.0.0.1"])
+    play = PlayProcess(plan, env, ["--no-check-in", "--remote", "--remote-host", "127.0.0.1"])
     m = _ADDRESS.match(play.wait_for("Phone remote: "))
     assert m is not None
     url, out = m.group(1), []
@@ -194,7 +155,7 @@ def _first_paint(plan: Path, env: dict[str, str], loads: int) -> list[float] | s
 
 
 def _cpu(plan: Path, env: dict[str, str], seconds: float, remote: bool) -> float:
-    play = _Play(plan, env, ["--remote", "--remote-host", "127.0.0.1"] if remote else [])
+    play = PlayProcess(plan, env, ["--no-check-in", "--remote", "--remote-host", "127.0.0.1"] if remote else [])
     if remote:
         m = _ADDRESS.match(play.wait_for("Phone remote: "))
         assert m is not None
@@ -212,7 +173,7 @@ def _cpu(plan: Path, env: dict[str, str], seconds: float, remote: bool) -> float
 
 
 def _flood(plan: Path, env: dict[str, str], requests: int) -> dict:
-    play = _Play(plan, env, ["--remote", "--remote-host", "127.0.0.1"])
+    play = PlayProcess(plan, env, ["--no-check-in", "--remote", "--remote-host", "127.0.0.1"])
     m = _ADDRESS.match(play.wait_for("Phone remote: "))
     assert m is not None
     phone = _Phone(m.group(1), int(m.group(2)))
