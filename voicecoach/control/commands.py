@@ -85,7 +85,8 @@ BINDINGS: dict[Action, Binding] = {
     Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
     Action.HURT: Binding(keys=("x", "!"), logged=True, phone=True),
     Action.DONE: Binding(keys=("d",), words=("done",), logged=True, phone=True),
-    Action.TIME_LEFT: Binding(keys=("l",), words=("how much longer",), logged=True, phone=True),  # "how long": heard as "resume"
+    # Not "how long": the recognizer took it for "resume" for three of five generated voices.
+    Action.TIME_LEFT: Binding(keys=("l",), words=("how much longer",), logged=True, phone=True),
     Action.ANSWER: Binding(phone=True),
     Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True, phone=True),
     Action.UNKNOWN: Binding(),
