@@ -139,6 +139,19 @@ def connect(path: Path, migrations: Sequence[tuple[str, ...]]) -> sqlite3.Connec
     except OSError as exc:
         kind = "read-only" if isinstance(exc, PermissionError) else "other"
         raise JournalUnavailable(kind, path, exc.strerror or str(exc)) from exc
+    # A file another program is creating at this moment (its first transaction, its change to WAL mode)
+    # can answer "disk I/O error" for an instant: tried again for as long as the busy timeout.
+    for _ in range(BUSY_TIMEOUT_MS // 50):
+        try:
+            return _open(path, migrations)
+        except JournalUnavailable as exc:
+            if "disk i/o error" not in exc.detail.lower():
+                raise
+            sleep(0.05)
+    return _open(path, migrations)
+
+
+def _open(path: Path, migrations: Sequence[tuple[str, ...]]) -> sqlite3.Connection:
     conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
