@@ -205,28 +205,21 @@ class Playback:
             with self._lock:
                 timeline, horizon, complete = self.timeline, self.horizon(), self.prepared.complete
             wait = next_pace_point(timeline, pos)
-            if wait is not None and wait <= horizon + 1e-9:  # a self-paced set: on only after "done"
-                if pos < wait - 1e-9:
-                    yield from mix.blocks(
-                        timeline,
-                        self.prepared.clips_for(timeline),
-                        earcons=self.earcons,
-                        start_s=pos,
-                        end_s=wait,
-                        gain=self.gain,
-                    )
-                self.paced_at = wait
-                return
-            if pos < horizon:
+            paced = wait is not None and wait <= horizon + 1e-9  # a self-paced set: on only after "done"
+            end = wait if paced and wait is not None else horizon
+            if pos < end - 1e-9:
                 yield from mix.blocks(
                     timeline,
                     self.prepared.clips_for(timeline),
                     earcons=self.earcons,
                     start_s=pos,
-                    end_s=horizon,
+                    end_s=end,
                     gain=self.gain,
                 )
-                pos = horizon
+                pos = end
+            if paced:
+                self.paced_at = end
+                return
             if complete:
                 return
             deadline = self.clock() + GRACE_S
