@@ -152,3 +152,13 @@ class Interrupted(VoicecoachError):
     """Stopped by Ctrl-C or a signal; the message says what that meant (shown without "error:")."""
 
     exit_status = ExitStatus.INTERRUPTED
+
+
+def utf8_text(data: bytes, source: str, error: type[FileProblems], hint: str) -> str:
+    """A file's bytes as text: UTF-8 (a BOM is allowed), else ``error`` located at the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise error(source, "", [Problem(line, col, "the file is not UTF-8 text", hint)]) from None

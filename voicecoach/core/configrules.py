@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.vocab import EngineName
-from voicecoach.errors import ExitStatus, FileProblems, Problem
+from voicecoach.errors import ExitStatus, FileProblems, Problem, utf8_text
 
 Value = str | int | float | bool
 Kind = Literal["choice", "text", "int", "number", "bool", "device"]
@@ -290,14 +290,7 @@ def parse_config(text: str, source: str = "<config>") -> dict[str, Value]:
 
 def parse_config_bytes(data: bytes, source: str) -> dict[str, Value]:
     """Like :func:`parse_config`, from the file's bytes: UTF-8 (a BOM is allowed), else a located error."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ConfigError(
-            source, "", [Problem(line, col, "the file is not UTF-8 text", "save the config file as UTF-8")]
-        ) from None
+    text = utf8_text(data, source, ConfigError, "save the config file as UTF-8")
     return parse_config(text, source)
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from voicecoach.core.plan import Plan
 from voicecoach.core.plancheck import MAX_EXERCISES, MAX_TEXT_CHARS, PlanChecker
-from voicecoach.errors import ExitStatus, FileProblems, Problem
+from voicecoach.errors import ExitStatus, FileProblems, Problem, utf8_text
 
 __all__ = ["MAX_DEPTH", "MAX_EXERCISES", "MAX_FILE_BYTES", "MAX_NODES", "MAX_TEXT_CHARS", "PlanError", "parse_plan"]
 
@@ -101,12 +101,5 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
 
 def parse_plan_bytes(data: bytes, source: str) -> Plan:
     """Parse a plan file's bytes: UTF-8 (a BOM is allowed), with a located error otherwise."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise PlanError(
-            source, "", [Problem(line, col, "the file is not UTF-8 text", "save the plan as UTF-8")]
-        ) from None
+    text = utf8_text(data, source, PlanError, "save the plan as UTF-8")
     return parse_plan(text, source)
