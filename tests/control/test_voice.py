@@ -270,3 +270,22 @@ def test_voice_phrases_are_prepared_with_the_session():
         phrases.voice_on_printed("Hey Jarvis")
         == 'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).'
     )
+
+
+def test_cleaners_run_in_order_before_the_engines():
+    seen: list[str] = []
+
+    class Tag:
+        def __init__(self, name: str, scale: int) -> None:
+            self.name, self.scale = name, scale
+
+        def process(self, pcm, t_end):
+            seen.append(self.name)
+            return pcm * self.scale
+
+    detector = FakeDetector()
+    fed: list[int] = []
+    detector.feed = lambda pcm: fed.append(int(pcm[0])) or False  # type: ignore[method-assign]
+    logic = VoiceLogic(detector, FakeRecognizer([]), cleaners=(Tag("echo", 2), Tag("noise", 3)))
+    logic.feed(np.ones(CHUNK, np.int16), 1.0)
+    assert seen == ["echo", "noise"] and fed == [6]

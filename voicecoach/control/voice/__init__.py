@@ -64,6 +64,18 @@ class WakeWordDetector(Protocol):
         ...
 
 
+class Cleaner(Protocol):
+    """A stage in front of both engines that cleans the microphone's samples (echo, noise, gain).
+
+    Stages run in order on every chunk, before the wake word detector and the
+    recognizer see it; each returns as many samples as it was given.
+    """
+
+    def process(self, pcm: np.ndarray, t_end: float) -> np.ndarray:
+        """The chunk cleaned; ``t_end`` is the monotonic time its last sample was captured."""
+        ...
+
+
 class CommandRecognizer(Protocol):
     """Hears one command after the wake word; decides itself when the speaker has finished."""
 

@@ -20,14 +20,14 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from voicecoach.control.commands import Action, Command, Source, SourceError
 from voicecoach.control.inputs import QueueSource
-from voicecoach.control.voice import RATE, CommandRecognizer, WakeWordDetector
+from voicecoach.control.voice import RATE, Cleaner, CommandRecognizer, WakeWordDetector
 from voicecoach.portaudio import PortAudioMissing, import_sounddevice
 
 #: How long the room keeps the coach's voice after it stops (reverberation), plus
@@ -74,7 +74,8 @@ class VoiceLogic:
     """Wake word -> command -> :class:`Command`, ignoring anything that overlaps the coach's sound.
 
     Feed it consecutive chunks of 16 kHz int16 samples with the monotonic
-    time at which each chunk's last sample was captured.
+    time at which each chunk's last sample was captured. ``cleaners`` run
+    first, in order, on every chunk (echo cancelling, noise suppression).
     """
 
     def __init__(
@@ -83,6 +84,7 @@ class VoiceLogic:
         recognizer: CommandRecognizer,
         activity: SoundActivity | None = None,
         *,
+        cleaners: Sequence[Cleaner] = (),
         before_s: float = BEFORE_S,
         echo_tail_s: float = ECHO_TAIL_S,
         wake_span_s: float = WAKE_SPAN_S,
@@ -90,6 +92,7 @@ class VoiceLogic:
         self.detector = detector
         self.recognizer = recognizer
         self.activity = activity or SoundActivity()
+        self.cleaners = tuple(cleaners)
         self.echo_tail_s = echo_tail_s
         self.wake_span_s = wake_span_s
         self._before: deque[np.ndarray] = deque()
@@ -104,6 +107,8 @@ class VoiceLogic:
         return self._woke_at is not None
 
     def feed(self, pcm: np.ndarray, t_end: float) -> Command | None:
+        for stage in self.cleaners:
+            pcm = stage.process(pcm, t_end)
         if self._woke_at is None:
             self._remember(pcm)
             if not self.detector.feed(pcm):
