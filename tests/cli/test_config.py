@@ -79,7 +79,7 @@ def test_unknown_key_message_in_full(run, monkeypatch):
         "    raet = 160\n"
         "    ^\n"
         "    valid keys: engine, voice, rate, volume, language, level, loudness, earcons, device, listen, mic, "
-        "wake_word, mpris, remote, cache_limit_mb\n"
+        "wake_word, wake_sensitivity, mpris, remote, cache_limit_mb\n"
         f"1 problem in {path}\n"
     )
 
@@ -105,6 +105,7 @@ DEFAULTS_SHOWN = [
     "listen: false (default)",
     "mic: the system's default microphone (default)",
     "wake_word: none (default)",
+    "wake_sensitivity: high (default)",
     "mpris: true (default)",
     "remote: false (default)",
     "cache_limit_mb: 500 (default)",
@@ -162,8 +163,8 @@ def test_config_set_creates_then_rewrites_keeping_comments(run, conf):
             "raet",
             "160",
             "voicecoach: error: unknown key 'raet'; did you mean 'rate'?\nvalid keys: engine, voice, "
-            "rate, volume, language, level, loudness, earcons, device, listen, mic, wake_word, mpris, "
-            "remote, cache_limit_mb\n",
+            "rate, volume, language, level, loudness, earcons, device, listen, mic, wake_word, "
+            "wake_sensitivity, mpris, remote, cache_limit_mb\n",
         ),
         (
             "rate",

@@ -27,7 +27,18 @@ VOICE_KEYS = ("engine", "voice", "rate", "volume", "language")
 CONFIGURED = {
     "show": ("level", *VOICE_KEYS),
     "export": ("level", *VOICE_KEYS, "loudness", "earcons"),
-    "play": ("level", *VOICE_KEYS, "device", "earcons", "mpris", "listen", "mic", "wake_word", "remote"),
+    "play": (
+        "level",
+        *VOICE_KEYS,
+        "device",
+        "earcons",
+        "mpris",
+        "listen",
+        "mic",
+        "wake_word",
+        "wake_sensitivity",
+        "remote",
+    ),
 }
 _CONFIG_META = "voicecoach.config"
 MB = 1_000_000  # cache_limit_mb counts decimal megabytes, as `voicecoach cache` shows them
@@ -74,6 +85,35 @@ class FiniteFloatRange(click.FloatRange):
         if result != result:  # NaN
             self.fail(f"{value!r} is not a number.", param, ctx)
         return result
+
+
+class WakeSensitivity(click.ParamType):
+    """``--wake-sensitivity``: a level (low, medium, high) or a cutoff (0.5-0.99), checked by core.wake."""
+
+    name = "sensitivity"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from voicecoach.core import wake
+
+        try:
+            return wake.parse(value)
+        except ValueError:
+            self.fail(f"{value!r} is not {wake.VALID}.", param, ctx)
+
+
+def wake_sensitivity_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--wake-sensitivity, shared by play and mic-check (default: the config file's, else core.wake.DEFAULT)."""
+    from voicecoach.core import wake
+
+    return click.option(
+        "--wake-sensitivity",
+        type=WakeSensitivity(),
+        default=configrules.default("wake_sensitivity"),
+        show_default=True,
+        metavar="LEVEL",
+        help="How easily the wake word wakes the coach: low (the model's own cutoff: fewest false wakes), "
+        f"medium, high, or a cutoff from {wake.MIN_CUTOFF} to {wake.MAX_CUTOFF} (what mic-check proposes).",
+    )(f)
 
 
 plan_argument = click.argument("plan", metavar="PLAN", default=programs.DEFAULT_PROGRAM)

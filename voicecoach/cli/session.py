@@ -22,6 +22,7 @@ from voicecoach.cli.common import (
     plan_argument,
     todays_options,
     voice_options,
+    wake_sensitivity_option,
 )
 from voicecoach.core import configrules
 from voicecoach.core.schedule import build_timeline
@@ -262,6 +263,7 @@ def export_cmd(
     help='Wake word for --listen: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", '
     "or a microWakeWord model file (.json).",
 )
+@wake_sensitivity_option
 @click.option(
     "--remote/--no-remote",
     default=configrules.default("remote"),
@@ -297,6 +299,7 @@ def play(
     listen: bool,
     mic: str | None,
     wake_word: str | None,
+    wake_sensitivity: str | float,
     remote: bool,
     remote_host: str | None,
     remote_port: int,
@@ -314,8 +317,13 @@ def play(
     """
     from voicecoach.live.launch import LiveRequest, run_live
 
-    # --mic or --wake-word on the command line mean "listen" (from the config file they only choose).
-    given = {n for n in ("mic", "wake_word") if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE}
+    # --mic, --wake-word or --wake-sensitivity on the command line mean "listen" (from the config file they
+    # only choose).
+    given = {
+        n
+        for n in ("mic", "wake_word", "wake_sensitivity")
+        if ctx.get_parameter_source(n) == click.core.ParameterSource.COMMANDLINE
+    }
     debug = bool(ctx.find_root().params.get("debug"))
     # --remote-host or --remote-port on the command line mean "remote" (as --mic means "listen").
     asked = {
@@ -339,6 +347,7 @@ def play(
         listen=listen or bool(given),
         mic=mic,
         wake_word=wake_word,
+        wake_sensitivity=wake_sensitivity,
         remote=(served[0], remote_port) if served else None,
         remote_note=served[1] if served else "",
         debug=(lambda line: click.echo(line, err=True)) if debug else None,

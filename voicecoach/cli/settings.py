@@ -65,7 +65,8 @@ def config_set(key: str, value: str) -> None:
     """Set KEY to VALUE in the config file (created if needed; comments and other keys are kept).
 
     Keys: engine, voice, rate, volume, language, level, loudness, earcons,
-    device, listen, mic, wake_word, mpris, cache_limit_mb (see the README).
+    device, listen, mic, wake_word, wake_sensitivity, mpris, remote,
+    cache_limit_mb (see docs/settings.md).
     """
     from voicecoach.store.configfile import set_value
 

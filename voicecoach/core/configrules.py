@@ -18,12 +18,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from voicecoach.core import wake
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.vocab import EngineName
 from voicecoach.errors import ExitStatus, FileProblems, Problem, utf8_text
 
 Value = str | int | float | bool
-Kind = Literal["choice", "text", "int", "number", "bool", "device"]
+Kind = Literal["choice", "text", "int", "number", "bool", "device", "sensitivity"]
 
 # The loudness a session is made to (integrated, EBU R128): the `loudness` setting's default, and the
 # target of every level measured and gain computed below the command line.
@@ -88,6 +89,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("listen", "bool", "true or false (voice control: play --listen)", False),
         Setting("mic", "device", "a microphone number or name (play --mic)", None, "the system's default microphone"),
         Setting("wake_word", "text", "a wake word name or model file (play --wake-word)", None, "none"),
+        Setting(
+            "wake_sensitivity",
+            "sensitivity",
+            f"{wake.VALID} (play --wake-sensitivity; voicecoach mic-check proposes one)",
+            wake.DEFAULT,
+        ),
         Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
         Setting("remote", "bool", "true or false (the phone as a remote: play --remote)", False),
         Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
@@ -157,6 +164,11 @@ def check(key: str, value: object) -> tuple[Value | None, str | None, str | None
         if not s.lo <= value <= s.hi:
             return None, f"{key} {_shown(value)} is out of range", f"{key} must be {s.valid}"
         return (int(value) if s.kind == "int" else float(value)), None, None
+    if s.kind == "sensitivity":
+        try:
+            return wake.parse(value), None, None
+        except ValueError:
+            return None, f"{key} must be {wake.VALID}, not {_shown(value)}", f"{key}: {s.valid}"
     if s.kind == "device" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value), None, None
     if not isinstance(value, str):

@@ -55,6 +55,7 @@ class LiveRequest:
     listen: bool = False
     mic: str | None = None
     wake_word: str | None = None
+    wake_sensitivity: str | float | None = None  # --wake-sensitivity (None: core.wake's default)
     remote: tuple[str, int] | None = None  # the phone page's address and port (play --remote)
     remote_note: str = ""  # printed under its address: the other addresses --remote-host can choose
     debug: Callable[[str], None] | None = None  # where to say why an optional input is off (--debug)
@@ -97,7 +98,7 @@ class _Launch:
         r = self.request
         try:
             # The models load before any synthesis: a missing extra or a wrong name fails at once.
-            ears = _voice_logic(r.wake_word) if r.listen else None
+            ears = _voice_logic(r.wake_word, r.wake_sensitivity) if r.listen else None
             mic_index = _input_device(r.mic) if r.listen else None
             plan = programs.load(r.plan)
             out = Output.auto(r.plain, r.quiet)
@@ -232,13 +233,13 @@ def _input_device(mic: str | None) -> int | None:
     return resolve_input_device(mic)
 
 
-def _voice_logic(wake_word: str | None) -> VoiceLogic:
+def _voice_logic(wake_word: str | None, sensitivity: str | float | None = None) -> VoiceLogic:
     """The wake word detector and the command recognizer, loaded (the listen extra)."""
     from voicecoach.control.voice import micro
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.control.voice.sphinx import SphinxCommands
 
-    detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
+    detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT, sensitivity=sensitivity)
     return VoiceLogic(detector, SphinxCommands(detector.phrase))
 
 
