@@ -32,6 +32,7 @@ class ExitStatus(enum.IntEnum):
     NO_DEVICE = 5
     OUTPUT = 6
     MUSIC = 7  # a --music file or folder cannot be used
+    CHECK_FAILED = 8  # mic-check ran, and found that voice control may not work well
     INTERRUPTED = 130
 
 

@@ -160,7 +160,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     from voicecoach.cli.common import apply_config
 
     quiet.set_verbose(debug)  # --debug also lets ALSA and onnxruntime print their own messages
-    if ctx.invoked_subcommand in ("play", "devices"):  # the commands that load PortAudio
+    if ctx.invoked_subcommand in ("play", "devices", "mic-check"):  # the commands that load PortAudio
         quiet.c_stderr_to_null()
     apply_config(ctx)  # before the command's options are parsed: they take their defaults from it
 

@@ -39,6 +39,7 @@ CONFIGURED = {
         "wake_sensitivity",
         "remote",
     ),
+    "mic-check": (*VOICE_KEYS, "device", "mic", "wake_word", "wake_sensitivity"),
 }
 _CONFIG_META = "voicecoach.config"
 MB = 1_000_000  # cache_limit_mb counts decimal megabytes, as `voicecoach cache` shows them

@@ -6,6 +6,8 @@ import click
 
 from voicecoach import programs
 from voicecoach.cli.app import cli
+from voicecoach.cli.common import FiniteFloatRange, voice_options, wake_sensitivity_option
+from voicecoach.core import configrules
 from voicecoach.core.phrases import plural
 from voicecoach.core.schedule import build_timeline
 from voicecoach.errors import DeviceError
@@ -71,3 +73,53 @@ def voices() -> None:
     for name, v in found:
         langs = ", ".join(v.languages)
         click.echo(f"[{name}] {v.id}: {v.name}" + (f" ({langs})" if langs else ""))
+
+
+@cli.command("mic-check")
+@voice_options
+@click.option("--mic", metavar="DEVICE", default=configrules.default("mic"), help="Microphone: number or name.")
+@click.option(
+    "--wake-word",
+    metavar="NAME|PATH",
+    default=configrules.default("wake_word"),
+    help='The wake word to check: "hey jarvis" (default), "okay nabu", "hey mycroft", "alexa", or a model file.',
+)
+@wake_sensitivity_option
+@click.option("--device", metavar="DEVICE", help="Output device for the spoken prompts (number or name).")
+@click.option("--takes", type=click.IntRange(1, 10), default=3, show_default=True, help="Times to say the wake word.")
+@click.option(
+    "--timeout",
+    type=FiniteFloatRange(2, 60),
+    default=8.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long each step listens for you before it goes on.",
+)
+def mic_check(
+    voice, mic: str | None, wake_word: str | None, wake_sensitivity, device, takes: int, timeout: float
+) -> None:
+    """Check the microphone, the room and your voice for voice control (play --listen).
+
+    Measures the room's noise floor, asks you to say the wake word a few times
+    and reports how clearly each take was heard, then asks for a command and
+    says what it understood. Warns when the room is too noisy or the microphone
+    too quiet, proposes a --wake-sensitivity for your voice, and another wake
+    word when one suits it better. Every prompt is spoken and printed as a
+    whole line. Exit status 0: voice control should work; 8: it may not (see
+    the warnings); 4: the listen extra or PortAudio is missing; 5: no microphone.
+    """
+    from voicecoach.errors import ExitStatus
+    from voicecoach.live.miccheck import CheckRequest, run_check
+
+    request = CheckRequest(
+        voice=voice,
+        mic=mic,
+        wake_word=wake_word,
+        sensitivity=wake_sensitivity,
+        device=device,
+        takes=takes,
+        timeout_s=timeout,
+    )
+    result = run_check(request, click.echo)
+    if not result.ok:  # its lines said why
+        raise click.exceptions.Exit(int(ExitStatus.CHECK_FAILED))
