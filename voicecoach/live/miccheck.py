@@ -92,11 +92,12 @@ class Check:
             self.p.say(spoken)
 
     def _prompt(self, line: str, spoken: str) -> None:
-        """Print and speak a prompt, then drop what the microphone heard meanwhile."""
-        self.p.emit(line)
+        """Speak a prompt, drop what the microphone heard meanwhile, then print it: the line comes
+        as the listening starts (a reader of the screen alone answers it then)."""
         self.p.say(spoken)
         self.p.mic.drain()
         self.p.mic.record(ECHO_S)
+        self.p.emit(line)
 
     def _listen(self, floor: float) -> np.ndarray:
         """One take: until the speaker has stopped, or :attr:`timeout_s`."""
