@@ -92,7 +92,7 @@ def test_a_weak_wake_word_asks_for_the_others_and_proposes_a_cutoff():
 def test_no_setting_helps_a_voice_far_under_the_cutoff():
     result, lines, _ = run(person(-30), [0.4, 0.5, 0.45])
     assert (
-        "Sensitivity: no setting helps (your takes scored as low as 0.40, under the lowest safe cutoff (0.90))."
+        "Sensitivity: no setting helps (your takes scored as low as 0.40, under the lowest safe cutoff (0.50))."
         in lines
     )
     assert not result.ok
