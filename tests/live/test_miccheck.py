@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpers.fakemic import FakeDetector, FakeMic, FakeRecognizer, word
 
 from voicecoach.control.voice import RATE, Heard
+from voicecoach.control.voice.listener import VoiceLogic
 from voicecoach.live.miccheck import Check, Parts
 
 
@@ -32,7 +33,7 @@ def run(respond, scores, *, floor=-65.0, heard=Heard("pause", "pause"), others=N
         emit=lines.append,
         detector=det,
         detector_for=lambda w: other_dets[w],
-        recognizer_for=lambda phrase: FakeRecognizer(heard),
+        listener=lambda: VoiceLogic(det, FakeRecognizer(heard)),
         word="hey jarvis",
         others=tuple(other_dets),
     )

@@ -108,7 +108,7 @@ def mic_check(
     whole line. Exit status 0: voice control should work; 8: it may not (see
     the warnings); 4: the listen extra or PortAudio is missing; 5: no microphone.
     """
-    from voicecoach.errors import ExitStatus
+    from voicecoach.errors import ExitStatus, visible
     from voicecoach.live.miccheck import CheckRequest, run_check
 
     request = CheckRequest(
@@ -120,6 +120,7 @@ def mic_check(
         takes=takes,
         timeout_s=timeout,
     )
-    result = run_check(request, click.echo)
+    # A custom model's wake word is text from a file: never printed raw (control characters escaped).
+    result = run_check(request, lambda line: click.echo(visible(line)))
     if not result.ok:  # its lines said why
         raise click.exceptions.Exit(int(ExitStatus.CHECK_FAILED))

@@ -59,7 +59,7 @@ class Parts:
     emit: Callable[[str], None]  # prints one whole line
     detector: Any  # the chosen wake word's MicroWakeWordDetector (trace, reset, cutoff, phrase)
     detector_for: Callable[[str], Any]  # another shipped wake word's detector
-    recognizer_for: Callable[[str], Any]  # the command recognizer, for a wake phrase
+    listener: Callable[[], Any]  # a VoiceLogic as a session builds it (its detector, recognizer, cleaning stages)
     word: str = "hey jarvis"  # the chosen wake word as a user writes it (a shipped name or a path)
     others: tuple[str, ...] = ()  # the shipped wake words to try when the chosen one is weak
 
@@ -164,11 +164,8 @@ class Check:
 
     def _command(self, floor: float) -> str:
         """Step 3: the wake word and a command, through the session's own logic."""
-        from voicecoach.control.voice.listener import VoiceLogic
-
         det = self.p.detector
-        det.reset()
-        logic = VoiceLogic(det, self.p.recognizer_for(det.phrase))
+        logic = self.p.listener()
         self._prompt(
             f'Step 3: say "{det.phrase}", then a command, for example "{det.phrase}, pause".',
             f"Now say {det.phrase}, then a command, such as pause.",
@@ -311,6 +308,7 @@ def run_check(request: CheckRequest, emit: Callable[[str], None]) -> Result:
     from voicecoach.control.voice.mic import Microphone
     from voicecoach.errors import DeviceError, Interrupted, MissingDependencyError
     from voicecoach.live.devices import list_input_devices, resolve_input_device
+    from voicecoach.live.launch import _voice_logic  # what play listens with: the check hears as a session does
     from voicecoach.portaudio import PortAudioMissing
 
     if not micro.available():
@@ -344,19 +342,13 @@ def run_check(request: CheckRequest, emit: Callable[[str], None]) -> Result:
                 emit=emit,
                 detector=detector,
                 detector_for=lambda w: micro.MicroWakeWordDetector(w, sensitivity=level),
-                recognizer_for=_recognizer,
+                listener=lambda: _voice_logic(word, request.sensitivity),
                 word=word,
                 others=tuple(w for w in micro.BUILTIN if w != key),
             )
             return Check(parts, takes=request.takes, timeout_s=request.timeout_s).run()
     except KeyboardInterrupt:
         raise Interrupted("Stopped: the microphone check did not finish.") from None
-
-
-def _recognizer(phrase: str) -> Any:
-    from voicecoach.control.voice.sphinx import SphinxCommands
-
-    return SphinxCommands(phrase)
 
 
 def _voice(request: CheckRequest, emit: Callable[[str], None]) -> Callable[[str], None]:
