@@ -146,3 +146,11 @@ def test_weak():
     assert check.weak([0.99, 0.95], 0.94) is True  # only just
     assert check.weak([0.99, 0.5], 0.94) is True
     assert check.weak([], 0.94) is True
+
+
+def test_a_voice_5_db_over_a_steady_noise_is_still_speech():
+    floor = check.noise_floor(noise(3, -50))
+    take = np.concatenate([noise(1, -50), tone(0.8, -45) + noise(0.8, -50), noise(1, -50)])
+    heard = check.speech(take, floor)
+    assert heard.level_dbfs == pytest.approx(-45, abs=1.0)  # the voice alone, the noise's power taken out
+    assert [w.key for w in check.room_warnings(floor, [heard])] == ["noisy"]
