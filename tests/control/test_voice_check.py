@@ -114,19 +114,19 @@ def test_room_words():
 
 def test_proposal_lowers_the_cutoff_just_enough():
     p = check.propose([0.93, 0.96, 0.95], model_cutoff=0.97, cutoff=0.94, floor=0.9)
-    assert p.value == 0.9  # 0.93 - 0.03, rounded down to two places
+    assert p.value == 0.9 and p.status == "lower"  # 0.93 - 0.03, rounded down to two places
     assert "0.93 to 0.96" in p.reason
 
 
 def test_no_proposal_when_the_level_in_use_already_works():
     p = check.propose([0.985, 0.99], model_cutoff=0.97, cutoff=0.94, floor=0.9)
-    assert p.value is None and "clearly" in p.reason
+    assert p.value is None and p.status == "keep" and "clearly" in p.reason
     assert check.propose([1.0, 1.0], model_cutoff=0.97, cutoff=0.94, floor=0.9).value is None  # never stricter
 
 
 def test_no_proposal_under_the_safe_floor_or_without_takes():
     p = check.propose([0.5, 0.9], model_cutoff=0.97, cutoff=0.94, floor=0.9)
-    assert p.value is None and "0.50" in p.reason
+    assert p.value is None and p.status == "none" and "0.50" in p.reason
     assert check.propose([], 0.97, 0.94, 0.9).value is None
     # a custom model (no measured floor): never under the cutoff in use
     assert check.propose([0.9], 0.97, 0.94, None).value is None

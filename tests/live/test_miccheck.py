@@ -87,6 +87,7 @@ def test_a_weak_wake_word_asks_for_the_others_and_proposes_a_cutoff():
         '"okay nabu", or play --wake-word "okay nabu".'
     ) in lines
     assert "Say: Okay Nabu." in mic.prompts and "Try the wake word okay nabu." in mic.prompts
+    assert "I suggest a wake sensitivity of 0.9." in mic.prompts
     assert lines[-1] == "Result: voice control may not work well here; see the lines above."
 
 

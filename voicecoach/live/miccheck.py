@@ -113,7 +113,7 @@ class Check:
 
     def _score(self, detector: Any, pcm: np.ndarray) -> float:
         detector.reset()
-        # A second of silence first: the model needs its window filled before the word starts.
+        # Half a second of silence around the take: the model's window fills before the word starts.
         trace = detector.trace(np.concatenate([np.zeros(RATE // 2, np.int16), pcm, np.zeros(RATE // 2, np.int16)]))
         return float(trace.max()) if trace.size else 0.0
 
@@ -233,16 +233,17 @@ class Check:
         for w in r.warnings:
             self._tell(f"Warning: {w.text}", w.spoken)
         prop = r.proposal
-        if prop is not None and prop.value is not None:
+        if prop is not None and prop.status == "lower" and prop.value is not None:
             value = wake.describe(prop.value)
             self._tell(
                 f"Suggested sensitivity: {value} ({prop.reason}): voicecoach config set wake_sensitivity {value}, "
-                f"or play --wake-sensitivity {value}."
+                f"or play --wake-sensitivity {value}.",
+                f"I suggest a wake sensitivity of {value}.",
             )
         elif prop is not None and r.peaks:
             self._tell(
                 f"Sensitivity: no change needed ({prop.reason})."
-                if "clearly" in prop.reason
+                if prop.status == "keep"
                 else f"Sensitivity: no setting helps ({prop.reason})."
             )
         if r.suggested_word is not None:

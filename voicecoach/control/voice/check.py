@@ -200,10 +200,14 @@ def room_words(floor_dbfs: float, speech_dbfs: float | None = None) -> str:
 
 @dataclass(frozen=True)
 class Proposal:
-    """A personal sensitivity: ``value`` for --wake-sensitivity (a cutoff), or None (no change, or none helps)."""
+    """A personal sensitivity: ``value`` for --wake-sensitivity (a cutoff), or None (no change, or none helps).
+
+    ``status``: ``lower`` (use ``value``), ``keep`` (the one in use works), ``none`` (no cutoff helps).
+    """
 
     value: float | None
     reason: str
+    status: str = "none"
 
 
 def propose(peaks: Sequence[float], model_cutoff: float, cutoff: float, floor: float | None) -> Proposal:
@@ -212,17 +216,19 @@ def propose(peaks: Sequence[float], model_cutoff: float, cutoff: float, floor: f
     ``cutoff`` is the one in use; ``floor`` the lowest safe one for this model (None: unknown, the one in use).
     """
     if not peaks:
-        return Proposal(None, "no take to go by")
+        return Proposal(None, "no take to go by", "none")
     low = min(peaks)
     # No stricter level is proposed for a voice heard clearly: takes in a quiet check score higher
     # than the same voice over a fan, so the margin is what keeps it heard then.
     if low - CUTOFF_MARGIN > cutoff:
-        return Proposal(None, "every take was heard clearly at the sensitivity in use")
+        return Proposal(None, "every take was heard clearly at the sensitivity in use", "keep")
     want = math.floor((low - CUTOFF_MARGIN) * 100) / 100
     safe = cutoff if floor is None else min(floor, cutoff)
     if want < safe:
-        return Proposal(None, f"your takes scored as low as {low:.2f}, under the lowest safe cutoff ({safe:.2f})")
-    return Proposal(want, f"your takes scored {low:.2f} to {max(peaks):.2f}")
+        return Proposal(
+            None, f"your takes scored as low as {low:.2f}, under the lowest safe cutoff ({safe:.2f})", "none"
+        )
+    return Proposal(want, f"your takes scored {low:.2f} to {max(peaks):.2f}", "lower")
 
 
 def suggest_word(current: str, scores: Mapping[str, tuple[Sequence[float], float]]) -> str | None:
