@@ -150,3 +150,28 @@ def test_config_set_wake_sensitivity(run, tmp_path, monkeypatch):
     bad = run("config", "set", "wake_sensitivity", "loud")
     assert bad.exit_code == 2
     assert "wake_sensitivity must be low, medium, high, or a cutoff from 0.5 to 0.99, not 'loud'" in bad.output
+
+
+def test_play_passes_the_sensitivity_on_and_it_turns_listening_on(run, monkeypatch, tmp_path):
+    from voicecoach.live import launch
+    from voicecoach.live.launch import LiveResult
+
+    asked = []
+    monkeypatch.setattr(launch, "run_live", lambda request: asked.append(request) or LiveResult(True, 0))
+    assert run("play", "inner-knee", "--wake-sensitivity", "0.9").exit_code == 0
+    assert asked[-1].listen and asked[-1].wake_sensitivity == 0.9
+    conf = tmp_path / "c.toml"
+    conf.write_text('wake_sensitivity = "medium"\n')
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(conf))
+    assert run("play", "inner-knee").exit_code == 0
+    assert not asked[-1].listen and asked[-1].wake_sensitivity == "medium"  # from the file it only chooses
+
+
+def test_the_session_listens_with_the_cutoff_asked_for():
+    pytest.importorskip("pymicro_wakeword", reason="the listen extra")
+    pytest.importorskip("pocketsphinx", reason="the listen extra")
+    from voicecoach.live.launch import _voice_logic
+
+    assert _voice_logic("hey jarvis", "low").detector.cutoff == 0.97
+    assert _voice_logic("alexa", 0.75).detector.cutoff == 0.75
+    assert _voice_logic(None).detector.cutoff == 0.88  # the default level, high
