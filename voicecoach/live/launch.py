@@ -264,11 +264,11 @@ def _music_feed(request: MusicRequest) -> MusicFeed:
 
 def _live_music(feed: MusicFeed, prepared: Prepared, request: LiveRequest) -> LiveMusic:
     """The session's music, once its first frames are ready (waited for at most a moment: see START_WAIT_S)."""
-    from voicecoach.live.music import START_WAIT_S, LiveMusic
+    from voicecoach.live.music import START_AHEAD_FRAMES, START_WAIT_S, LiveMusic
     from voicecoach.render.earcons import earcon
 
     assert request.music is not None
-    feed.wait_ready(START_WAIT_S)
+    feed.wait_ready(START_WAIT_S, frames=START_AHEAD_FRAMES)  # a start that never waits on the decoder
     return LiveMusic(
         feed,
         prepared.timeline,

@@ -36,6 +36,7 @@ from voicecoach.speech.clip import MIX_RATE_HZ
 #: At the live start, the music's first frames are waited for at most this long (the voice is being
 #: prepared meanwhile); later, the music begins at the next block where they are ready, fading in.
 START_WAIT_S = 1.5
+START_AHEAD_FRAMES = 2 * MIX_RATE_HZ  # what is waited for: the stream's first reads (its queue) find it decoded
 
 
 def _interp(t: np.ndarray, env: Envelope, empty: float) -> np.ndarray:
