@@ -15,86 +15,18 @@ import difflib
 import json
 import re
 import sys
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from voicecoach.core.plan import LEVELS
-from voicecoach.core.vocab import EngineName
+from voicecoach.core.configkeys import DEFAULT_LOUDNESS_LUFS as DEFAULT_LOUDNESS_LUFS  # re-exported
+from voicecoach.core.configkeys import SETTINGS as SETTINGS
+from voicecoach.core.configkeys import Kind as Kind
+from voicecoach.core.configkeys import Setting as Setting
+from voicecoach.core.configkeys import Value as Value
 from voicecoach.errors import ExitStatus, FileProblems, Problem, utf8_text
 
-Value = str | int | float | bool
-Kind = Literal["choice", "text", "int", "number", "bool", "device"]
-
-# The loudness a session is made to (integrated, EBU R128): the `loudness` setting's default, and the
-# target of every level measured and gain computed below the command line.
-DEFAULT_LOUDNESS_LUFS = -16.0
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One key of the settings file: its type, what is valid, and its default."""
-
-    key: str
-    kind: Kind
-    valid: str  # what is valid, in words ("a whole number ... from 80 to 400")
-    default: Value | None  # None: not set, the program decides (``unset`` says how)
-    unset: str = ""  # how "not set" reads, e.g. "the voice's own pace"
-    choices: tuple[str, ...] = ()
-    lo: float = 0.0
-    hi: float = 0.0
-
-
-SETTINGS: dict[str, Setting] = {
-    s.key: s
-    for s in (
-        Setting(
-            "engine",
-            "choice",
-            "system or piper",
-            None,
-            "automatic, piper when installed, else system",
-            choices=tuple(e.value for e in EngineName),
-        ),
-        Setting(
-            "voice",
-            "text",
-            "a voice id or name (see voicecoach voices), or the path of a piper .onnx voice",
-            None,
-            "the engine's default voice",
-        ),
-        Setting(
-            "rate",
-            "int",
-            "a whole number of words per minute from 80 to 400",
-            None,
-            "the voice's own pace",
-            lo=80,
-            hi=400,
-        ),
-        Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
-        Setting("language", "text", "a language code such as en-us", None, "any"),
-        Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
-        Setting(
-            "loudness", "number", "a loudness in LUFS from -40 to -5 (export)", DEFAULT_LOUDNESS_LUFS, lo=-40, hi=-5
-        ),
-        Setting("earcons", "bool", "true or false", True),
-        Setting(
-            "device",
-            "device",
-            "a sound output device number or name (see voicecoach devices)",
-            None,
-            "the system's default output",
-        ),
-        Setting("listen", "bool", "true or false (voice control: play --listen)", False),
-        Setting("mic", "device", "a microphone number or name (play --mic)", None, "the system's default microphone"),
-        Setting("wake_word", "text", "a wake word name or model file (play --wake-word)", None, "none"),
-        Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
-        Setting("remote", "bool", "true or false (the phone as a remote: play --remote)", False),
-        Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
-    )
-}
 KEYS = tuple(SETTINGS)
 MAX_TEXT_CHARS = 1000
+MAX_PATHS = 1000
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
@@ -115,6 +47,8 @@ def format_value(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, tuple):
+        return ", ".join(value)
     return str(value)
 
 
@@ -124,6 +58,8 @@ def toml_literal(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(toml_literal(item) for item in value) + "]"
     # JSON's escapes are all valid in a TOML basic string; DEL is the one control character JSON leaves as is.
     return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
@@ -145,6 +81,8 @@ def _shown(value: object) -> str:
 def check(key: str, value: object) -> tuple[Value | None, str | None, str | None]:
     """``value`` (as TOML gives it) for ``key``: (the setting's value, None, None), or (None, message, hint)."""
     s = SETTINGS[key]
+    if s.kind == "paths":
+        return _check_paths(key, value, s)
     if s.kind == "bool":
         if isinstance(value, bool):
             return value, None, None
@@ -176,6 +114,24 @@ def check(key: str, value: object) -> tuple[Value | None, str | None, str | None
     return value.strip(), None, None
 
 
+def _check_paths(key: str, value: object, s: Setting) -> tuple[Value | None, str | None, str | None]:
+    """A list of paths (text): each item non-empty; the message names a bad item by its place in the list."""
+    if not isinstance(value, list):
+        return None, f"{key} must be a list of paths, not {_shown(value)}", f"{key}: {s.valid}"
+    if len(value) > MAX_PATHS:
+        return None, f"{key} has too many items ({len(value)})", f"at most {MAX_PATHS}"
+    paths = []
+    for number, item in enumerate(value, 1):
+        if not isinstance(item, str):
+            return None, f"{key}'s item {number} must be text (a path), not {_shown(item)}", f"{key}: {s.valid}"
+        if not item.strip():
+            return None, f"{key}'s item {number} is empty", f"{key}: {s.valid}"
+        if len(item) > MAX_TEXT_CHARS:
+            return None, f"{key}'s item {number} is too long ({len(item)} characters)", f"at most {MAX_TEXT_CHARS}"
+        paths.append(item.strip())
+    return tuple(paths), None, None
+
+
 def from_command_line(key: str, raw: str) -> Value:
     """The value of ``voicecoach config set KEY RAW``, checked; ValueError with the reason otherwise."""
     if key not in SETTINGS:
@@ -184,7 +140,9 @@ def from_command_line(key: str, raw: str) -> Value:
         raise ValueError(f"unknown key '{key}'{guess}\nvalid keys: {', '.join(KEYS)}")
     s = SETTINGS[key]
     value: object = raw
-    if s.kind == "bool" and raw.strip().lower() in (*TRUE_WORDS, *FALSE_WORDS):
+    if s.kind == "paths":
+        value = [raw]  # one path; a list is written in the file
+    elif s.kind == "bool" and raw.strip().lower() in (*TRUE_WORDS, *FALSE_WORDS):
         value = raw.strip().lower() in TRUE_WORDS
     elif s.kind in ("int", "number"):
         try:
@@ -311,7 +269,7 @@ def _verify(old: str, new: str, key: str, value: Value | None) -> str:
         return new  # a file TOML cannot read: nothing to compare with (it is checked again when written)
     wanted = {k: v for k, v in before.items() if k != key}
     if value is not None:
-        wanted[key] = value
+        wanted[key] = list(value) if isinstance(value, tuple) else value  # TOML gives a list
     try:
         ok = _toml_loads(new) == wanted
     except ValueError:
