@@ -119,30 +119,50 @@ def test_live_music_is_the_export_sample_for_sample(tmp_path, env, pulse: PulseS
     # The export first: it measures the session's level, which play then knows (the same gain).
     exported = _vc("export", str(plan), *COMMON, "--music", str(song), "-o", str(tmp_path / "x.wav"), env=env)
     assert exported.returncode == 0, exported.stderr
-    for _ in range(3):  # a machine too busy for real time is said (underruns): then the samples cannot match
+    want = _wav(tmp_path / "x.wav")
+    assert np.abs(want).max() > 1000  # there is sound (music and speech) to compare
+    tries = []
+    for _ in range(3):
         done, recorded = _play(plan, env, pulse, "--music", str(song))
         assert done.returncode == 0, done.stderr
-        if "underruns" not in done.stderr:
-            break
-    assert "Music is off" not in done.stdout + done.stderr
-    want = _wav(tmp_path / "x.wav")
-    heard = to_int16(recorded.reshape(-1)).reshape(-1, 2)
+        assert "Music is off" not in done.stdout + done.stderr
+        got = _aligned(to_int16(recorded.reshape(-1)).reshape(-1, 2), want)
+        differ = _differ(got, want)
+        if differ.size == 0:
+            return
+        tries.append(f"{differ.size} frames differ from {differ[0] / 44100:.3f} s; {done.stderr.strip()}")
+        # A machine too busy for real time (underruns said, or the sound server's own gap: silence
+        # where the file has sound, then everything later) is tried again; any other difference fails.
+        assert "underruns" in done.stderr or _gap(got, want, differ[0]), tries[-1]
+    pytest.fail(f"a gap in every run (a machine too busy for real time): {tries}")
+
+
+def _aligned(heard: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """The recording from where the file starts in it, as long as the file (or shorter, if it was cut)."""
     start = _where(heard, want)
-    got = heard[start : start + want.shape[0]]
-    assert got.shape == want.shape, (got.shape, want.shape)
+    return heard[start : start + want.shape[0]]
+
+
+def _differ(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """The frames where the (aligned) recording is not the file."""
+    if got.shape != want.shape:
+        return np.arange(len(got), want.shape[0])
     # A null sink's monitor cannot be rewound: when a stream starts, the sink rewinds to mix it in at once,
     # and the monitor keeps the silence it had already recorded for those few milliseconds (up to 40 frames
     # seen). There the recording is silent; everywhere else it is the file.
-    lost = np.all(got[:REWIND] == 0, axis=1)
-    differ = np.flatnonzero(np.any(got != want, axis=1) & ~np.concatenate([lost, np.zeros(len(got) - REWIND, bool)]))
-    assert differ.size == 0, f"{differ.size} frames differ, from {differ[0]} to {differ[-1]}; {done.stderr}"
-    assert np.abs(want).max() > 1000  # there was sound (music and speech) to compare
+    lost = np.concatenate([np.all(got[:REWIND] == 0, axis=1), np.zeros(len(got) - REWIND, bool)])
+    return np.flatnonzero(np.any(got != want, axis=1) & ~lost)
+
+
+def _gap(got: np.ndarray, want: np.ndarray, at: int) -> bool:
+    """Whether the recording is exact silence from ``at`` on for 1000 frames where the file is not (a dropout)."""
+    return bool(not got[at : at + 1000].any() and want[at : at + 1000].any())
 
 
 def test_a_music_file_that_breaks_turns_the_music_off_and_the_session_goes_on(tmp_path, env, pulse: PulseServer):
     plan = tmp_path / "short.yaml"
     plan.write_text(SHORT)
-    first = _tone(tmp_path / "a.wav", 10.0)  # the second file is opened about 5 s before it is heard: at about 4 s
+    first = _tone(tmp_path / "a.wav", 8.0)  # the second file is opened about 5 s before it is heard (at 3 s)
     second = _tone(tmp_path / "b.wav", 4.0)
     proc = subprocess.Popen(
         [sys.executable, "-m", "voicecoach", "play", str(plan), *COMMON, "--plain", "--no-check-in", "--no-mpris",
@@ -153,7 +173,7 @@ def test_a_music_file_that_breaks_turns_the_music_off_and_the_session_goes_on(tm
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline().rstrip("\n")]  # the first cue: the session has started
-        second.unlink()  # the second file goes before it is opened
+        second.unlink()  # the second file goes before it is opened: the music stops where the first one ends
         lines += proc.stdout.read().splitlines()
         rc = proc.wait(timeout=60)
     finally:
@@ -164,12 +184,8 @@ def test_a_music_file_that_breaks_turns_the_music_off_and_the_session_goes_on(tm
     off = [line for line in lines if line.startswith("Music is off")]
     assert off == [f"Music is off: {second}: No such file or directory."], lines
     assert lines[-1] == "Session complete."
-    # The music played (its tone), then stopped: silence between the coach's last words.
-    level = np.abs(samples).max(axis=1)
-    sound = np.flatnonzero(level > 0)
-    early = samples[sound[0] + 44100 : sound[0] + 2 * 44100, 0]
-    spectrum = np.abs(np.fft.rfft(early))  # 1 Hz bins: the music's tone stands out of the words around it
-    assert spectrum[220] > 10 * np.median(spectrum[200:241])
-    quiet = level < 1e-5
-    runs = np.diff(np.flatnonzero(np.diff(np.concatenate(([0], quiet[sound[0] :].astype(np.int8), [0])))))[::2]
-    assert runs.max(initial=0) > 0.5 * 44100, "no silence after the music stopped"
+    # The music fills the gaps between the words while the first file plays; after it, there is silence.
+    sound = int(np.flatnonzero(np.abs(samples).max(axis=1) > 0)[0])
+    silent = np.abs(samples).max(axis=1) < 1e-5
+    assert np.mean(silent[sound + 2 * 44100 : sound + 7 * 44100]) < 0.01
+    assert np.mean(silent[sound + 9 * 44100 :]) > 0.3

@@ -11,7 +11,7 @@ exercises:
   - {name: Stretch, setup: Sit down., hold: 4}
 """
 
-#: A session of about 9 s: music under the coach, played for real and exported, compared sample for sample.
+#: A session of about 20 s: music under the coach, played for real and exported, compared sample for sample.
 SHORT = """\
 title: Short
 safety: Stop if it hurts.

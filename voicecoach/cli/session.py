@@ -275,7 +275,8 @@ def play(
     Check-in questions are answered with 0-9 (t for 10), y or n; s skips.
     On Linux the session is also a media player: play/pause, next, previous
     and stop from a headset, the media keys or playerctl. With --remote a
-    phone on the same network is a remote too (docs/remote.md).
+    phone on the same network is a remote too (docs/remote.md). With --music
+    your own music plays under the coach, lowered ahead of every cue (docs/live.md).
     """
     from voicecoach.live.launch import LiveRequest, run_live
 

@@ -30,7 +30,7 @@ from voicecoach.core import duck
 from voicecoach.core.duck import Envelope
 from voicecoach.core.timeline import Timeline
 from voicecoach.render import music
-from voicecoach.render.feed import MusicFeed
+from voicecoach.render.feed import LATE_S, MusicFeed
 from voicecoach.speech.clip import MIX_RATE_HZ
 
 #: At the live start, the music's first frames are waited for at most this long (the voice is being
@@ -54,8 +54,10 @@ class LiveMusic:
         *,
         duck_db: float = duck.DUCK_DB,
         earcon_s: Callable[[str], float] | None = None,
+        late_s: float = LATE_S,
     ) -> None:
         self.feed = feed
+        self.late_s = late_s  # how long a stream waits for frames not decoded yet (then the music is off)
         self.duck_db = duck_db
         self.earcon_s = earcon_s
         closing = [c.start_s for c in timeline.cues if c.kind == "end"]
@@ -165,7 +167,7 @@ class StreamMusic:
                 if self.join is not None:
                     m_lo = self.m_base + pos - self.join
                     skip = min(n, max(0, -m_lo))  # frames before the music's first (the limiter looks back)
-                    got = feed.read(m_lo + skip, m_lo + n) if skip < n else None
+                    got = feed.read(m_lo + skip, m_lo + n, live.late_s) if skip < n else None
                     if got is not None:
                         out[skip:] = got
                         out *= self._gain(pos, stop, m_lo)[:, None]

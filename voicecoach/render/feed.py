@@ -12,8 +12,10 @@ file is measured while the one before it plays.
 
 :meth:`MusicFeed.read` is called by the thread that mixes the stream (never by
 the audio callback); it waits at most ``timeout_s`` for frames not decoded yet.
-A file that fails, or frames that are late, turn the feed off for good with
-one line (:attr:`MusicFeed.error`): the music stops, the coaching goes on.
+A file that fails turns the feed off for good with one line
+(:attr:`MusicFeed.error`) when the music reaches it (what was decoded before
+still plays), and frames that are late turn it off at once: the music stops,
+the coaching goes on.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class MusicFeed:
         self._end = 0  # frames decoded so far
         self._want = 0  # the furthest frame read
         self._closed = False
+        self._failed: str | None = None  # the decoder stopped on a broken file: why
         self._threads = [
             threading.Thread(target=self._measure_all, name="voicecoach-music-level", daemon=True),
             threading.Thread(target=self._decode, name="voicecoach-music", daemon=True),
@@ -113,11 +116,17 @@ class MusicFeed:
                     self._first = self._chunks[0][0] if self._chunks else self._end
                     self._cv.notify_all()
         except MusicError as exc:
-            self._stop(f"{exc.path}: {exc.why}" if exc.path is not None else exc.message.rstrip("."))
+            self._broke(f"{exc.path}: {exc.why}" if exc.path is not None else exc.message.rstrip("."))
         except Exception as exc:  # an OSError of the pipe, or a bug: the coaching must go on
-            self._stop(f"{self._where()}: {exc}")
+            self._broke(f"{self._where()}: {exc}")
         finally:
             blocks.close()  # ends the ffmpeg processes
+
+    def _broke(self, why: str) -> None:
+        """What was decoded still plays; the music stops where it ends (with ``why``)."""
+        with self._cv:
+            self._failed = why
+            self._cv.notify_all()
 
     def _where(self) -> str:
         current = self._bed.current or self.tracks[0]
@@ -155,14 +164,20 @@ class MusicFeed:
             if hi > self._want:
                 self._want = hi
                 self._cv.notify_all()
-            if not self._cv.wait_for(lambda: self._closed or self._end >= hi, timeout_s):
+            if not self._cv.wait_for(lambda: self._closed or self._failed or self._end >= hi, timeout_s):
                 late = f"{self._where()}: it could not be decoded in time"
             elif self._closed:
                 return None
             elif lo < self._first:
                 late = f"{self._where()}: it is no longer where the session left it"
-            else:
+            elif self._end >= hi:
                 return self._copy(lo, hi)
+            else:  # the file broke: its last frames, then silence, and the music is off
+                last = self._copy(lo, max(lo, self._end))
+                out = np.zeros((hi - lo, music.CHANNELS), dtype=np.float32)
+                out[: last.shape[0]] = last
+                self._stop(self._failed or "the music stopped")
+                return out
         self._stop(late)
         return None
 
