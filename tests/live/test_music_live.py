@@ -179,6 +179,35 @@ def test_music_that_is_late_turns_itself_off_instead_of_holding_the_words(tmp_pa
     assert feed.error == f"Music is off: {tracks[0].path}: it could not be decoded in time."
 
 
+def test_a_session_with_music_hears_every_frame_of_it_once_across_a_skip():
+    import io
+
+    from helpers.coaching import ScriptedInputs, stepped_coach
+    from helpers.fakes import FakeSpeaker
+    from helpers.plans import TWO
+
+    from voicecoach.core.planfile import parse_plan
+    from voicecoach.core.schedule import Options, build_timeline
+    from voicecoach.live.status import Output
+    from voicecoach.render.prepare import Prepared
+
+    plan = parse_plan(TWO)
+    speaker = FakeSpeaker()
+    timeline = build_timeline(plan, Options(), speaker.length_s)
+    hold = next(p for p in timeline.phases if p.kind == "hold")
+    feed = RampFeed()
+    live = LiveMusic(feed, timeline)  # type: ignore[arg-type]
+    inputs = ScriptedInputs([], [(hold.start_s + 2, "next")])
+    coach = stepped_coach(Prepared(plan, Options(), timeline, speaker), Output("plain", io.StringIO()), inputs,
+                          music=live)  # fmt: skip
+    assert coach.run()
+    player = coach.playback.player
+    assert len(player.voiced) >= 2 and all(v is not None for v in player.voiced)  # every stream: the gate's spans
+    # Every stream went on into the session, so the music played all along: as many frames as were heard,
+    # none twice, none skipped (a skip does not make the music jump).
+    assert abs(live.heard - player.played_s * R) < 2 * 4096
+
+
 class _Host:
     prefill_blocks, blocksize, samplerate, channels, paused = 100, 1024, R, 2, False
     on_sound = None
