@@ -210,16 +210,27 @@ def test_a_session_with_music_hears_every_frame_of_it_once_across_a_skip():
 
 class _Host:
     prefill_blocks, blocksize, samplerate, channels, paused = 100, 1024, R, 2, False
-    on_sound = None
+
+    def __init__(self) -> None:
+        self.marked: list[tuple[float, float]] = []
+        self.on_sound = lambda start, end: self.marked.append((start, end))  # the echo gate's SoundActivity.mark
+
+
+class _Status:
+    output_underflow = False
 
 
 def _loud_flags(voiced) -> list[bool]:
+    """What the producer says of each block, and (checked) what the audio callback then tells the echo gate."""
     loud_music = np.full((20 * 1024, 2), 0.3, dtype=np.float32)  # the bed: loud all along
-    run = Run(_Host(), voiced)  # type: ignore[arg-type]
+    host = _Host()
+    run = Run(host, voiced)  # type: ignore[arg-type]
     run.produce([loud_music])
-    flags = []
-    while (item := run.queue.get_nowait()) is not None:
-        flags.append(item[1])
+    flags = [item[1] for item in list(run.queue.queue) if item is not None]
+    out = np.zeros((1024, 2), dtype=np.float32)
+    for _ in flags:
+        run.callback(out, 1024, None, _Status())
+    assert len(host.marked) == sum(flags)  # the gate hears of the blocks flagged, and of no other
     return flags
 
 
