@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from voicecoach.cli import cli
 from voicecoach.cli.common import CONFIGURED
 from voicecoach.core import configrules
-from voicecoach.core.configrules import ConfigError, parse_config, set_in_text, unset_in_text
+from voicecoach.core.configedit import set_in_text, unset_in_text
+from voicecoach.core.configrules import ConfigError, parse_config
 from voicecoach.errors import ExitStatus
 from voicecoach.store.configfile import load
 

@@ -15,15 +15,91 @@ import difflib
 import json
 import re
 import sys
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from voicecoach.core.configkeys import DEFAULT_LOUDNESS_LUFS as DEFAULT_LOUDNESS_LUFS  # re-exported
-from voicecoach.core.configkeys import SETTINGS as SETTINGS
-from voicecoach.core.configkeys import Kind as Kind
-from voicecoach.core.configkeys import Setting as Setting
-from voicecoach.core.configkeys import Value as Value
+from voicecoach.core.plan import LEVELS
+from voicecoach.core.vocab import EngineName
 from voicecoach.errors import ExitStatus, FileProblems, Problem, utf8_text
 
+Value = str | int | float | bool | tuple[str, ...]
+Kind = Literal["choice", "text", "int", "number", "bool", "device", "paths"]
+
+# The loudness a session is made to (integrated, EBU R128): the `loudness` setting's default, and the
+# target of every level measured and gain computed below the command line.
+DEFAULT_LOUDNESS_LUFS = -16.0
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of the settings file: its type, what is valid, and its default."""
+
+    key: str
+    kind: Kind
+    valid: str  # what is valid, in words ("a whole number ... from 80 to 400")
+    default: Value | None  # None: not set, the program decides (``unset`` says how)
+    unset: str = ""  # how "not set" reads, e.g. "the voice's own pace"
+    choices: tuple[str, ...] = ()
+    lo: float = 0.0
+    hi: float = 0.0
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "engine",
+            "choice",
+            "system or piper",
+            None,
+            "automatic, piper when installed, else system",
+            choices=tuple(e.value for e in EngineName),
+        ),
+        Setting(
+            "voice",
+            "text",
+            "a voice id or name (see voicecoach voices), or the path of a piper .onnx voice",
+            None,
+            "the engine's default voice",
+        ),
+        Setting(
+            "rate",
+            "int",
+            "a whole number of words per minute from 80 to 400",
+            None,
+            "the voice's own pace",
+            lo=80,
+            hi=400,
+        ),
+        Setting("volume", "number", "a number from 0 to 1", 1.0, lo=0, hi=1),
+        Setting("language", "text", "a language code such as en-us", None, "any"),
+        Setting("level", "choice", "auto, low, mid or high", "auto", choices=("auto", *LEVELS)),
+        Setting(
+            "loudness", "number", "a loudness in LUFS from -40 to -5 (export)", DEFAULT_LOUDNESS_LUFS, lo=-40, hi=-5
+        ),
+        Setting("earcons", "bool", "true or false", True),
+        Setting(
+            "device",
+            "device",
+            "a sound output device number or name (see voicecoach devices)",
+            None,
+            "the system's default output",
+        ),
+        Setting("listen", "bool", "true or false (voice control: play --listen)", False),
+        Setting("mic", "device", "a microphone number or name (play --mic)", None, "the system's default microphone"),
+        Setting("wake_word", "text", "a wake word name or model file (play --wake-word)", None, "none"),
+        Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
+        Setting("remote", "bool", "true or false (the phone as a remote: play --remote)", False),
+        Setting(
+            "music",
+            "paths",
+            'a list of music files and folders, e.g. ["~/Music/walk.mp3"] (play and export --music)',
+            None,
+            "no music",
+        ),
+        Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
+    )
+}
 KEYS = tuple(SETTINGS)
 MAX_TEXT_CHARS = 1000
 MAX_PATHS = 1000
@@ -250,88 +326,3 @@ def parse_config_bytes(data: bytes, source: str) -> dict[str, Value]:
     """Like :func:`parse_config`, from the file's bytes: UTF-8 (a BOM is allowed), else a located error."""
     text = utf8_text(data, source, ConfigError, "save the config file as UTF-8")
     return parse_config(text, source)
-
-
-# -- editing the text, keeping everything else ------------------------------------------
-
-_VALUE_AND_COMMENT = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s#]+)([ \t]*#.*)?$")
-
-
-class EditError(ValueError):
-    """The line-based edit would not have the intended effect (an unusual layout, e.g. a multi-line string)."""
-
-
-def _verify(old: str, new: str, key: str, value: Value | None) -> str:
-    """``new``, once sure that it differs from ``old`` exactly by ``key`` (set to ``value``, or removed)."""
-    try:
-        before = _toml_loads(old)
-    except ValueError:
-        return new  # a file TOML cannot read: nothing to compare with (it is checked again when written)
-    wanted = {k: v for k, v in before.items() if k != key}
-    if value is not None:
-        wanted[key] = list(value) if isinstance(value, tuple) else value  # TOML gives a list
-    try:
-        ok = _toml_loads(new) == wanted
-    except ValueError:
-        ok = False
-    if not ok:
-        raise EditError(f"cannot change {key} with a simple edit of this file's layout")
-    return new
-
-
-def set_in_text(text: str, key: str, value: Value) -> str:
-    """``text`` with ``key = value``: the key's line rewritten (keeping a comment after the value),
-    or a new line added before any table, else at the end. Comments and other keys stay as they are.
-
-    Raises :class:`EditError` when the result would change anything else (checked by parsing both).
-    """
-    return _verify(text, _set(text, key, value), key, value)
-
-
-def _set(text: str, key: str, value: Value) -> str:
-    lines = _split(text)
-    assignment = f"{key} = {toml_literal(value)}"
-    found = _find_line(lines, key)
-    if found is not None:
-        line = lines[found]
-        m = _KEY_LINE.match(line)
-        assert m is not None  # _find_line matched it
-        rest = _VALUE_AND_COMMENT.match(line.rstrip("\r\n"), m.end())
-        comment = rest.group(2) if rest and rest.group(2) else ""
-        ending = line[len(line.rstrip("\r\n")) :] or "\n"
-        lines[found] = f"{m.group(1)}{assignment}{comment}{ending}"
-        return "".join(lines)
-    first_table = next((i for i, line in enumerate(lines) if _TABLE_LINE.match(line)), len(lines))
-    if first_table > 0 and not lines[first_table - 1].endswith("\n"):
-        lines[first_table - 1] += "\n"
-    lines.insert(first_table, assignment + "\n")
-    return "".join(lines)
-
-
-def unset_in_text(text: str, key: str) -> tuple[str, bool]:
-    """``text`` without the top-level line that sets ``key``, and whether there was one.
-
-    Raises :class:`EditError` when that would change anything else.
-    """
-    lines = _split(text)
-    found = _find_line(lines, key)
-    if found is None:
-        return text, False
-    del lines[found]
-    return _verify(text, "".join(lines), key, None), True
-
-
-def _split(text: str) -> list[str]:
-    """TOML's lines, each with its line ending (str.splitlines() would also split at U+2028)."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
-def _find_line(lines: list[str], key: str) -> int | None:
-    for i, line in enumerate(lines):
-        if _TABLE_LINE.match(line):
-            return None  # keys after a table header belong to the table
-        m = _KEY_LINE.match(line)
-        if m and m.group(5) == "=" and key in m.groups()[1:4]:
-            return i
-    return None

@@ -13,16 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.atomic import write_atomic
-from voicecoach.core.configrules import (
-    SETTINGS,
-    ConfigError,
-    EditError,
-    Value,
-    parse_config,
-    parse_config_bytes,
-    set_in_text,
-    unset_in_text,
-)
+from voicecoach.core.configedit import EditError, set_in_text, unset_in_text
+from voicecoach.core.configrules import SETTINGS, ConfigError, Value, parse_config, parse_config_bytes
 from voicecoach.errors import VoicecoachError
 
 ENV_VAR = "VOICECOACH_CONFIG"
