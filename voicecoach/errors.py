@@ -70,6 +70,11 @@ class MusicError(VoicecoachError):
 
     exit_status = ExitStatus.MUSIC
 
+    def __init__(self, message: str, *, hint: str | None = None, path: object = None, why: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.path = path  # the file, when one file is at fault (a live session names it when the music stops)
+        self.why = why  # what went wrong with it, in a few words
+
 
 class DeviceError(VoicecoachError):
     """No usable sound device: none at all, or none (or several) that --device or --mic names."""

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from voicecoach.cli import cli
 from voicecoach.cli.common import CONFIGURED
 from voicecoach.core import configrules
-from voicecoach.core.configrules import ConfigError, parse_config, set_in_text, unset_in_text
+from voicecoach.core.configedit import set_in_text, unset_in_text
+from voicecoach.core.configrules import ConfigError, parse_config
 from voicecoach.errors import ExitStatus
 from voicecoach.store.configfile import load
 
@@ -37,6 +38,8 @@ EXPECTED = {
     "12_not_utf8.toml": [(1, 13, "the file is not UTF-8 text")],
     "13_device_bool.toml": [(1, 10, "device must be a number or a name, not true")],
     "14_unterminated.toml": [(1, 18, "not valid TOML: illegal character '\\n'")],
+    "15_music_not_a_list.toml": [(1, 9, "music must be a list of paths, not 'walk.mp3'")],
+    "16_music_item.toml": [(2, 9, "music's item 2 must be text (a path), not 3")],
 }
 
 
@@ -79,7 +82,7 @@ def test_unknown_key_message_in_full(run, monkeypatch):
         "    raet = 160\n"
         "    ^\n"
         "    valid keys: engine, voice, rate, volume, language, level, loudness, earcons, device, listen, mic, "
-        "wake_word, wake_sensitivity, mpris, remote, cache_limit_mb\n"
+        "wake_word, wake_sensitivity, mpris, remote, music, cache_limit_mb\n"
         f"1 problem in {path}\n"
     )
 
@@ -88,6 +91,36 @@ def test_commands_that_do_not_use_the_file_work_whatever_it_holds(run, monkeypat
     monkeypatch.setenv("VOICECOACH_CONFIG", str(BAD / "01_syntax.toml"))
     assert run("programs").exit_code == 0
     assert run("config", "path").output == f"{BAD / '01_syntax.toml'}\n"
+
+
+def test_music_paths_are_from_the_config_files_folder_and_home(conf, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    conf.parent.mkdir()
+    conf.write_text('music = ["songs/walk.mp3", "~/Music", "/abs/a.ogg"]\n')
+    assert load().get("music") == (
+        str(conf.parent / "songs" / "walk.mp3"),
+        str(tmp_path / "home" / "Music"),
+        "/abs/a.ogg",
+    )
+
+
+def test_music_from_the_config_is_checked_before_any_work_and_the_command_line_wins(run, conf, tmp_path, capfd):
+    conf.parent.mkdir()
+    conf.write_text('music = ["gone.mp3"]\n')
+    out = tmp_path / "x.mp3"
+    result = run("export", "tiny", "-o", str(out))
+    assert result.exit_code == ExitStatus.MUSIC == 7
+    assert result.output == f"voicecoach: error: music file {conf.parent / 'gone.mp3'} does not exist.\n"
+    result = run("export", "tiny", "--music", str(tmp_path / "other.mp3"), "-o", str(out))
+    assert result.output == f"voicecoach: error: music file {tmp_path / 'other.mp3'} does not exist.\n"
+    result = run("play", "tiny")  # play too: before the session
+    assert result.exit_code == 7 and "gone.mp3 does not exist." in result.output + capfd.readouterr().err
+    assert not out.exists()
+
+
+def test_config_set_music_writes_a_list(run, conf):
+    assert run("config", "set", "music", "~/Music/walk.mp3").exit_code == 0
+    assert conf.read_text() == 'music = ["~/Music/walk.mp3"]\n'
 
 
 # -- voicecoach config ---------------------------------------------------------------
@@ -108,6 +141,7 @@ DEFAULTS_SHOWN = [
     "wake_sensitivity: high (default)",
     "mpris: true (default)",
     "remote: false (default)",
+    "music: no music (default)",
     "cache_limit_mb: 500 (default)",
 ]
 
@@ -164,7 +198,7 @@ def test_config_set_creates_then_rewrites_keeping_comments(run, conf):
             "160",
             "voicecoach: error: unknown key 'raet'; did you mean 'rate'?\nvalid keys: engine, voice, "
             "rate, volume, language, level, loudness, earcons, device, listen, mic, wake_word, "
-            "wake_sensitivity, mpris, remote, cache_limit_mb\n",
+            "wake_sensitivity, mpris, remote, music, cache_limit_mb\n",
         ),
         (
             "rate",
@@ -287,7 +321,8 @@ def test_option_defaults_are_the_config_defaults():
             if key in future and key not in given:
                 continue  # applies once play has the option
             assert key in given, f"{name} has no option for the config key {key}"
-            assert given[key] == configrules.default(key), (name, key)
+            default = configrules.default(key)
+            assert given[key] == (() if default is None and key == "music" else default), (name, key)  # a list
 
 
 # -- editing the text --------------------------------------------------------------------

@@ -154,6 +154,7 @@ class SteppedPlayer:
         self.now_s = 0.0
         self.played_s = 0.0
         self.underruns = 0
+        self.voiced: list[Any] = []  # what each stream said of the coach's sound (music sessions only)
 
     def now(self) -> float:
         return self.now_s
@@ -172,7 +173,9 @@ class SteppedPlayer:
         *,
         on_progress: Callable[[float], Any] | None = None,
         progress_interval_s: float = 0.1,
+        voiced: Callable[[int, int], bool] | None = None,
     ) -> None:
+        self.voiced.append(voiced)
         with self._cv:
             self._starting = max(0, self._starting - 1)
             self._inside, self._stop = True, False

@@ -11,6 +11,15 @@ exercises:
   - {name: Stretch, setup: Sit down., hold: 4}
 """
 
+#: A session of about 20 s: music under the coach, played for real and exported, compared sample for sample.
+SHORT = """\
+title: Short
+safety: Stop if it hurts.
+defaults: {countdown: 1, get_ready: 2}
+exercises:
+  - {name: Stretch, setup: Sit., hold: 3}
+"""
+
 #: Two exercises, one with two sets: every kind of phase a session has.
 TWO = """\
 title: Two

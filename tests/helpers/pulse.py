@@ -302,9 +302,9 @@ class PulseServer:
     def unload(self, module: str) -> None:
         self.pactl("unload-module", module)
 
-    def start_recording(self, device: str | None = None) -> Recording:
+    def start_recording(self, device: str | None = None, channels: int = 1) -> Recording:
         """Record the null sink's monitor (what is played), or another source, until ``stop()``."""
-        return Recording(self, device=device)
+        return Recording(self, device=device, channels=channels)
 
     def record(self, seconds: float) -> np.ndarray:
         """Record ``seconds`` of the null sink's monitor."""
@@ -314,9 +314,12 @@ class PulseServer:
 
 
 class Recording:
-    """``parec`` writing the monitor as raw float32 mono at 44100 Hz to a file."""
+    """``parec`` writing the monitor as raw float32 mono (or ``channels``) at 44100 Hz to a file."""
 
-    def __init__(self, server: PulseServer, start_timeout_s: float = 5.0, device: str | None = None) -> None:
+    def __init__(
+        self, server: PulseServer, start_timeout_s: float = 5.0, device: str | None = None, channels: int = 1
+    ) -> None:
+        self.channels = channels
         self.path = server.dir / f"rec-{time.monotonic_ns()}.f32"
         with open(self.path, "wb") as out:
             self.proc = subprocess.Popen(
@@ -327,7 +330,7 @@ class Recording:
                     f"--device={device or server.monitor}",
                     "--format=float32le",
                     f"--rate={RATE}",
-                    "--channels=1",
+                    f"--channels={channels}",
                     "--raw",
                     # Small fragments: data reaches the file promptly, so stop() loses little.
                     "--latency-msec=10",
@@ -348,7 +351,7 @@ class Recording:
 
     def recorded_s(self) -> float:
         """How much has been recorded so far (s): the recording's "now", within a 10 ms fragment."""
-        return self.path.stat().st_size // 4 / RATE
+        return self.path.stat().st_size // (4 * self.channels) / RATE
 
     def stop_process(self) -> str:
         if self.proc.poll() is None:
@@ -361,9 +364,11 @@ class Recording:
         return (self.proc.stderr.read() if self.proc.stderr else b"").decode(errors="replace").strip()
 
     def stop(self) -> np.ndarray:
-        """Stop recording; the samples recorded (float32, mono, 44100 Hz)."""
+        """Stop recording; the samples recorded (float32, 44100 Hz; (frames, channels) when not mono)."""
         self.stop_process()
         data = np.fromfile(self.path, dtype="<f4")
+        if self.channels > 1:
+            data = data[: data.size // self.channels * self.channels].reshape(-1, self.channels)
         self.path.unlink(missing_ok=True)
         return data
 

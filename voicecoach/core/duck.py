@@ -130,3 +130,37 @@ def plan(timeline: Timeline, duck_db: float = DUCK_DB, earcon_s: Callable[[str],
         duck_envelope(cue_spans(timeline, earcon_s), duck_db),
         fade_envelope(timeline.duration_s, closing[-1] if closing else None),
     )
+
+
+# -- live: one stream at a time -----------------------------------------------------------
+#: Speech that cannot be known ahead (a confirmation, an answer) starts at once: the bed goes from the
+#: level it had to the planned one over this, from the stream's first sample (the words are never delayed).
+QUICK_S = 0.03
+
+
+def played_spans(spans: Iterable[Span], start_s: float, shift_s: float) -> list[Span]:
+    """The parts of ``spans`` heard from ``start_s`` on, moved by ``shift_s`` (into a stream's time)."""
+    return [(max(a, start_s) + shift_s, b + shift_s) for a, b in spans if b > start_s]
+
+
+def carried(envelope: Envelope, level_db: float, quick_s: float = QUICK_S) -> Envelope:
+    """``envelope`` from time 0, starting at ``level_db`` (where the bed was) and reaching the plan by ``quick_s``.
+
+    A stream that starts with words ducks at once: whatever the plan held before its
+    first sample (the fall that would have led the words) is replaced by one quick move.
+    """
+    later = [(t, v) for t, v in zip(envelope.times, envelope.values) if t > quick_s]
+    return Envelope((0.0, quick_s, *(t for t, _ in later)), (level_db, envelope.at(quick_s), *(v for _, v in later)))
+
+
+def fade_parts(duration_s: float, closing_s: float | None = None) -> tuple[Envelope, Envelope]:
+    """:func:`fade_envelope` as two factors: the fade-in (0 to 1) and the fade-out (1 to 0).
+
+    Their product is the fade at every time, to the bit (one of the two is exactly 1
+    wherever the other is not), so a live stream may put the fade-in on the music's
+    own clock and the fade-out on the session's.
+    """
+    whole = fade_envelope(duration_s, closing_s)
+    if len(whole.times) < 4:
+        return whole, Envelope((0.0,), (1.0,))
+    return Envelope(whole.times[:2], whole.values[:2]), Envelope(whole.times[2:], whole.values[2:])

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicecoach import interrupts
 from voicecoach.control.commands import Action, Source
@@ -44,6 +44,9 @@ from voicecoach.live.stream import InputsLike, PlayerLike
 from voicecoach.live.views import JournalRecorder, MediaView, StatusView
 from voicecoach.render.prepare import Prepared
 from voicecoach.store.places import PlaceStore
+
+if TYPE_CHECKING:
+    from voicecoach.live.music import LiveMusic
 
 MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says "One moment."
 
@@ -70,8 +73,9 @@ class Coach:
         answer_wait_s: float = ANSWER_WAIT_S,
         clock: Callable[[], float] = time.monotonic,
         spawn: Callable[[Callable[[], None]], threading.Thread] | None = None,
+        music: LiveMusic | None = None,
     ) -> None:
-        self.playback = Playback(prepared, player, earcons=earcons, gain=gain, clock=clock, spawn=spawn)
+        self.playback = Playback(prepared, player, earcons=earcons, gain=gain, clock=clock, spawn=spawn, music=music)
         self.inputs: InputsLike = inputs if inputs is not None else Inputs()
         self.notes = tuple(notes)  # said (and printed) before the session starts
         self.checkin = checkin
@@ -163,6 +167,8 @@ class Coach:
                         controls.dispatch(self, command)
                 self.emit(EventType.TICK)
                 self._handle_troubles()
+                if self.playback.music is not None and (line := self.playback.music.notice()) is not None:
+                    self.message(line)  # printed, not spoken: the coaching goes on as it was
                 ending = self._turn()
                 if ending is not None:
                     return ending

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from voicecoach.control.remote import RemoteSource
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.live.coach import Coach
+    from voicecoach.live.music import LiveMusic
+    from voicecoach.render.feed import MusicFeed
+    from voicecoach.render.music import MusicRequest
+    from voicecoach.render.prepare import Prepared
 
 Note = str | tuple[str, str]  # words, or (words, printed line) when the screen says more
 
@@ -59,6 +63,7 @@ class LiveRequest:
     remote: tuple[str, int] | None = None  # the phone page's address and port (play --remote)
     remote_note: str = ""  # printed under its address: the other addresses --remote-host can choose
     debug: Callable[[str], None] | None = None  # where to say why an optional input is off (--debug)
+    music: MusicRequest | None = None  # music under the coach, its files already probed
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,27 @@ class _Launch:
         ears: VoiceLogic | None,
         mic_index: int | None,
     ) -> bool:
+        """Start the music and the voice, find the device, connect the inputs and run the coach."""
+        r = self.request
+        # The music starts being measured and decoded now, while the voice is prepared.
+        feed = _music_feed(r.music) if r.music is not None else None
+        try:
+            return self._play_with(plan, today, checkin, notes, out, ears, mic_index, feed)
+        finally:
+            if feed is not None:
+                feed.close()
+
+    def _play_with(
+        self,
+        plan: Plan,
+        today: training.Today,
+        checkin: CheckIn,
+        notes: list[Note],
+        out: Output,
+        ears: VoiceLogic | None,
+        mic_index: int | None,
+        feed: MusicFeed | None,
+    ) -> bool:
         """Start the voice, find the device, connect the inputs and run the coach."""
         from voicecoach.control.inputs import Inputs
         from voicecoach.control.keys import keyboard
@@ -180,9 +206,10 @@ class _Launch:
                 try:
                     on_sound = self._connect(inputs, ears, mic_index)
                     phone = _add_remote(inputs, r, out) if r.remote is not None else None
+                    music = _live_music(feed, prepared, r) if feed is not None else None
                     coach = Coach(
                         prepared,
-                        Player(device_index, on_sound=on_sound),
+                        Player(device_index, on_sound=on_sound, channels=1 if music is None else 2),
                         out,
                         inputs=inputs,
                         store=self.store,
@@ -191,6 +218,7 @@ class _Launch:
                         earcons=r.earcons,
                         gain=gain,
                         checkin=checkin,
+                        music=music,
                     )
                     if phone is not None:
                         coach.events.subscribe(PhoneView(phone, prepared.plan.title, coach.playback.exercises))
@@ -225,6 +253,29 @@ class _Launch:
         if self.coach.places.keeping:
             return f"Your place is saved: continue with voicecoach play {self.request.plan} --resume"
         return f"Your place could not be saved this time: start again with voicecoach play {self.request.plan}"
+
+
+def _music_feed(request: MusicRequest) -> MusicFeed:
+    """The music's feed, started: at the bed's level (the speech's target plus --music-volume)."""
+    from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
+    from voicecoach.render.feed import MusicFeed
+
+    return MusicFeed(request.tracks, DEFAULT_LOUDNESS_LUFS + request.volume_db).start()
+
+
+def _live_music(feed: MusicFeed, prepared: Prepared, request: LiveRequest) -> LiveMusic:
+    """The session's music, once its first frames are ready (waited for at most a moment: see START_WAIT_S)."""
+    from voicecoach.live.music import START_AHEAD_FRAMES, START_WAIT_S, LiveMusic
+    from voicecoach.render.earcons import earcon
+
+    assert request.music is not None
+    feed.wait_ready(START_WAIT_S, frames=START_AHEAD_FRAMES)  # a start that never waits on the decoder
+    return LiveMusic(
+        feed,
+        prepared.timeline,
+        duck_db=request.music.duck_in_effect,
+        earcon_s=(lambda name: earcon(name).duration_s) if request.earcons else None,
+    )
 
 
 def _input_device(mic: str | None) -> int | None:

@@ -22,6 +22,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from voicecoach.core.timeline import Cue, Timeline
 from voicecoach.live.stream import PlayerLike, Segment, spoken
 from voicecoach.render import mix
 from voicecoach.render.prepare import Prepared
+
+if TYPE_CHECKING:
+    from voicecoach.live.music import LiveMusic, StreamMusic
 
 POLL_S = 0.05  # how often the player reports its position
 GRACE_S = 0.3  # at the horizon, how long the stream waits for the next part (about half the player's queue)
@@ -49,6 +53,7 @@ class Playback:
         gain: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         spawn: Callable[[Callable[[], None]], threading.Thread] | None = None,
+        music: LiveMusic | None = None,
     ) -> None:
         self.prepared = prepared
         self.timeline = prepared.timeline
@@ -57,6 +62,8 @@ class Playback:
         self.gain = gain  # the session's loudness gain: live sounds as the exported file does
         self.clock = clock
         self.spawn = spawn or _thread  # a test's player may want to know of a stream before it starts
+        self.music = music  # music under the coach: every stream is stereo, the bed under the session's
+        self._music: StreamMusic | None = None  # the current stream's music
         self.underruns = 0
         self.behind_at: float | None = None  # where the last stream stopped, waiting for phrases
         self.paced_at: float | None = None  # where the last stream stopped, waiting for "done"
@@ -159,20 +166,28 @@ class Playback:
         self.behind_at = self.paced_at = None
         self.segment = Segment(self.timeline if session else None, start_s, prefix.duration_s if prefix else 0.0)
         self._sounded = sum(1 for c in self.timeline.cues if c.start_s < start_s - 1e-9)
+        music = self._music = (
+            self.music.stream(prefix, start_s, self.timeline if session else None) if self.music is not None else None
+        )
         parts = []
         if prefix is not None:
-            parts.append(mix.blocks(prefix, self.prepared.clips_for(prefix), earcons=self.earcons, gain=self.gain))
+            bed = music.prefix_bed() if music is not None else None
+            parts.append(
+                mix.blocks(prefix, self.prepared.clips_for(prefix), earcons=self.earcons, gain=self.gain, bed=bed)
+            )
         if session:
-            parts.append(self._session_blocks(start_s, self._stream))
+            parts.append(self._session_blocks(start_s, self._stream, music))
         blocks = itertools.chain(*parts)
         self._played_s = 0.0
+        # With music, the echo gate follows the coach's words and earcons, not the whole mix.
+        extra: dict[str, Any] = {"voiced": music.voiced} if music is not None else {}
 
         def on_progress(position_s: float) -> None:
             self._played_s = position_s
 
         def run() -> None:
             try:
-                self.player.play(blocks, on_progress=on_progress, progress_interval_s=POLL_S)
+                self.player.play(blocks, on_progress=on_progress, progress_interval_s=POLL_S, **extra)
             except BaseException as exc:  # handed to the main thread, which reports it
                 self._error = exc
 
@@ -193,12 +208,16 @@ class Playback:
                 self._thread.join(0.05)
             self.underruns += self.player.underruns
             self._thread = None
+            if self.music is not None and self._music is not None:
+                # What was heard of the stream (its buffered rest was thrown away): the music goes on from there.
+                heard = getattr(self.player, "heard_s", self._played_s)
+                self.music.stopped(self._music, heard)
 
     def session_blocks(self, start_s: float = 0.0) -> Iterator[np.ndarray]:
         """The session's blocks from ``start_s``, as the current stream would play them (tests compare them)."""
         return self._session_blocks(start_s, self._stream)
 
-    def _session_blocks(self, start_s: float, stream: int) -> Iterator[np.ndarray]:
+    def _session_blocks(self, start_s: float, stream: int, music: StreamMusic | None = None) -> Iterator[np.ndarray]:
         """The session from ``start_s``: up to the horizon, then on as parts become final."""
         pos = start_s
         while True:
@@ -215,6 +234,7 @@ class Playback:
                     start_s=pos,
                     end_s=end,
                     gain=self.gain,
+                    bed=music.session_bed(timeline) if music is not None else None,
                 )
                 pos = end
             if paced:

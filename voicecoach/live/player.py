@@ -85,6 +85,7 @@ class Player:
             ``time.monotonic()`` seconds, for every block with sound in it:
             when it will come out of the speakers. The voice input uses it to
             ignore the coach's own voice. Must be quick and never block.
+        channels: 1 (the coach alone) or 2 (music under it: blocks are ``(n, 2)``).
 
     One ``play()`` at a time; ``pause``, ``resume``, ``stop`` and the
     properties may be used from any thread.
@@ -99,6 +100,7 @@ class Player:
         prefill_blocks: int | None = None,
         stall_timeout_s: float = 5.0,
         on_sound: Callable[[float, float], None] | None = None,
+        channels: int = 1,
     ) -> None:
         if prefill_blocks is None:
             # PortAudio may round the buffer up (0.5 s became 0.557 s): PREFILL_BLOCKS covers that.
@@ -113,6 +115,7 @@ class Player:
         self.stall_timeout_s = stall_timeout_s
         self.on_sound = on_sound
         self.samplerate = MIX_RATE_HZ
+        self.channels = channels  # 2 with music under the coach
         self._paused = False  # read by the callback; a bool store is atomic under the GIL
         self._run: Run | None = None
         self._start_s = 0.0
@@ -185,6 +188,7 @@ class Player:
         start_s: float = 0.0,
         on_progress: Callable[[float], None] | None = None,
         progress_interval_s: float = 0.1,
+        voiced: Callable[[int, int], bool] | None = None,
     ) -> PlayResult:
         """Play ``blocks`` to the end, or until :meth:`stop`; blocks the calling thread.
 
@@ -193,7 +197,9 @@ class Player:
         timeline: :attr:`position_s` counts from it. ``on_progress`` is called
         with :attr:`heard_s` about every ``progress_interval_s`` from this
         thread (never from the audio thread), and with :attr:`position_s`
-        once the stream has drained at the end.
+        once the stream has drained at the end. ``voiced(lo, hi)`` says whether the
+        coach sounds in the stream's frames ``[lo, hi)`` (for ``on_sound`` when the
+        blocks hold music too); without it, a block's peak does.
 
         Ctrl-C (KeyboardInterrupt) stops and closes the stream, then propagates.
         An exception raised by ``blocks`` stops playback and propagates too.
@@ -206,15 +212,20 @@ class Player:
         if not self._lock.acquire(blocking=False):
             raise RuntimeError("Player.play() is already running")
         try:
-            return self._play(blocks, start_s, on_progress, progress_interval_s)
+            return self._play(blocks, start_s, on_progress, progress_interval_s, voiced)
         finally:
             self._lock.release()
 
     def _play(
-        self, blocks: Iterable[np.ndarray], start_s: float, on_progress: Callable[[float], None] | None, interval: float
+        self,
+        blocks: Iterable[np.ndarray],
+        start_s: float,
+        on_progress: Callable[[float], None] | None,
+        interval: float,
+        voiced: Callable[[int, int], bool] | None = None,
     ) -> PlayResult:
         # Registered before any slow step, so a stop() from another thread is not lost.
-        run = Run(self)
+        run = Run(self, voiced)
         self._start_s = start_s
         self._run = run
         sd = import_sounddevice()
@@ -261,8 +272,8 @@ class Player:
             producer.join(timeout=1.0)
 
     def _open(self, sd: ModuleType, device: int | None, run: Run) -> Any:
-        """Open a mono stream, or a stereo one on devices without mono (e.g. some hw: devices)."""
-        for channels in (1, 2):
+        """Open a mono stream, or a stereo one on devices without mono (e.g. some hw: devices); with music, stereo."""
+        for channels in (1, 2) if self.channels == 1 else (self.channels,):
             try:
                 return sd.OutputStream(
                     samplerate=self.samplerate,

@@ -27,6 +27,7 @@ class Host(Protocol):
     prefill_blocks: int
     blocksize: int
     samplerate: int
+    channels: int
     on_sound: Callable[[float, float], None] | None
 
     @property
@@ -40,8 +41,11 @@ class Run:
     ``next()`` of an old iterator can never feed the next call's queue.
     """
 
-    def __init__(self, player: Host) -> None:
+    def __init__(self, player: Host, voiced: Callable[[int, int], bool] | None = None) -> None:
         self.player = player
+        # Whether the coach sounds in frames [lo, hi) of this stream, when its blocks hold more than the
+        # coach (music): the echo gate then follows the words and earcons, not the peak of the whole mix.
+        self.voiced = voiced
         self.queue: queue.Queue[tuple[np.ndarray, bool] | None] = queue.Queue(maxsize=player.prefill_blocks)
         self.primed = threading.Event()  # enough queued to start (or the source is done)
         self.finished = threading.Event()  # PortAudio's finished_callback
@@ -133,12 +137,19 @@ class Run:
     def produce(self, blocks: Iterable[np.ndarray]) -> None:
         """Re-chunk ``blocks`` into the queue until done, stopped or failed.
 
-        Each block is queued with whether it holds sound (its peak against
-        :data:`SOUND_FLOOR`), measured here so the callback does no arithmetic.
+        Each block is queued with whether it holds the coach's sound (its peak against
+        :data:`SOUND_FLOOR`, or ``voiced``), found here so the callback does no arithmetic.
         """
+        frame = 0
         try:
-            for block in rechunk(blocks, self.player.blocksize):
-                if not self._put((block, bool(np.abs(block).max(initial=0.0) > SOUND_FLOOR))):
+            for block in rechunk(blocks, self.player.blocksize, self.player.channels):
+                n = block.shape[0]
+                if self.voiced is not None:
+                    loud = self.voiced(frame, frame + n)
+                else:
+                    loud = bool(np.abs(block).max(initial=0.0) > SOUND_FLOOR)
+                frame += n
+                if not self._put((block, loud)):
                     return
             self._put(_END)
         except BaseException as exc:  # handed to play(), which re-raises it
@@ -166,29 +177,31 @@ class Run:
         return False
 
 
-def rechunk(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
-    """Re-cut blocks of any lengths into ``(size, 1)`` float32 blocks; the last may be shorter.
+def rechunk(blocks: Iterable[np.ndarray], size: int, channels: int = 1) -> Iterator[np.ndarray]:
+    """Re-cut blocks of any lengths into ``(size, channels)`` float32 blocks; the last may be shorter.
 
     Each yielded array is new (the queue holds several at once); shaped
-    ``(n, 1)`` so the callback's copy into ``outdata`` is a plain assignment.
+    ``(n, channels)`` so the callback's copy into ``outdata`` is a plain assignment.
+    Mono blocks are 1-D or ``(n, 1)``; a stereo stream (music) takes ``(n, 2)`` blocks.
     """
-    buf = np.empty((size, 1), dtype=np.float32)
+    buf = np.empty((size, channels), dtype=np.float32)
     fill = 0
     for block in blocks:
         samples = np.asarray(block, dtype=np.float32)
-        if samples.ndim == 2 and samples.shape[1] == 1:
-            samples = samples[:, 0]
-        if samples.ndim != 1:
-            raise ValueError(f"blocks must be mono (1-D), got shape {samples.shape}")
+        if samples.ndim == 1:
+            samples = samples[:, None]
+        if samples.ndim != 2 or samples.shape[1] != channels:
+            what = "mono (1-D)" if channels == 1 else f"{channels} channels"
+            raise ValueError(f"blocks must be {what}, got shape {samples.shape}")
         pos, total = 0, samples.shape[0]
         while pos < total:
             n = min(size - fill, total - pos)
-            buf[fill : fill + n, 0] = samples[pos : pos + n]
+            buf[fill : fill + n] = samples[pos : pos + n]
             fill += n
             pos += n
             if fill == size:
                 yield buf
-                buf = np.empty((size, 1), dtype=np.float32)
+                buf = np.empty((size, channels), dtype=np.float32)
                 fill = 0
     if fill:
         yield buf[:fill]

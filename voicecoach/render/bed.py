@@ -17,7 +17,7 @@ the music off with one line; the coaching goes on. Without ``on_error``
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +75,7 @@ class Bed:
         self.level_lufs = level_lufs
         self.on_error = on_error
         self.failed = False  # a live session's music stopped (once)
+        self.current: music.Track | None = None  # the track heard last (a live session names it if it fails)
         self._lufs = lufs or (lambda track: music.measure_lufs(track.path))
         self._gains: dict[int, np.float32] = {}
         first, last = self.tracks[0].frames, self.tracks[-1].frames
@@ -99,6 +100,20 @@ class Bed:
 
     def blocks(self, start: int, end: int, block_frames: int) -> Iterator[np.ndarray]:
         """Session frames ``[start, end)`` of the bed, as float32 (frames, 2) blocks of ``block_frames``."""
+        pos = start
+        for out in self.raw_blocks(start, end, block_frames):
+            stop = pos + out.shape[0]
+            if not self.failed:
+                out *= self.envelope(pos, stop)[:, None]
+            yield out
+            pos = stop
+
+    def raw_blocks(self, start: int, end: int, block_frames: int) -> Generator[np.ndarray, None, None]:
+        """Frames ``[start, end)`` of the levelled, looped playlist, before the ducking plan.
+
+        A live session reads the music on its own clock (:class:`voicecoach.render.feed.MusicFeed`)
+        and puts each stream's plan on it; an export takes :meth:`blocks`, the same frames times its plan.
+        """
         placements = _placements(self.tracks, self.crossfade)
         pending = next(placements)
         active: list[tuple[_Placement, music.Decoder | None]] = []
@@ -117,7 +132,6 @@ class Bed:
                     except (MusicError, OSError) as exc:
                         self._fail(exc, active)
                         active = []
-                    out *= self.envelope(pos, stop)[:, None]
                 yield out
                 pos = stop
         finally:
@@ -134,6 +148,7 @@ class Bed:
             end = place.end(self.tracks)
             lo, hi = max(place.start, pos), min(end, stop)
             if lo < hi:
+                self.current = self.tracks[place.track]
                 if decoder is None:
                     decoder = music.Decoder(self.tracks[place.track], lo - place.start)
                 x = decoder.read(hi - lo)

@@ -23,11 +23,12 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from voicecoach.core import duck
 from voicecoach.errors import MissingDependencyError, MusicError
 from voicecoach.speech.clip import MIX_RATE_HZ
 
@@ -58,6 +59,26 @@ CHANNELS = 2
 _FRAME_BYTES = 4 * CHANNELS
 _PROBE_TIMEOUT_S = 30.0
 INSTALL_HINT = "Install ffmpeg (it has ffprobe): 'sudo apt-get install ffmpeg' or 'brew install ffmpeg'."
+
+
+@dataclass(frozen=True)
+class MusicRequest:
+    """What ``--music`` and its options ask for (``play`` and ``export`` alike)."""
+
+    sources: tuple[str, ...]  # files and folders, in the order given
+    shuffle: int | None = None  # a seed: the same seed, the same order
+    duck_db: float = duck.DUCK_DB
+    volume_db: float = duck.MUSIC_VOLUME_DB  # the bed between cues, against the speech's loudness
+    preset: str | None = None  # "accessible": deeper ducks (see voicecoach.core.duck.preset_duck)
+    tracks: tuple[Track, ...] = ()  # the files probed, in play order (:meth:`probed`)
+
+    @property
+    def duck_in_effect(self) -> float:
+        return duck.preset_duck(self.duck_db, self.volume_db, self.preset)
+
+    def probed(self) -> MusicRequest:
+        """The same request with its files found and checked (:class:`MusicError` names a bad one)."""
+        return replace(self, tracks=tuple(playlist(self.sources, self.shuffle)))
 
 
 @dataclass(frozen=True)
@@ -177,8 +198,18 @@ def measure_lufs(path: Path) -> float:
     done = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL)
     found = _INTEGRATED.findall(done.stderr)
     if done.returncode != 0 or not found:
-        raise MusicError(f"music file {path} could not be decoded to measure its loudness.")
+        why = _last_line(done.stderr, path) or "it could not be decoded to measure its loudness"
+        raise MusicError(f"music file {path} could not be decoded to measure its loudness.", path=path, why=why)
     return float(found[-1])
+
+
+def _last_line(stderr: bytes, path: Path) -> str:
+    """ffmpeg's last line of error, without the file's name it often starts with."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    if not lines:
+        return ""
+    last = lines[-1].strip()
+    return last[len(f"{path}: ") :] if last.startswith(f"{path}: ") else last
 
 
 class Decoder:
@@ -208,9 +239,11 @@ class Decoder:
             self._done = True
             if self._proc.wait() != 0:
                 self._err.seek(0)
-                said = self._err.read().decode("utf-8", "replace").strip().splitlines()
-                why = f": {said[-1]}" if said else ""
-                raise MusicError(f"music file {self.track.path} stopped playing{why}")
+                why = _last_line(self._err.read(), self.track.path)
+                said = f": {why}" if why else ""
+                raise MusicError(
+                    f"music file {self.track.path} stopped playing{said}", path=self.track.path, why=why or "it stopped"
+                )
         return out
 
     def close(self) -> None:

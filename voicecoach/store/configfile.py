@@ -13,16 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from voicecoach.atomic import write_atomic
-from voicecoach.core.configrules import (
-    SETTINGS,
-    ConfigError,
-    EditError,
-    Value,
-    parse_config,
-    parse_config_bytes,
-    set_in_text,
-    unset_in_text,
-)
+from voicecoach.core.configedit import EditError, set_in_text, unset_in_text
+from voicecoach.core.configrules import SETTINGS, ConfigError, Value, parse_config, parse_config_bytes
 from voicecoach.errors import VoicecoachError
 
 ENV_VAR = "VOICECOACH_CONFIG"
@@ -97,7 +89,17 @@ def load(path: Path | None = None) -> Config:
     data = _read(path)
     if data is None:
         return Config(path, from_env, exists=False)
-    return Config(path, from_env, exists=True, values=parse_config_bytes(data, str(path)))
+    values = parse_config_bytes(data, str(path))
+    if "music" in values:
+        values["music"] = _paths_from(path, values["music"])
+    return Config(path, from_env, exists=True, values=values)
+
+
+def _paths_from(config: Path, paths: Value) -> tuple[str, ...]:
+    """The file's paths as the commands use them: ``~`` expanded, a relative one from the config file's folder."""
+    assert isinstance(paths, tuple)
+    folder = config.parent
+    return tuple(str(p if p.is_absolute() else folder / p) for p in (Path(raw).expanduser() for raw in paths))
 
 
 def _text(path: Path) -> str:
