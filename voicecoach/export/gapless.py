@@ -6,7 +6,10 @@ A player can only join two files without a gap if the file says how much:
 
 * MP3: the LAME tag in the first (Xing/Info) frame holds the delay and the
   padding; ffmpeg's mp3 muxer writes it (``write_xing``, on by default) when
-  the file is seekable, which a part file is.
+  the file is seekable, which a part file is. ffmpeg 5.1 counts the padding
+  from the last packet alone, which misses up to 1151 samples for some
+  lengths (a 4.1 s file decoded 39 samples long): :func:`fix_mp3_padding`
+  writes the true padding (and the tag's CRC) from the frames actually coded.
 * MP4 (M4A, M4B): an edit list that starts after the AAC priming and lasts
   exactly the samples (ffmpeg writes one, but in a 1/1000 s movie time scale
   unless told otherwise, so ``-movie_timescale 44100`` makes it
@@ -96,3 +99,49 @@ def mark_mp4(part: Path, frames: int) -> None:
     mp4 = MP4(str(part))
     mp4["----:com.apple.iTunes:iTunSMPB"] = [MP4FreeForm(itunsmpb(delay, frames).encode("ascii"))]
     mp4.save()
+
+
+MP3_FRAME = 1152  # samples per MPEG-1 Layer III frame
+_XING_SIZE = 156  # ffmpeg's Xing frame: the tag's CRC is its last two bytes, the delay/padding at +141
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/ARC (ffmpeg's AV_CRC_16_ANSI_LE), which the LAME tag's own CRC uses."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+def fix_mp3_padding(path: Path, frames: int) -> None:
+    """Write the padding of an MP3 of ``frames`` samples into its LAME tag, in place.
+
+    The padding is what the coded frames hold beyond the tag's delay and the
+    samples: ``1152 * coded frames - delay - frames``. Raises ValueError when
+    the file has no LAME tag where ffmpeg writes one.
+    """
+    with open(path, "r+b") as f:
+        head = f.read(10)
+        at = 0
+        if head[:3] == b"ID3":  # the frames start after the ID3v2 tag (its size: four 7-bit bytes)
+            at = 10 + ((head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9])
+        f.seek(at)
+        frame = bytearray(f.read(2 * _XING_SIZE))
+        if len(frame) < 4 or frame[0] != 0xFF or frame[1] & 0xE0 != 0xE0:
+            raise ValueError(f"{path.name}: no MP3 frame after the ID3 tag")
+        xing = 21 if frame[3] >> 6 == 3 else 36  # after MPEG-1's side information: mono or stereo
+        if frame[xing : xing + 4] not in (b"Info", b"Xing") or frame[xing + 7] & 0x0F != 0x0F:
+            raise ValueError(f"{path.name}: no Xing/LAME tag in the first frame")
+        coded = int.from_bytes(frame[xing + 8 : xing + 12], "big")
+        delay = int.from_bytes(frame[xing + 141 : xing + 144], "big") >> 12
+        padding = MP3_FRAME * coded - delay - frames
+        if not 0 <= padding < 1 << 12:
+            raise ValueError(f"{path.name}: {coded} frames cannot hold {frames} samples after a delay of {delay}")
+        frame[xing + 141 : xing + 144] = ((delay << 12) | padding).to_bytes(3, "big")
+        crc_at = xing + _XING_SIZE - 2
+        frame[crc_at : crc_at + 2] = b"\0\0"  # as ffmpeg computes it: over 190 bytes, this field still zero
+        frame[crc_at : crc_at + 2] = _crc16(bytes(frame[:190])).to_bytes(2, "big")
+        f.seek(at)
+        f.write(frame[: xing + _XING_SIZE])

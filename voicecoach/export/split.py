@@ -136,10 +136,7 @@ def check_folder(folder: Path, inputs: Sequence[str | os.PathLike[str]] = ()) ->
     """Refuse, before any work, a folder ``--split`` may not write or replace (raises OutputError)."""
     where = f"{folder}{os.sep}"
     if os.path.islink(folder) or (os.path.lexists(folder) and not os.path.isdir(folder)):
-        raise OutputError(
-            f"cannot write {where}: a file of that name is in the way (--split writes a folder).",
-            hint="Remove it or choose another output name.",
-        )
+        raise OutputError(f"cannot write {where}: a file of that name is in the way (--split writes a folder).")
     check_output(folder, folder=True)  # its name's length; its parent exists, is a folder, is writable
     for source in inputs:
         if Path(source).resolve().parent == folder.resolve():
@@ -148,8 +145,7 @@ def check_folder(folder: Path, inputs: Sequence[str | os.PathLike[str]] = ()) ->
         foreign = _foreign(folder)
         if foreign:
             raise OutputError(
-                f"cannot write {where}: it is a folder an earlier --split did not write (it holds {foreign}).",
-                hint="Remove it or choose another output name.",
+                f"cannot write {where}: it is a folder an earlier --split did not write (it holds {foreign})."
             )
 
 
@@ -249,12 +245,14 @@ def export_split(
                 stream.take(piece.end - piece.start),
                 _at(report, piece.start, total),
             )
-            finish_file(fmt, file, folder / piece.name, tag_map, [], album)
-            if fmt.muxer == "ipod":
-                try:
+            try:
+                if fmt.muxer == "mp3":
+                    gapless.fix_mp3_padding(file, piece.end - piece.start)
+                elif fmt.muxer == "ipod":
                     gapless.mark_mp4(file, piece.end - piece.start)
-                except ValueError as exc:  # an ffmpeg that wrote no sample-exact edit list
-                    raise OutputError(f"cannot write {folder / piece.name} without a gap: {exc}.") from None
+            except ValueError as exc:  # an ffmpeg that wrote no LAME tag, or no sample-exact edit list
+                raise OutputError(f"cannot write {folder / piece.name} without a gap: {exc}.") from None
+            finish_file(fmt, file, folder / piece.name, tag_map, [], album)
             own = piece_timeline(timeline, piece)
             texts = [(f, _captions.render(f, own)) for f in formats]
             texts += [("txt", _captions.to_transcript(own))] if transcript else []
