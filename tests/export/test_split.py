@@ -330,3 +330,16 @@ def test_part_folders_of_dead_exports_are_removed(tmp_path):
     mine = atomic.create_part_dir(tmp_path / "walk")  # a live process's: kept
     write(tmp_path, ".wav")
     assert sorted(os.listdir(tmp_path)) == sorted(["walk", mine.name])
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_a_finished_folder_takes_the_place_of_the_earlier_one(tmp_path, monkeypatch, exchange):
+    if not exchange:  # a system without renameat2: the earlier folder is renamed aside first
+        monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
+    target = tmp_path / "walk"
+    target.mkdir()
+    (target / "old.mp3").write_bytes(b"old")
+    part = atomic.create_part_dir(target)
+    (part / "new.mp3").write_bytes(b"new")
+    atomic.commit_part_dir(part, target)
+    assert os.listdir(tmp_path) == ["walk"] and os.listdir(target) == ["new.mp3"]
