@@ -220,7 +220,7 @@ def md_export(res: dict, command: str, when: str) -> str:
         "",
         f"Session: {s['plan']}, {s['minutes']:.1f} min ({s['exercises']} exercises, {s['cues']} cues, "
         f"{s['phrases']} distinct phrases), {s['voice']}; MP3, libmp3lame CBR 96 kb/s, mono 44.1 kHz. "
-        f"Medians of {res['runs']} runs, the four cases interleaved in each round.",
+        f"Medians of {res['runs']} runs, the cases interleaved in each round.",
         "",
         "| case | median s | runs s | CPU s (median) | speed vs real time | / bare ffmpeg (file) "
         "| / bare ffmpeg (pipe) | notes |",
