@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -84,6 +85,63 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
         raise
 
 
+def create_part_dir(target: Path) -> Path:
+    """A new, empty part folder beside ``target`` (named as :func:`create_part` names part files; raises OSError)."""
+    while True:
+        part = target.with_name(f".{_stem(target.name)}.{os.getpid()}.{secrets.token_hex(4)}.part")
+        try:
+            os.mkdir(part)
+            return part
+        except FileExistsError:
+            continue
+
+
+def commit_part_dir(part: Path, target: Path, *, durable: bool = True) -> None:
+    """Put the finished folder ``part`` in the place of ``target`` (an earlier folder there is removed).
+
+    On Linux an earlier folder is swapped with the new one in one step (``renameat2`` with
+    ``RENAME_EXCHANGE``), so ``target`` always holds one whole folder; elsewhere the earlier one is
+    first renamed aside (under a part name, so a later run removes it if this one is killed).
+    """
+    if durable:
+        for entry in os.scandir(part):
+            fd = os.open(entry.path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(part)
+    if not os.path.lexists(target):
+        os.rename(part, target)
+    elif _exchange(part, target):
+        shutil.rmtree(part, ignore_errors=True)  # the earlier folder, now under the part name
+    else:
+        aside = create_part_dir(target)
+        os.rmdir(aside)
+        os.rename(target, aside)
+        os.rename(part, target)
+        shutil.rmtree(aside, ignore_errors=True)
+    if durable:
+        fsync_dir(target.parent)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap ``a`` and ``b`` atomically (Linux ``renameat2``); False where that is not available."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # an old kernel or a file system without it
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 def write_atomic(target: Path, data: bytes | str, *, durable: bool = False, make_dirs: bool = True) -> None:
     """Write ``data`` to ``target`` atomically (raises OSError; nothing is left behind)."""
     if make_dirs:
@@ -126,6 +184,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def remove_stale_part_dirs(target: Path) -> list[Path]:
+    """Remove the part folders of ``target`` left by processes that no longer exist (as :func:`remove_stale_parts`)."""
+    pattern = _part_pattern(target)
+
+    def pid_of(name: str) -> int | None:
+        m = pattern.match(name)
+        return int(m.group(1)) if m else None
+
+    return _sweep(target.parent, pid_of, folders=True)
+
+
 def remove_stale_parts(target: Path) -> list[Path]:
     """Remove part files of ``target`` left by processes that no longer exist.
 
@@ -159,8 +228,8 @@ def remove_stale_parts_in(directory: Path, owns: Callable[[str], bool]) -> list[
     return _sweep(directory, pid_of)
 
 
-def _sweep(directory: Path, pid_of: Callable[[str], int | None]) -> list[Path]:
-    """Remove the files of ``directory`` whose name gives the pid of a process that is gone."""
+def _sweep(directory: Path, pid_of: Callable[[str], int | None], *, folders: bool = False) -> list[Path]:
+    """Remove the files (or ``folders``) of ``directory`` whose name gives the pid of a process that is gone."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(directory))
@@ -171,7 +240,10 @@ def _sweep(directory: Path, pid_of: Callable[[str], int | None]) -> list[Path]:
         if pid is None or _alive(pid):
             continue
         try:
-            if entry.is_file(follow_symlinks=False):
+            if folders and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+                removed.append(Path(entry.path))
+            elif not folders and entry.is_file(follow_symlinks=False):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError:

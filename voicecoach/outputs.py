@@ -51,11 +51,12 @@ def cannot_write(target: str | os.PathLike[str], exc: OSError, *, what: str = ""
     return OutputError(f"cannot write {what}{target}: {reason(exc)}.")
 
 
-def check_output(path: str | os.PathLike[str]) -> None:
+def check_output(path: str | os.PathLike[str], *, folder: bool = False) -> None:
     """Refuse, before any work, an output path that cannot be written (raises OutputError).
 
     A dangling symbolic link is fine (the file is written in its place);
-    a missing folder is refused, as the module docstring says.
+    a missing folder is refused, as the module docstring says. With ``folder``
+    the output is a folder (``export --split``): one already there is not refused here.
     """
     path = Path(path)
     size = len(os.fsencode(path.name))
@@ -70,7 +71,7 @@ def check_output(path: str | os.PathLike[str]) -> None:
         st = None  # no file yet (or a dangling link): the folder decides
     except OSError as exc:
         raise cannot_write(path, exc) from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
+    if st is not None and stat.S_ISDIR(st.st_mode) and not folder:
         raise OutputError(f"cannot write {path}: it is a directory.")
     directory = path.parent  # Path("x").parent is Path(".")
     try:

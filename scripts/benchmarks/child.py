@@ -177,7 +177,19 @@ def child_export(spec: dict) -> dict:
     gain = session_gain(prepared)
     t_level = time.perf_counter()
     r["scipy_loaded"] = "scipy" in sys.modules
-    result = export(prepared.timeline, prepared.clips, spec["out"], gain=gain)
+    bed = None
+    if spec.get("music"):  # as `voicecoach export --music`: the files probed, the bed laid under the cues
+        from voicecoach.render.bed import for_session
+        from voicecoach.render.music import playlist
+
+        tracks = playlist(spec["music"])
+        r["music_tracks"] = len(tracks)
+        r["music_s"] = sum(t.frames for t in tracks) / RATE
+        bed = for_session(prepared.timeline, tracks, target_lufs=-16.0)
+    writer = export
+    if spec.get("split"):
+        from voicecoach.export.split import export_split as writer
+    result = writer(prepared.timeline, prepared.clips, spec["out"], gain=gain, bed=bed)
     t2 = time.perf_counter()
     ffmpeg_peak = children.stop() if children else None
     if profiler:
@@ -199,7 +211,7 @@ def child_export(spec: dict) -> dict:
         maxrss_mb=_maxrss_mb(),
         vmhwm_mb=_vmhwm_mb(),
         ffmpeg_vmhwm_mb=ffmpeg_peak,
-        out_bytes=Path(spec["out"]).stat().st_size,
+        out_bytes=sum(p.stat().st_size for p in result.path.iterdir()) if result.files else result.path.stat().st_size,
     )
     return r
 

@@ -309,3 +309,34 @@ class PlayProcess:
         self.proc.terminate()  # SIGTERM: a quit that saves the place
         _, err = self.proc.communicate(timeout=60)
         return self.proc.returncode, err
+
+
+# --- music for the benchmarks with --music -----------------------------------------------
+
+MUSIC_FILES, MUSIC_FILE_S = 60, 180.0  # a three-hour playlist of many files
+MUSIC_DISTINCT = 6  # files actually encoded; the others are copies (encoding 60 took 7 minutes on a busy machine)
+
+
+def make_music(folder: Path, count: int = MUSIC_FILES, seconds: float = MUSIC_FILE_S) -> Path:
+    """``count`` stereo MP3 files of ``seconds`` each (a tone over pink noise, six pitches), made once per run.
+
+    Every file is a file of its own on disk (copies of the six encoded ones), so the export opens,
+    probes, measures and decodes each one as it would a real playlist's.
+    """
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        path = folder / f"{i + 1:03d} tone.mp3"
+        if path.exists():
+            continue
+        if i >= MUSIC_DISTINCT:
+            shutil.copyfile(folder / f"{i % MUSIC_DISTINCT + 1:03d} tone.mp3", path)
+            continue
+        graph = (
+            f"sine=f={110 + 7 * i}:d={seconds}:r=44100[a];anoisesrc=d={seconds}:c=pink:a=0.05:r=44100[b];"
+            "[a][b]amix=inputs=2,pan=stereo|c0=c0|c1=0.8*c0"
+        )
+        cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", graph]
+        subprocess.run([*cmd, "-c:a", "libmp3lame", "-b:a", "128k", str(path)], check=True)
+    return folder

@@ -93,6 +93,11 @@ def show(plan: str, level: str, detailed: bool, voice: SpeechSettings, as_json: 
 )
 @earcons_option
 @music_options
+@click.option(
+    "--split",
+    is_flag=True,
+    help="A file per exercise in a folder named after -o (walk/ for walk.mp3), gapless, with an .m3u8 playlist.",
+)
 def export_cmd(
     plan: str,
     output: str,
@@ -104,6 +109,7 @@ def export_cmd(
     loudness: float,
     earcons: bool,
     music: MusicRequest | None,
+    split: bool,
 ) -> None:
     """Export a whole session as an audio file, with chapters and captions (and music under it with --music)."""
     from voicecoach.export.encode import export, format_for, sidecar_path
@@ -111,10 +117,18 @@ def export_cmd(
     from voicecoach.render.prepare import prepare_measured, session_level
 
     format_for(output)  # an unknown extension fails before any synthesis
-    check_output(output)  # and every sidecar: whatever a path can rule out, before any work
-    for ext in (*captions, *(["txt"] if transcript else [])):
-        check_output(sidecar_path(output, ext))
-    existed = os.path.lexists(output)
+    inputs = [plan] if os.path.isfile(plan) else []
+    written = output
+    if split:  # a folder: ours to replace, or refused
+        from voicecoach.export.split import check_folder, export_split, folder_for
+
+        written = f"{folder_for(output)}{os.sep}"
+        check_folder(folder_for(output), inputs)
+    else:
+        check_output(output)  # and every sidecar: whatever a path can rule out, before any work
+        for ext in (*captions, *(["txt"] if transcript else [])):
+            check_output(sidecar_path(output, ext))
+    existed = os.path.lexists(written)
     try:
         plan_obj = programs.load(plan)
         today = todays_options(plan, plan_obj, level, detailed, commit=True)
@@ -154,7 +168,7 @@ def export_cmd(
                 earcons=earcons,
             )
         with _progress_bar("Exporting") as progress:
-            result = export(
+            result = (export_split if split else export)(
                 prepared.timeline,
                 prepared.clips,
                 output,
@@ -164,21 +178,30 @@ def export_cmd(
                 progress=progress,
                 captions=captions,
                 transcript=transcript,
-                inputs=[plan] if os.path.isfile(plan) else [],
+                inputs=inputs,
                 bed=bed,
             )
     except KeyboardInterrupt:
-        kept = f"; the earlier {output} is unchanged" if existed else ""
+        kept = f"; the earlier {written} is unchanged" if existed else ""
         raise Interrupted(f"Stopped before the export was finished: nothing was written{kept}.") from None
     chapters = len(prepared.timeline.chapters)
-    click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
+    if split:  # one line: a file per exercise, its playlist (and each file's captions)
+        extra = "".join(f", {ext} captions" for ext in dict.fromkeys(captions)) + (
+            ", transcripts" if transcript else ""
+        )
+        click.echo(
+            f"Wrote {written} ({format_duration(result.duration_s)}, {len(result.files)} files, "
+            f"{result.sidecars[0].name}{extra})"
+        )
+    else:
+        click.echo(f"Wrote {result.path} ({format_duration(result.duration_s)}, {chapters} chapters)")
     if abs(reached.lufs - loudness) > 0.5:  # said, never silently off target (a nearly silent session)
         what = "silence" if reached.lufs == float("-inf") else f"{reached.lufs:.1f} LUFS"
         click.echo(
             f"Loudness: {what}, not the {loudness:g} LUFS asked for: the session is too quiet or too "
             "short to raise that far."
         )
-    for side in result.sidecars:
+    for side in () if split else result.sidecars:
         click.echo(f"Wrote {side}")
 
 

@@ -41,7 +41,7 @@ from voicecoach.speech.clip import MIX_RATE_HZ, Clip, pcm16_bytes
 
 # Big blocks for export: fewer Python iterations and pipe writes
 # (there is no latency to care about here, unlike live playback).
-_EXPORT_BLOCK_FRAMES = 1 << 16
+EXPORT_BLOCK_FRAMES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ class ExportResult:
     duration_s: float
     sidecars: tuple[Path, ...]
     gain_db: float  # static gain applied to the whole mix
+    files: tuple[Path, ...] = ()  # with --split (:mod:`voicecoach.export.split`): the audio files in the folder
 
 
 def format_for(path: str | os.PathLike[str]) -> Format:
@@ -151,14 +152,7 @@ def export(
         atomic.remove_stale_parts(target)  # leftovers of earlier exports that were killed outright
     ffmpeg = find_ffmpeg()
     report = _Progress(progress)
-    tag_map = {
-        "title": timeline.title,
-        "genre": GENRE,
-        "date": datetime.date.today().isoformat(),
-        "track": "1",
-        **({"media_type": "2"} if path.suffix.lower() == ".m4b" else {}),
-        **(tags or {}),
-    }
+    tag_map = base_tags(timeline, path, tags)
     chapters = clean_chapters(timeline)
 
     def encode(part: Path) -> None:
@@ -175,13 +169,7 @@ def export(
             report.update,
             bed,
         )
-        from mutagen import MutagenError
-
-        try:
-            fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
-            add_cover(fmt.muxer, part, cover_png(tag_map.get("album") or timeline.title))
-        except MutagenError as exc:  # ffmpeg said nothing, yet the file is not what it wrote (a failing disk)
-            raise OutputError(f"cannot write {path}: the encoded file is damaged ({exc}).") from None
+        finish_file(fmt, part, path, tag_map, chapters, tag_map.get("album") or timeline.title)
 
     # Every file is written in full before any is moved into place: a sidecar that fails
     # (a full disk) leaves the earlier audio file untouched too.
@@ -202,6 +190,31 @@ def export(
         sidecars=tuple(written),
         gain_db=20.0 * math.log10(gain) if gain > 0 else float("-inf"),
     )
+
+
+def base_tags(timeline: Timeline, path: Path, tags: Mapping[str, str] | None) -> dict[str, str]:
+    """The tags of an export to ``path``: title, genre, date, track 1 (media kind for .m4b), then ``tags``."""
+    return {
+        "title": timeline.title,
+        "genre": GENRE,
+        "date": datetime.date.today().isoformat(),
+        "track": "1",
+        **({"media_type": "2"} if path.suffix.lower() == ".m4b" else {}),
+        **(tags or {}),
+    }
+
+
+def finish_file(
+    fmt: Format, part: Path, target: Path, tag_map: Mapping[str, str], chapters: Sequence[Chapter], cover: str
+) -> None:
+    """What ffmpeg does not write right (ID3 comment, Vorbis chapters), and the cover picture of ``cover``."""
+    from mutagen import MutagenError
+
+    try:
+        fix_metadata(fmt.chapters, fmt.muxer, part, tag_map, chapters)
+        add_cover(fmt.muxer, part, cover_png(cover))
+    except MutagenError as exc:  # ffmpeg said nothing, yet the file is not what it wrote (a failing disk)
+        raise OutputError(f"cannot write {target}: the encoded file is damaged ({exc}).") from None
 
 
 # --- checks done before any work --------------------------------------------
@@ -260,21 +273,46 @@ def _encode(
     bed: mix.BedLike | None = None,
 ) -> None:
     total = max(1, mix.total_frames(timeline))
+    blocks = mix.blocks(timeline, clips, earcons=earcons, gain=gain, block_frames=EXPORT_BLOCK_FRAMES, bed=bed)
+    pipe_to_ffmpeg(
+        ffmpeg,
+        fmt.codec_args,
+        fmt.muxer,
+        part,
+        ffmetadata(tag_map, chapters),
+        1 if bed is None else 2,
+        blocks,
+        lambda done: progress(done / total),
+    )
+
+
+def pipe_to_ffmpeg(
+    ffmpeg: str,
+    codec_args: Sequence[str],
+    muxer: str,
+    part: Path,
+    meta_text: str,
+    channels: int,
+    blocks: Iterable[np.ndarray],
+    on_frames: Callable[[int], None],
+) -> None:
+    """Encode ``blocks`` (float32, ``channels`` wide) into ``part`` with ffmpeg, ``meta_text`` its ffmetadata.
+
+    ``on_frames`` gets the count of frames written so far after each block. Raises
+    :class:`OutputError` in our words when ffmpeg fails; ffmpeg is killed on any exception.
+    """
     meta = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".ffmeta", delete=False)
     err = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would stall ffmpeg
     proc: subprocess.Popen[bytes] | None = None
     try:
         with meta:
-            meta.write(ffmetadata(tag_map, chapters))
-        cmd = ffmpeg_command(ffmpeg, fmt.codec_args, fmt.muxer, meta.name, str(part), 1 if bed is None else 2)
+            meta.write(meta_text)
+        cmd = ffmpeg_command(ffmpeg, codec_args, muxer, meta.name, str(part), channels)
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
         assert proc.stdin is not None
         try:
-            for done in _frames_done(
-                mix.blocks(timeline, clips, earcons=earcons, gain=gain, block_frames=_EXPORT_BLOCK_FRAMES, bed=bed),
-                lambda block: proc.stdin.write(pcm16_bytes(block)),  # type: ignore[union-attr]
-            ):
-                progress(done / total)
+            for done in _frames_done(blocks, lambda block: proc.stdin.write(pcm16_bytes(block))):  # type: ignore[union-attr]
+                on_frames(done)
             proc.stdin.close()
         except BrokenPipeError:
             pass  # ffmpeg exited early; its exit status and stderr say why

@@ -76,7 +76,7 @@ class Bed:
         self.on_error = on_error
         self.failed = False  # a live session's music stopped (once)
         self.current: music.Track | None = None  # the track heard last (a live session names it if it fails)
-        self._lufs = lufs or (lambda track: music.measure_lufs(track.path))
+        self._lufs = lufs or (lambda track: music.track_lufs(track.path))
         self._gains: dict[int, np.float32] = {}
         first, last = self.tracks[0].frames, self.tracks[-1].frames
         total = sum(t.frames for t in self.tracks)

@@ -15,7 +15,8 @@ never one the running session needs. "Used" is the file's modification
 time, set again when a clip is loaded (once per clip per run), because
 access times are unreliable (``relatime``, ``noatime``). The session
 levels (``<sha256>.level``, written by :mod:`voicecoach.render.prepare`)
-live here too and follow the same rules. Only these two kinds of file, and
+and the loudness of music tracks (``<sha256>.lufs``, :mod:`voicecoach.render.music`)
+live here too and follow the same rules. Only these three kinds of file, and
 their stale part files, are ever removed: anything else in the folder is
 left alone.
 """
@@ -50,7 +51,7 @@ _log = logging.getLogger(__name__)
 #: minute); twice that. 15 minutes at 44.1 kHz are 79 MB: a bigger entry is damaged, never read.
 MAX_CLIP_S = 15 * 60
 # The cache's own files: a sha256 key and a known suffix. Nothing else is ever removed.
-_OWN = re.compile(r"([0-9a-f]{64})\.(clip|level)\Z")
+_OWN = re.compile(r"([0-9a-f]{64})\.(clip|level|lufs)\Z")  # lufs: a music track's loudness (render.music)
 
 
 def default_clip_dir() -> Path:
