@@ -1,7 +1,8 @@
 """A self-paced set for real: `voicecoach play --listen` on PulseAudio's null sink waits for "done".
 
 One session of three self-paced sets, each ended by another input: the first after a full
-20 s wait by the key ``d``, the second by the headset's play button (``playerctl`` on a
+20 s wait by the key ``d`` (and inside it, "how long is left?" by the key ``l``, and the media
+player's widget showing the time left), the second by the headset's play button (``playerctl`` on a
 private bus), the third by a generated voice saying "Hey Jarvis, done." into the virtual
 microphone (the monitor of a second null sink, "the room": see test_play_voice.py). The
 later waits are short: what they show (the input) does not need 20 s more each.
@@ -52,6 +53,22 @@ def _openings(run: PlayRun, n: int, timeout_s: float = 30) -> None:
     assert ok and run.lines.count(OPENING) >= n, run.lines
 
 
+def _line_ending(run: PlayRun, end: str, timeout_s: float = 15) -> str:
+    with run.seen:
+        run.seen.wait_for(lambda: any(line.endswith(end) for line in run.lines) or run.ended, timeout_s)
+    found = [line for line in run.lines if line.endswith(end)]
+    assert found, run.lines
+    return found[0]
+
+
+def _artist(env: dict[str, str]) -> str:
+    """What the desktop's media widget shows under the exercise (a headset has no button to ask)."""
+    out = subprocess.run(
+        ["playerctl", "-p", "voicecoach", "metadata", "xesam:artist"], env=env, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
 def test_the_coach_waits_then_done_by_key_by_headset_and_by_voice(tmp_path, clip_cache, pulse: PulseServer):
     missing = missing_tools()
     if missing:
@@ -77,9 +94,15 @@ def test_the_coach_waits_then_done_by_key_by_headset_and_by_voice(tmp_path, clip
             run = PlayRun(plan, env, extra=["--listen"])
             run.wait_for(VOICE_ON, timeout_s=180)  # a cold clip cache: the session is synthesized first
             dones = []  # the recording's clock at each "done" (or, for the voice, when it was obeyed)
-            # Set 1: a full 20 s wait, then done by key.
+            # Set 1: a full 20 s wait, then done by key. Inside it, "how long is left?" by key (said as
+            # repeat is, then the wait goes on), and the media player's widget shows the time left.
             _openings(run, 1)
-            time.sleep(LONG_WAIT_S)
+            opened = time.monotonic()
+            time.sleep(SHORT_WAIT_S)
+            artists = [_artist(env)]
+            run.key(b"l")
+            answer = _line_ending(run, "This set: at your own pace.")
+            time.sleep(max(0.0, opened + LONG_WAIT_S - time.monotonic()))
             dones.append(rec.recorded_s())
             run.key(b"d")
             run.wait_for("Done.")
@@ -92,6 +115,7 @@ def test_the_coach_waits_then_done_by_key_by_headset_and_by_voice(tmp_path, clip
             # Set 3: "Hey Jarvis, done." said into the room.
             _openings(run, 3)
             time.sleep(SHORT_WAIT_S)
+            artists.append(_artist(env))
             said_at = rec.recorded_s()
             pulse.play_into_room(done_said)
             run.wait_for("Heard: done.", timeout_s=10)
@@ -106,12 +130,15 @@ def test_the_coach_waits_then_done_by_key_by_headset_and_by_voice(tmp_path, clip
     assert run.lines.count("Stop. Relax.") == 3
     heard = [line for line in run.lines if line.startswith("Heard") or line.startswith("Sorry")]
     assert heard == ["Heard: done."], run.lines
+    # How long is left: answered in the wait, by key; the widget's line carries it and is updated.
+    assert answer == "About 2 minutes left. Exercise 1 of 1. This set: at your own pace.", answer
+    assert artists == ["voicecoach, about 2 min left", "voicecoach, less than a minute left"], artists
     # The sink is silent while the coach waits: from the opening words' end (they take about 2 s
     # with the output's latency) up to "done" (for the voice: up to when it was said).
     gaps = silent_stretches(samples, 1.0)
     for done in (dones[0], dones[1], said_at):
         assert any(a <= done - 1.0 and b >= done - 0.1 for a, b in gaps), (done, gaps)
-    assert any(a <= dones[0] - LONG_WAIT_S + 2.5 and b >= dones[0] - 0.1 for a, b in gaps), (dones[0], gaps)
+    assert any(a <= dones[0] - 8.0 and b >= dones[0] - 0.1 for a, b in gaps), (dones[0], gaps)  # after the answer
     # After each "done": the set's stop ("Stop. Relax.") within the output's latency; then every later
     # cue up to the next set's opening (the rest's countdown), or after the last set the closing words,
     # keeps its planned offset from that stop (show --json), to the onset.
