@@ -10,6 +10,7 @@ from helpers.fakes import FakeSpeaker
 
 from voicecoach.core import phrases
 from voicecoach.core.planfile import parse_plan
+from voicecoach.core.replan import phase_at
 from voicecoach.core.schedule import GAP_S, Options, build_timeline
 from voicecoach.live.checkin import CheckIn
 from voicecoach.live.events import EventType
@@ -199,9 +200,13 @@ def test_stop_inside_the_wait_saves_the_place_and_resume_waits_there_again(tmp_p
 
 def test_with_sides_each_side_waits_for_its_own_done():
     lines, seen, _ = run(plan=SIDES, by_clock=[(40.0, "done"), (80.0, "done")])
-    done = [e for _, e in seen if e.type is EventType.SET_DONE]
     assert [p.side for p in _timeline(SIDES).phases if p.self_paced] == ["right", "left"]
-    assert len(done) == 2
+    done = [(clock, e) for clock, e in seen if e.type is EventType.SET_DONE]
+    # The left side waited for its own "done" (40 s after the first), after the switch.
+    assert [clock for clock, _ in done] == [pytest.approx(40.0, abs=0.1), pytest.approx(80.0, abs=0.1)]
+    sides = [(p.side, p.self_paced) for p in (phase_at(e.timeline, e.t) for _, e in done)]
+    assert sides == [("right", False), ("left", False)]  # each done ended its own side
+    assert lines.count("In your own time. Begin.") == 2
 
 
 def test_done_outside_a_self_paced_set_changes_nothing():
