@@ -11,7 +11,7 @@ from helpers.fakes import FakeSpeaker
 from voicecoach.core import phrases
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.replan import phase_at
-from voicecoach.core.schedule import GAP_S, Options, build_timeline
+from voicecoach.core.schedule import GAP_S, Options, build_timeline, estimate_speech_s
 from voicecoach.live.checkin import CheckIn
 from voicecoach.live.events import EventType
 from voicecoach.live.status import Output, status_text
@@ -273,3 +273,18 @@ def test_how_long_in_a_self_paced_set_says_so():
     lines, *_ = run(by_clock=[(first.start_s + 10, "time_left"), (60.0, "done"), (120.0, "done")])
     answer = next(line for line in lines if line.endswith("This set: at your own pace."))
     assert answer.startswith("About ") and "Exercise 1 of 2." in answer
+
+
+def test_how_long_asked_over_a_cue_cuts_it_answers_then_says_it_again_whole():
+    """Said as repeat is: the stream stops, the answer alone, then on from the cue cut off (never mixed over it)."""
+    tl = _timeline()
+    setup = next(c for c in tl.cues if c.kind == "setup" and c.text.startswith("Exercise 1 of 2"))
+    asked = (setup.start_s + setup.end_s) / 2
+    lines, seen, _ = run(script=[(asked, "time_left")], by_clock=[(200.0, "done"), (300.0, "done")])
+    answer = next(
+        i for i, line in enumerate(lines) if line.startswith("About ") and line.endswith("left. Exercise 1 of 2.")
+    )
+    assert lines[answer - 1] == setup.text and lines[answer + 1] == setup.text  # cut, answered, said again
+    said = next(clock for clock, e in seen if e.type is EventType.MESSAGE and e.text == lines[answer])
+    again = [clock for clock, e in seen if e.type is EventType.CUE and e.cue.text == setup.text]
+    assert len(again) == 2 and again[1] >= said + estimate_speech_s(lines[answer]) - 0.1  # after the answer's words
