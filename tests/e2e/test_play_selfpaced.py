@@ -8,9 +8,11 @@ microphone (the monitor of a second null sink, "the room": see test_play_voice.p
 later waits are short: what they show (the input) does not need 20 s more each.
 
 Measured on the recording of the speakers: the sink is silent while the coach waits, the
-set's stop sounds at "done" (within the output's latency), and the rest's countdown and
-the next set's opening keep their planned offsets from that stop, to the onset. The
-journal holds the time each set took.
+set's stop sounds at "done" (within the output's latency), and every later cue up to the
+next set's opening (the rest's countdown), or after the last set the closing words, keeps
+its planned offset from that stop (`show --json`), to the onset. The journal holds the
+time each set took. The test runs on any xdist worker beside the others (it plays through
+the worker's own sound server and bus: see conftest's groups).
 """
 
 from __future__ import annotations
