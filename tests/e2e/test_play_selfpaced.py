@@ -68,17 +68,23 @@ def _line_starting(run: PlayRun, start: str, timeout_s: float = 15) -> str:
 
 def _said_then_quiet(rec, since_s: float, quiet_s: float, timeout_s: float = 30) -> None:
     """Wait until the speakers have sounded after ``since_s`` (the recording's clock) and then been silent
-    (below -60 dBFS) for ``quiet_s``: the words a line announced are over, however late they played."""
+    (below -60 dBFS) for ``quiet_s``: the words a line announced are over, however late they played.
+    Reads only what the recording gained since the last look (the session plays in real time beside it)."""
     deadline = time.monotonic() + timeout_s
-    start = max(0, int(since_s * RATE))
+    read = max(0, int(since_s * RATE))  # samples looked at so far
+    last_loud = None
     while True:
         size = rec.path.stat().st_size // 4
-        x = np.fromfile(rec.path, dtype="<f4", count=max(0, size - start), offset=start * 4)
-        loud = np.flatnonzero(np.abs(x) > 1e-3)
-        if loud.size and (x.size - loud[-1]) / RATE >= quiet_s:
+        if size > read:
+            x = np.fromfile(rec.path, dtype="<f4", count=size - read, offset=read * 4)
+            loud = np.flatnonzero(np.abs(x) > 1e-3)
+            if loud.size:
+                last_loud = read + int(loud[-1])
+            read += x.size
+        if last_loud is not None and (read - last_loud) / RATE >= quiet_s:
             return
         assert time.monotonic() < deadline, f"no words then {quiet_s} s of quiet after {since_s:.1f} s"
-        time.sleep(0.1)
+        time.sleep(0.2)
 
 
 def _artist(env: dict[str, str]) -> str:
