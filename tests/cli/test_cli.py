@@ -130,17 +130,26 @@ def test_help_never_touches_audio_libraries():
     assert out.returncode == 0 and "Usage: " in out.stdout
 
 
-def test_show_marks_self_paced_sets_and_calls_the_total_an_estimate(run, tmp_path):
+OWN_PACE_PLANS = {
+    "on-the-exercise": "title: Own pace\nexercises:\n"
+    "  - {name: Sit to stand, setup: Sit on a chair., reps: 10, sets: 2, pace: self, estimate: 90}\n"
+    "  - {name: Bridge, setup: Lie down., hold: 20}\n",
+    "in-defaults": "title: Own pace\ndefaults: {pace: self, estimate: 90}\nexercises:\n"
+    "  - {name: Sit to stand, setup: Sit on a chair., reps: 10, sets: 2}\n"
+    "  - {name: Bridge, setup: Lie down., hold: 20}\n",  # a hold keeps the clock
+}
+
+
+@pytest.mark.parametrize("where", sorted(OWN_PACE_PLANS))
+def test_show_marks_self_paced_sets_and_calls_the_total_an_estimate(run, tmp_path, where):
     plan = tmp_path / "own-pace.yaml"
-    plan.write_text(
-        "title: Own pace\nexercises:\n"
-        "  - {name: Sit to stand, setup: Sit on a chair., reps: 10, sets: 2, pace: self, estimate: 90}\n"
-    )
+    plan.write_text(OWN_PACE_PLANS[where])
     result = run("show", str(plan), "--estimate")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     marked = [line for line in lines if "[own pace, about 1 min 30 s]" in line]
     assert len(marked) == 2 and all("In your own time. Begin." in line for line in marked)
+    assert sum("[own pace" in line for line in lines) == 2  # the hold is not marked
     assert lines[-1].startswith("Total: about ") and lines[-1].endswith("(an estimate: some sets go at your own pace)")
     doc = json.loads(run("show", str(plan), "--estimate", "--json").output)
     assert set(doc) == {"title", "duration_s", "cues", "chapters"}  # the JSON keeps its shape

@@ -260,6 +260,7 @@ def test_every_command_word_maps_to_an_action_the_coach_knows():
 
     assert {Action(a) for a in VOCABULARY.values()} <= {*HANDLERS, Action.QUIT}
     assert VOCABULARY["stop"] == "quit" and VOCABULARY["go on"] == "resume" and VOCABULARY["go back"] == "back"
+    assert VOCABULARY["done"] == "done" and VOCABULARY["how much longer"] == "time_left"  # issue 21's words
 
 
 def test_voice_phrases_are_prepared_with_the_session():

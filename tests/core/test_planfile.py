@@ -51,6 +51,13 @@ EXPECTED = {
     "33_bad_pace.yaml": [(6, 11, "pace must be one of clock, self, not 'slow'")],
     "34_estimate_without_pace.yaml": [(6, 5, "'estimate' is for self-paced sets")],
     "35_estimate_too_short.yaml": [(7, 15, "estimate 5 is out of range")],
+    "36_bad_default_pace.yaml": [(3, 9, "pace must be one of clock, self, not 'slow'")],
+    "37_default_estimate_nothing_self_paced.yaml": [(3, 3, "defaults: 'estimate' is for self-paced sets")],
+    "38_default_pace_and_holds.yaml": [
+        (10, 5, "exercise 2 (Bridge): 'estimate' is for self-paced sets"),
+        (14, 11, "exercise 3 (Calf stretch) holds a position; 'pace: self' is for reps and minutes"),
+    ],
+    "39_default_estimate_too_long.yaml": [(2, 34, "estimate 7200 is out of range")],
 }
 
 
@@ -140,3 +147,25 @@ def test_levels_pick_within_ranges(level, reps, hold):
     bridge = parse_plan(MINIMAL).exercises[0]
     assert bridge.reps.count(level) == reps
     assert bridge.tempo.hold.at(level) == hold
+
+
+PACED_DEFAULTS = """\
+title: Own pace
+defaults: {pace: self, estimate: 45}
+exercises:
+  - {name: Sit to stand, setup: Sit., reps: 10}
+  - {name: Walk, setup: Walk to the wall., minutes: 2, estimate: 90}
+  - {name: Bridge, setup: Lie down., hold: 20}
+  - {name: Step up, setup: Face a step., reps: 8, pace: clock}
+"""
+
+
+def test_pace_and_estimate_in_defaults_apply_to_reps_and_minutes_not_to_holds():
+    sit, walk, bridge, step = parse_plan(PACED_DEFAULTS).exercises
+    assert (sit.pace, sit.estimate_s) == ("self", 45)
+    assert (walk.pace, walk.estimate_s) == ("self", 90)  # its own estimate wins
+    assert (bridge.pace, bridge.estimate_s) == ("clock", None)  # a hold keeps the clock
+    assert (step.pace, step.estimate_s) == ("clock", None)  # its own pace wins, and the estimate is not its
+    # An estimate in defaults serves the exercises that are self-paced on their own.
+    own = parse_plan("title: T\ndefaults: {estimate: 30}\nexercises:\n  - {name: A, setup: S., reps: 5, pace: self}\n")
+    assert own.exercises[0].estimate_s == 30

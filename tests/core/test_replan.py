@@ -114,3 +114,35 @@ def test_done_ends_a_self_paced_set_now_and_everything_after_keeps_its_offset():
     assert not done.self_paced and done.end_s == pytest.approx(w + GAP_S)
     assert next_pace_point(new, at) > at  # the second set still waits
     assert adjust_phase(tl, w, 15.0) == (tl, 0.0)  # no clock to add time to
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), base=st.floats(0.05, 0.3), per_char=st.floats(0.03, 0.075))
+def test_done_in_any_self_paced_set_keeps_it_clear_of_cues_and_every_later_offset(data, base, per_char):
+    """Live, each self-paced set ends at "done" (during its opening words or at its wait point): the
+    set never overlaps a cue but its opening, no two cues overlap, and every later cue keeps its
+    offset from "done"."""
+    from helpers.strategies import fake_voice, plans
+
+    from voicecoach.core.replan import finish_paced, next_pace_point, pace_point
+    from voicecoach.core.schedule import GAP_S
+
+    plan = data.draw(plans(realistic=True, paced=True))
+    tl = build_timeline(plan, Options(intro=""), fake_voice(base, per_char))
+    t = 0.0
+    while (w := next_pace_point(tl, t)) is not None:
+        phase = phase_at(tl, w)
+        assert phase is not None and phase.self_paced and pace_point(tl, phase) == w
+        done = data.draw(st.floats(phase.start_s, w))  # the wait point, or a "done" said over the opening
+        new, at = finish_paced(tl, done)
+        assert at == w
+        delta = at + GAP_S - phase.end_s
+        later = [c for c in tl.cues if c.start_s >= phase.end_s - 1e-9]
+        assert [c.start_s for c in new.cues[len(new.cues) - len(later) :]] == pytest.approx(
+            [c.start_s + delta for c in later]
+        )
+        inside = [c for c in new.cues if phase.start_s + 1e-6 < c.end_s and c.start_s < at + GAP_S - 1e-6]
+        assert [c.kind for c in inside] == ["start"], inside
+        _no_overlap_after(new, 0.0)
+        tl, t = new, at
+    assert not any(p.self_paced for p in tl.phases)

@@ -274,3 +274,20 @@ def test_a_plan_without_pace_has_no_self_paced_phase_and_no_note():
     tl = build_timeline(plan)
     assert not any(p.self_paced for p in tl.phases)
     assert build_timeline(plan, Options(for_file=True)) == tl
+
+
+@PROPS
+@given(data=st.data())
+def test_show_marks_every_self_paced_set_with_its_estimate(data):
+    """The sheet `show` prints: one mark per self-paced set (each side) with its estimate, and a total
+    called an estimate exactly when there are some (test_estimates_add_up_in_the_total: the sum)."""
+    from voicecoach.core.sheet import format_duration, render_sheet, total_line
+
+    plan = data.draw(plans(realistic=True, paced=True))
+    tl = build_timeline(plan, Options(intro=""), fake_voice(0.1, 0.05))
+    paced = [p for p in tl.phases if p.self_paced]
+    marks = [line for line in render_sheet(tl).splitlines() if "[own pace, about " in line]
+    assert len(marks) == len(paced)
+    for line, p in zip(marks, paced):
+        assert line.endswith(f"[own pace, about {format_duration(p.duration_s)}]"), (line, p)
+    assert total_line(tl).endswith("(an estimate: some sets go at your own pace)") == bool(paced)

@@ -176,12 +176,18 @@ def test_a_cold_export_is_sample_for_sample_a_warm_one(tmp_path):
     assert pcm["cold"] == pcm["warm"]
 
 
-def test_a_self_paced_set_is_exported_at_its_estimate_with_one_note_at_the_start(tmp_path, env):
+OWN_PACE_PLANS = {
+    "on-the-exercise": "title: Own pace\nexercises:\n"
+    "  - {name: Stand, setup: Stand up., reps: 5, sets: 2, rest_between_sets: 5, pace: self, estimate: 12}\n",
+    "in-defaults": "title: Own pace\ndefaults: {pace: self, estimate: 12}\nexercises:\n"
+    "  - {name: Stand, setup: Stand up., reps: 5, sets: 2, rest_between_sets: 5}\n",
+}
+
+
+@pytest.mark.parametrize("where", sorted(OWN_PACE_PLANS))
+def test_a_self_paced_set_is_exported_at_its_estimate_with_one_note_at_the_start(tmp_path, env, where):
     plan = tmp_path / "own-pace.yaml"
-    plan.write_text(
-        "title: Own pace\nexercises:\n"
-        "  - {name: Stand, setup: Stand up., reps: 5, sets: 2, rest_between_sets: 5, pace: self, estimate: 12}\n"
-    )
+    plan.write_text(OWN_PACE_PLANS[where])
     out = tmp_path / "own-pace.wav"
     _vc("export", str(plan), "-o", str(out), "--transcript", "--engine", "system", env=env)
     lines = out.with_suffix(".txt").read_text().splitlines()

@@ -112,7 +112,10 @@ def test_the_page_follows_the_session_and_taps_are_commands(phone, remote):
         assert taps(remote) == [Command(action, Source.PHONE)], name
 
     expect(page.get_by_role("button", name="Done")).to_be_hidden()  # only while a set at your own pace waits
-    remote.publish({**HOLD, "awaiting": True})
+    own_pace = {"kind": "reps", "label": "At your own pace", "left_s": None, "spent_s": 64.2, "running": True}
+    remote.publish({**HOLD, "awaiting": True, "doing": own_pace})
+    expect(page.locator("#doing")).to_have_text("At your own pace")
+    expect(page.locator("#left")).to_have_text("1:05 so far", timeout=2000)  # the time spent, counted up
     page.get_by_role("button", name="Done").tap()
     assert taps(remote) == [Command(Action.DONE, Source.PHONE)]
     remote.publish({**HOLD, "awaiting": False})

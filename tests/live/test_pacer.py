@@ -10,12 +10,14 @@ from helpers.fakes import FakeSpeaker
 
 from voicecoach.core import phrases
 from voicecoach.core.planfile import parse_plan
-from voicecoach.core.schedule import GAP_S, Options, build_timeline
+from voicecoach.core.replan import phase_at
+from voicecoach.core.schedule import GAP_S, Options, build_timeline, estimate_speech_s
 from voicecoach.live.checkin import CheckIn
 from voicecoach.live.events import EventType
 from voicecoach.live.status import Output, status_text
 from voicecoach.render.prepare import Prepared
 from voicecoach.store.journal import Journal
+from voicecoach.store.places import PlaceStore
 
 PLAN = parse_plan("""\
 title: Own pace
@@ -37,24 +39,26 @@ def _timeline(plan=PLAN):
     return build_timeline(plan, Options(intro=""), FakeSpeaker().length_s)
 
 
-def run(by_clock=(), script=(), plan=PLAN, sources=None, checkin=None):
-    """Run a session; returns the printed lines, (clock, event) pairs, and the coach."""
+def run(by_clock=(), script=(), plan=PLAN, sources=None, checkin=None, limit_s=1000.0, options=None, **coach_kw):
+    """Run a session; returns the printed lines, (clock, event) pairs, and the coach (``coach.run()``'s
+    result is ``coach.finished_run``)."""
     speaker = FakeSpeaker()
-    options = Options(intro="")
+    options = options or Options(intro="")
     prepared = Prepared(plan, options, build_timeline(plan, options, speaker.length_s), speaker)
     buf = io.StringIO()
     # No keys by default: no spoken hint before the session, so the clock and the session agree up to the first wait.
     inputs = ScriptedInputs([], list(script), sources if sources is not None else set(), by_clock=list(by_clock))
-    coach = stepped_coach(prepared, Output("plain", buf), inputs, checkin=checkin)
+    coach = stepped_coach(prepared, Output("plain", buf), inputs, checkin=checkin, **coach_kw)
     seen = []
 
     def heard(event):
         seen.append((coach.clock(), event))
-        if coach.clock() > 1000:  # a wait nobody ends is the test's mistake: fail, never hang
-            raise AssertionError("the session waited for more than 1000 s")
+        if coach.clock() > limit_s:  # a wait nobody ends is the test's mistake: fail, never hang
+            raise AssertionError(f"the session waited for more than {limit_s} s")
 
     coach.events.subscribe(heard)
-    assert coach.run()
+    coach.finished_run = coach.run()
+    assert coach.finished_run or coach_kw.get("store") is not None  # only the resume test stops a session
     return buf.getvalue().splitlines(), seen, coach
 
 
@@ -108,6 +112,21 @@ def test_a_reminder_about_once_a_minute_never_a_timeout_and_pausing_pauses_it():
     assert spent == pytest.approx(190.0 - first.start_s - 100.0, abs=4.0)
 
 
+def test_a_quarter_of_an_hour_of_waiting_gets_a_reminder_about_every_minute_and_no_timeout():
+    tl = _timeline()
+    first = next(p for p in tl.phases if p.self_paced)
+    lines, seen, _ = run(by_clock=[(first.start_s + 900.0, "done"), (first.start_s + 960.0, "done")], limit_s=1200.0)
+    reminders = [clock for clock, e in seen if e.type is EventType.MESSAGE and e.text == KEYS_REMINDER]
+    first_wait = [clock for clock in reminders if clock < first.start_s + 900.0]
+    assert len(first_wait) == 14  # one a minute for 15 minutes: never a time-out, never a burst
+    gaps = [b - a for a, b in zip(first_wait, first_wait[1:])]
+    assert all(59.0 < g < 63.0 for g in gaps), gaps  # about a minute (plus the reminder's own words)
+    assert first_wait[0] == pytest.approx(first.start_s + 60.0, abs=4.0)
+    done = [clock for clock, e in seen if e.type is EventType.SET_DONE]
+    assert done[0] == pytest.approx(first.start_s + 900.0, abs=0.1)  # still waiting, and done is obeyed
+    assert sum(e.type is EventType.SET_DONE for _, e in seen) == 2 and seen[-1][1].type is EventType.CLOSED
+
+
 def test_the_reminder_speaks_to_the_inputs_at_hand():
     lines, *_ = run(by_clock=[(100.0, "done"), (110.0, "done")], sources={"keys", "voice"})
     assert phrases.DONE_WHEN_READY_BY["voice"] in lines
@@ -146,11 +165,48 @@ def test_next_back_and_it_hurts_work_inside_the_wait():
     assert sum(e.type is EventType.SET_DONE for _, e in seen) == 2
 
 
+SECOND = parse_plan("""\
+title: Second
+defaults: {countdown: 2, get_ready: 2}
+exercises:
+  - {name: Bridge, setup: Lie down., hold: 10}
+  - {name: Sit to stand, setup: Sit on a chair., reps: 10, sets: 2, rest_between_sets: 8, pace: self}
+""")
+
+
+def test_stop_inside_the_wait_saves_the_place_and_resume_waits_there_again(tmp_path):
+    store = PlaceStore(Journal.open(tmp_path / "journal.sqlite3"))
+    first = next(p for p in _timeline(SECOND).phases if p.self_paced)
+    lines, seen, coach = run(plan=SECOND, by_clock=[(first.start_s + 30, "quit")], store=store, plan_key="second")
+    assert not coach.finished_run and "Stopped. Your place is saved: continue with --resume." in lines
+    # --resume: the session starts at the saved exercise (as launch does), whose sets wait again.
+    index, intro = store.resume("second", SECOND)
+    assert index == 1
+    options = Options(first_exercise=index, intro=intro)
+    start = next(p for p in build_timeline(SECOND, options, FakeSpeaker().length_s).phases if p.self_paced)
+    lines, seen, coach = run(
+        plan=SECOND,
+        options=options,
+        by_clock=[(start.start_s + 40, "done"), (start.start_s + 100, "done")],
+        store=store,
+        plan_key="second",
+    )
+    assert coach.finished_run and lines[0] == intro
+    assert lines.count("In your own time. Begin.") == 2 and "Bridge" not in " ".join(lines)
+    dones = [clock for clock, e in seen if e.type is EventType.SET_DONE]
+    assert dones[0] == pytest.approx(start.start_s + 40, abs=0.1) and len(dones) == 2
+    assert store.load("second") is None  # finished: nothing left to resume
+
+
 def test_with_sides_each_side_waits_for_its_own_done():
     lines, seen, _ = run(plan=SIDES, by_clock=[(40.0, "done"), (80.0, "done")])
-    done = [e for _, e in seen if e.type is EventType.SET_DONE]
     assert [p.side for p in _timeline(SIDES).phases if p.self_paced] == ["right", "left"]
-    assert len(done) == 2
+    done = [(clock, e) for clock, e in seen if e.type is EventType.SET_DONE]
+    # The left side waited for its own "done" (40 s after the first), after the switch.
+    assert [clock for clock, _ in done] == [pytest.approx(40.0, abs=0.1), pytest.approx(80.0, abs=0.1)]
+    sides = [(p.side, p.self_paced) for p in (phase_at(e.timeline, e.t) for _, e in done)]
+    assert sides == [("right", False), ("left", False)]  # each done ended its own side
+    assert lines.count("In your own time. Begin.") == 2
 
 
 def test_done_outside_a_self_paced_set_changes_nothing():
@@ -217,3 +273,18 @@ def test_how_long_in_a_self_paced_set_says_so():
     lines, *_ = run(by_clock=[(first.start_s + 10, "time_left"), (60.0, "done"), (120.0, "done")])
     answer = next(line for line in lines if line.endswith("This set: at your own pace."))
     assert answer.startswith("About ") and "Exercise 1 of 2." in answer
+
+
+def test_how_long_asked_over_a_cue_cuts_it_answers_then_says_it_again_whole():
+    """Said as repeat is: the stream stops, the answer alone, then on from the cue cut off (never mixed over it)."""
+    tl = _timeline()
+    setup = next(c for c in tl.cues if c.kind == "setup" and c.text.startswith("Exercise 1 of 2"))
+    asked = (setup.start_s + setup.end_s) / 2
+    lines, seen, _ = run(script=[(asked, "time_left")], by_clock=[(200.0, "done"), (300.0, "done")])
+    answer = next(
+        i for i, line in enumerate(lines) if line.startswith("About ") and line.endswith("left. Exercise 1 of 2.")
+    )
+    assert lines[answer - 1] == setup.text and lines[answer + 1] == setup.text  # cut, answered, said again
+    said = next(clock for clock, e in seen if e.type is EventType.MESSAGE and e.text == lines[answer])
+    again = [clock for clock, e in seen if e.type is EventType.CUE and e.cue.text == setup.text]
+    assert len(again) == 2 and again[1] >= said + estimate_speech_s(lines[answer]) - 0.1  # after the answer's words

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from helpers.coaching import ScriptedInputs, stepped_coach
 from helpers.fakes import FakeSpeaker
 
@@ -121,3 +122,35 @@ exercises:
     shown = [s["awaiting"] for s in screen.states]
     assert shown.count(True) >= 1 and not shown[0] and not shown[-1]
     assert "Done (phone)." in buf.getvalue().splitlines()
+    # While it waits the page counts the time spent up, never an estimate down; sent again only on drift.
+    waiting = [s for s in screen.states if s["awaiting"]]
+    assert all(s["doing"]["label"] == "At your own pace" and s["doing"]["left_s"] is None for s in waiting)
+    assert all(s["doing"]["running"] for s in waiting)
+    spent = [s["doing"]["spent_s"] for s in waiting]
+    assert spent == sorted(spent) and spent[-1] < 30 and len(waiting) < 10, spent
+
+
+def test_the_page_shows_the_time_spent_in_a_set_at_your_own_pace_and_stops_it_in_a_pause():
+    plan = parse_plan("""\
+title: Own pace
+defaults: {countdown: 2, get_ready: 2}
+exercises:
+  - {name: Sit to stand, setup: Sit on a chair., reps: 10, pace: self, estimate: 60}
+""")
+    speaker = FakeSpeaker()
+    options = Options(intro="")
+    tl = build_timeline(plan, options, speaker.length_s)
+    paced = next(p for p in tl.phases if p.self_paced)
+    by_clock = [(paced.start_s + 20, "pause"), (paced.start_s + 50, "resume"), (paced.start_s + 90, "done")]
+    inputs = ScriptedInputs([], [], {"phone"}, by_clock=[(t, a, "phone") for t, a in by_clock])
+    coach = stepped_coach(Prepared(plan, options, tl, speaker), Output("plain", io.StringIO()), inputs)
+    screen = Screen()
+    coach.events.subscribe(PhoneView(screen, plan.title, coach.playback.exercises, clock=coach.clock))
+    assert coach.run()
+    own = [s for s in screen.states if s["doing"] and s["doing"]["label"] == "At your own pace"]
+    paused = [s for s in own if s["status"] == "paused"]
+    assert paused and not any(s["doing"]["running"] for s in paused)
+    assert paused[0]["doing"]["spent_s"] == pytest.approx(20, abs=1.0)  # from the opening words; stopped
+    counted = [s["doing"]["spent_s"] for s in own if s["doing"]["spent_s"] is not None]
+    assert max(counted) < 90 - 30 + 1  # the pause's 30 s are not counted
+    assert all(s["doing"]["left_s"] is None for s in own)  # no estimate counted down on the page

@@ -151,8 +151,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     Screen readers: with ACCESSIBLE set (any value), TERM=dumb, or output that is
     not a terminal, `play` prints whole plain lines (as --plain), nothing redrawn
-    and no escape sequences, and no progress bar is drawn. Nothing is ever printed
-    in colour, so NO_COLOR is always honoured.
+    and no escape sequences, and no progress bar is drawn. The only colour is the
+    phone remote's QR code, never with NO_COLOR set: NO_COLOR is always honoured.
 
     Docs: README.md and the docs/ pages in the source (docs/index.md lists them).
     """

@@ -7,27 +7,17 @@ and builds the :class:`~voicecoach.core.plan.Plan` when there is none.
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import TypedDict
 
 import yaml
 
 from voicecoach.core.plan import FIRST_SIDES, PACES, SIDES, Dose, Exercise, Plan, Tempo, Timing
-from voicecoach.errors import Problem, unshowable
+from voicecoach.core.planshapes import MAX_TEXT_CHARS, ShapeChecker
+from voicecoach.errors import Problem
 
 MAX_EXERCISES = 100
-MAX_TEXT_CHARS = 1000
-_unshowable = unshowable  # see voicecoach.errors: never accepted in plan text
-
-_STR = "tag:yaml.org,2002:str"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_SCALARS = (_STR, _INT, _FLOAT, "tag:yaml.org,2002:bool")
-_RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$")
+__all__ = ["MAX_EXERCISES", "MAX_TEXT_CHARS", "PlanChecker"]
 
 
 # (key, description) for every key; the description doubles as the "valid" hint.
@@ -63,7 +53,7 @@ EXERCISE_KEYS = (
     "estimate",
     *TIMING_KEYS,
 )
-DEFAULT_KEYS = (*TIMING_KEYS, "countdown", "tempo", "sides", "first_side")
+DEFAULT_KEYS = (*TIMING_KEYS, "countdown", "tempo", "sides", "first_side", "pace", "estimate")
 TEMPO_KEYS = ("lift", "hold", "lower")
 
 
@@ -74,6 +64,8 @@ class _Defaults(TypedDict):
     tempo: Tempo
     sides: str
     first_side: str
+    pace: str  # "self": every reps or minutes exercise waits for "done" (a hold keeps the clock)
+    estimate: float | None
 
 
 def _with_seconds(timing: Timing, attr: str, value: float) -> Timing:
@@ -89,120 +81,8 @@ def _with_seconds(timing: Timing, attr: str, value: float) -> Timing:
     raise ValueError(f"not a seconds field of Timing: {attr!r}")
 
 
-class PlanChecker:
+class PlanChecker(ShapeChecker):
     """Walks the node tree, converting values and recording problems."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def err(self, node: yaml.Node, message: str, hint: str | None = None) -> None:
-        m = node.start_mark
-        self.problems.append(Problem(m.line + 1, m.column + 1, message, hint))
-
-    # -- shapes -------------------------------------------------------------
-    def mapping(
-        self, node: yaml.Node, what: str, allowed: tuple[str, ...] | Mapping[str, object]
-    ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """Keys to (key node, value node); reports unknown and duplicate keys."""
-        if not isinstance(node, yaml.MappingNode):
-            self.err(node, f"{what} must be a mapping of keys to values", f"valid keys: {', '.join(allowed)}")
-            return {}
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for knode, vnode in node.value:
-            key = knode.value if isinstance(knode, yaml.ScalarNode) else None
-            if not isinstance(key, str):
-                self.err(knode, f"{what} has a key that is not text")
-                continue
-            if key not in allowed:
-                close = difflib.get_close_matches(key, list(allowed), n=1)
-                guess = f"; did you mean '{close[0]}'?" if close else ""
-                self.err(knode, f"unknown key '{key}' in {what}{guess}", f"valid keys: {', '.join(allowed)}")
-                continue
-            if key in out:
-                self.err(knode, f"duplicate key '{key}' in {what}", "each key may appear once")
-                continue
-            out[key] = (knode, vnode)
-        return out
-
-    def text(self, node: yaml.Node, what: str) -> str | None:
-        # Any plain scalar reads as text: a title of "2024" or "Yes" is still a title.
-        if not isinstance(node, yaml.ScalarNode) or node.tag not in _SCALARS or not node.value.strip():
-            self.err(node, f"{what} must be non-empty text")
-            return None
-        value = " ".join(node.value.split())
-        bad = next((c for c in value if _unshowable(c)), None)
-        if bad is not None:
-            # Spoken text is also printed, tagged and captioned: a control character would act on
-            # the terminal or corrupt the files, and no voice can say it.
-            kind = "an invisible formatting character" if unicodedata.category(bad) == "Cf" else "a control character"
-            self.err(
-                node,
-                f"{what} contains {kind} (U+{ord(bad):04X}), which cannot be shown or spoken",
-                "remove it (in double quotes, an escape such as \\x1b or \\u0007 makes one)",
-            )
-            return None
-        if len(value) > MAX_TEXT_CHARS:
-            self.err(node, f"{what} is too long ({len(value)} characters)", f"at most {MAX_TEXT_CHARS}")
-            return None
-        return value
-
-    def texts(self, node: yaml.Node, what: str) -> tuple[str, ...]:
-        if isinstance(node, yaml.SequenceNode):
-            return tuple(t for item in node.value if (t := self.text(item, f"each item of {what}")) is not None)
-        t = self.text(node, what)
-        return (t,) if t is not None else ()
-
-    def number(self, node: yaml.Node, what: str, lo: float, hi: float, unit: str = "") -> float | None:
-        d = self.dose(node, what, lo, hi, unit, allow_range=False)
-        return d.low if d else None
-
-    def dose(
-        self,
-        node: yaml.Node,
-        what: str,
-        lo: float,
-        hi: float,
-        unit: str = "",
-        allow_range: bool = True,
-        whole: bool = False,
-        example: str = "2-3",
-    ) -> Dose | None:
-        """A number, or a range "A-B" (A <= B), within [lo, hi]."""
-        shape = "a whole number" if whole else "a number"
-        if allow_range:
-            shape += f" or a range like {example}"
-        bounds = f"{what} must be {shape} from {lo:g} to {hi:g}{unit}"
-        if not isinstance(node, yaml.ScalarNode) or node.tag not in (_STR, _INT, _FLOAT):
-            self.err(node, f"{what} must be {shape}", bounds)
-            return None
-        m = _RANGE.match(node.value)
-        if not m or (m.group(2) is not None and not allow_range):
-            self.err(node, f"{what} must be {shape}, not '{node.value}'", bounds)
-            return None
-        low = float(m.group(1))
-        high = float(m.group(2)) if m.group(2) is not None else low
-        if whole and not (low.is_integer() and high.is_integer()):
-            self.err(node, f"{what} must be whole numbers, not '{node.value}'", bounds)
-            return None
-        if high < low:
-            self.err(
-                node,
-                f"{what} range '{node.value}' goes backwards",
-                f"write the smaller number first: {m.group(2)}-{m.group(1)}",
-            )
-            return None
-        if low < lo or high > hi:
-            self.err(node, f"{what} {node.value} is out of range", bounds)
-            return None
-        return Dose(low, high)
-
-    def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR and node.value in choices:
-            value: str = node.value
-            return value
-        shown = node.value if isinstance(node, yaml.ScalarNode) else "a non-text value"
-        self.err(node, f"{what} must be one of {', '.join(choices)}, not '{shown}'")
-        return None
 
     # -- sections -----------------------------------------------------------
     def tempo(self, node: yaml.Node, base: Tempo) -> Tempo:
@@ -278,8 +158,14 @@ class PlanChecker:
         details = self.text(keys["details"][1], "details") if "details" in keys else None
         equipment = self.texts(keys["equipment"][1], "equipment") if "equipment" in keys else ()
         timing = self.timing(keys, dflt["timing"])
-        pace = self.choice(keys["pace"][1], "pace", PACES) if "pace" in keys else "clock"
-        estimate = self.number(keys["estimate"][1], "estimate", 10, 3600, " seconds") if "estimate" in keys else None
+        if "pace" in keys:
+            pace = self.choice(keys["pace"][1], "pace", PACES)
+        else:  # the defaults' pace is for reps and minutes: a hold keeps its time on the clock
+            pace = "clock" if "hold" in keys else dflt["pace"]
+        if "estimate" in keys:
+            estimate = self.number(keys["estimate"][1], "estimate", 10, 3600, " seconds")
+        else:
+            estimate = dflt["estimate"] if pace == "self" else None
         if "pace" in keys and pace == "self" and "hold" in keys:
             self.err(
                 keys["pace"][1],
@@ -287,7 +173,8 @@ class PlanChecker:
                 "a hold keeps its time on the clock (say 'more time' live to hold longer)",
             )
         if "estimate" in keys and pace == "clock":
-            self.err(keys["estimate"][0], f"{label}: 'estimate' is for self-paced sets", "add pace: self")
+            hint = "a hold keeps its time on the clock" if "hold" in keys else "add pace: self"
+            self.err(keys["estimate"][0], f"{label}: 'estimate' is for self-paced sets", hint)
         if "minutes" in keys and "sides" in keys and sides != "none":
             self.err(keys["sides"][1], f"{label} is timed (minutes), so it cannot have sides")
         if "hold" in keys and sides == "alternating":
@@ -344,7 +231,15 @@ class PlanChecker:
         description = (self.text(keys["description"][1], "description") or "") if "description" in keys else ""
         safety = self.texts(keys["safety"][1], "safety") if "safety" in keys else ()
         equipment = self.texts(keys["equipment"][1], "equipment") if "equipment" in keys else ()
-        dflt: _Defaults = {"timing": Timing(), "tempo": Tempo(), "sides": "none", "first_side": "right"}
+        dflt: _Defaults = {
+            "timing": Timing(),
+            "tempo": Tempo(),
+            "sides": "none",
+            "first_side": "right",
+            "pace": "clock",
+            "estimate": None,
+        }
+        dkeys: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         if "defaults" in keys:
             dkeys = self.mapping(keys["defaults"][1], "defaults", DEFAULT_KEYS)
             dflt["timing"] = self.timing(dkeys, Timing())
@@ -354,6 +249,10 @@ class PlanChecker:
                 dflt["sides"] = self.choice(dkeys["sides"][1], "sides", SIDES) or "none"
             if "first_side" in dkeys:
                 dflt["first_side"] = self.choice(dkeys["first_side"][1], "first_side", FIRST_SIDES) or "right"
+            if "pace" in dkeys:
+                dflt["pace"] = self.choice(dkeys["pace"][1], "pace", PACES) or "clock"
+            if "estimate" in dkeys:
+                dflt["estimate"] = self.number(dkeys["estimate"][1], "estimate", 10, 3600, " seconds")
         exercises: list[Exercise] = []
         if "exercises" not in keys:
             self.err(
@@ -372,6 +271,12 @@ class PlanChecker:
                     ex = self.exercise(item, i, dflt)
                     if ex is not None:
                         exercises.append(ex)
+        if "estimate" in dkeys and exercises and not any(ex.self_paced for ex in exercises):
+            self.err(
+                dkeys["estimate"][0],
+                "defaults: 'estimate' is for self-paced sets, and no exercise is self-paced",
+                "add pace: self (in defaults, or on a reps or minutes exercise)",
+            )
         if self.problems or title is None:
             return None
         return Plan(

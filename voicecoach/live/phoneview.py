@@ -7,7 +7,9 @@ answers, how the session ended) and hands it to a
 :class:`~voicecoach.control.remote.Screen` when it changes. Time left is sent as a number of
 seconds with ``running``; the page counts down by itself, so the state is sent again only
 when something else changes or the page's count would be off by more than
-:data:`DRIFT_S` (after a spoken confirmation, which holds the session clock).
+:data:`DRIFT_S` (after a spoken confirmation, which holds the session clock). In a set at
+your own pace there is no time left: the time spent so far is sent instead (``spent_s``),
+and the page counts it up.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ LABELS = {
 }
 _COUNTED = ("setup", "hold", "reps", "timed", "rest", "switch")  # phases with a countdown
 _ACTIVE = ("hold", "reps", "timed")
+OWN_PACE_LABEL = "At your own pace"
 _QUIET = (EventType.TICK, EventType.CUE, EventType.MESSAGE, EventType.CONTROL, EventType.PROGRESS)
 
 
@@ -53,6 +56,7 @@ class PhoneView:
         self.end = ""
         self.exercise: dict[str, Any] | None = None  # the last exercise seen (the page keeps showing it)
         self.awaiting = False  # the coach waits for "done" (a set at your own pace): the page shows Done
+        self.spent_s: float | None = None  # ... and the time spent on that set so far (pauses not counted)
         self._timeline: Timeline | None = None
         self._t = 0.0
         self._sent: dict[str, Any] | None = None
@@ -71,9 +75,9 @@ class PhoneView:
         elif kind is EventType.RESUMED:
             self._timeline, self._t, self.status = event.timeline, event.t, "playing"
         elif kind is EventType.AWAITING:
-            self.awaiting = True
+            self.awaiting, self.spent_s = True, event.seconds
         elif kind is EventType.SET_DONE:
-            self.awaiting = False
+            self.awaiting, self.spent_s = False, None
         elif kind is EventType.ASKED:
             self.question = {"text": event.text, "choices": list(event.choices)}
         elif kind is EventType.ANSWERED:
@@ -86,10 +90,11 @@ class PhoneView:
         elif kind is EventType.CLOSED and not self.end:
             self._stopped()
         if kind in (EventType.JUMPED, EventType.STOPPED, EventType.CLOSED):
-            self.awaiting = False  # a move or a stop ends the wait
+            self.awaiting, self.spent_s = False, None  # a move or a stop ends the wait
         if kind is EventType.CLOSED:
             self.question = None
-        self._publish(force=kind is not EventType.STATE)
+        # The wait's own event comes every turn: sent when the page's count of the time spent drifts.
+        self._publish(force=kind not in (EventType.STATE, EventType.AWAITING))
 
     def _stopped(self) -> None:
         self.status = "stopped"
@@ -98,7 +103,9 @@ class PhoneView:
         self.end = f"Stopped{where}."
 
     def state(self) -> tuple[dict[str, Any], float | None, bool]:
-        """The page's state (time left not in it yet), the seconds left and whether they run."""
+        """The page's state (its count not in it yet), the seconds it counts and whether they run.
+
+        The count is the time left, or in a set at your own pace the time spent so far."""
         ph = phase_at(self._timeline, self._t) if self._timeline is not None else None
         if ph is not None and ph.exercise_index is not None:
             self.exercise = {
@@ -113,10 +120,16 @@ class PhoneView:
         left: float | None = None
         running = False
         if ph is not None and not self.end:
-            doing = {"kind": ph.kind, "label": LABELS.get(ph.kind, ph.kind.capitalize())}
-            if ph.kind in _COUNTED:
+            own_pace = ph.self_paced
+            doing = {
+                "kind": ph.kind,
+                "label": OWN_PACE_LABEL if own_pace else LABELS.get(ph.kind, ph.kind.capitalize()),
+            }
+            if own_pace:
+                left = self.spent_s  # counted up; none before the wait starts (the opening words)
+            elif ph.kind in _COUNTED:
                 left = max(0.0, ph.end_s - self._t)
-                running = self.status == "playing" and self.question is None
+            running = left is not None and self.status == "playing" and self.question is None
         state = {
             "program": self.program,
             "status": "question" if self.question is not None and not self.end else self.status,
@@ -133,17 +146,24 @@ class PhoneView:
         state, left, running = self.state()
         now = self.clock()
         sent = self._sent
+        up = state["doing"] is not None and state["doing"]["label"] == OWN_PACE_LABEL
         if not force and sent is not None and _without_time(sent) == state:
             doing = sent["doing"]
-            shown = doing.get("left_s") if doing else None
+            shown = (doing.get("spent_s") if up else doing.get("left_s")) if doing else None
             if shown is None or left is None:
                 return
             if doing["running"]:
-                shown -= now - self._sent_at
+                shown += (now - self._sent_at) * (1 if up else -1)
             if abs(shown - left) <= DRIFT_S and doing["running"] == running:
                 return
         if state["doing"] is not None:
-            state["doing"] = {**state["doing"], "left_s": None if left is None else round(left, 2), "running": running}
+            count = None if left is None else round(left, 2)
+            state["doing"] = {
+                **state["doing"],
+                "left_s": None if up else count,
+                "spent_s": count if up else None,
+                "running": running,
+            }
         self._sent, self._sent_at = state, now
         self.screen.publish(state)
 
@@ -152,7 +172,7 @@ def _without_time(state: dict[str, Any]) -> dict[str, Any]:
     doing = state["doing"]
     if doing is None:
         return state
-    return {**state, "doing": {k: v for k, v in doing.items() if k not in ("left_s", "running")}}
+    return {**state, "doing": {k: v for k, v in doing.items() if k not in ("left_s", "spent_s", "running")}}
 
 
 def _next(timeline: Timeline | None, ph: Phase, exercises: int) -> str:
