@@ -97,10 +97,12 @@ class _Launch:
         r = self.request
         try:
             # The models load before any synthesis: a missing extra or a wrong name fails at once.
-            ears = _voice_logic(r.wake_word) if r.listen else None
-            mic_index = _input_device(r.mic) if r.listen else None
+            ears, voice_off = _voice_logic(r.wake_word) if r.listen else (None, None)
+            mic_index = _input_device(r.mic) if ears is not None else None
             plan = programs.load(r.plan)
             out = Output.auto(r.plain, r.quiet)
+            if voice_off:
+                out.notice(voice_off)  # a stage's native library is missing: the session goes on without voice
             options, notes = self._open(plan)
             if ears is not None:
                 notes.append((phrases.VOICE_ON, phrases.voice_on_printed(ears.detector.phrase)))
@@ -232,14 +234,31 @@ def _input_device(mic: str | None) -> int | None:
     return resolve_input_device(mic)
 
 
-def _voice_logic(wake_word: str | None) -> VoiceLogic:
-    """The wake word detector and the command recognizer, loaded (the listen extra)."""
-    from voicecoach.control.voice import micro
+def _voice_logic(wake_word: str | None) -> tuple[VoiceLogic | None, str | None]:
+    """The wake word detector, the command recognizer and the noise stage, loaded (the listen extra).
+
+    Without the noise stage's native library, voice control is off (the
+    second value says so in one line, naming what to install) and the
+    session goes on; a missing extra or a bad wake word model is an error.
+    """
+    from voicecoach.control.voice import micro, noise
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.control.voice.sphinx import SphinxCommands
 
     detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
-    return VoiceLogic(detector, SphinxCommands(detector.phrase))
+    try:
+        stages = noise.stages()
+    except noise.NoiseSuppressionMissing as exc:
+        return None, f"Voice control is off: {exc.message}; {exc.hint}."
+    return (
+        VoiceLogic(
+            detector,
+            SphinxCommands(detector.phrase),
+            cleaners=stages.cleaners,
+            recognizer_cleaners=stages.recognizer_cleaners,
+        ),
+        None,
+    )
 
 
 def _add_remote(inputs: Inputs, request: LiveRequest, out: Output) -> RemoteSource | None:
