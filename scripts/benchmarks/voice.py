@@ -1,24 +1,34 @@
-"""scripts/bench voice: recognition, false commands, latency and CPU of voice control.
+"""scripts/bench voice: recognition in a home's noise, false commands, latency and CPU of voice control.
 
 Everything runs through the real :class:`VoiceLogic` with the real engines
-(microWakeWord, pocketsphinx), fed 80 ms chunks of generated audio on a
-simulated clock, so a run takes minutes, not hours of real time. The test
-set is made at run time from generated voices only (benchmarks/voiceset.py).
+(microWakeWord, pocketsphinx) and the real cleaning stages (WebRTC noise
+suppression), built as ``voicecoach play --listen`` builds them
+(:func:`voicecoach.control.voice.noise.stages`), fed 80 ms chunks of
+generated audio on a simulated clock, so a run takes minutes, not hours of
+real time. The test set is made at run time from generated voices only
+(benchmarks/voiceset.py).
 
-* recognition, quiet moment: "Hey Jarvis, <command>." by every speaker, in
-  the room (reverberation, noise at 20 dB SNR); obeyed = the right action.
-* recognition while the coach speaks: the same, with a coach phrase playing
-  over the command (and marked as the coach's sound, as the player does).
+* recognition, per condition (:data:`CONDITIONS`): "Hey Jarvis, <command>."
+  for every command of the vocabulary by every speaker, in the room
+  (reverberation) with fan-like or traffic noise at a signal-to-noise ratio.
+  Per take: was the wake word heard, and then was the right command obeyed,
+  a wrong one executed, "Sorry?" said, or nothing done.
 * false commands, unrelated speech: the source articles (/work/shared/seeds)
-  read aloud, in the room, sentence by sentence (many contain command
+  read aloud, in the quiet room, sentence by sentence (many contain command
   words: "stop", "back", "hold", "repeat"...).
 * false commands, own voice: a whole session's mix (built-in inner-knee)
-  fed back as the microphone: with the echo gate (as in use) and without it
-  (the wake model alone).
+  fed back as the microphone: with the echo gate (as in use) and without it.
 * latency: from the end of the spoken command to the moment the command is
-  handed to the session (simulated end-pointing delay + the measured decode
-  time); the coach's time to first sound is the live benchmark's figure.
-* CPU: process CPU time per second of audio while listening (no wake).
+  handed to the session (simulated end-pointing delay + the measured
+  decode time); the real stack's figure is benchmarks/voicelive.py's.
+* CPU: process CPU time per second of audio while listening (no wake), with
+  the noise stage on.
+
+Other conditions plug in through :func:`recognition` (a ``make_take`` that
+returns the microphone's audio and, when the coach is heard, its spans); the
+echo condition is added at the ``# -- more conditions`` mark in
+:func:`bench_voice`, and :func:`md_voice` reports every condition in
+``v["conditions"]``.
 """
 
 from __future__ import annotations
@@ -26,26 +36,70 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from benchmarks import voiceset as vs
-from benchmarks.common import Noise, log, noise_text
+from benchmarks.common import Noise, log
 
-T_RECOGNITION = 0.95
+T_WAKE = {"quiet": 0.95, "10 dB": 0.90}
+T_OBEYED = {"quiet": 0.95, "10 dB": 0.90, "5 dB": 0.75}
+T_WRONG = 0.01
 T_FALSE_PER_HOUR = 1.0
 T_LATENCY_MS = 700.0
 T_CPU_PCT = 25.0
+#: A voice the wake model scores under this for a clean "Hey Jarvis" is reported apart (the issue's rule).
+WEAK_WAKE = 0.1
 SEEDS = Path("/work/shared/seeds")
 
 
-def _logic(activity=None):
+@dataclass(frozen=True)
+class Condition:
+    """Where the command is said: ``noise`` ("fan" or "traffic") at ``snr_db`` under the speech, in the room."""
+
+    name: str
+    noise: str
+    snr_db: float
+    target: str  # which row of the targets applies: "quiet", "10 dB" or "5 dB"
+
+
+CONDITIONS = (
+    Condition("quiet room (room tone at 20 dB SNR)", "room", 20.0, "quiet"),
+    Condition("fan, 10 dB SNR", "fan", 10.0, "10 dB"),
+    Condition("traffic, 10 dB SNR", "traffic", 10.0, "10 dB"),
+    Condition("fan, 5 dB SNR", "fan", 5.0, "5 dB"),
+)
+
+
+class Counting:
+    """A wake word detector that counts its wakes (for "commands obeyed given the wake")."""
+
+    def __init__(self, detector) -> None:
+        self.detector, self.phrase, self.wakes = detector, detector.phrase, 0
+
+    def feed(self, pcm: np.ndarray) -> bool:
+        woke = self.detector.feed(pcm)
+        self.wakes += bool(woke)
+        return woke
+
+    def reset(self) -> None:
+        self.detector.reset()
+
+
+def make_logic(activity=None, noise: bool | None = None):
+    """The product's VoiceLogic (``noise=None``: its noise stages as shipped; False: none), its detector counted."""
+    from voicecoach.control.voice import noise as ns
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.control.voice.micro import MicroWakeWordDetector
     from voicecoach.control.voice.sphinx import SphinxCommands
 
-    det = MicroWakeWordDetector()
-    return VoiceLogic(det, SphinxCommands(det.phrase), activity)
+    det = Counting(MicroWakeWordDetector())
+    st = ns.stages() if noise is not False else ns.Stages()
+    return VoiceLogic(
+        det, SphinxCommands(det.phrase), activity, cleaners=st.cleaners, recognizer_cleaners=st.recognizer_cleaners
+    )
 
 
 class Timed:
@@ -68,41 +122,44 @@ class Timed:
                 self.commands.append((self.t, c, time.perf_counter() - w0))
 
 
-def _room_take(room: vs.Room, speech: np.ndarray, lead_s=0.5, tail_s=2.5, snr_db=20.0):
+def room_take(room: vs.Room, speech: np.ndarray, lead_s=0.5, tail_s=2.5, snr_db=20.0, noise="room"):
+    """The speech in the room with noise; and where the speech ends (s)."""
     x = np.concatenate(
         [np.zeros(int(lead_s * vs.RATE), np.float32), speech, np.zeros(int(tail_s * vs.RATE), np.float32)]
     )
     wet = room.reverb(x)[: len(x)]
-    return vs.mix_at_snr(wet, room.noise(len(x), 1.0), snr_db), lead_s + len(speech) / vs.RATE
+    return vs.mix_at_snr(wet, room.noise(len(x), 1.0, noise), snr_db), lead_s + len(speech) / vs.RATE
 
 
-def recognition(speakers, over_coach: bool = False) -> dict:
+def condition_takes(c: Condition, seed: int = 11) -> Callable:
+    """A ``make_take(speaker, speech)`` for one condition: (microphone audio, end of speech s, coach spans)."""
+    room = vs.Room(seed)
+
+    def make(speaker, speech):
+        take, end_s = room_take(room, speech, snr_db=c.snr_db, noise=c.noise)
+        return take, end_s, []
+
+    return make
+
+
+def recognition(name: str, speakers, make_take: Callable, noise: bool | None = None) -> dict:
+    """Every command of the vocabulary by every speaker through ``make_take``; one row per take."""
     from voicecoach.control.voice import VOCABULARY
     from voicecoach.control.voice.listener import SoundActivity
 
-    room = vs.Room(11)
     rows = []
-    coach = None
     for s in speakers:
         activity = SoundActivity()
-        timed = Timed(_logic(activity))
-        if over_coach and coach is None:
-            coach = vs.say(vs.Speaker("coach", "espeak", "en-gb", 1.0, 1.0), "Ten more seconds. Halfway.")
+        timed = Timed(make_logic(activity, noise))
         for words, action in VOCABULARY.items():
-            speech = vs.say(s, f"Hey Jarvis, {words}.")
-            take, end_s = _room_take(room, speech)
-            if over_coach:  # the coach talks from the wake word's end over the command (at a similar level)
-                start = int((end_s - 0.9) * vs.RATE)
-                seg = coach[: max(0, len(take) - start)] * 0.8
-                take[start : start + len(seg)] += seg
-                t_start = timed.t + start / vs.RATE
-                activity.mark(t_start, t_start + len(seg) / vs.RATE)
-            before = len(timed.commands)
-            t0 = timed.t
+            take, end_s, spans = make_take(s, vs.said(s, f"Hey Jarvis, {words}."))
+            for a, b in spans:  # the coach's sound, as the player reports it
+                activity.mark(timed.t + a, timed.t + b)
+            before, wakes, t0 = len(timed.commands), timed.logic.detector.wakes, timed.t
+            timeouts = timed.logic.recognizer.timeouts
             timed.feed(vs.to_int16(take))
             got = timed.commands[before:]
             c = got[0][1] if got else None
-            latency = (got[0][0] - (t0 + end_s)) + got[0][2] if got else None
             rows.append(
                 {
                     "speaker": s.name,
@@ -110,20 +167,28 @@ def recognition(speakers, over_coach: bool = False) -> dict:
                     "tuning": s in vs.TUNING,
                     "words": words,
                     "action": action,
+                    "woke": timed.logic.detector.wakes > wakes,
+                    "timed_out": timed.logic.recognizer.timeouts > timeouts,
                     "got": getattr(c, "action", None),
-                    "heard": getattr(c, "heard", None),
-                    "latency_s": latency,
+                    "latency_s": (got[0][0] - (t0 + end_s)) + got[0][2] if got else None,
+                    **_verification(timed.logic.recognizer, got),
                 }
             )
-    return {"rows": rows}
+    return {"name": name, "rows": rows}
+
+
+def _verification(recognizer, got) -> dict:
+    """The recognizer's verification scores for the command just decided (for choosing the thresholds)."""
+    if not got or got[0][1].action == "unknown":
+        return {}
+    return {
+        "confidence": recognizer.last_confidence,
+        "margin": getattr(recognizer, "last_margin", None),
+    }
 
 
 def wake_probabilities(speakers, takes: int = 3) -> dict[str, float]:
-    """Each speaker's median of the wake model's highest probability for a clean "Hey Jarvis" (no room).
-
-    It tells a missed wake word from a misheard command: under the model's
-    cutoff (0.97 for "hey jarvis") the speaker is never woken, whatever follows.
-    """
+    """Each speaker's median of the wake model's highest probability for a clean "Hey Jarvis" (no room)."""
     from voicecoach.control.voice.micro import MicroWakeWordDetector
 
     det = MicroWakeWordDetector()
@@ -147,27 +212,28 @@ def _sentences() -> list[str]:
 def unrelated_speech(speakers, seconds: float) -> dict:
     room = vs.Room(12)
     sentences = _sentences()
-    timed = Timed(_logic())
+    timed = Timed(make_logic())
     audio_s, n, with_words = 0.0, 0, 0
-    words = re.compile(r"\b(stop|back|next|pause|repeat|help|resume|hold|more|less|time|go)\b", re.I)
+    words = re.compile(r"\b(stop|back|next|pause|repeat|help|resume|hold|more|less|time|go|done|skip|hurts?)\b", re.I)
     i = 0
     while audio_s < seconds and i < len(sentences) * len(speakers):
         s = speakers[i % len(speakers)]
         sentence = sentences[(i * 7) % len(sentences)]
         i += 1
-        take, _ = _room_take(room, vs.say(s, sentence), lead_s=0.3, tail_s=0.3)
+        take, _ = room_take(room, vs.say(s, sentence), lead_s=0.3, tail_s=0.3)
         timed.feed(vs.to_int16(take))
         audio_s += len(take) / vs.RATE
         n += 1
         with_words += bool(words.search(sentence))
     false = [c for _, c, _ in timed.commands if c.action != "unknown"]
-    sorry = [c for _, c, _ in timed.commands if c.action == "unknown"]
     return {
         "audio_s": audio_s,
         "sentences": n,
         "with_command_words": with_words,
         "false_commands": len(false),
-        "sorry": len(sorry),
+        "false_words": [c.heard for c in false],
+        "sorry": len(timed.commands) - len(false),
+        "wakes": timed.logic.detector.wakes,
         "speakers": [s.name for s in speakers],
     }
 
@@ -190,7 +256,7 @@ def own_session() -> dict:
     out = {"minutes": len(x16) / vs.RATE / 60, "voice": prepared.speaker.describe()}
     for gated in (True, False):
         activity = SoundActivity()
-        timed = Timed(_logic(activity))
+        timed = Timed(make_logic(activity))
         if gated:  # as the player reports it: every 1024-frame block with sound
             block = 1024
             for k in range(0, len(pcm), block):
@@ -219,12 +285,14 @@ def bench_voice(args, work: Path) -> dict:
         return {"skipped": f"the listen extra is not installed ({exc})"}
     noise = Noise()
     speakers = vs.speakers()
-    log(f"voice: recognition, quiet, {len(speakers)} speakers")
-    quiet = recognition(speakers)
     log('voice: the wake model\'s probability for a clean "Hey Jarvis", per speaker')
     wake = wake_probabilities(speakers)
-    log("voice: recognition while the coach speaks (2 speakers)")
-    over = recognition([s for s in speakers if s.name in ("piper-joe", "espeak-scot")], over_coach=True)
+    conditions = []
+    for c in CONDITIONS:
+        log(f"voice: recognition, {c.name}, {len(speakers)} speakers")
+        conditions.append({**recognition(c.name, speakers, condition_takes(c)), "target": c.target})
+    # -- more conditions: each one call appending recognition(name, speakers, make_take) plus its "target"
+    # (e.g. the coach speaking through the room's echo path, with the echo canceller: benchmarks/voiceecho.py).
     log(f"voice: unrelated speech, {args.voice_seconds:.0f} s")
     unrelated = unrelated_speech([s for s in speakers if s in vs.HELD_OUT], args.voice_seconds)
     log("voice: the coach's own session fed back")
@@ -232,11 +300,13 @@ def bench_voice(args, work: Path) -> dict:
     log(f"voice: end-to-end latency, {args.voicelive_runs} live sessions on the real stack")
     from benchmarks.voicelive import bench_voicelive
 
-    live = bench_voicelive(args, work)
+    try:  # the real stack's part: its failure must not lose the simulated figures above
+        live = bench_voicelive(args, work)
+    except Exception as exc:
+        live = {"skipped": f"failed: {type(exc).__name__}: {exc}"}
     return {
-        "quiet": quiet,
         "wake": wake,
-        "over": over,
+        "conditions": conditions,
         "unrelated": unrelated,
         "own": own,
         "live": live,
@@ -244,85 +314,36 @@ def bench_voice(args, work: Path) -> dict:
     }
 
 
-def _rate(rows, pred=lambda r: True) -> tuple[int, int]:
-    sel = [r for r in rows if pred(r)]
-    return sum(r["got"] == r["action"] for r in sel), len(sel)
+def figures(rows, wake: dict[str, float], held_out: bool = True) -> dict:
+    """Rates over the held-out voices the wake model hears (clean probability >= WEAK_WAKE)."""
+    sel = [r for r in rows if (not r["tuning"]) == held_out and wake.get(r["speaker"], 1.0) >= WEAK_WAKE]
+    woke = [r for r in sel if r["woke"]]
+    n, w = len(sel), len(woke)
+    lat = [r["latency_s"] for r in woke if r["got"] == r["action"] and r["latency_s"] is not None]
+    return {
+        "n": n,
+        "woke": w,
+        "obeyed": sum(r["got"] == r["action"] for r in woke),
+        "wrong": sum(r["got"] not in (None, "unknown", r["action"]) for r in woke),
+        "sorry": sum(r["got"] == "unknown" for r in woke),
+        "nothing": sum(r["got"] is None for r in woke),
+        "latency_ms": 1000 * statistics.median(lat) if lat else None,
+    }
 
 
 def summary(v: dict) -> dict:
-    rows = v["quiet"]["rows"]
-    ok, n = _rate(rows)
-    lat = [r["latency_s"] for r in rows if r["got"] == r["action"] and r["latency_s"] is not None]
+    """The quiet room's held-out figures and the false commands, for scripts/bench's one line."""
+    f = figures(v["conditions"][0]["rows"], v["wake"])
     u = v["unrelated"]
-    per_hour = u["false_commands"] / (u["audio_s"] / 3600)
     return {
-        "ok": ok,
-        "n": n,
-        "pct": 100 * ok / n,
-        "latency_ms": 1000 * statistics.median(lat) if lat else None,
-        "false_per_hour": per_hour,
+        "ok": f["obeyed"],
+        "n": f["woke"],
+        "pct": 100 * f["obeyed"] / max(1, f["woke"]),
+        "latency_ms": f["latency_ms"],
+        "false_per_hour": u["false_commands"] / (u["audio_s"] / 3600),
         "own_false": v["own"]["gated"]["commands"],
         "cpu_pct": v["own"]["cpu_pct"],
     }
 
 
-def _live_row(live: dict) -> str:
-    from benchmarks.voicelive import T_LATENCY_MS
-
-    if "skipped" in live:
-        return f"| end of command in the room -> spoken confirmation on the speakers | skipped: {live['skipped']} | | |"
-    runs = ", ".join(f"{x:.0f}" for x in sorted(live["latency_ms"]))
-    return (
-        f"| end of command in the room -> first sound of the spoken confirmation on the speakers (real stack, "
-        f"{live['runs']} live sessions, {live['missed']} not obeyed), median | **{live['median_ms']:.0f} ms** "
-        f"({runs}) | < {T_LATENCY_MS:.0f} ms | {'met' if live['met'] else 'MISSED'} |"
-    )
-
-
-def md_voice(v: dict, command: str, when: str) -> str:
-    rows = v["quiet"]["rows"]
-    s = summary(v)
-    lines = [f"Command: `{command}` ({when}). {noise_text(v['noise'])}.", ""]
-    wake = v.get("wake", {})
-    lines.append(
-        '| speaker | set | wake probability, clean "Hey Jarvis" (cutoff 0.97) | woke and obeyed | wrong command '
-        "| Sorry? | nothing |"
-    )
-    lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in dict.fromkeys(r["speaker"] for r in rows):
-        sel = [r for r in rows if r["speaker"] == name]
-        ok = sum(r["got"] == r["action"] for r in sel)
-        wrong = sum(r["got"] not in (None, "unknown", r["action"]) for r in sel)
-        sorry = sum(r["got"] == "unknown" for r in sel)
-        none = sum(r["got"] is None for r in sel)
-        p = f"{wake[name]:.2f}" if name in wake else "-"
-        lines.append(
-            f"| {name} | {'tuning' if sel[0]['tuning'] else 'held out'} | {p} | {ok}/{len(sel)} | {wrong} | "
-            f"{sorry} | {none} |"
-        )
-    piper = _rate(rows, lambda r: r["engine"] == "piper")
-    espeak = _rate(rows, lambda r: r["engine"] == "espeak")
-    held = _rate(rows, lambda r: not r["tuning"])
-    o_ok, o_n = _rate(v["over"]["rows"])
-    u, own = v["unrelated"], v["own"]
-    lat = s["latency_ms"]
-    lines += [
-        "",
-        "| figure | measured | target | met |",
-        "| --- | --- | --- | --- |",
-        f"| commands obeyed, quiet moment | **{s['ok']}/{s['n']} ({s['pct']:.0f} %)**; Piper speakers {piper[0]}/{piper[1]}, "
-        f"espeak-ng speakers {espeak[0]}/{espeak[1]}; held-out speakers {held[0]}/{held[1]} | >= 95 % | "
-        f"{'met' if s['pct'] >= 95 else 'MISSED'} |",
-        f"| commands obeyed while the coach speaks | {o_ok}/{o_n} (echo gate: ignored by design) | (reported) | - |",
-        f"| false commands, unrelated speech | {u['false_commands']} in {u['audio_s'] / 60:.1f} min ({u['sentences']} sentences, "
-        f'{u["with_command_words"]} with command words; {u["sorry"]} "Sorry?") = {s["false_per_hour"]:.1f}/hour | <= 1/hour | '
-        f"{'met' if s['false_per_hour'] <= T_FALSE_PER_HOUR else 'MISSED'} |",
-        f"| false commands, own {own['minutes']:.0f}-minute session fed back | {own['gated']['commands']} with the echo gate "
-        f'({own["gated"]["ignored"]} wakes ignored); {own["ungated"]["commands"]} without it ({own["ungated"]["sorry"]} "Sorry?") | 0 | '
-        f"{'met' if own['gated']['commands'] == 0 else 'MISSED'} |",
-        f"| end of command -> command handed to the session (simulated clock + decoding), median | {lat:.0f} ms | "
-        f"(part of the next line) | - |",
-        _live_row(v.get("live") or {"skipped": "not run"}),
-        f"| CPU while listening | {s['cpu_pct']:.1f} % of one core | < 25 % | {'met' if s['cpu_pct'] < T_CPU_PCT else 'MISSED'} |",
-    ]
-    return "\n".join(lines)
+from benchmarks.voicemd import md_voice  # noqa: E402,F401  (the document's section: its own module)

@@ -59,7 +59,7 @@ def bench_voicelive(args, work: Path) -> dict:
         return {"skipped": f"{', '.join(missing_tools())} not found (./scripts/test installs them)"}
     if not piper_available():
         return {"skipped": "the generated speaker is the Piper voice (the neural extra)"}
-    from benchmarks.mpris import _Play
+    from benchmarks.common import PlayProcess as _Play
 
     plan = work / "voice.yaml"
     plan.write_text(PLAN)

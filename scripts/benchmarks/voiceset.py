@@ -6,8 +6,10 @@ variants. Pitch is shifted by resampling (which also moves the formants, so a
 shifted voice sounds like another, differently sized, person); pace comes
 from the engine itself (Piper's length scale, espeak-ng's words per minute).
 A "room" adds a little reverberation (an exponentially decaying noise
-impulse response) and steady room noise (a fan-like, low-passed noise) at a
-given signal-to-noise ratio. Everything is 16 kHz float32 mono, made at run
+impulse response) and noise at a given signal-to-noise ratio: steady
+fan-like noise (low-passed, with a little hiss), or traffic through an open
+window (a low rumble with cars passing: swells of broader tyre noise a few
+seconds long, at random times). Everything is 16 kHz float32 mono, made at run
 time and kept only in memory.
 """
 
@@ -137,9 +139,52 @@ class Room:
     def reverb(self, x: np.ndarray) -> np.ndarray:
         return signal.fftconvolve(x, self.ir)[: len(x) + len(self.ir) // 2].astype(np.float32)
 
-    def noise(self, n: int, level_rms: float) -> np.ndarray:
+    def noise(self, n: int, level_rms: float, kind: str = "room") -> np.ndarray:
+        """``n`` samples of ``kind`` noise ("room" tone, "fan" or "traffic") at ``level_rms``."""
+        if kind == "traffic":
+            return self.traffic(n, level_rms)
+        if kind == "fan":
+            return self.fan(n, level_rms)
         w = self.rng.standard_normal(n)
         z = signal.sosfilt(self._sos, w) + 0.3 * w
+        z *= level_rms / max(1e-12, float(np.sqrt(np.mean(z**2))))
+        return z.astype(np.float32)
+
+    def fan(self, n: int, level_rms: float) -> np.ndarray:
+        """A room fan: broadband air noise falling 3 dB an octave (pink) from 60 Hz to 7 kHz, and the
+        blades' hum (a 90 Hz tone and its harmonics, 10 dB under the noise)."""
+        spectrum = np.fft.rfft(self.rng.standard_normal(n))
+        f = np.fft.rfftfreq(n, 1 / RATE)
+        spectrum *= np.where((f >= 60) & (f <= 7000), 1 / np.sqrt(np.maximum(f, 60.0)), 0.0)
+        z = np.fft.irfft(spectrum, n)
+        z /= max(1e-12, float(np.sqrt(np.mean(z**2))))
+        t = np.arange(n) / RATE
+        phase = self.rng.uniform(0, 2 * np.pi)
+        hum = sum(np.sin(2 * np.pi * 90 * k * t + k * phase) / k for k in (1, 2, 3))
+        z += 0.3 * hum / float(np.sqrt(np.mean(hum**2)))
+        z *= level_rms / max(1e-12, float(np.sqrt(np.mean(z**2))))
+        return z.astype(np.float32)
+
+    def traffic(self, n: int, level_rms: float) -> np.ndarray:
+        """Street noise through a window: a steady rumble under 150 Hz, and cars passing.
+
+        Each car is band-passed noise (tyres and engine, 80 Hz-2 kHz) under a
+        bell-shaped swell 2-6 s long, 6-15 dB over the rumble at its peak,
+        one every 1-5 s on average (they overlap in a busy street).
+        """
+        rumble = signal.sosfilt(signal.butter(2, 150, "low", fs=RATE, output="sos"), self.rng.standard_normal(n))
+        rumble /= max(1e-12, float(np.sqrt(np.mean(rumble**2))))
+        tyres = signal.sosfilt(signal.butter(2, (80, 2000), "band", fs=RATE, output="sos"), self.rng.standard_normal(n))
+        tyres /= max(1e-12, float(np.sqrt(np.mean(tyres**2))))
+        swell = np.zeros(n)
+        t = np.arange(n) / RATE
+        at = -3.0
+        while at < n / RATE + 3.0:
+            width = self.rng.uniform(2.0, 6.0) / 4  # the bell's standard deviation
+            peak = 10 ** (self.rng.uniform(6, 15) / 20)
+            swell += peak * np.exp(-0.5 * ((t - at) / width) ** 2)
+            at += self.rng.uniform(1.0, 5.0)
+        z = rumble + swell * tyres
         z *= level_rms / max(1e-12, float(np.sqrt(np.mean(z**2))))
         return z.astype(np.float32)
 
@@ -153,3 +198,14 @@ def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarr
 
 def to_int16(x: np.ndarray) -> np.ndarray:
     return (np.clip(x, -1.0, 1.0) * 32767).astype("<i2")
+
+
+_SAID: dict[tuple[str, str], np.ndarray] = {}
+
+
+def said(speaker: Speaker, text: str) -> np.ndarray:
+    """:func:`say`, made once per run: every condition hears the same take (only the room differs)."""
+    key = (speaker.name, text)
+    if key not in _SAID:
+        _SAID[key] = say(speaker, text)
+    return _SAID[key]

@@ -170,8 +170,8 @@ def test_play_passes_the_sensitivity_on_and_it_turns_listening_on(run, monkeypat
 def test_the_session_listens_with_the_cutoff_asked_for():
     pytest.importorskip("pymicro_wakeword", reason="the listen extra")
     pytest.importorskip("pocketsphinx", reason="the listen extra")
-    from voicecoach.live.launch import _voice_logic
+    from voicecoach.live.launch import voice_logic
 
-    assert _voice_logic("hey jarvis", "low").detector.cutoff == 0.97
-    assert _voice_logic("alexa", 0.75).detector.cutoff == 0.75
-    assert _voice_logic(None).detector.cutoff == 0.88  # the default level, high
+    assert voice_logic("hey jarvis", "low").detector.cutoff == 0.97
+    assert voice_logic("alexa", 0.75).detector.cutoff == 0.75
+    assert voice_logic(None).detector.cutoff == 0.88  # the default level, high

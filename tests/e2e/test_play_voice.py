@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 
+import numpy as np
 import pytest
 from helpers.play import PlayRun, silent_stretches
 from helpers.pulse import PulseServer
@@ -159,3 +160,48 @@ def test_voice_next_repeat_back_and_stop_from_unseen_speakers(voice_env, pulse: 
     assert heard == ["Heard: next.", "Heard: repeat.", "Heard: back.", "Heard: stop."], run.lines
     assert run.lines[-1] == "Stopped (voice). Your place is saved: continue with --resume.", run.lines[-4:]
     assert not any(line.startswith("Exercise 3 of 3") for line in run.lines), run.lines
+
+
+def _fan(n: int, seed: int = 7) -> np.ndarray:
+    """A room fan: pink noise from 60 Hz to 7 kHz and the blades' 90 Hz hum (as benchmarks/voiceset.py's)."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / 16000)
+    spectrum *= np.where((f >= 60) & (f <= 7000), 1 / np.sqrt(np.maximum(f, 60.0)), 0.0)
+    z = np.fft.irfft(spectrum, n)
+    z /= np.sqrt(np.mean(z**2))
+    hum = sum(np.sin(2 * np.pi * 90 * k * np.arange(n) / 16000) / k for k in (1, 2, 3))
+    return z + 0.3 * hum / np.sqrt(np.mean(hum**2))
+
+
+def test_a_fan_at_10_db_snr_still_obeys_pause(voice_env, pulse: PulseServer, tmp_path):
+    """The fan runs in the room from before the session; "hey jarvis, pause" is said 10 dB over it."""
+    plan, env = voice_env
+    words = say("Hey Jarvis, pause.", pitch=0.93, pace=1.05).astype(np.float64)
+    frames = words[: len(words) // 320 * 320].reshape(-1, 320)
+    level = np.sqrt(np.mean(np.sort(np.sqrt(np.mean(frames**2, axis=1)))[len(frames) // 2 :] ** 2))  # louder half
+    lead, tail = 3 * 16000, 2 * 16000  # the noise suppressor has the fan's measure before the words
+    fan = _fan(lead + len(words) + tail) * level / 10 ** (10 / 20)  # 10 dB SNR
+    take = fan.copy()
+    take[lead : lead + len(words)] += words
+    wav = write_wav(tmp_path / "pause_over_fan.wav", np.clip(take, -32768, 32767).astype(np.int16), lead_s=0.0)
+    run = PlayRun(plan, env, extra=["--listen"])
+    run.wait_for(
+        'Voice control is on: say "Hey Jarvis", then a command ("Hey Jarvis, help" lists them).', timeout_s=180
+    )
+    run.wait_for("Hold.")
+    time.sleep(1.5)  # past "Hold." and its echo
+    # Said at most twice, as a person would after "Sorry?" or silence (the benchmark measures the rate:
+    # one try in five or so is missed by a voice like this one at 10 dB); never a wrong command.
+    for _ in range(2):
+        pulse.play_into_room(wav)
+        with run.seen:
+            if run.seen.wait_for(lambda: "Heard: pause." in run.lines or run.ended, 10):
+                break
+    run.wait_for("Paused (voice). Say the wake word, then resume.")
+    run.key(b"q")
+    rc, err = run.finish()
+    assert rc == 0, err
+    heard = [line for line in run.lines if line.startswith("Heard") or line.startswith("Sorry")]
+    assert heard[-1:] == ["Heard: pause."], run.lines
+    assert all(line == "Heard: pause." or line.startswith("Sorry") for line in heard), run.lines

@@ -24,6 +24,7 @@ SPEAKERS = [(1.08, 0.92), (0.9, 1.08)]
 def engines():
     pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
     pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
+    pytest.importorskip("webrtc_noise_gain", reason="the listen extra (./scripts/test installs it)")
     if not piper_available():
         pytest.skip("the generated speaker is the Piper voice (the neural extra; ./scripts/test installs it)")
     from voicecoach.control.voice.micro import MicroWakeWordDetector
@@ -34,8 +35,13 @@ def engines():
 
 def _listen(engines, pcm: np.ndarray) -> list[tuple[str, int]]:
     """The commands heard, each with the sample at which it was handed over."""
+    from voicecoach.control.voice import noise
+
     detector, recognizer = engines
-    logic = VoiceLogic(detector(), recognizer())
+    stages = noise.stages()  # as voicecoach play --listen builds it
+    logic = VoiceLogic(
+        detector(), recognizer(), cleaners=stages.cleaners, recognizer_cleaners=stages.recognizer_cleaners
+    )
     got = []
     for i in range(0, len(pcm), CHUNK):
         command = logic.feed(pcm[i : i + CHUNK], (i + CHUNK) / RATE)
@@ -87,3 +93,49 @@ def test_a_pause_after_the_wake_word_still_hears_the_command(engines, gap_s):
         [wake[: -3 * RATE], np.zeros(int(gap_s * RATE), np.int16), command, np.zeros(3 * RATE, np.int16)]
     )
     assert [action for action, _ in _listen(engines, pcm)] == ["pause"]
+
+
+def _pink(n: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / RATE)
+    spectrum *= np.where(f >= 60, 1 / np.sqrt(np.maximum(f, 60.0)), 0.0)
+    z = np.fft.irfft(spectrum, n)
+    return (z / np.sqrt(np.mean(z**2)) * 1000).astype(np.int16)  # about -30 dBFS
+
+
+def test_the_noise_stage_keeps_the_length_of_any_chunk_and_lowers_a_steady_noise():
+    pytest.importorskip("webrtc_noise_gain", reason="the listen extra (./scripts/test installs it)")
+    from voicecoach.control.voice.noise import NoiseCleaner
+
+    cleaner = NoiseCleaner(auto_gain_dbfs=0)  # the suppressor alone: the gain would lift the rest again
+    noise = _pink(4 * RATE)
+    sizes = [1000, 320, 1280, 7, 4000]  # odd sizes too: what is left of a 10 ms frame waits for the next chunk
+    out, i, k = [], 0, 0
+    while i < len(noise):
+        part = noise[i : i + sizes[k % len(sizes)]]
+        cleaned = cleaner.process(part, 0.0)
+        assert len(cleaned) == len(part) and cleaned.dtype == np.int16
+        out.append(cleaned)
+        i, k = i + len(part), k + 1
+    last = np.concatenate(out)[-RATE:].astype(np.float64)
+    before = noise[-RATE:].astype(np.float64)
+    assert 20 * np.log10(np.sqrt(np.mean(last**2)) / np.sqrt(np.mean(before**2))) < -6.0
+
+
+def test_without_the_noise_library_voice_control_is_off_in_one_line(monkeypatch):
+    pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
+    pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
+    import sys
+
+    from voicecoach.control.voice import noise
+    from voicecoach.live import launch
+
+    monkeypatch.setitem(sys.modules, "webrtc_noise_gain", None)  # as if the package or its library were missing
+    with pytest.raises(noise.NoiseSuppressionMissing) as missing:
+        noise.NoiseCleaner()
+    assert "webrtc-noise-gain" in missing.value.message and "pip install" in (missing.value.hint or "")
+    ears, line = launch._voice_logic(None)
+    assert ears is None and line is not None
+    assert line.startswith("Voice control is off: noise suppression (webrtc-noise-gain) cannot be loaded")
+    assert "\n" not in line and "pip install 'voicecoach[listen]'" in line

@@ -83,12 +83,12 @@ BINDINGS: dict[Action, Binding] = {
     Action.LESS: Binding(keys=("-", "_"), words=("less time",), logged=True, phone=True),
     Action.QUIT: Binding(keys=("q",), media=("Stop",), words=("stop",)),
     Action.HELP: Binding(keys=("?", "h"), words=("help",), logged=True),
-    Action.HURT: Binding(keys=("x", "!"), logged=True, phone=True),
+    Action.HURT: Binding(keys=("x", "!"), words=("it hurts",), logged=True, phone=True),
     Action.DONE: Binding(keys=("d",), words=("done",), logged=True, phone=True),
     # Not "how long": the recognizer took it for "resume" for three of five generated voices.
     Action.TIME_LEFT: Binding(keys=("l",), words=("how much longer",), logged=True, phone=True),
     Action.ANSWER: Binding(phone=True),
-    Action.SKIP: Binding(keys=("s", "\r", "\n"), skips_question=True, phone=True),
+    Action.SKIP: Binding(keys=("s", "\r", "\n"), words=("skip",), skips_question=True, phone=True),
     Action.UNKNOWN: Binding(),
 }
 

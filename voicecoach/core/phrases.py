@@ -147,7 +147,10 @@ HEADSET_HELP = (
     "Previous, back to the start of this exercise. Stop, to stop and keep your place. "
     "In a set at your own pace, play means done."
 )
-VOICE_HELP = "Say the wake word, then: pause, resume, next, back, repeat, more time, less time, done, how much longer, stop, or help."
+VOICE_HELP = (
+    "Say the wake word, then: pause, resume, next, back, repeat, more time, less time, done, how much longer, "
+    "it hurts, skip, stop, or help."
+)
 SORRY = "Sorry?"  # after the wake word, something that was not clearly a command: nothing else happens
 VOICE_ON = "Voice control is on. Say the wake word, then a command."
 HELP_BY = {"keys": KEYS_HELP, "headset": HEADSET_HELP, "voice": VOICE_HELP}

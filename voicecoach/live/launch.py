@@ -103,10 +103,12 @@ class _Launch:
         r = self.request
         try:
             # The models load before any synthesis: a missing extra or a wrong name fails at once.
-            ears = _voice_logic(r.wake_word, r.wake_sensitivity) if r.listen else None
-            mic_index = _input_device(r.mic) if r.listen else None
+            ears, voice_off = _voice_logic(r.wake_word, r.wake_sensitivity) if r.listen else (None, None)
+            mic_index = _input_device(r.mic) if ears is not None else None
             plan = programs.load(r.plan)
             out = Output.auto(r.plain, r.quiet)
+            if voice_off:
+                out.notice(voice_off)  # a stage's native library is missing: the session goes on without voice
             options, notes = self._open(plan)
             if ears is not None:
                 notes.append((phrases.VOICE_ON, phrases.voice_on_printed(ears.detector.phrase)))
@@ -284,14 +286,36 @@ def _input_device(mic: str | None) -> int | None:
     return resolve_input_device(mic)
 
 
-def _voice_logic(wake_word: str | None, sensitivity: str | float | None = None) -> VoiceLogic:
-    """The wake word detector and the command recognizer, loaded (the listen extra)."""
-    from voicecoach.control.voice import micro
+def voice_logic(wake_word: str | None, sensitivity: str | float | None = None) -> VoiceLogic:
+    """The wake word detector, the command recognizer and the noise stage, loaded (the listen extra).
+
+    What a session listens with (and the microphone check, so it hears as a
+    session does). Raises :class:`~voicecoach.control.voice.noise.NoiseSuppressionMissing`
+    without the noise stage's native library.
+    """
+    from voicecoach.control.voice import micro, noise
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.control.voice.sphinx import SphinxCommands
 
     detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT, sensitivity=sensitivity)
-    return VoiceLogic(detector, SphinxCommands(detector.phrase))
+    stages = noise.stages()
+    return VoiceLogic(
+        detector,
+        SphinxCommands(detector.phrase),
+        cleaners=stages.cleaners,
+        recognizer_cleaners=stages.recognizer_cleaners,
+    )
+
+
+def _voice_logic(wake_word: str | None, sensitivity: str | float | None = None) -> tuple[VoiceLogic | None, str | None]:
+    """:func:`voice_logic`, or None and one line: without the noise stage's native library, voice
+    control is off and the session goes on (a missing extra or a bad wake word model is an error)."""
+    from voicecoach.control.voice import noise
+
+    try:
+        return voice_logic(wake_word, sensitivity), None
+    except noise.NoiseSuppressionMissing as exc:
+        return None, f"Voice control is off: {exc.message}; {exc.hint}."
 
 
 def _add_remote(inputs: Inputs, request: LiveRequest, out: Output) -> RemoteSource | None:

@@ -309,7 +309,7 @@ def run_check(request: CheckRequest, emit: Callable[[str], None]) -> Result:
     from voicecoach.control.voice.mic import Microphone
     from voicecoach.errors import DeviceError, Interrupted, MissingDependencyError
     from voicecoach.live.devices import list_input_devices, resolve_input_device
-    from voicecoach.live.launch import _voice_logic  # what play listens with: the check hears as a session does
+    from voicecoach.live.launch import voice_logic  # what play listens with: the check hears as a session does
     from voicecoach.portaudio import PortAudioMissing
 
     if not micro.available():
@@ -343,7 +343,7 @@ def run_check(request: CheckRequest, emit: Callable[[str], None]) -> Result:
                 emit=emit,
                 detector=detector,
                 detector_for=lambda w: micro.MicroWakeWordDetector(w, sensitivity=level),
-                listener=lambda: _voice_logic(word, request.sensitivity),
+                listener=lambda: voice_logic(word, request.sensitivity),
                 word=word,
                 others=tuple(w for w in micro.BUILTIN if w != key),
             )

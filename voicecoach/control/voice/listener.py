@@ -75,7 +75,10 @@ class VoiceLogic:
 
     Feed it consecutive chunks of 16 kHz int16 samples with the monotonic
     time at which each chunk's last sample was captured. ``cleaners`` run
-    first, in order, on every chunk (echo cancelling, noise suppression).
+    first, in order, on every chunk (echo cancelling, noise suppression),
+    for both engines; ``recognizer_cleaners`` then run on every chunk too, but
+    only the recognizer hears their output (a stage that helps it and not the
+    wake word model).
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class VoiceLogic:
         activity: SoundActivity | None = None,
         *,
         cleaners: Sequence[Cleaner] = (),
+        recognizer_cleaners: Sequence[Cleaner] = (),
         before_s: float = BEFORE_S,
         echo_tail_s: float = ECHO_TAIL_S,
         wake_span_s: float = WAKE_SPAN_S,
@@ -93,6 +97,7 @@ class VoiceLogic:
         self.recognizer = recognizer
         self.activity = activity or SoundActivity()
         self.cleaners = tuple(cleaners)
+        self.recognizer_cleaners = tuple(recognizer_cleaners)
         self.echo_tail_s = echo_tail_s
         self.wake_span_s = wake_span_s
         self._before: deque[np.ndarray] = deque()
@@ -109,8 +114,11 @@ class VoiceLogic:
     def feed(self, pcm: np.ndarray, t_end: float) -> Command | None:
         for stage in self.cleaners:
             pcm = stage.process(pcm, t_end)
+        heard_pcm = pcm  # what the recognizer hears
+        for stage in self.recognizer_cleaners:  # run on every chunk: they follow the room all the time
+            heard_pcm = stage.process(heard_pcm, t_end)
         if self._woke_at is None:
-            self._remember(pcm)
+            self._remember(heard_pcm)
             if not self.detector.feed(pcm):
                 return None
             if self._coach_heard(t_end - self.wake_span_s, t_end):
@@ -121,7 +129,7 @@ class VoiceLogic:
             before = np.concatenate(self._before) if self._before else np.zeros(0, np.int16)
             self.recognizer.start(before)
             return None
-        heard = self.recognizer.feed(pcm)
+        heard = self.recognizer.feed(heard_pcm)
         if heard is None:
             return None
         woke_at, self._woke_at = self._woke_at, None
