@@ -101,6 +101,21 @@ def _private_dirs_for_the_session(tmp_path_factory: pytest.TempPathFactory, _sha
         mp.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stderr_stays_in_process() -> None:
+    """Commands run in this process (``run``) never move file descriptor 2 to /dev/null.
+
+    ``play``, ``devices`` and ``mic-check`` do that once per process, before
+    PortAudio loads, and point ``sys.stderr`` at the real descriptor; under
+    CliRunner that made the first such command's messages escape the runner,
+    so a test's expected error line was empty or not, by the order of tests.
+    Commands run as real processes (tests/e2e) still do it.
+    """
+    from voicecoach import quiet
+
+    quiet._state["fd2"] = True  # as if done already: the C libraries' messages are pytest's to capture
+
+
 @pytest.fixture(autouse=True)
 def _private_dirs(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """This test's own data folder and config path; its own cache too, unless it is an audio test."""
