@@ -5,7 +5,7 @@
 #             remote's browser tests Debian's chromium (driven by Playwright, never `playwright install`),
 #             its fonts, zbar (decodes the terminal's QR code) and axe-core (npm, into .venv/axe)
 #   --neural  the Piper neural voice (also when VOICECOACH_NEURAL=1)
-#   --listen  offline voice control (also when VOICECOACH_LISTEN=1)
+#   --listen  offline voice control, with its echo canceller (also when VOICECOACH_LISTEN=1)
 
 vc_log() { printf 'voicecoach setup: %s\n' "$*" >&2; }
 

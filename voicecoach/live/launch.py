@@ -29,6 +29,8 @@ from voicecoach.store.journal import Journal, JournalUnavailable
 from voicecoach.store.places import PlaceStore
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from voicecoach.control.inputs import Inputs
     from voicecoach.control.remote import RemoteSource
     from voicecoach.control.voice.listener import VoiceLogic
@@ -97,10 +99,12 @@ class _Launch:
         r = self.request
         try:
             # The models load before any synthesis: a missing extra or a wrong name fails at once.
-            ears = _voice_logic(r.wake_word) if r.listen else None
-            mic_index = _input_device(r.mic) if r.listen else None
+            ears, voice_off = _voice_logic(r.wake_word) if r.listen else (None, None)
+            mic_index = _input_device(r.mic) if ears is not None else None
             plan = programs.load(r.plan)
             out = Output.auto(r.plain, r.quiet)
+            if voice_off is not None:  # the echo canceller's library is missing: one line, the session goes on
+                out.message(f"Voice control is off: {voice_off}.")
             options, notes = self._open(plan)
             if ears is not None:
                 notes.append((phrases.VOICE_ON, phrases.voice_on_printed(ears.detector.phrase)))
@@ -177,11 +181,11 @@ class _Launch:
                 gain = live_gain(prepared, said, earcons=r.earcons)  # kept for the whole session
                 inputs = Inputs([keys] if keys is not None else [], note=out.message)
                 try:
-                    on_sound = self._connect(inputs, ears, mic_index)
+                    on_sound, on_output = self._connect(inputs, ears, mic_index)
                     phone = _add_remote(inputs, r, out) if r.remote is not None else None
                     coach = Coach(
                         prepared,
-                        Player(device_index, on_sound=on_sound),
+                        Player(device_index, on_sound=on_sound, on_output=on_output),
                         out,
                         inputs=inputs,
                         store=self.store,
@@ -206,17 +210,20 @@ class _Launch:
 
     def _connect(
         self, inputs: Inputs, ears: VoiceLogic | None, mic_index: int | None
-    ) -> Callable[[float, float], None] | None:
+    ) -> tuple[Callable[[float, float], None] | None, Callable[[np.ndarray, float], None] | None]:
         """The media player and voice control join the keys; returns what the player calls when
-        the coach is heard (voice control ignores the microphone then)."""
+        the coach is heard (the echo gate's marks), and with every block it sends (the echo
+        canceller's reference)."""
         if self.request.mpris:
             _add_media_player(inputs, self.request.debug)
         if ears is None:
-            return None
+            return None, None
+        from voicecoach.control.voice.echo import EchoCanceller
         from voicecoach.control.voice.listener import VoiceSource
 
         inputs.add(VoiceSource(ears, mic_index).start())
-        return ears.activity.mark
+        taps = [stage.tap.write for stage in ears.cleaners if isinstance(stage, EchoCanceller)]
+        return ears.activity.mark, (taps[0] if taps else None)
 
     def _kept_hint(self) -> str:
         """After a device fault: what was really kept (without a journal no place is saved)."""
@@ -232,14 +239,24 @@ def _input_device(mic: str | None) -> int | None:
     return resolve_input_device(mic)
 
 
-def _voice_logic(wake_word: str | None) -> VoiceLogic:
-    """The wake word detector and the command recognizer, loaded (the listen extra)."""
+def _voice_logic(wake_word: str | None) -> tuple[VoiceLogic | None, str | None]:
+    """The wake word detector, the echo canceller and the command recognizer, loaded (the listen extra).
+
+    Without the echo canceller's native library voice control is off (the reason is
+    returned, said in one line): without it the coach would ignore any command said over it.
+    """
     from voicecoach.control.voice import micro
+    from voicecoach.control.voice.echo import EchoCanceller, EchoUnavailable, OutputTap
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.control.voice.sphinx import SphinxCommands
 
     detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT)
-    return VoiceLogic(detector, SphinxCommands(detector.phrase))
+    recognizer = SphinxCommands(detector.phrase)
+    try:
+        canceller = EchoCanceller(OutputTap())
+    except EchoUnavailable as exc:
+        return None, f"{exc.message}; {exc.hint}"
+    return VoiceLogic(detector, recognizer, cleaners=(canceller,)), None
 
 
 def _add_remote(inputs: Inputs, request: LiveRequest, out: Output) -> RemoteSource | None:

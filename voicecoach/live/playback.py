@@ -178,6 +178,10 @@ class Playback:
 
         self._thread = self.spawn(run)
 
+    def duck(self, gain: float) -> None:
+        """Lower what plays to ``gain`` (1.0: full), in the audio path: the stream and its clock go on."""
+        self.player.duck(gain)
+
     def wait(self) -> None:
         """Until the current stream ends (the goodbye)."""
         if self._thread is not None:

@@ -85,6 +85,10 @@ class Player:
             ``time.monotonic()`` seconds, for every block with sound in it:
             when it will come out of the speakers. The voice input uses it to
             ignore the coach's own voice. Must be quick and never block.
+        on_output: called from the audio thread with every block sent to the
+            device (silence and the duck included; a view, to copy at once)
+            and the ``time.monotonic()`` when its first sample will be heard:
+            the echo canceller's reference. Must be quick and never block.
 
     One ``play()`` at a time; ``pause``, ``resume``, ``stop`` and the
     properties may be used from any thread.
@@ -99,6 +103,7 @@ class Player:
         prefill_blocks: int | None = None,
         stall_timeout_s: float = 5.0,
         on_sound: Callable[[float, float], None] | None = None,
+        on_output: Callable[[np.ndarray, float], None] | None = None,
     ) -> None:
         if prefill_blocks is None:
             # PortAudio may round the buffer up (0.5 s became 0.557 s): PREFILL_BLOCKS covers that.
@@ -112,6 +117,9 @@ class Player:
         self.prefill_blocks = prefill_blocks
         self.stall_timeout_s = stall_timeout_s
         self.on_sound = on_sound
+        self.on_output = on_output
+        self.duck_target = 1.0  # see duck(); read by the callback
+        self.duck_gain = 1.0  # written only by the callback, as it ramps
         self.samplerate = MIX_RATE_HZ
         self._paused = False  # read by the callback; a bool store is atomic under the GIL
         self._run: Run | None = None
@@ -130,6 +138,14 @@ class Player:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    def duck(self, gain: float) -> None:
+        """Lower the sound to ``gain`` (0.1 is -20 dB; 1.0 is full), ramped, from the next callback on.
+
+        Kept across ``play()`` calls, until changed: what plays is not
+        stopped, its clock goes on. Never blocks (a float store).
+        """
+        self.duck_target = min(1.0, max(0.0, float(gain)))
 
     def stop(self) -> None:
         """End the current ``play()`` early (it returns ``stopped_early=True``).

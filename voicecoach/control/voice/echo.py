@@ -1,0 +1,165 @@
+"""Barge-in: the coach's own output cancelled out of the microphone, so the wake word is heard while it speaks.
+
+The coach knows every sample it plays and when it will be heard. The audio
+callback hands each block it sends to the speakers, after every gain (the
+duck), silence included, to an :class:`OutputTap`: a preallocated ring of a
+few seconds, written with two slice copies, never a lock, never an
+allocation. Next to it, the callback's estimate of when the block's first
+sample reaches the speakers (PortAudio's output latency).
+
+:class:`EchoCanceller` is the first :class:`~voicecoach.control.voice.Cleaner`
+stage. For each microphone chunk it reads the tap at the chunk's own capture
+times (less :data:`LEAD_S`: the canceller must see the reference before its
+echo), resampled from the output rate to 16 kHz (a windowed-sinc low-pass,
+then interpolation at the exact fractional positions), and gives both to
+WebRTC's echo canceller AEC3 (``pywebrtc-audio``, Apache-2.0, a prebuilt
+wheel: the ``listen`` extra). AEC3 finds the rest of the delay itself (the
+room, a latency estimate that is a few tens of milliseconds off) and adapts
+to the room's echo path. Why AEC3 and not speexdsp: docs/benchmarks.md,
+"Barge-in".
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from voicecoach.control.voice import RATE
+from voicecoach.errors import MissingDependencyError
+
+INSTALL_HINT = "install it with: pip install pywebrtc-audio (or ./scripts/run --listen)"
+#: The output's sample rate (the player's: 44100 Hz).
+OUTPUT_RATE = 44100
+#: How much output the tap keeps: far more than the output latency plus the microphone's.
+RING_S = 4.0
+#: The reference is taken this much earlier than the microphone samples it is matched with:
+#: an echo canceller only cancels an echo that comes after its reference, and the latency
+#: estimates of the sound server are not exact.
+LEAD_S = 0.06
+#: A block whose reported time is this far from where the stream's own clock puts it starts a
+#: new anchor (a new stream, a gap, clock drift); smaller differences are the estimate's jitter.
+REANCHOR_S = 0.02
+_TAPS = 63  # the resampling low-pass (at 44.1 kHz): 7.2 kHz cut-off, under the 8 kHz Nyquist of 16 kHz
+
+
+class EchoUnavailable(MissingDependencyError):
+    """The echo canceller's native library (pywebrtc-audio) is not installed or does not load."""
+
+
+class OutputTap:
+    """The samples sent to the speakers with when they will be heard (``time.monotonic()`` seconds).
+
+    :meth:`write` is called from the audio callback for every block (quick:
+    two slice copies into a preallocated ring and, now and then, a deque
+    append); :meth:`read` from the listener's thread. Only the last
+    :data:`RING_S` seconds are kept; times with no output read as silence.
+    """
+
+    def __init__(self, rate: int = OUTPUT_RATE, seconds: float = RING_S) -> None:
+        self.rate = rate
+        self._ring = np.zeros(int(rate * seconds), np.float32)
+        self._written = 0  # samples written so far (published after each copy)
+        # (first sample, its time): where each continuous run of blocks starts on the clock.
+        self._anchors: deque[tuple[int, float]] = deque(maxlen=64)
+
+    def write(self, block: np.ndarray, t_start: float) -> None:
+        """One block as sent to the device (``(n,)`` or ``(n, channels)``: the first channel), heard from ``t_start``."""
+        samples = block[:, 0] if block.ndim == 2 else block
+        n = samples.shape[0]
+        if n == 0:
+            return
+        k = self._written
+        if self._anchors:
+            k0, t0 = self._anchors[-1]
+            if abs(t0 + (k - k0) / self.rate - t_start) > REANCHOR_S:
+                self._anchors.append((k, t_start))
+        else:
+            self._anchors.append((k, t_start))
+        size = self._ring.shape[0]
+        i = k % size
+        first = min(n, size - i)
+        self._ring[i : i + first] = samples[:first]
+        if first < n:
+            self._ring[: n - first] = samples[first:n]
+        self._written = k + n
+
+    def read(self, times: np.ndarray, taps: np.ndarray | None = None) -> np.ndarray:
+        """The output heard at each of ``times`` (sorted, monotonic seconds), low-passed by ``taps``."""
+        out = np.zeros(times.shape[0], np.float32)
+        anchors, written = list(self._anchors), self._written
+        if not anchors or times.shape[0] == 0:
+            return out
+        size = self._ring.shape[0]
+        half = 0 if taps is None else len(taps) // 2
+        for j, (k0, t0) in enumerate(anchors):
+            t_next = anchors[j + 1][1] if j + 1 < len(anchors) else np.inf
+            k_end = anchors[j + 1][0] if j + 1 < len(anchors) else written
+            sel = (times >= t0) & (times < t_next)
+            if not sel.any():
+                continue
+            pos = k0 + (times[sel] - t0) * self.rate  # fractional sample numbers
+            lo = int(np.floor(pos[0])) - half - 1
+            hi = int(np.ceil(pos[-1])) + half + 2
+            seg = np.zeros(hi - lo, np.float32)
+            a, b = max(lo, k0, written - size), min(hi, k_end)
+            if a < b:
+                idx = np.arange(a, b) % size
+                seg[a - lo : b - lo] = self._ring[idx]
+            if taps is not None:
+                seg = np.convolve(seg, taps, mode="same").astype(np.float32)
+            out[sel] = np.interp(pos - lo, np.arange(seg.shape[0]), seg).astype(np.float32)
+        return out
+
+
+def lowpass_taps(rate: int = OUTPUT_RATE, cutoff_hz: float = 7200.0, n: int = _TAPS) -> np.ndarray:
+    """A Hann-windowed sinc low-pass of unit gain: the anti-aliasing filter of the 16 kHz reference."""
+    m = np.arange(n) - (n - 1) / 2
+    h: np.ndarray = np.sinc(2 * cutoff_hz / rate * m) * np.hanning(n)
+    return np.asarray(h / h.sum(), np.float32)
+
+
+def load_aec3(rate: int = RATE) -> Any:
+    """WebRTC's AEC3 for 16 kHz mono (``pywebrtc-audio``); raises :class:`EchoUnavailable`."""
+    try:
+        from pywebrtc_audio import EchoCanceller as Aec3
+    except (ImportError, OSError) as exc:  # OSError: a wheel whose native part does not load here
+        raise EchoUnavailable(f"echo cancelling is not installed ({exc})", hint=INSTALL_HINT) from exc
+    return Aec3(sample_rate=rate, num_channels=1)
+
+
+class EchoCanceller:
+    """The first cleaning stage: the coach's output, as the :class:`OutputTap` has it, taken out of the microphone.
+
+    ``engine`` is anything with ``process(near_int16, far_int16) -> int16``
+    (AEC3 by default; the benchmark also gives it speexdsp's). Chunks are
+    16 kHz int16 of a multiple of 10 ms (AEC3's frame).
+    """
+
+    cancels_echo = True  # VoiceLogic no longer needs its time gate (see listener.py)
+
+    def __init__(self, tap: OutputTap, engine: Any = None, *, lead_s: float = LEAD_S) -> None:
+        self.tap = tap
+        self.engine = engine if engine is not None else load_aec3()
+        self.lead_s = lead_s
+        self._taps = lowpass_taps(tap.rate)
+        self._anchor: tuple[int, float] | None = None  # (microphone samples so far, the capture time then)
+        self._count = 0
+        self.last_reference = np.zeros(0, np.float32)  # of the last chunk (the residual-echo guard reads its level)
+
+    def process(self, pcm: np.ndarray, t_end: float) -> np.ndarray:
+        pcm = np.asarray(pcm, np.int16)
+        n = pcm.shape[0]
+        # The microphone's own clock, re-anchored only when the reported time jumps: the
+        # per-callback estimates jitter by milliseconds, which would smear the reference.
+        end = self._count + n
+        if self._anchor is None or abs(self._anchor[1] + (end - self._anchor[0]) / RATE - t_end) > REANCHOR_S:
+            self._anchor = (end, t_end)
+        k0, t0 = self._anchor
+        times = t0 + (np.arange(self._count, end) - k0) / RATE - self.lead_s
+        self._count = end
+        ref = self.tap.read(times, self._taps)
+        self.last_reference = ref
+        far = (np.clip(ref, -1.0, 1.0) * 32767).astype(np.int16)
+        return np.asarray(self.engine.process(pcm, far), np.int16)
