@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchmarks import voiceecho
 from benchmarks import voiceset as vs
 from benchmarks.common import Noise, log, noise_text
 
@@ -240,6 +241,7 @@ def bench_voice(args, work: Path) -> dict:
         "unrelated": unrelated,
         "own": own,
         "live": live,
+        "echo": voiceecho.bench_echo([s for s in speakers if s in vs.HELD_OUT]),
         "noise": noise.done(),
     }
 
@@ -323,6 +325,7 @@ def md_voice(v: dict, command: str, when: str) -> str:
         f"| end of command -> command handed to the session (simulated clock + decoding), median | {lat:.0f} ms | "
         f"(part of the next line) | - |",
         _live_row(v.get("live") or {"skipped": "not run"}),
+        voiceecho.summary_row(v.get("echo")),
         f"| CPU while listening | {s['cpu_pct']:.1f} % of one core | < 25 % | {'met' if s['cpu_pct'] < T_CPU_PCT else 'MISSED'} |",
     ]
     return "\n".join(lines)

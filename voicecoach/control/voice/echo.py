@@ -9,18 +9,25 @@ sample reaches the speakers (PortAudio's output latency).
 
 :class:`EchoCanceller` is the first :class:`~voicecoach.control.voice.Cleaner`
 stage. For each microphone chunk it reads the tap at the chunk's own capture
-times (less :data:`LEAD_S`: the canceller must see the reference before its
-echo), resampled from the output rate to 16 kHz (a windowed-sinc low-pass,
-then interpolation at the exact fractional positions), and gives both to
-WebRTC's echo canceller AEC3 (``pywebrtc-audio``, Apache-2.0, a prebuilt
-wheel: the ``listen`` extra). AEC3 finds the rest of the delay itself (the
-room, a latency estimate that is a few tens of milliseconds off) and adapts
-to the room's echo path. Why AEC3 and not speexdsp: docs/benchmarks.md,
-"Barge-in".
+times plus :data:`LEAD_S` (the output that will be heard a moment later: the
+canceller must see the reference before its echo), resampled from the output
+rate to 16 kHz (a windowed-sinc low-pass, then interpolation at the exact
+fractional positions), and gives both to speexdsp's echo canceller (an
+adaptive linear filter over :data:`TAIL_S` of echo path, from the system's
+``libspeexdsp``, called through ctypes: Debian's ``libspeexdsp1``, which the
+sound server already depends on). It adapts to the room and follows the
+rest of the delay (the room, a latency estimate a few tens of ms off).
+
+Why speexdsp and not WebRTC's AEC3, which removes more echo: AEC3's echo
+suppressor also removes the person's voice while the coach speaks, the very
+moment barge-in is for; a linear canceller leaves it (docs/benchmarks.md,
+"Barge-in").
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from collections import deque
 from typing import Any
 
@@ -29,15 +36,22 @@ import numpy as np
 from voicecoach.control.voice import RATE
 from voicecoach.errors import MissingDependencyError
 
-INSTALL_HINT = "install it with: pip install pywebrtc-audio (or ./scripts/run --listen)"
+INSTALL_HINT = (
+    "install speexdsp: sudo apt-get install libspeexdsp1 (Debian/Ubuntu), brew install speexdsp (macOS), "
+    "or run ./scripts/run --listen"
+)
 #: The output's sample rate (the player's: 44100 Hz).
 OUTPUT_RATE = 44100
 #: How much output the tap keeps: far more than the output latency plus the microphone's.
 RING_S = 4.0
-#: The reference is taken this much earlier than the microphone samples it is matched with:
-#: an echo canceller only cancels an echo that comes after its reference, and the latency
-#: estimates of the sound server are not exact.
-LEAD_S = 0.06
+#: The reference given with a microphone chunk is the output heard this much after the chunk
+#: was captured: an echo canceller only cancels an echo that comes after its reference, and
+#: the sound server's latency estimates are not exact (AEC3 finds delays up to a few hundred ms).
+LEAD_S = 0.1
+#: The echo path the canceller models: the lead, the room's reverberation, the latency estimate's error.
+TAIL_S = 0.4
+_FRAME = 160  # 10 ms at 16 kHz: the canceller's frame
+_SET_SAMPLING_RATE = 24  # speex_echo.h: SPEEX_ECHO_SET_SAMPLING_RATE
 #: A block whose reported time is this far from where the stream's own clock puts it starts a
 #: new anchor (a new stream, a gap, clock drift); smaller differences are the estimate's jitter.
 REANCHOR_S = 0.02
@@ -45,7 +59,7 @@ _TAPS = 63  # the resampling low-pass (at 44.1 kHz): 7.2 kHz cut-off, under the 
 
 
 class EchoUnavailable(MissingDependencyError):
-    """The echo canceller's native library (pywebrtc-audio) is not installed or does not load."""
+    """The echo canceller's native library (libspeexdsp) is not installed or does not load."""
 
 
 class OutputTap:
@@ -120,28 +134,71 @@ def lowpass_taps(rate: int = OUTPUT_RATE, cutoff_hz: float = 7200.0, n: int = _T
     return np.asarray(h / h.sum(), np.float32)
 
 
-def load_aec3(rate: int = RATE) -> Any:
-    """WebRTC's AEC3 for 16 kHz mono (``pywebrtc-audio``); raises :class:`EchoUnavailable`."""
-    try:
-        from pywebrtc_audio import EchoCanceller as Aec3
-    except (ImportError, OSError) as exc:  # OSError: a wheel whose native part does not load here
-        raise EchoUnavailable(f"echo cancelling is not installed ({exc})", hint=INSTALL_HINT) from exc
-    return Aec3(sample_rate=rate, num_channels=1)
+def _speexdsp() -> ctypes.CDLL:
+    """The system's libspeexdsp, its echo functions typed; raises :class:`EchoUnavailable`."""
+    names = [ctypes.util.find_library("speexdsp"), "libspeexdsp.so.1", "libspeexdsp.dylib", "libspeexdsp.so"]
+    for name in dict.fromkeys(n for n in names if n):
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        if hasattr(lib, "speex_echo_state_init"):
+            break
+    else:
+        raise EchoUnavailable("echo cancelling needs the speexdsp library, which is not installed", hint=INSTALL_HINT)
+    p16 = ctypes.POINTER(ctypes.c_int16)
+    lib.speex_echo_state_init.restype = ctypes.c_void_p
+    lib.speex_echo_state_init.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.speex_echo_ctl.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+    lib.speex_echo_cancellation.argtypes = [ctypes.c_void_p, p16, p16, p16]
+    lib.speex_echo_state_destroy.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+class SpeexEcho:
+    """speexdsp's echo canceller for 16 kHz mono int16, in 10 ms frames (``process(near, far)``)."""
+
+    def __init__(self, rate: int = RATE, tail_s: float = TAIL_S) -> None:
+        self._lib = _speexdsp()
+        self._p16 = ctypes.POINTER(ctypes.c_int16)
+        self._state = self._lib.speex_echo_state_init(_FRAME, int(tail_s * rate))
+        if not self._state:
+            raise EchoUnavailable("cannot start the speexdsp echo canceller", hint=INSTALL_HINT)
+        value = ctypes.c_int(rate)
+        self._lib.speex_echo_ctl(self._state, _SET_SAMPLING_RATE, ctypes.byref(value))
+
+    def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """``near`` (the microphone) less the echo of ``far``; a last partial frame passes unchanged."""
+        near = np.ascontiguousarray(near, np.int16)
+        far = np.ascontiguousarray(far, np.int16)
+        out: np.ndarray = near.copy()
+        p16 = self._p16
+        for i in range(0, near.shape[0] - _FRAME + 1, _FRAME):
+            self._lib.speex_echo_cancellation(
+                self._state, near[i:].ctypes.data_as(p16), far[i:].ctypes.data_as(p16), out[i:].ctypes.data_as(p16)
+            )
+        return out
+
+    def __del__(self) -> None:
+        state, self._state = getattr(self, "_state", None), None
+        if state:
+            self._lib.speex_echo_state_destroy(state)
 
 
 class EchoCanceller:
     """The first cleaning stage: the coach's output, as the :class:`OutputTap` has it, taken out of the microphone.
 
     ``engine`` is anything with ``process(near_int16, far_int16) -> int16``
-    (AEC3 by default; the benchmark also gives it speexdsp's). Chunks are
-    16 kHz int16 of a multiple of 10 ms (AEC3's frame).
+    (:class:`SpeexEcho` by default; the benchmark also gives it WebRTC's
+    AEC3). Chunks are 16 kHz int16, a multiple of 10 ms (the microphone's
+    20 ms reads are).
     """
 
     cancels_echo = True  # VoiceLogic no longer needs its time gate (see listener.py)
 
     def __init__(self, tap: OutputTap, engine: Any = None, *, lead_s: float = LEAD_S) -> None:
         self.tap = tap
-        self.engine = engine if engine is not None else load_aec3()
+        self.engine = engine if engine is not None else SpeexEcho()
         self.lead_s = lead_s
         self._taps = lowpass_taps(tap.rate)
         self._anchor: tuple[int, float] | None = None  # (microphone samples so far, the capture time then)
@@ -156,8 +213,8 @@ class EchoCanceller:
         end = self._count + n
         if self._anchor is None or abs(self._anchor[1] + (end - self._anchor[0]) / RATE - t_end) > REANCHOR_S:
             self._anchor = (end, t_end)
-        k0, t0 = self._anchor
-        times = t0 + (np.arange(self._count, end) - k0) / RATE - self.lead_s
+        k0, t0 = self._anchor  # sample k0 - 1 was captured at t0
+        times = t0 + (np.arange(self._count, end) - (k0 - 1)) / RATE + self.lead_s
         self._count = end
         ref = self.tap.read(times, self._taps)
         self.last_reference = ref
