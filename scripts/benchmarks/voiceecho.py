@@ -155,11 +155,11 @@ def _logic(engine=None):
     return VoiceLogic(det, SphinxCommands(det.phrase), cleaners=(canceller,)), tap, canceller
 
 
-def _echo16(out44: np.ndarray, room: vs.Room, speech_level: float) -> np.ndarray:
+def _echo16(out44: np.ndarray, room: vs.Room, speech_level: float, echo_db: float = ECHO_DB) -> np.ndarray:
     x16 = signal.resample_poly(out44, 160, 441).astype(np.float32)
     wet = room.reverb(x16)[: len(x16)]
     level = vs.speech_level(wet) or 1.0
-    return (wet * (speech_level * 10 ** (ECHO_DB / 20) / level)).astype(np.float32)
+    return (wet * (speech_level * 10 ** (echo_db / 20) / level)).astype(np.float32)
 
 
 def _points(timeline, over: bool, spacing_s: float = 7.0) -> list[float]:
@@ -187,6 +187,7 @@ def commands(
     words: tuple[str, ...] | None = None,
     engine=None,
     cutoff: float | None = None,
+    echo_db: float = 0.0,
 ) -> dict:
     """Every speaker says every command at points of the session; what the coach did with each."""
     from voicecoach.control.voice import VOCABULARY
@@ -196,7 +197,7 @@ def commands(
     points = _points(timeline, over)
     rows = []
     level = 0.25  # about the generated speakers' level after the room (peak 0.5)
-    echo16 = _echo16(out44, room, level)
+    echo16 = _echo16(out44, room, level, echo_db)
     logic, tap, _ = _logic(engine)
     if cutoff is not None:  # a more sensitive wake word (what a sensitivity setting would do)
         logic.detector._model.probability_cutoff = cutoff
@@ -330,6 +331,8 @@ def bench_echo(speakers) -> dict:
     for mode in MODES:
         log(f"voice echo: commands over the coach ({mode})")
         res[f"over_{mode}"] = commands(out44, timeline, speakers, over=True, mode=mode)
+    log("voice echo: commands over the coach (duck), the coach 10 dB under the speaker at the microphone")
+    res["over_duck_m10"] = commands(out44, timeline, speakers, over=True, mode="duck", echo_db=-10.0)
     log("voice echo: commands over the coach (duck), the wake word's cutoff at 0.5 instead of 0.97")
     res["over_duck_cut50"] = commands(out44, timeline, speakers, over=True, mode="duck", words=SUBSET, cutoff=0.5)
     try:
@@ -389,6 +392,7 @@ def md_echo(e: dict, command: str, when: str) -> str:
         ("over_none", "over the coach, no duck", None),
         ("over_duck", "over the coach, 20 dB duck at the wake word (as shipped)", T_OVER),
         ("over_pause", "over the coach, silence at the wake word (a pause)", None),
+        ("over_duck_m10", "over the coach, duck, the coach 10 dB under the speaker at the microphone", None),
         ("over_duck_aec3", f"over the coach, duck, WebRTC AEC3 in place of speexdsp ({', '.join(SUBSET)})", None),
         ("over_duck_cut50", f"over the coach, duck, wake cutoff 0.5 instead of 0.97 ({', '.join(SUBSET)})", None),
         ("quiet", "in quiet stretches (duck)", T_QUIET),
@@ -402,6 +406,18 @@ def md_echo(e: dict, command: str, when: str) -> str:
             f"| {label} | {r['woke']}/{r['n']} | **{r['ok']}/{r['n']} ({pct:.0f} %)** | {r['wrong']} | {r['sorry']} | "
             f"{'-' if target is None else f'>= {100 * target:.0f} %'} | {met} |"
         )
+    lines += [
+        "",
+        "| speaker | over the coach (duck): woke, obeyed | in quiet stretches: woke, obeyed |",
+        "| --- | ---: | ---: |",
+    ]
+    for name in e["speakers"]:
+        cells = []
+        for key in ("over_duck", "quiet"):
+            rows = [r for r in e[key]["rows"] if r["speaker"] == name]
+            ok = sum(r["got"][:1] == [r["action"]] for r in rows)
+            cells.append(f"{sum(r['woke'] for r in rows)}, {ok} of {len(rows)}")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
     own = e["own"]
     lines += [
         "",

@@ -83,7 +83,7 @@ def test_every_block_sent_goes_to_the_echo_reference_with_when_it_is_heard() -> 
     import time
 
     sent: list[tuple[np.ndarray, float]] = []
-    run = make_run(4, on_output=lambda block, t: sent.append((block.copy(), t)))
+    run = make_run(4, on_output=lambda block, t, first: sent.append((block.copy(), t, first)))
     run.player.duck(0.5)
     run.player.duck_gain = 0.5  # already down
     run.queue.put((np.array([[0.2], [0.4], [0.6], [0.8]], np.float32), True))
@@ -92,12 +92,13 @@ def test_every_block_sent_goes_to_the_echo_reference_with_when_it_is_heard() -> 
     run.callback(out, 4, TimeInfo(), Status())
     run.callback(out, 4, TimeInfo(), Status())  # starved: silence is sent, and so handed on too
     after = time.monotonic()
-    assert np.allclose([b[:, 0] for b, _ in sent], [[0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0]])  # after the duck
-    assert all(before + 0.25 <= t <= after + 0.25 for _, t in sent)
+    assert np.allclose([b[:, 0] for b, _, _ in sent], [[0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0]])  # after the duck
+    assert all(before + 0.25 <= t <= after + 0.25 for _, t, _ in sent)
+    assert [first for *_, first in sent] == [True, False]  # the stream's first block starts the echo's clock
 
 
 def test_a_failing_echo_reference_never_stops_the_sound() -> None:
-    def broken(block: np.ndarray, t: float) -> None:
+    def broken(block: np.ndarray, t: float, first: bool) -> None:
         raise RuntimeError("bug")
 
     run = make_run(4, on_output=broken)

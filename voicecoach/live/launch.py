@@ -210,7 +210,7 @@ class _Launch:
 
     def _connect(
         self, inputs: Inputs, ears: VoiceLogic | None, mic_index: int | None
-    ) -> tuple[Callable[[float, float], None] | None, Callable[[np.ndarray, float], None] | None]:
+    ) -> tuple[Callable[[float, float], None] | None, Callable[[np.ndarray, float, bool], None] | None]:
         """The media player and voice control join the keys; returns what the player calls when
         the coach is heard (the echo gate's marks), and with every block it sends (the echo
         canceller's reference)."""

@@ -86,9 +86,10 @@ class Player:
             when it will come out of the speakers. The voice input uses it to
             ignore the coach's own voice. Must be quick and never block.
         on_output: called from the audio thread with every block sent to the
-            device (silence and the duck included; a view, to copy at once)
-            and the ``time.monotonic()`` when its first sample will be heard:
-            the echo canceller's reference. Must be quick and never block.
+            device (silence and the duck included; a view, to copy at once),
+            the ``time.monotonic()`` when its first sample will be heard, and
+            whether it is a stream's first: the echo canceller's reference.
+            Must be quick and never block.
 
     One ``play()`` at a time; ``pause``, ``resume``, ``stop`` and the
     properties may be used from any thread.
@@ -103,7 +104,7 @@ class Player:
         prefill_blocks: int | None = None,
         stall_timeout_s: float = 5.0,
         on_sound: Callable[[float, float], None] | None = None,
-        on_output: Callable[[np.ndarray, float], None] | None = None,
+        on_output: Callable[[np.ndarray, float, bool], None] | None = None,
     ) -> None:
         if prefill_blocks is None:
             # PortAudio may round the buffer up (0.5 s became 0.557 s): PREFILL_BLOCKS covers that.

@@ -30,7 +30,7 @@ class Host(Protocol):
     blocksize: int
     samplerate: int
     on_sound: Callable[[float, float], None] | None
-    on_output: Callable[[np.ndarray, float], None] | None
+    on_output: Callable[[np.ndarray, float, bool], None] | None
     duck_target: float  # the gain asked for (1.0: full voice), set from any thread
     duck_gain: float  # the gain the callback has reached (it ramps towards the target)
 
@@ -76,7 +76,7 @@ class Run:
         on_output = self.player.on_output
         if on_output is not None:
             try:
-                on_output(outdata, time.monotonic() + self._ahead(time_info))
+                on_output(outdata, time.monotonic() + self._ahead(time_info), self.callbacks == 1)
             except Exception:
                 pass  # a listener's bug must never stop the sound
 

@@ -52,9 +52,12 @@ LEAD_S = 0.1
 TAIL_S = 0.4
 _FRAME = 160  # 10 ms at 16 kHz: the canceller's frame
 _SET_SAMPLING_RATE = 24  # speex_echo.h: SPEEX_ECHO_SET_SAMPLING_RATE
-#: A block whose reported time is this far from where the stream's own clock puts it starts a
-#: new anchor (a new stream, a gap, clock drift); smaller differences are the estimate's jitter.
-REANCHOR_S = 0.02
+#: A block whose reported time is this far from where the stream's clock puts it starts the clock
+#: again (a gap, a stall); smaller differences are the reports' jitter.
+JUMP_S = 0.1
+#: Blocks at a stream's start whose reported times set its clock (their median): the first ones
+#: come in a burst with times a whole buffer off, and later reports jitter by tens of ms (PulseAudio).
+SETTLE_BLOCKS = 24
 _TAPS = 63  # the resampling low-pass (at 44.1 kHz): 7.2 kHz cut-off, under the 8 kHz Nyquist of 16 kHz
 
 
@@ -62,12 +65,40 @@ class EchoUnavailable(MissingDependencyError):
     """The echo canceller's native library (libspeexdsp) is not installed or does not load."""
 
 
+class SampleClock:
+    """When each sample of a stream is heard or captured, from jittery per-block reports.
+
+    Within a stream the samples follow one another at the nominal rate: what
+    matters to the canceller is how the output's samples line up with the
+    microphone's, and the sample counts keep that exactly (one device, or a
+    sound server's null sinks), where the reported times jitter and drift. The
+    offset is the median of the first :data:`SETTLE_BLOCKS` reports; a new
+    stream, or a jump of more than :data:`JUMP_S`, starts it again.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._offsets: list[float] = []  # reported time less the sample count's time, per block so far
+        self._offset = 0.0
+
+    def place(self, k: int, t_first: float, new_stream: bool = False) -> float:
+        """The time of sample ``k`` (the first of a block reported at ``t_first``)."""
+        offset = t_first - k / self.rate
+        if new_stream or not self._offsets or abs(offset - self._offset) > JUMP_S:
+            self._offsets = [offset]
+            self._offset = offset
+        elif len(self._offsets) < SETTLE_BLOCKS:
+            self._offsets.append(offset)
+            self._offset = float(np.median(self._offsets))
+        return k / self.rate + self._offset
+
+
 class OutputTap:
     """The samples sent to the speakers with when they will be heard (``time.monotonic()`` seconds).
 
     :meth:`write` is called from the audio callback for every block (quick:
-    two slice copies into a preallocated ring and, now and then, a deque
-    append); :meth:`read` from the listener's thread. Only the last
+    two slice copies into a preallocated ring, a few float operations and a
+    deque append); :meth:`read` from the listener's thread. Only the last
     :data:`RING_S` seconds are kept; times with no output read as silence.
     """
 
@@ -75,55 +106,55 @@ class OutputTap:
         self.rate = rate
         self._ring = np.zeros(int(rate * seconds), np.float32)
         self._written = 0  # samples written so far (published after each copy)
-        # (first sample, its time): where each continuous run of blocks starts on the clock.
-        self._anchors: deque[tuple[int, float]] = deque(maxlen=64)
+        self._clock = SampleClock(rate)
+        # (first sample, samples, its time) of each block, newest last.
+        self._blocks: deque[tuple[int, int, float]] = deque(maxlen=2048)
 
-    def write(self, block: np.ndarray, t_start: float) -> None:
-        """One block as sent to the device (``(n,)`` or ``(n, channels)``: the first channel), heard from ``t_start``."""
+    def write(self, block: np.ndarray, t_start: float, new_stream: bool = False) -> None:
+        """One block as sent to the device (``(n,)`` or ``(n, channels)``: the first channel), heard from ``t_start``.
+
+        ``new_stream``: the first block of a new output stream (its clock starts again).
+        """
         samples = block[:, 0] if block.ndim == 2 else block
         n = samples.shape[0]
         if n == 0:
             return
         k = self._written
-        if self._anchors:
-            k0, t0 = self._anchors[-1]
-            if abs(t0 + (k - k0) / self.rate - t_start) > REANCHOR_S:
-                self._anchors.append((k, t_start))
-        else:
-            self._anchors.append((k, t_start))
+        start = self._clock.place(k, t_start, new_stream)
         size = self._ring.shape[0]
         i = k % size
         first = min(n, size - i)
         self._ring[i : i + first] = samples[:first]
         if first < n:
             self._ring[: n - first] = samples[first:n]
+        self._blocks.append((k, n, start))
         self._written = k + n
 
     def read(self, times: np.ndarray, taps: np.ndarray | None = None) -> np.ndarray:
         """The output heard at each of ``times`` (sorted, monotonic seconds), low-passed by ``taps``."""
         out = np.zeros(times.shape[0], np.float32)
-        anchors, written = list(self._anchors), self._written
-        if not anchors or times.shape[0] == 0:
+        blocks, written = list(self._blocks), self._written
+        if not blocks or times.shape[0] == 0:
             return out
+        first, count, start = (np.array(column) for column in zip(*blocks, strict=True))
+        j = np.searchsorted(start, times, side="right") - 1
+        jj = np.maximum(j, 0)
+        pos = first[jj] + (times - start[jj]) * self.rate  # fractional sample numbers
         size = self._ring.shape[0]
         half = 0 if taps is None else len(taps) // 2
-        for j, (k0, t0) in enumerate(anchors):
-            t_next = anchors[j + 1][1] if j + 1 < len(anchors) else np.inf
-            k_end = anchors[j + 1][0] if j + 1 < len(anchors) else written
-            sel = (times >= t0) & (times < t_next)
-            if not sel.any():
-                continue
-            pos = k0 + (times[sel] - t0) * self.rate  # fractional sample numbers
-            lo = int(np.floor(pos[0])) - half - 1
-            hi = int(np.ceil(pos[-1])) + half + 2
-            seg = np.zeros(hi - lo, np.float32)
-            a, b = max(lo, k0, written - size), min(hi, k_end)
-            if a < b:
-                idx = np.arange(a, b) % size
-                seg[a - lo : b - lo] = self._ring[idx]
-            if taps is not None:
-                seg = np.convolve(seg, taps, mode="same").astype(np.float32)
-            out[sel] = np.interp(pos - lo, np.arange(seg.shape[0]), seg).astype(np.float32)
+        # In a block (or just past its end, towards the next contiguous one), written, not yet overwritten.
+        ok = (j >= 0) & (pos < first[jj] + count[jj] + 1) & (pos <= written - 1) & (pos >= written - size + half)
+        if not ok.any():
+            return out
+        lo = int(np.floor(pos[ok].min())) - half - 1
+        hi = int(np.ceil(pos[ok].max())) + half + 2
+        seg = np.zeros(hi - lo, np.float32)
+        a, b = max(lo, written - size), min(hi, written)
+        if a < b:
+            seg[a - lo : b - lo] = self._ring[np.arange(a, b) % size]
+        if taps is not None:
+            seg = np.convolve(seg, taps, mode="same").astype(np.float32)
+        out[ok] = np.interp(pos[ok] - lo, np.arange(seg.shape[0]), seg).astype(np.float32)
         return out
 
 
@@ -201,21 +232,17 @@ class EchoCanceller:
         self.engine = engine if engine is not None else SpeexEcho()
         self.lead_s = lead_s
         self._taps = lowpass_taps(tap.rate)
-        self._anchor: tuple[int, float] | None = None  # (microphone samples so far, the capture time then)
-        self._count = 0
+        self._clock = SampleClock(RATE)  # the microphone's
+        self._count = 0  # samples heard so far
         self.last_reference = np.zeros(0, np.float32)  # of the last chunk (the residual-echo guard reads its level)
 
     def process(self, pcm: np.ndarray, t_end: float) -> np.ndarray:
         pcm = np.asarray(pcm, np.int16)
         n = pcm.shape[0]
-        # The microphone's own clock, re-anchored only when the reported time jumps: the
-        # per-callback estimates jitter by milliseconds, which would smear the reference.
-        end = self._count + n
-        if self._anchor is None or abs(self._anchor[1] + (end - self._anchor[0]) / RATE - t_end) > REANCHOR_S:
-            self._anchor = (end, t_end)
-        k0, t0 = self._anchor  # sample k0 - 1 was captured at t0
-        times = t0 + (np.arange(self._count, end) - (k0 - 1)) / RATE + self.lead_s
-        self._count = end
+        # The microphone's own clock: the reported capture times jitter, which would smear the reference.
+        start = self._clock.place(self._count, t_end - (n - 1) / RATE)
+        self._count += n
+        times = start + np.arange(n) / RATE + self.lead_s
         ref = self.tap.read(times, self._taps)
         self.last_reference = ref
         far = (np.clip(ref, -1.0, 1.0) * 32767).astype(np.int16)
