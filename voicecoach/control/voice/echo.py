@@ -48,16 +48,28 @@ RING_S = 4.0
 #: was captured: an echo canceller only cancels an echo that comes after its reference, and
 #: the sound server's latency estimates are not exact (AEC3 finds delays up to a few hundred ms).
 LEAD_S = 0.1
-#: The echo path the canceller models: the lead, the room's reverberation, the latency estimate's error.
+#: The echo path the canceller models, from :data:`TARGET_LAG_S` on: the room's reverberation.
 TAIL_S = 0.4
 _FRAME = 160  # 10 ms at 16 kHz: the canceller's frame
 _SET_SAMPLING_RATE = 24  # speex_echo.h: SPEEX_ECHO_SET_SAMPLING_RATE
-#: A block whose reported time is this far from where the stream's clock puts it starts the clock
-#: again (a gap, a stall); smaller differences are the reports' jitter.
-JUMP_S = 0.1
+#: Where the echo is kept, after its reference: the canceller models the echo path over :data:`TAIL_S`
+#: from here. The reported latencies miss how the sound server's buffering grows on a busy machine
+#: (the echo slid from 0.13 to 0.46 s behind its reference in a minute, on the real stack), so the
+#: delay is measured on the signals themselves (:class:`DelayTracker`) and the reference moved.
+TARGET_LAG_S = 0.04
+#: The delay is measured on this much of both signals, once a second while the coach is heard.
+TRACK_S = 2.0
+#: ... between no lag and this much.
+MAX_LAG_S = 1.0
+#: ... and believed only with a clear peak (normalized cross-correlation), moved only by more than this.
+MIN_CORRELATION = 0.4
+MIN_MOVE_S = 0.008
 #: Blocks at a stream's start whose reported times set its clock (their median): the first ones
-#: come in a burst with times a whole buffer off, and later reports jitter by tens of ms (PulseAudio).
+#: come in a burst with times a whole buffer off, and later reports jitter by tens of ms.
 SETTLE_BLOCKS = 24
+#: A report this far from the clock starts it again (samples lost in a stall); anything smaller
+#: is left to :class:`DelayTracker`, which measures the delay itself.
+JUMP_S = 0.5
 _TAPS = 63  # the resampling low-pass (at 44.1 kHz): 7.2 kHz cut-off, under the 8 kHz Nyquist of 16 kHz
 
 
@@ -66,14 +78,16 @@ class EchoUnavailable(MissingDependencyError):
 
 
 class SampleClock:
-    """When each sample of a stream is heard or captured, from jittery per-block reports.
+    """When each sample of a stream is heard or captured, from per-block reports that jitter.
 
-    Within a stream the samples follow one another at the nominal rate: what
-    matters to the canceller is how the output's samples line up with the
-    microphone's, and the sample counts keep that exactly (one device, or a
-    sound server's null sinks), where the reported times jitter and drift. The
-    offset is the median of the first :data:`SETTLE_BLOCKS` reports; a new
-    stream, or a jump of more than :data:`JUMP_S`, starts it again.
+    Within a stream the samples follow one another at the nominal rate: the
+    sample counts keep the output's samples in line with the microphone's
+    (one device, or a sound server's null sinks), where the reported times
+    jitter by tens of ms and each step of the reference would make the
+    canceller adapt again. The offset is the median of the first
+    :data:`SETTLE_BLOCKS` reports; a new stream, or a jump of more than
+    :data:`JUMP_S`, starts it again. What the reports miss (a sound server
+    that buffers more as it goes) :class:`DelayTracker` measures.
     """
 
     def __init__(self, rate: int) -> None:
@@ -216,6 +230,47 @@ class SpeexEcho:
             self._lib.speex_echo_state_destroy(state)
 
 
+class DelayTracker:
+    """How far the echo comes after its reference, measured on the signals (a cross-correlation, once a second)."""
+
+    def __init__(self, rate: int = RATE) -> None:
+        self.rate = rate
+        n = int(TRACK_S * rate)
+        self._near = np.zeros(n, np.float32)
+        self._far = np.zeros(n, np.float32)
+        self._since = 0
+        self.last: tuple[float, float] | None = None  # (lag s, correlation) of the last measurement
+
+    def add(self, near: np.ndarray, far: np.ndarray) -> float | None:
+        """The next samples of both; now and then the echo's lag behind the reference (s), when clear."""
+        n = near.shape[0]
+        self._near = np.roll(self._near, -n)
+        self._near[-n:] = near
+        self._far = np.roll(self._far, -n)
+        self._far[-n:] = far
+        self._since += n
+        if self._since < self.rate:
+            return None
+        self._since = 0
+        far_power = float(np.mean(self._far**2))
+        if far_power < 1e-6:  # the coach is (nearly) silent: nothing to measure
+            return None
+        size = 1 << int(np.ceil(np.log2(2 * self._near.shape[0])))
+        spec = np.fft.rfft(self._near, size) * np.conj(np.fft.rfft(self._far, size))
+        cc = np.fft.irfft(spec, size)[: int(MAX_LAG_S * self.rate)]  # near(t) ~ far(t - lag), lag >= 0
+        lag = int(np.argmax(np.abs(cc)))
+        norm = float(np.sqrt(np.sum(self._near**2) * np.sum(self._far**2))) or 1.0
+        corr = float(abs(cc[lag]) / norm)
+        self.last = (lag / self.rate, corr)
+        return lag / self.rate if corr >= MIN_CORRELATION else None
+
+    def reset(self) -> None:
+        """The reference moved: measure again on a whole window of the new alignment."""
+        self._near[:] = 0.0
+        self._far[:] = 0.0
+        self._since = -self._near.shape[0] + self.rate
+
+
 class EchoCanceller:
     """The first cleaning stage: the coach's output, as the :class:`OutputTap` has it, taken out of the microphone.
 
@@ -234,7 +289,9 @@ class EchoCanceller:
         self._taps = lowpass_taps(tap.rate)
         self._clock = SampleClock(RATE)  # the microphone's
         self._count = 0  # samples heard so far
-        self.last_reference = np.zeros(0, np.float32)  # of the last chunk (the residual-echo guard reads its level)
+        self.delay = DelayTracker()
+        self.moved_s = 0.0  # how much later the reference is read than the reported latencies say
+        self.last_reference = np.zeros(0, np.float32)  # of the last chunk
 
     def process(self, pcm: np.ndarray, t_end: float) -> np.ndarray:
         pcm = np.asarray(pcm, np.int16)
@@ -242,8 +299,13 @@ class EchoCanceller:
         # The microphone's own clock: the reported capture times jitter, which would smear the reference.
         start = self._clock.place(self._count, t_end - (n - 1) / RATE)
         self._count += n
-        times = start + np.arange(n) / RATE + self.lead_s
+        times = start + np.arange(n) / RATE + self.lead_s - self.moved_s
         ref = self.tap.read(times, self._taps)
         self.last_reference = ref
         far = (np.clip(ref, -1.0, 1.0) * 32767).astype(np.int16)
-        return np.asarray(self.engine.process(pcm, far), np.int16)
+        out = np.asarray(self.engine.process(pcm, far), np.int16)
+        lag = self.delay.add(pcm.astype(np.float32) / 32768, ref)
+        if lag is not None and abs(lag - TARGET_LAG_S) > MIN_MOVE_S:
+            self.moved_s += lag - TARGET_LAG_S  # the canceller adapts to the new alignment in a few seconds
+            self.delay.reset()
+        return out
