@@ -30,7 +30,10 @@ from helpers.speakers import piper_available, say, write_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
-TOLERANCE_S = 0.03
+# Loose: the live session's loudness gain is not the offline render's (the words before the session
+# count in it), so a soft first sound crosses the detector's threshold some tens of ms apart; a pause
+# or a duck that moved the session would shift it by seconds.
+TOLERANCE_S = 0.08
 PLAN = """\
 title: Barge
 safety: Stop if it hurts.
@@ -110,7 +113,7 @@ def test_pause_said_over_the_coach_is_obeyed_and_later_cues_shift_only_by_the_pa
     timeline = _timeline(plan, env)
     # The second exercise's instruction: the canceller has heard the coach for a while (it adapts over
     # the first seconds of speech, as it would have in a real session by then).
-    setup = [c for c in timeline["cues"] if c["kind"] == "setup"][3]
+    setup = [c for c in timeline["cues"] if c["kind"] == "setup"][1]
     pause = write_wav(tmp_path / "pause.wav", say("Hey Jarvis, pause.", pitch=0.93, pace=1.05))
     # The coach's voice reaches the microphone all along, some 10 dB under the person speaking (at peaks:
     # the session's loudness against the speaker's -6 dBFS). Louder than that the canceller's residue
@@ -144,7 +147,11 @@ def test_pause_said_over_the_coach_is_obeyed_and_later_cues_shift_only_by_the_pa
     # one shift: the pause and the words around it, nothing else (a duck keeps the timing).
     onsets = np.array(find_onsets(samples, RATE))
     ideal = _ideal_onsets(plan, clip_cache)
-    later = [float(o) for o in ideal if o >= setup["start_s"] - 0.002]
+    later = []  # each later cue's onset, where it has one (a cue right after another has none of its own)
+    for cue in timeline["cues"]:
+        near = ideal[(ideal >= cue["start_s"] - 0.002) & (ideal <= cue["start_s"] + 0.1)]
+        if cue["start_s"] >= setup["start_s"] and near.size:
+            later.append(float(near[0]))
     hits, shift = _one_shift(onsets[onsets > said_at], later)
     assert hits == len(later), (hits, len(later), shift, np.round(onsets, 2))
     assert shift > said_at - setup["start_s"] + 4.0  # it did wait for the key
