@@ -15,8 +15,10 @@ rate to 16 kHz (a windowed-sinc low-pass, then interpolation at the exact
 fractional positions), and gives both to speexdsp's echo canceller (an
 adaptive linear filter over :data:`TAIL_S` of echo path, from the system's
 ``libspeexdsp``, called through ctypes: Debian's ``libspeexdsp1``, which the
-sound server already depends on). It adapts to the room and follows the
-rest of the delay (the room, a latency estimate a few tens of ms off).
+sound server already depends on). It adapts to the room. The delay the
+latency reports miss (a sound server that buffers more on a busy machine) is
+measured on the two signals once a second (:class:`DelayTracker`), and the
+reference moved so that the echo stays just behind it.
 
 Why speexdsp and not WebRTC's AEC3, which removes more echo: AEC3's echo
 suppressor also removes the person's voice while the coach speaks, the very
