@@ -13,8 +13,8 @@ from helpers.plans import TWO
 
 from voicecoach.core.planfile import parse_plan
 from voicecoach.core.schedule import Options, build_timeline
-from voicecoach.live.coach import DUCK_GAIN, LISTEN_TIMEOUT_S
 from voicecoach.live.events import EventType
+from voicecoach.live.playback import DUCK_GAIN, LISTEN_TIMEOUT_S
 from voicecoach.live.player import Player
 from voicecoach.live.realtime import DUCK_RAMP_S
 from voicecoach.live.realtime import Run as _Run

@@ -46,10 +46,6 @@ from voicecoach.render.prepare import Prepared
 from voicecoach.store.places import PlaceStore
 
 MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says "One moment."
-#: The coach's voice while it listens to a command after the wake word: -20 dB (docs/benchmarks.md, "Barge-in").
-DUCK_GAIN = 0.1
-#: The longest the voice stays lowered without the command being decided (the recognizer's own limit is 3 s).
-LISTEN_TIMEOUT_S = 4.0
 
 # Everything a control may say, synthesized with the session so controls answer at once.
 CONTROL_PHRASES = phrases.control_phrases()
@@ -99,7 +95,6 @@ class Coach:
         self._waiting_since: float | None = None  # waiting for the voice since
         self._said_moment = False
         self._place: tuple[int | None, int | None, str | None] | None = None  # exercise, set, side last published
-        self._listening_since: float | None = None  # the voice heard the wake word then: the coach is lowered
         # The outputs, in the order they hear each event.
         exercises = self.playback.exercises
         self.events.subscribe(StatusView(output, exercises))
@@ -157,15 +152,12 @@ class Coach:
             while True:
                 self.playback.check()
                 for command in self.inputs.wait(POLL_S):
-                    if command.action in controls.NOTICES:
-                        controls.dispatch(self, command)
-                        continue
                     if command.heard:
                         self.message(phrases.heard(command.heard))  # then the usual confirmation
                     if command.action == Action.QUIT:
                         self._quit(command.source)
                         return False
-                    if self.questions.asking is not None:
+                    if self.questions.asking is not None and command.action not in controls.NOTICES:
                         self.questions.heard(command)
                     else:
                         controls.dispatch(self, command)
@@ -185,8 +177,8 @@ class Coach:
         """Follow the stream for one turn of the loop; what run() returns, once it is over."""
         pb = self.playback
         self.pacer.tick()
-        if self._listening_since is not None and self.clock() - self._listening_since >= LISTEN_TIMEOUT_S:
-            self.listening(False, Source.VOICE)  # the voice input never said it was done: never stay lowered
+        if self.playback.listen_expired(self.clock()):  # the voice never said it was done: never stay lowered
+            self.listening(False, Source.VOICE)
         if self._ending is not None and pb.idle:
             pb.stop()
             if self._ending:
@@ -354,11 +346,8 @@ class Coach:
 
     def listening(self, on: bool, source: Source) -> None:
         """The wake word was heard (``on``): lower the voice at once, the session going on; or back to full."""
-        if on == (self._listening_since is not None):
-            return
-        self._listening_since = self.clock() if on else None
-        self.playback.duck(DUCK_GAIN if on else 1.0)
-        self.emit(EventType.LISTENING if on else EventType.LISTENED, source=source)
+        if self.playback.listen(on, self.clock()):
+            self.emit(EventType.LISTENING if on else EventType.LISTENED, source=source)
 
     def hurt(self, source: Source) -> None:
         """ "It hurts": pause, ask how much, and stop this exercise above 5."""
