@@ -5,7 +5,8 @@
 #             remote's browser tests Debian's chromium (driven by Playwright, never `playwright install`),
 #             its fonts, zbar (decodes the terminal's QR code) and axe-core (npm, into .venv/axe)
 #   --neural  the Piper neural voice (also when VOICECOACH_NEURAL=1)
-#   --listen  offline voice control (also when VOICECOACH_LISTEN=1)
+#   --listen  offline voice control, and the speexdsp library its echo canceller calls (libspeexdsp1)
+#             (also when VOICECOACH_LISTEN=1)
 
 vc_log() { printf 'voicecoach setup: %s\n' "$*" >&2; }
 
@@ -39,6 +40,11 @@ vc_system_packages() {
         local need=()
         command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
         [ -e /opt/homebrew/lib/libportaudio.dylib ] || [ -e /usr/local/lib/libportaudio.dylib ] || need+=(portaudio)
+        case " $* " in
+        *" libspeexdsp1 "*)
+            [ -e /opt/homebrew/lib/libspeexdsp.dylib ] || [ -e /usr/local/lib/libspeexdsp.dylib ] || need+=(speexdsp)
+            ;;
+        esac
         if [ ${#need[@]} -gt 0 ]; then
             vc_log "on macOS, install with Homebrew first:  brew install ${need[*]}"
             return 1
@@ -80,6 +86,9 @@ vc_setup() {
     esac
     case "${VOICECOACH_LISTEN:-}" in
     1 | true | yes) extras+=(listen) ;;
+    esac
+    case " ${extras[*]-} " in
+    *" listen "*) pkgs+=(libspeexdsp1) ;; # voice control's echo canceller (loaded through ctypes)
     esac
     vc_system_packages "${pkgs[@]}" || return 1
     local root py

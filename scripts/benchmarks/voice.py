@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from benchmarks import voiceecho
 from benchmarks import voiceset as vs
 from benchmarks.common import Noise, log
 
@@ -310,6 +311,7 @@ def bench_voice(args, work: Path) -> dict:
         "unrelated": unrelated,
         "own": own,
         "live": live,
+        "echo": voiceecho.bench_echo([s for s in speakers if s in vs.HELD_OUT]),
         "noise": noise.done(),
     }
 

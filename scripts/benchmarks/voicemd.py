@@ -106,6 +106,7 @@ def _apart_rows(v: dict) -> list[str]:
 
 def md_voice(v: dict, command: str, when: str) -> str:
     from benchmarks.voice import T_CPU_PCT, T_FALSE_PER_HOUR, summary
+    from benchmarks.voiceechomd import summary_row
 
     s = summary(v)
     u, own = v["unrelated"], v["own"]
@@ -125,6 +126,7 @@ def md_voice(v: dict, command: str, when: str) -> str:
         f"echo gate ({own['gated']['ignored']} wakes ignored); {own['ungated']['commands']} without it "
         f'({own["ungated"]["sorry"]} "Sorry?") | 0 | {_met(own["gated"]["commands"] == 0)} |',
         _live_row(v.get("live") or {"skipped": "not run"}),
+        summary_row(v.get("echo")),
         f"| CPU while listening, noise suppression on | {s['cpu_pct']:.1f} % of one core | < 25 % | "
         f"{_met(s['cpu_pct'] < T_CPU_PCT)} |",
     ]

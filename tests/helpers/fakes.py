@@ -33,6 +33,10 @@ class FakePlayer:
         self.underruns = 0
         self._stop = False
         self.played_s = 0.0
+        self.ducks: list[float] = []  # every duck() asked, in order
+
+    def duck(self, gain: float) -> None:
+        self.ducks.append(gain)
 
     def play(
         self,
@@ -155,9 +159,13 @@ class SteppedPlayer:
         self.played_s = 0.0
         self.underruns = 0
         self.voiced: list[Any] = []  # what each stream said of the coach's sound (music sessions only)
+        self.ducks: list[tuple[float, float]] = []  # (clock, gain) of every duck() asked
 
     def now(self) -> float:
         return self.now_s
+
+    def duck(self, gain: float) -> None:
+        self.ducks.append((self.now_s, gain))
 
     def spawn(self, run: Callable[[], None]) -> threading.Thread:
         with self._cv:

@@ -264,11 +264,27 @@ class PulseServer:
             capture_output=True,
         )
 
-    def loop_speakers_into_room(self) -> str:
-        """Feed everything played on the speakers into the room (an echo path); returns the module id."""
-        return self.pactl(
-            "load-module", "module-loopback", f"source={self.monitor}", f"sink={self.room}", "latency_msec=30"
+    def loop_speakers_into_room(self, steady: bool = False, gain_db: float = 0.0) -> str:
+        """Feed everything played on the speakers into the room (an echo path); returns the module id.
+
+        ``steady``: the loopback never adjusts its rate (``adjust_time=0``), so the echo's delay stays
+        put, as from a sound card's own speakers to its microphone; by default it slides by a few
+        milliseconds a minute as the loopback keeps its latency, as between two devices' clocks.
+        ``gain_db``: how much louder (or, negative, quieter) the echo is than what is played.
+        """
+        extra = ["adjust_time=0"] if steady else []
+        module = self.pactl(
+            "load-module", "module-loopback", f"source={self.monitor}", f"sink={self.room}", "latency_msec=30", *extra
         ).strip()
+        if gain_db:
+            index = None
+            for line in self.pactl("list", "sink-inputs").splitlines():
+                line = line.strip()
+                if line.startswith("Sink Input #"):
+                    index = line.removeprefix("Sink Input #")
+                elif line == f"Owner Module: {module}" and index is not None:
+                    self.pactl("set-sink-input-volume", index, f"{gain_db:+g}dB")
+        return module
 
     def stray_inputs(self) -> list[str]:
         """Playback streams on the server other than the keep-alive: what an earlier test left playing."""

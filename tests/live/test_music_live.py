@@ -210,6 +210,8 @@ def test_a_session_with_music_hears_every_frame_of_it_once_across_a_skip():
 
 class _Host:
     prefill_blocks, blocksize, samplerate, channels, paused = 100, 1024, R, 2, False
+    on_output = None  # no echo canceller's tap
+    duck_target = duck_gain = 1.0  # not lowered for a wake word
 
     def __init__(self) -> None:
         self.marked: list[tuple[float, float]] = []

@@ -36,6 +36,8 @@ class Action(StrEnum):
     ANSWER = "answer"  # answers a check-in question (its value: "0"-"10", "yes", "no")
     SKIP = "skip"  # moves on from a question without an answer
     UNKNOWN = "unknown"  # the voice heard the wake word, then no command: the coach answers "Sorry?"
+    LISTENING = "listening"  # the voice heard the wake word: the coach lowers its voice until the command
+    LISTENED = "listened"  # ... and the command was decided (it follows), or nothing came: full voice again
 
 
 class Source(StrEnum):
@@ -90,6 +92,8 @@ BINDINGS: dict[Action, Binding] = {
     Action.ANSWER: Binding(phone=True),
     Action.SKIP: Binding(keys=("s", "\r", "\n"), words=("skip",), skips_question=True, phone=True),
     Action.UNKNOWN: Binding(),
+    Action.LISTENING: Binding(),
+    Action.LISTENED: Binding(),
 }
 
 

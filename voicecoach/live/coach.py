@@ -1,13 +1,10 @@
 """The live session's controller: a few parts around one event stream.
 
-* :class:`~voicecoach.live.playback.Playback` plays words and the session, and knows
-  where it is;
+* :class:`~voicecoach.live.playback.Playback` plays words and the session, and knows where it is;
 * :class:`~voicecoach.live.questions.QuestionRunner` asks the check-in scripts' questions;
-* :mod:`voicecoach.live.controls` maps each :class:`~voicecoach.control.commands.Action`
-  to its handler (a table);
-* outputs subscribe to the :class:`~voicecoach.live.events.EventStream`: the screen and the
-  media player (:mod:`voicecoach.live.views`), the journal's record, the saved place
-  (:class:`~voicecoach.live.keeper.PlaceKeeper`).
+* :mod:`voicecoach.live.controls` maps each :class:`~voicecoach.control.commands.Action` to its handler (a table);
+* outputs subscribe to the :class:`~voicecoach.live.events.EventStream`: the screen and the media player
+  (:mod:`voicecoach.live.views`), the journal's record, the saved place (:class:`~voicecoach.live.keeper.PlaceKeeper`).
 
 This loop runs on the main thread beside the audio, waiting on all control inputs at once
 (:class:`voicecoach.control.inputs.Inputs`: keys, media buttons, voice) and following the
@@ -24,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from voicecoach import interrupts
 from voicecoach.control.commands import Action, Source
@@ -36,6 +33,7 @@ from voicecoach.live import controls
 from voicecoach.live.checkin import ANSWER_WAIT_S, ANSWERING_SOURCES, CheckIn, Outcome
 from voicecoach.live.events import Event, EventStream, EventType
 from voicecoach.live.keeper import PlaceKeeper, Trouble
+from voicecoach.live.music import LiveMusic
 from voicecoach.live.pacer import Pacer
 from voicecoach.live.playback import POLL_S, Playback
 from voicecoach.live.questions import QuestionRunner
@@ -44,9 +42,6 @@ from voicecoach.live.stream import InputsLike, PlayerLike
 from voicecoach.live.views import JournalRecorder, MediaView, StatusView
 from voicecoach.render.prepare import Prepared
 from voicecoach.store.places import PlaceStore
-
-if TYPE_CHECKING:
-    from voicecoach.live.music import LiveMusic
 
 MOMENT_AFTER_S = 1.0  # waiting longer than this for the voice, the session says "One moment."
 
@@ -161,14 +156,12 @@ class Coach:
                     if command.action == Action.QUIT:
                         self._quit(command.source)
                         return False
-                    if self.questions.asking is not None:
+                    if self.questions.asking is not None and command.action not in controls.NOTICES:
                         self.questions.heard(command)
                     else:
                         controls.dispatch(self, command)
                 self.emit(EventType.TICK)
                 self._handle_troubles()
-                if self.playback.music is not None and (line := self.playback.music.notice()) is not None:
-                    self.message(line)  # printed, not spoken: the coaching goes on as it was
                 ending = self._turn()
                 if ending is not None:
                     return ending
@@ -183,6 +176,8 @@ class Coach:
         """Follow the stream for one turn of the loop; what run() returns, once it is over."""
         pb = self.playback
         self.pacer.tick()
+        if self.playback.listen_expired(self.clock()):  # the voice never said it was done: never stay lowered
+            self.listening(False, Source.VOICE)
         if self._ending is not None and pb.idle:
             pb.stop()
             if self._ending:
@@ -241,7 +236,9 @@ class Coach:
             self.play(self.playback.words([phrases.ONE_MOMENT]), at, waiting=True)  # then on, if the part is final
 
     def _handle_troubles(self) -> None:
-        """An output failed (the journal, saving the place): said once, and the session goes on."""
+        """An output failed (the journal, saving the place, the music): said once, and the session goes on."""
+        if self.playback.music is not None and (line := self.playback.music.notice()) is not None:
+            self.message(line)  # printed, not spoken: the coaching goes on as it was
         while self._troubles:
             trouble = self._troubles.pop(0)
             if trouble.journal:
@@ -347,6 +344,11 @@ class Coach:
         self.playback.set_timeline(timeline)
         self.say(words, source)
         self.emit(EventType.ADJUSTED, t=self.playback.position())
+
+    def listening(self, on: bool, source: Source) -> None:
+        """The wake word was heard (``on``): lower the voice at once, the session going on; or back to full."""
+        if self.playback.listen(on, self.clock()):
+            self.emit(EventType.LISTENING if on else EventType.LISTENED, source=source)
 
     def hurt(self, source: Source) -> None:
         """ "It hurts": pause, ask how much, and stop this exercise above 5."""

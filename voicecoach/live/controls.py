@@ -3,7 +3,8 @@
 A handler gets the session's controller and the command; it changes the session through
 the controller's few verbs (pause, resume, say, go on, jump, adjust, hurt). Controls that
 the journal records are published as a CONTROL event before they are handled. An action
-with no handler (an answer or a skip with no question open) changes nothing.
+with no handler (an answer or a skip with no question open) changes nothing. The voice's
+:data:`NOTICES` ("listening", "done listening") are handled whatever the session is doing.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Coach(Protocol):
     def jump(self, target: int, words: str, source: Source, t: float, first: Sequence[str] = ()) -> None: ...
     def adjust(self, timeline: Timeline, source: Source, words: str) -> None: ...
     def hurt(self, source: Source) -> None: ...
+    def listening(self, on: bool, source: Source) -> None: ...
 
 
 Handler = Callable[[Coach, Command], None]
@@ -134,6 +136,17 @@ def _sorry(coach: Coach, command: Command) -> None:
     coach.say(phrases.SORRY, command.source)
 
 
+def _listening(coach: Coach, command: Command) -> None:
+    coach.listening(True, command.source)
+
+
+def _listened(coach: Coach, command: Command) -> None:
+    coach.listening(False, command.source)
+
+
+#: Not requests but notices of the voice input: handled at once, a question waiting or not.
+NOTICES = frozenset({Action.LISTENING, Action.LISTENED})
+
 HANDLERS: dict[Action, Handler] = {
     Action.TOGGLE: _toggle,
     Action.PAUSE: _pause,
@@ -148,4 +161,6 @@ HANDLERS: dict[Action, Handler] = {
     Action.DONE: _done,
     Action.TIME_LEFT: _time_left,
     Action.UNKNOWN: _sorry,
+    Action.LISTENING: _listening,
+    Action.LISTENED: _listened,
 }

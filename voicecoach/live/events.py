@@ -35,6 +35,8 @@ class EventType(StrEnum):
     AWAITING = "awaiting"  # a self-paced set: the session waits at t for the person's "done" (seconds so far)
     SET_DONE = "set_done"  # ... and "done" came (seconds: the time the set took; source)
     CONTROL = "control"  # a control was used (action, source)
+    LISTENING = "listening"  # the wake word was heard: the coach's voice is lowered until the command (source)
+    LISTENED = "listened"  # ... the command was decided, or none came in time: full voice again (source)
     ASKED = "asked"  # a check-in question is asked (text; choices: the answers it takes)
     ANSWERED = "answered"  # ... and answered (answer; None when skipped or unanswered)
     HURT = "hurt"  # "it hurts" (source)

@@ -29,6 +29,8 @@ from voicecoach.store.journal import Journal, JournalUnavailable
 from voicecoach.store.places import PlaceStore
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from voicecoach.control.inputs import Inputs
     from voicecoach.control.remote import RemoteSource
     from voicecoach.control.voice.listener import VoiceLogic
@@ -206,12 +208,17 @@ class _Launch:
                 gain = live_gain(prepared, said, earcons=r.earcons)  # kept for the whole session
                 inputs = Inputs([keys] if keys is not None else [], note=out.message)
                 try:
-                    on_sound = self._connect(inputs, ears, mic_index)
+                    on_sound, on_output = self._connect(inputs, ears, mic_index)
                     phone = _add_remote(inputs, r, out) if r.remote is not None else None
                     music = _live_music(feed, prepared, r) if feed is not None else None
                     coach = Coach(
                         prepared,
-                        Player(device_index, on_sound=on_sound, channels=1 if music is None else 2),
+                        Player(
+                            device_index,
+                            on_sound=on_sound,
+                            on_output=on_output,
+                            channels=1 if music is None else 2,
+                        ),
                         out,
                         inputs=inputs,
                         store=self.store,
@@ -237,17 +244,20 @@ class _Launch:
 
     def _connect(
         self, inputs: Inputs, ears: VoiceLogic | None, mic_index: int | None
-    ) -> Callable[[float, float], None] | None:
+    ) -> tuple[Callable[[float, float], None] | None, Callable[[np.ndarray, float, bool], None] | None]:
         """The media player and voice control join the keys; returns what the player calls when
-        the coach is heard (voice control ignores the microphone then)."""
+        the coach is heard (the echo gate's marks), and with every block it sends (the echo
+        canceller's reference)."""
         if self.request.mpris:
             _add_media_player(inputs, self.request.debug)
         if ears is None:
-            return None
+            return None, None
+        from voicecoach.control.voice.echo import EchoCanceller
         from voicecoach.control.voice.listener import VoiceSource
 
         inputs.add(VoiceSource(ears, mic_index).start())
-        return ears.activity.mark
+        taps = [stage.tap.write for stage in ears.cleaners if isinstance(stage, EchoCanceller)]
+        return ears.activity.mark, (taps[0] if taps else None)
 
     def _kept_hint(self) -> str:
         """After a device fault: what was really kept (without a journal no place is saved)."""
@@ -287,34 +297,40 @@ def _input_device(mic: str | None) -> int | None:
 
 
 def voice_logic(wake_word: str | None, sensitivity: str | float | None = None) -> VoiceLogic:
-    """The wake word detector, the command recognizer and the noise stage, loaded (the listen extra).
+    """The wake word detector, the echo canceller, the noise stage and the command recognizer, loaded.
 
     What a session listens with (and the microphone check, so it hears as a
-    session does). Raises :class:`~voicecoach.control.voice.noise.NoiseSuppressionMissing`
-    without the noise stage's native library.
+    session does). The echo canceller runs first, then the noise stage.
+    Raises :class:`~voicecoach.control.voice.echo.EchoUnavailable` or
+    :class:`~voicecoach.control.voice.noise.NoiseSuppressionMissing` without
+    their native libraries.
     """
     from voicecoach.control.voice import micro, noise
+    from voicecoach.control.voice.echo import EchoCanceller, OutputTap
     from voicecoach.control.voice.listener import VoiceLogic
     from voicecoach.control.voice.sphinx import SphinxCommands
 
     detector = micro.MicroWakeWordDetector(wake_word or micro.DEFAULT, sensitivity=sensitivity)
+    canceller = EchoCanceller(OutputTap())
     stages = noise.stages()
     return VoiceLogic(
         detector,
         SphinxCommands(detector.phrase),
-        cleaners=stages.cleaners,
+        cleaners=(canceller, *stages.cleaners),
         recognizer_cleaners=stages.recognizer_cleaners,
     )
 
 
 def _voice_logic(wake_word: str | None, sensitivity: str | float | None = None) -> tuple[VoiceLogic | None, str | None]:
-    """:func:`voice_logic`, or None and one line: without the noise stage's native library, voice
-    control is off and the session goes on (a missing extra or a bad wake word model is an error)."""
+    """:func:`voice_logic`, or None and one line: without the echo canceller's or the noise stage's
+    native library voice control is off and the session goes on (a missing extra or a bad wake word
+    model is an error). Without the canceller the coach would ignore any command said over it."""
     from voicecoach.control.voice import noise
+    from voicecoach.control.voice.echo import EchoUnavailable
 
     try:
         return voice_logic(wake_word, sensitivity), None
-    except noise.NoiseSuppressionMissing as exc:
+    except (EchoUnavailable, noise.NoiseSuppressionMissing) as exc:
         return None, f"Voice control is off: {exc.message}; {exc.hint}."
 
 

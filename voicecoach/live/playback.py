@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from voicecoach.live.music import LiveMusic, StreamMusic
 
 POLL_S = 0.05  # how often the player reports its position
+#: The coach's voice while it listens to a command after the wake word: -20 dB (docs/benchmarks.md, "Barge-in").
+DUCK_GAIN = 0.1
+#: The longest the voice stays lowered without the command being decided (the recognizer's own limit is 3 s).
+LISTEN_TIMEOUT_S = 4.0
 GRACE_S = 0.3  # at the horizon, how long the stream waits for the next part (about half the player's queue)
 
 
@@ -69,6 +73,7 @@ class Playback:
         self.paced_at: float | None = None  # where the last stream stopped, waiting for "done"
         self.segment = Segment(None, 0.0)
         self._sounded = 0  # cues of the timeline already reported by sounded()
+        self._listening_since: float | None = None  # the voice heard the wake word then: the sound is lowered
         self._played_s = 0.0  # playback clock of the current stream, from the player's progress calls
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -192,6 +197,19 @@ class Playback:
                 self._error = exc
 
         self._thread = self.spawn(run)
+
+    def listen(self, on: bool, now: float) -> bool:
+        """The voice listens to a command (``on``): what plays is lowered by :data:`DUCK_GAIN`, in the audio
+        path (the stream and its clock go on); or back to full. False when it already was so."""
+        if on == (self._listening_since is not None):
+            return False
+        self._listening_since = now if on else None
+        self.player.duck(DUCK_GAIN if on else 1.0)
+        return True
+
+    def listen_expired(self, now: float) -> bool:
+        """Lowered for :data:`LISTEN_TIMEOUT_S` without the command being decided."""
+        return self._listening_since is not None and now - self._listening_since >= LISTEN_TIMEOUT_S
 
     def wait(self) -> None:
         """Until the current stream ends (the goodbye)."""

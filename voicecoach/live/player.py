@@ -86,6 +86,11 @@ class Player:
             when it will come out of the speakers. The voice input uses it to
             ignore the coach's own voice. Must be quick and never block.
         channels: 1 (the coach alone) or 2 (music under it: blocks are ``(n, 2)``).
+        on_output: called from the audio thread with every block sent to the
+            device (silence and the duck included; a view, to copy at once),
+            the ``time.monotonic()`` when its first sample will be heard, and
+            whether it is a stream's first: the echo canceller's reference.
+            Must be quick and never block.
 
     One ``play()`` at a time; ``pause``, ``resume``, ``stop`` and the
     properties may be used from any thread.
@@ -101,6 +106,7 @@ class Player:
         stall_timeout_s: float = 5.0,
         on_sound: Callable[[float, float], None] | None = None,
         channels: int = 1,
+        on_output: Callable[[np.ndarray, float, bool], None] | None = None,
     ) -> None:
         if prefill_blocks is None:
             # PortAudio may round the buffer up (0.5 s became 0.557 s): PREFILL_BLOCKS covers that.
@@ -114,6 +120,9 @@ class Player:
         self.prefill_blocks = prefill_blocks
         self.stall_timeout_s = stall_timeout_s
         self.on_sound = on_sound
+        self.on_output = on_output
+        self.duck_target = 1.0  # see duck(); read by the callback
+        self.duck_gain = 1.0  # written only by the callback, as it ramps
         self.samplerate = MIX_RATE_HZ
         self.channels = channels  # 2 with music under the coach
         self._paused = False  # read by the callback; a bool store is atomic under the GIL
@@ -133,6 +142,14 @@ class Player:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    def duck(self, gain: float) -> None:
+        """Lower the sound to ``gain`` (0.1 is -20 dB; 1.0 is full), ramped, from the next callback on.
+
+        Kept across ``play()`` calls, until changed: what plays is not
+        stopped, its clock goes on. Never blocks (a float store).
+        """
+        self.duck_target = min(1.0, max(0.0, float(gain)))
 
     def stop(self) -> None:
         """End the current ``play()`` early (it returns ``stopped_early=True``).

@@ -19,6 +19,8 @@ import numpy as np
 _END = None  # queued after the last block: the source is exhausted
 #: A block whose peak is above this (about -54 dBFS) is sound a microphone in the room may pick up.
 SOUND_FLOOR = 0.002
+#: How long the duck takes to go down or come back (a linear ramp: no click).
+DUCK_RAMP_S = 0.03
 
 
 class Host(Protocol):
@@ -29,6 +31,9 @@ class Host(Protocol):
     samplerate: int
     channels: int
     on_sound: Callable[[float, float], None] | None
+    on_output: Callable[[np.ndarray, float, bool], None] | None
+    duck_target: float  # the gain asked for (1.0: full voice), set from any thread
+    duck_gain: float  # the gain the callback has reached (it ramps towards the target)
 
     @property
     def paused(self) -> bool: ...
@@ -70,7 +75,16 @@ class Run:
 
     # -- the real-time side -------------------------------------------------
     def callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        """PortAudio's callback: copy one prepared block, or silence."""
+        """PortAudio's callback: copy one prepared block, or silence; then hand what was sent to ``on_output``."""
+        self._fill(outdata, frames, time_info, status)
+        on_output = self.player.on_output
+        if on_output is not None:
+            try:
+                on_output(outdata, time.monotonic() + self._ahead(time_info), self.callbacks == 1)
+            except Exception:
+                pass  # a listener's bug must never stop the sound
+
+    def _fill(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         self.callbacks += 1
         # Gaps are counted once however many callbacks they last: one stall of the
         # machine is one gap the listener hears, not five.
@@ -114,18 +128,36 @@ class Run:
         else:  # the last, short block
             outdata[:n] = block
             outdata[n:] = 0
+        if self.player.duck_gain != 1.0 or self.player.duck_target != 1.0:
+            self._duck(outdata[:n])
         self.frames += n
+
+    def _duck(self, out: np.ndarray) -> None:
+        """The duck, in place: a linear ramp towards the target (:data:`DUCK_RAMP_S` for a full swing), then held."""
+        player = self.player
+        g, target = player.duck_gain, player.duck_target
+        if g == target:
+            out *= g
+            return
+        step = 1.0 / (DUCK_RAMP_S * player.samplerate)
+        ramp = g + np.sign(target - g) * step * np.arange(1, out.shape[0] + 1, dtype=np.float32)
+        ramp = np.minimum(ramp, target) if target > g else np.maximum(ramp, target)
+        out *= ramp[:, None] if out.ndim == 2 else ramp
+        player.duck_gain = float(ramp[-1])
+
+    def _ahead(self, time_info: Any) -> float:
+        """How long until what the callback writes now is heard: PortAudio's estimate for this buffer, when sane."""
+        try:
+            dac = float(time_info.outputBufferDacTime - time_info.currentTime)
+            if 0.0 < dac < 1.0:
+                return dac
+        except (AttributeError, TypeError):
+            pass
+        return self.latency_s
 
     def _report_sound(self, frames: int, time_info: Any) -> None:
         """Tell ``on_sound`` when this block will be heard (monotonic seconds): the voice input's echo gate."""
-        ahead = self.latency_s
-        try:  # PortAudio's own estimate for this very buffer, when the backend gives a sane one
-            dac = float(time_info.outputBufferDacTime - time_info.currentTime)
-            if 0.0 < dac < 1.0:
-                ahead = dac
-        except (AttributeError, TypeError):
-            pass
-        start = time.monotonic() + ahead
+        start = time.monotonic() + self._ahead(time_info)
         on_sound = self.player.on_sound
         try:
             if on_sound is not None:

@@ -10,8 +10,13 @@ The coach must never obey itself. It knows exactly when its own sound comes
 out of the speakers (the player reports every block with sound in it, with
 the moment it will be heard: :class:`SoundActivity`), so the logic ignores a
 wake word or a command that overlaps the coach's sound or its echo in the
-room (:data:`ECHO_TAIL_S` after it). This is a gate, not an echo canceller:
-a command said while the coach speaks is ignored too (see the README).
+room (:data:`ECHO_TAIL_S` after it). That gate alone would also ignore a
+command said while the coach speaks; with an echo canceller in front
+(:mod:`.echo`: the coach's output taken out of the microphone signal) the
+gate is off and the wake word is heard over the coach ("barge-in").
+
+Between a wake word and the command's end the logic tells ``on_listening``
+(True, then False, always in pairs): the session lowers its voice meanwhile.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ class SoundActivity:
 
 
 class VoiceLogic:
-    """Wake word -> command -> :class:`Command`, ignoring anything that overlaps the coach's sound.
+    """Wake word -> command -> :class:`Command`, never the coach's own voice.
 
     Feed it consecutive chunks of 16 kHz int16 samples with the monotonic
     time at which each chunk's last sample was captured. ``cleaners`` run
@@ -79,6 +84,10 @@ class VoiceLogic:
     for both engines; ``recognizer_cleaners`` then run on every chunk too, but
     only the recognizer hears their output (a stage that helps it and not the
     wake word model).
+    ``echo_gate`` ignores what overlaps the coach's sound (:class:`SoundActivity`);
+    by default it is on unless a cleaner cancels the echo (``cancels_echo``).
+    ``on_listening`` hears True when a wake word is taken and False once
+    its command is decided (whatever it was, or nothing).
     """
 
     def __init__(
@@ -92,12 +101,18 @@ class VoiceLogic:
         before_s: float = BEFORE_S,
         echo_tail_s: float = ECHO_TAIL_S,
         wake_span_s: float = WAKE_SPAN_S,
+        echo_gate: bool | None = None,
+        on_listening: Callable[[bool], None] | None = None,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
         self.activity = activity or SoundActivity()
         self.cleaners = tuple(cleaners)
         self.recognizer_cleaners = tuple(recognizer_cleaners)
+        if echo_gate is None:
+            echo_gate = not any(getattr(stage, "cancels_echo", False) for stage in self.cleaners)
+        self.echo_gate = echo_gate
+        self.on_listening = on_listening
         self.echo_tail_s = echo_tail_s
         self.wake_span_s = wake_span_s
         self._before: deque[np.ndarray] = deque()
@@ -128,6 +143,7 @@ class VoiceLogic:
             self._woke_at = t_end
             before = np.concatenate(self._before) if self._before else np.zeros(0, np.int16)
             self.recognizer.start(before)
+            self._tell(True)
             return None
         heard = self.recognizer.feed(heard_pcm)
         if heard is None:
@@ -136,6 +152,7 @@ class VoiceLogic:
         self.detector.reset()
         self._before.clear()
         self._before_n = 0
+        self._tell(False)  # before the command: the session's voice comes back first
         if self._coach_heard(woke_at - self.wake_span_s, t_end):
             self.ignored += 1
             return None  # the coach spoke over the command: we cannot know what was said
@@ -150,7 +167,11 @@ class VoiceLogic:
             self._before_n -= len(self._before.popleft())
 
     def _coach_heard(self, start: float, end: float) -> bool:
-        return self.activity.overlaps(start, end, self.echo_tail_s)
+        return self.echo_gate and self.activity.overlaps(start, end, self.echo_tail_s)
+
+    def _tell(self, listening: bool) -> None:
+        if self.on_listening is not None:
+            self.on_listening(listening)
 
 
 # -- the microphone thread ---------------------------------------------------------
@@ -187,6 +208,11 @@ class VoiceSource(QueueSource):
         self._chunks: queue.SimpleQueue[tuple[np.ndarray, float]] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="voicecoach-listen", daemon=True)
+        if logic.on_listening is None:  # the session hears it as two notices in the same queue as the commands
+            logic.on_listening = self._listening
+
+    def _listening(self, on: bool) -> None:
+        self.push(Command(Action.LISTENING if on else Action.LISTENED, Source.VOICE))
 
     def start(self) -> VoiceSource:
         self._thread.start()
