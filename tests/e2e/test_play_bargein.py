@@ -17,7 +17,6 @@ back firing nothing is tests/e2e/test_play_voice.py's last stretch.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -26,7 +25,8 @@ import numpy as np
 import pytest
 from helpers.play import PlayRun
 from helpers.pulse import RATE, PulseServer, find_onsets
-from helpers.speakers import piper_available, say, write_wav
+from helpers.room import listening_room
+from helpers.speakers import say, write_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -50,19 +50,10 @@ exercises:
 
 @pytest.fixture
 def barge_env(tmp_path, clip_cache, pulse: PulseServer):
-    pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
-    pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
-    if not piper_available():
-        pytest.skip("the generated speaker is the Piper voice (the neural extra; ./scripts/test installs it)")
     plan = tmp_path / "barge.yaml"
     plan.write_text(PLAN)
-    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}  # no media buttons here
-    env.update(VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
-    room = pulse.add_room()
-    try:
+    with listening_room(pulse, clip_cache, tmp_path / "data") as env:
         yield plan, env
-    finally:
-        pulse.unload(room)
 
 
 def _timeline(plan, env) -> dict:

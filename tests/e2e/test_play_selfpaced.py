@@ -30,7 +30,8 @@ import pytest
 from helpers.dbus import missing_tools, private_bus
 from helpers.play import PlayRun, silent_stretches
 from helpers.pulse import RATE, PulseServer, find_onsets
-from helpers.speakers import piper_available, say, write_wav
+from helpers.room import needs_voice_control
+from helpers.speakers import say, write_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -99,10 +100,7 @@ def test_the_coach_waits_then_done_by_key_by_headset_and_by_voice(tmp_path, clip
     missing = missing_tools()
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (./scripts/test installs them)")
-    pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
-    pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
-    if not piper_available():
-        pytest.skip("the generated speaker is the Piper voice (the neural extra; ./scripts/test installs it)")
+    needs_voice_control()
     plan = tmp_path / "own-pace.yaml"
     plan.write_text(PLAN)
     data = tmp_path / "data"

@@ -13,14 +13,14 @@ recognizer's settings were not chosen on.
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 import pytest
 from helpers.play import PlayRun, silent_stretches
 from helpers.pulse import PulseServer
-from helpers.speakers import piper_available, say, write_wav
+from helpers.room import listening_room
+from helpers.speakers import say, write_wav
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -36,19 +36,10 @@ exercises:
 
 @pytest.fixture
 def voice_env(tmp_path, clip_cache, pulse: PulseServer):
-    pytest.importorskip("pymicro_wakeword", reason="the listen extra (./scripts/test installs it)")
-    pytest.importorskip("pocketsphinx", reason="the listen extra (./scripts/test installs it)")
-    if not piper_available():
-        pytest.skip("the generated speaker is the Piper voice (the neural extra; ./scripts/test installs it)")
     plan = tmp_path / "voice.yaml"
     plan.write_text(PLAN)
-    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}  # no media buttons here
-    env.update(VOICECOACH_CACHE_DIR=str(clip_cache), VOICECOACH_DATA_DIR=str(tmp_path / "data"))
-    room = pulse.add_room()
-    try:
+    with listening_room(pulse, clip_cache, tmp_path / "data") as env:
         yield plan, env
-    finally:
-        pulse.unload(room)
 
 
 def spoken(tmp_path, text: str):

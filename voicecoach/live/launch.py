@@ -11,8 +11,9 @@ the place and says so once); before that, a Ctrl-C is "stopped before the sessio
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -158,27 +159,6 @@ class _Launch:
         mic_index: int | None,
     ) -> bool:
         """Start the music and the voice, find the device, connect the inputs and run the coach."""
-        r = self.request
-        # The music starts being measured and decoded now, while the voice is prepared.
-        feed = _music_feed(r.music) if r.music is not None else None
-        try:
-            return self._play_with(plan, today, checkin, notes, out, ears, mic_index, feed)
-        finally:
-            if feed is not None:
-                feed.close()
-
-    def _play_with(
-        self,
-        plan: Plan,
-        today: training.Today,
-        checkin: CheckIn,
-        notes: list[Note],
-        out: Output,
-        ears: VoiceLogic | None,
-        mic_index: int | None,
-        feed: MusicFeed | None,
-    ) -> bool:
-        """Start the voice, find the device, connect the inputs and run the coach."""
         from voicecoach.control.inputs import Inputs
         from voicecoach.control.keys import keyboard
         from voicecoach.live.coach import CONTROL_PHRASES, Coach
@@ -188,7 +168,8 @@ class _Launch:
         from voicecoach.render.prepare import LiveStart, live_gain
 
         r = self.request
-        with keyboard() as keys:
+        # The music starts being measured and decoded at once, while the voice is prepared.
+        with keyboard() as keys, _music_feed(r.music) as feed:
             # What the coach says before the session: its notes, then how to hear the keys.
             said = [*(n if isinstance(n, str) else n[0] for n in notes), *([phrases.KEYS_HINT] if keys else [])]
             # The voice starts at once (loading a neural model takes a moment) and makes the first words while
@@ -267,12 +248,21 @@ class _Launch:
         return f"Your place could not be saved this time: start again with voicecoach play {self.request.plan}"
 
 
-def _music_feed(request: MusicRequest) -> MusicFeed:
-    """The music's feed, started: at the bed's level (the speech's target plus --music-volume)."""
+@contextlib.contextmanager
+def _music_feed(request: MusicRequest | None) -> Iterator[MusicFeed | None]:
+    """The music's feed (none without --music), started at the bed's level (the speech's target plus
+    --music-volume), closed at the end."""
+    if request is None:
+        yield None
+        return
     from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
     from voicecoach.render.feed import MusicFeed
 
-    return MusicFeed(request.tracks, DEFAULT_LOUDNESS_LUFS + request.volume_db).start()
+    feed = MusicFeed(request.tracks, DEFAULT_LOUDNESS_LUFS + request.volume_db).start()
+    try:
+        yield feed
+    finally:
+        feed.close()
 
 
 def _live_music(feed: MusicFeed, prepared: Prepared, request: LiveRequest) -> LiveMusic:
