@@ -53,8 +53,11 @@ def make_song(folder: Path, seconds: int = SONG_S) -> Path:
     return path
 
 
-def session44_music(song: Path) -> tuple[np.ndarray, np.ndarray, object]:
-    """The session with the bed under it (its first channel: what the tap takes), without it, and its timeline."""
+def session44_music(song: Path, volume_db: float | None = None) -> tuple[np.ndarray, np.ndarray, object]:
+    """The session with the bed under it (its first channel: what the tap takes), without it, and its timeline.
+
+    ``volume_db``: --music-volume (the product's default when None); --duck stays the default.
+    """
     from voicecoach import programs
     from voicecoach.core.configrules import DEFAULT_LOUDNESS_LUFS
     from voicecoach.core.schedule import Options
@@ -69,7 +72,7 @@ def session44_music(song: Path) -> tuple[np.ndarray, np.ndarray, object]:
         prepared.timeline,
         request.tracks,
         target_lufs=DEFAULT_LOUDNESS_LUFS,
-        volume_db=request.volume_db,
+        volume_db=request.volume_db if volume_db is None else volume_db,
         duck_db=request.duck_in_effect,
     )
     gain = session_gain(prepared)
@@ -78,28 +81,55 @@ def session44_music(song: Path) -> tuple[np.ndarray, np.ndarray, object]:
     return np.concatenate(first).astype(np.float32), plain.astype(np.float32), prepared.timeline
 
 
+def bed_levels(out44: np.ndarray, voice44: np.ndarray, timeline) -> dict:
+    """The music's RMS between cues and under them, in dB against the coach's voice (its louder half)."""
+    from benchmarks import voiceset as vs
+
+    bed = out44 - voice44  # (the limiter's few touches count as music)
+    under = np.zeros(len(bed), bool)
+    for c in timeline.cues:
+        under[int(c.start_s * OUT) : int(c.end_s * OUT)] = True
+    voice = vs.speech_level(voice44) or 1.0
+
+    def db(x: np.ndarray) -> float:
+        return float(20 * np.log10(max(1e-9, float(np.sqrt(np.mean(x.astype(np.float64) ** 2)))) / voice))
+
+    return {"between_db": db(bed[~under]), "under_db": db(bed[under])}
+
+
 def bench_music(speakers, *, over: bool = True, save: Callable[[dict], None] | None = None) -> dict:
-    """The music conditions: the own session fed back, commands in quiet stretches (and over the coach)."""
+    """The music conditions: the own session fed back, commands in quiet stretches (and over the coach).
+
+    At the default --music-volume (-20), and the own session and quiet stretches again with the music
+    10 dB louder (--music-volume -10); the same commands without music, to compare.
+    """
     res: dict = {"song": SONG_TEXT, "words": list(SUBSET)}
     with tempfile.TemporaryDirectory(prefix="voicemusic-") as tmp:
         log("voice echo, music: generating the song (ffmpeg)")
         song = make_song(Path(tmp))
         log("voice echo, music: mixing the session with the bed")
         out44, plain44, timeline = session44_music(song)
+        loud44 = session44_music(song, -10.0)[0]
     voice44 = plain44 * STEREO_SPEECH  # the coach's voice alone in the first channel: the echo's level is its
     res["session_min"] = len(out44) / OUT / 60
+    res["bed"] = bed_levels(out44, voice44, timeline)
+    res["bed_loud"] = bed_levels(loud44, voice44, timeline)
+
+    def run(out, **kw):
+        return lambda: commands(out, timeline, speakers, mode="duck", words=SUBSET, **kw)
+
     steps = [
         ("own", lambda: own_session(out44, voice44)),
-        ("quiet", lambda: commands(out44, timeline, speakers, over=False, mode="duck", words=SUBSET, voice44=voice44)),
-        ("quiet_plain", lambda: commands(plain44, timeline, speakers, over=False, mode="duck", words=SUBSET)),
+        ("quiet", run(out44, over=False, voice44=voice44)),
+        ("quiet_plain", run(plain44, over=False)),
+        ("own_loud", lambda: own_session(loud44, voice44)),
+        ("quiet_loud", run(loud44, over=False, voice44=voice44)),
     ]
     if over:
-        steps.append(
-            ("over", lambda: commands(out44, timeline, speakers, over=True, mode="duck", words=SUBSET, voice44=voice44))
-        )
-    for key, run in steps:
+        steps += [("over", run(out44, over=True, voice44=voice44)), ("over_plain", run(plain44, over=True))]
+    for key, step in steps:
         log(f"voice echo, music: {key}")
-        res[key] = run()
+        res[key] = step()
         if save is not None:
             save(res)
     return res
@@ -117,8 +147,10 @@ def md_music(m: dict) -> list[str]:
     ]
     for key, label in (
         ("quiet", "in quiet stretches (duck), music under"),
+        ("quiet_loud", "in quiet stretches (duck), music 10 dB louder (--music-volume -10)"),
         ("quiet_plain", "the same commands in quiet stretches, no music (to compare)"),
         ("over", "over the coach (duck), music under"),
+        ("over_plain", "the same commands over the coach (duck), no music (to compare)"),
     ):
         r = m.get(key)
         if r is not None:
@@ -127,12 +159,16 @@ def md_music(m: dict) -> list[str]:
                 f"| {label} | {r['woke']}/{r['n']} | **{r['ok']}/{r['n']} ({pct:.0f} %)** | {r['wrong']} | "
                 f"{r['sorry']} |"
             )
-    own = m.get("own")
-    if own is not None:
+    for key, bed, what in (("own", "bed", "default"), ("own_loud", "bed_loud", "10 dB louder")):
+        own, lv = m.get(key), m.get(bed, {})
+        if own is None:
+            continue
         lines += [
             "",
-            f"Own session with music fed back ({own['minutes']:.0f} min, nobody speaking): **{own['commands']} false "
-            f"commands** (target 0: {'met' if own['commands'] == 0 else 'MISSED'}), {own['wakes']} false wakes, "
+            f"Own session with music fed back ({what}: the music {lv.get('between_db', float('nan')):.0f} dB "
+            f"between cues and {lv.get('under_db', float('nan')):.0f} dB under them against the coach's voice; "
+            f"{own['minutes']:.0f} min, nobody speaking): **{own['commands']} false commands** "
+            f"(target 0: {'met' if own['commands'] == 0 else 'MISSED'}), {own['wakes']} false wakes, "
             f'{own["sorry"]} "Sorry?"; ERLE {own["erle_db"]:.1f} dB; CPU of listening {own["cpu_pct"]:.1f} % of one core.',
         ]
     return lines
