@@ -21,6 +21,8 @@ it would be):
 * **quiet stretches**: commands 0.8 s into stretches of 2.5 s or more;
 * **own session**: the whole session fed back, nobody speaking: false
   wakes and false commands, echo return loss enhancement (ERLE), CPU.
+* **with music** (benchmarks/voicemusic.py; alone: ``--only music``): the same
+  with the product's music bed under the session (own session, commands).
 
 The canceller is chosen here too: speexdsp's (the product's) against WebRTC's
 AEC3 (pywebrtc-audio, when installed): ERLE and CPU on the first minutes of
