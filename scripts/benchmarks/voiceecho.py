@@ -21,6 +21,8 @@ it would be):
 * **quiet stretches**: commands 0.8 s into stretches of 2.5 s or more;
 * **own session**: the whole session fed back, nobody speaking: false
   wakes and false commands, echo return loss enhancement (ERLE), CPU.
+* **with music** (benchmarks/voicemusic.py; alone: ``--only music``): the same
+  with the product's music bed under the session (own session, commands).
 
 The canceller is chosen here too: speexdsp's (the product's) against WebRTC's
 AEC3 (pywebrtc-audio, when installed): ERLE and CPU on the first minutes of
@@ -155,10 +157,15 @@ def _logic(engine=None):
     return VoiceLogic(det, SphinxCommands(det.phrase), cleaners=(canceller,)), tap, canceller
 
 
-def _echo16(out44: np.ndarray, room: vs.Room, speech_level: float, echo_db: float = ECHO_DB) -> np.ndarray:
+def _echo16(out44, room: vs.Room, speech_level: float, echo_db: float = ECHO_DB, voice44=None) -> np.ndarray:
+    """The output as the microphone hears it; the coach's voice (``voice44``: alone, if music plays) at ``echo_db``."""
     x16 = signal.resample_poly(out44, 160, 441).astype(np.float32)
     wet = room.reverb(x16)[: len(x16)]
-    level = vs.speech_level(wet) or 1.0
+    if voice44 is not None:  # the music is not speech: the level is the voice's, measured without it
+        wet_voice = room.reverb(signal.resample_poly(voice44, 160, 441).astype(np.float32))
+        level = vs.speech_level(wet_voice[: len(x16)]) or 1.0
+    else:
+        level = vs.speech_level(wet) or 1.0
     return (wet * (speech_level * 10 ** (echo_db / 20) / level)).astype(np.float32)
 
 
@@ -188,6 +195,7 @@ def commands(
     engine=None,
     cutoff: float | None = None,
     echo_db: float = 0.0,
+    voice44=None,
 ) -> dict:
     """Every speaker says every command at points of the session; what the coach did with each."""
     from voicecoach.control.voice import VOCABULARY
@@ -197,7 +205,7 @@ def commands(
     points = _points(timeline, over)
     rows = []
     level = 0.25  # about the generated speakers' level after the room (peak 0.5)
-    echo16 = _echo16(out44, room, level, echo_db)
+    echo16 = _echo16(out44, room, level, echo_db, voice44)
     logic, tap, _ = _logic(engine)
     if cutoff is not None:  # a more sensitive wake word (what a sensitivity setting would do)
         logic.detector._model.probability_cutoff = cutoff
@@ -233,10 +241,10 @@ def commands(
     return {"rows": rows, "ok": ok, "n": len(rows), "wrong": wrong, "sorry": sorry, "woke": woke, "mode": mode}
 
 
-def own_session(out44) -> dict:
+def own_session(out44, voice44=None) -> dict:
     """The whole session fed back, nobody speaking: false wakes and commands, ERLE, CPU."""
     room = vs.Room(22)
-    echo16 = _echo16(out44, room, 0.25)
+    echo16 = _echo16(out44, room, 0.25, voice44=voice44)
     logic, tap, canceller = _logic()
     powers: list[tuple[float, float]] = []
     process = canceller.process
@@ -346,6 +354,9 @@ def bench_echo(speakers) -> dict:
     res["quiet"] = commands(out44, timeline, speakers, over=False, mode="duck")
     log("voice echo: the whole session fed back")
     res["own"] = own_session(out44)
+    from benchmarks.voicemusic import bench_music
+
+    res["music"] = bench_music(speakers)
     return res
 
 
@@ -361,8 +372,14 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write-doc", action="store_true", help="update the Barge-in section of docs/benchmarks.md")
     ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--only", choices=["music"], help="only the conditions with music (printed, not written)")
     args = ap.parse_args(argv)
-    res = bench_echo([s for s in vs.speakers() if s in vs.HELD_OUT])
+    held_out = [s for s in vs.speakers() if s in vs.HELD_OUT]
+    if args.only == "music":
+        from benchmarks.voicemusic import main_music
+
+        return main_music(held_out, args.json)
+    res = bench_echo(held_out)
     command = "scripts/benchmarks/voiceecho.py " + " ".join(shlex.quote(a) for a in argv)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if args.json:

@@ -83,4 +83,8 @@ def md_echo(e: dict, command: str, when: str) -> str:
         f"**{own['cpu_pct']:.1f} %** of one core (target <= {T_CPU_PCT:.0f} %: "
         f"{'met' if own['cpu_pct'] <= T_CPU_PCT else 'MISSED'}).",
     ]
+    if "music" in e:
+        from benchmarks.voicemusic import md_music
+
+        lines += md_music(e["music"])
     return "\n".join(lines)
