@@ -178,14 +178,14 @@ def test_voice_commands_say_what_was_heard_then_confirm(tmp_path):
     tl = build_timeline(PLAN, Options(), FakeSpeaker().length_s)
     hold = next(p for p in tl.phases if p.kind == "hold")
     finished, lines, *_ = run(
-        [(hold.start_s + 2, "pause", "voice", "pause"), (0, "resume", "voice", "go on")],
+        [(hold.start_s + 2, "pause", "voice", "pause"), (0, "resume", "voice", "resume")],
         tmp_path,
         sources={"keys", "voice"},
     )
     assert finished
     i = lines.index("Heard: pause.")
     assert lines[i + 1] == "Paused (voice). Say the wake word, then resume."
-    assert lines[i + 2 : i + 4] == ["Heard: go on.", "Resuming (voice)."]
+    assert lines[i + 2 : i + 4] == ["Heard: resume.", "Resuming (voice)."]
 
 
 @pytest.mark.parametrize("paused", [False, True], ids=["playing", "paused"])

@@ -68,7 +68,7 @@ _ARROW_RIGHT, _ARROW_LEFT = ("\x1b[C", "\x1bOC"), ("\x1b[D", "\x1bOD")
 BINDINGS: dict[Action, Binding] = {
     Action.TOGGLE: Binding(keys=(" ",), media=("PlayPause",), logged=True, skips_question=True),
     Action.PAUSE: Binding(media=("Pause",), words=("pause",), logged=True, skips_question=True, phone=True),
-    Action.RESUME: Binding(media=("Play",), words=("resume", "go on"), logged=True, skips_question=True, phone=True),
+    Action.RESUME: Binding(media=("Play",), words=("resume",), logged=True, skips_question=True, phone=True),
     Action.NEXT: Binding(
         keys=("n", *_ARROW_RIGHT), media=("Next",), words=("next",), logged=True, skips_question=True, phone=True
     ),

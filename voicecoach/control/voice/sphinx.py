@@ -9,7 +9,7 @@ decided the shape of this module:
   one breath). So the recognizer gets the audio from before the wake
   (:data:`~voicecoach.control.voice.listener.BEFORE_S`) and decodes it with
   a grammar that lets the wake word's own words come first:
-  ``[hey] [jarvis] (pause | resume | go on | ...)``.
+  ``[hey] [jarvis] (pause | resume | next | ...)``.
 * **When the speaker has finished.** A voice activity detector (pocketsphinx's
   ``Vad``) on 30 ms frames: the command ends after :attr:`end_silence_s` of
   non-speech; a clear command is taken already after
@@ -89,6 +89,12 @@ def _pronunciations(dictionary: str, words: set[str]) -> list[tuple[str, str]]:
     return found
 
 
+#: Phrases in the grammar that are no command: heard, they get "Sorry?". "go on" was a word for resume,
+#: and "done" was taken for it (3 of 7 takes of the voices the wake model hears); as a decoy it still
+#: draws speech like it away from the real commands (unrelated speech was taken for "help" without it).
+DECOYS = {"go on": "unknown"}
+
+
 class SphinxCommands:
     """A :class:`~voicecoach.control.voice.CommandRecognizer` on pocketsphinx.
 
@@ -112,7 +118,7 @@ class SphinxCommands:
             from voicecoach.control.voice.micro import missing_error
 
             raise missing_error() from exc
-        self.vocabulary = dict(vocabulary or VOCABULARY)
+        self.vocabulary = {**dict(vocabulary or VOCABULARY), **DECOYS}
         wake_words = wake_phrase.casefold().replace(",", " ").split()
         try:
             # Two decoders that know only our words (not the 130,000-word dictionary: 5 MB
@@ -271,7 +277,7 @@ class SphinxCommands:
         self.last_margin = float("inf")  # no other command fits at all
         if action in self._rivals:
             # The best other command, decoded as the command was found (the wake word's words may come first).
-            # A rival path that stops inside a command ("go" of "go on") did not fit: no rival then.
+            # A rival path that stops inside a command ("go" of "go back") did not fit: no rival then.
             _, best, n, _ = self._decode("after_wake", pcm)
             _, rival, _, segments = self._decode(self._rivals[action], pcm)
             other = " ".join(w for w in (self._base(s.word) for s in segments) if w in self.vocabulary_words)
