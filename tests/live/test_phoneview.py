@@ -101,8 +101,8 @@ def test_questions_and_how_a_stopped_session_ends():
     assert screen.states[-1]["end"] == "Stopped at exercise 2 of 2: Beta."
 
 
-def test_done_shows_only_while_the_coach_waits_and_a_tap_ends_the_set():
-    """A set at your own pace: the page offers Done while the coach waits, and the phone's Done ends it."""
+def _own_pace():
+    """One self-paced exercise: its plan, speaker, options, timeline and the self-paced phase."""
     plan = parse_plan("""\
 title: Own pace
 defaults: {countdown: 2, get_ready: 2}
@@ -112,7 +112,12 @@ exercises:
     speaker = FakeSpeaker()
     options = Options(intro="")
     tl = build_timeline(plan, options, speaker.length_s)
-    paced = next(p for p in tl.phases if p.self_paced)
+    return plan, speaker, options, tl, next(p for p in tl.phases if p.self_paced)
+
+
+def test_done_shows_only_while_the_coach_waits_and_a_tap_ends_the_set():
+    """A set at your own pace: the page offers Done while the coach waits, and the phone's Done ends it."""
+    plan, speaker, options, tl, paced = _own_pace()
     buf = io.StringIO()
     inputs = ScriptedInputs([], [], {"phone"}, by_clock=[(paced.start_s + 30, "done", "phone")])
     coach = stepped_coach(Prepared(plan, options, tl, speaker), Output("plain", buf), inputs)
@@ -131,16 +136,7 @@ exercises:
 
 
 def test_the_page_shows_the_time_spent_in_a_set_at_your_own_pace_and_stops_it_in_a_pause():
-    plan = parse_plan("""\
-title: Own pace
-defaults: {countdown: 2, get_ready: 2}
-exercises:
-  - {name: Sit to stand, setup: Sit on a chair., reps: 10, pace: self, estimate: 60}
-""")
-    speaker = FakeSpeaker()
-    options = Options(intro="")
-    tl = build_timeline(plan, options, speaker.length_s)
-    paced = next(p for p in tl.phases if p.self_paced)
+    plan, speaker, options, tl, paced = _own_pace()
     by_clock = [(paced.start_s + 20, "pause"), (paced.start_s + 50, "resume"), (paced.start_s + 90, "done")]
     inputs = ScriptedInputs([], [], {"phone"}, by_clock=[(t, a, "phone") for t, a in by_clock])
     coach = stepped_coach(Prepared(plan, options, tl, speaker), Output("plain", io.StringIO()), inputs)
